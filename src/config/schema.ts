@@ -1,0 +1,291 @@
+// The single source of truth for gateway.yaml and device profiles: zod gives the types
+// (z.infer), the defaults, every error at once, and the JSON schema for editors.
+// Keys are snake_case and unknown keys are errors (z.strictObject) so typos are caught.
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.ts';
+
+/** PRODUCT.md §5: every level a device or the config contributes is exactly one level. */
+export const LEVEL_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const LEVEL_MESSAGE = 'must be one topic level: 1 to 64 of A-Z a-z 0-9 _ . -';
+
+export const level = z.string().regex(LEVEL_PATTERN, LEVEL_MESSAGE);
+
+/** A multi-level topic prefix such as `iot/home1`: levels joined by `/`, each one a level. */
+export const topicPrefix = z
+  .string()
+  .refine((s) => s.split('/').every((l) => LEVEL_PATTERN.test(l)), {
+    message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
+  });
+
+export const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 250ms, 30s, 5m, 2h, 7d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const bytes = parseSize(v);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 4096, 64KiB, 256MiB, 1GB)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** `host:port`, `[::1]:port`. */
+export const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:1883 or [::1]:1883');
+
+// ---------------------------------------------------------------- gateway.yaml
+
+const tlsSchema = z.strictObject({
+  ca: z.string().nullable().default(null),
+  cert: z.string().nullable().default(null),
+  key: z.string().nullable().default(null),
+  /** Accept any server certificate. Only with this explicit key; never a default. */
+  insecure: z.boolean().default(false),
+});
+
+const mqttSchema = z
+  .strictObject({
+    broker: z.enum(['embedded', 'external']).default('embedded'),
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+      .optional(),
+    client_id: z.string().min(1).max(128).optional(),
+    username: z.string().min(1).optional(),
+    /** Resolved by the loader from `password_file` or `${ENV}`; never written inline in examples. */
+    password: z.string().optional(),
+    password_file: z.string().optional(),
+    protocol_version: z.union([z.literal(4), z.literal(5)]).default(5),
+    keepalive: duration.default(30_000),
+    tls: tlsSchema.nullable().default(null),
+  })
+  .superRefine((m, ctx) => {
+    if (m.broker === 'external' && m.url === undefined)
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when broker is external' });
+    if (m.password !== undefined && m.password_file !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give password or password_file, not both' });
+  });
+
+const embeddedBrokerSchema = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:1883'),
+  websocket: listenAddress.nullable().default(null),
+  users: z.array(z.strictObject({ username: z.string().min(1), password_file: z.string() })).default([]),
+  acl: z
+    .array(
+      z.strictObject({
+        username: z.string().min(1),
+        publish: z.array(z.string()).default([]),
+        subscribe: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+});
+
+const queueSchema = z.strictObject({
+  path: z.string().optional(),
+  durability: z.enum(['normal', 'full']).default('normal'),
+  max_messages: z.number().int().positive().default(1_000_000),
+  max_bytes: size.default(256 * 1024 * 1024),
+  max_age: duration.default(7 * 86_400_000),
+  when_full: z.enum(['drop_oldest', 'reject_new']).default('drop_oldest'),
+  inflight: z.number().int().min(1).max(65535).default(32),
+});
+
+export const portSchema = z
+  .strictObject({
+    name: level.refine((n) => n !== 'gateway', { message: '"gateway" is reserved for the gateway\'s own topics' }),
+    path: z.string().min(1),
+    baud_rate: z.number().int().positive().default(115200),
+    device: z.string().min(1),
+    vars: z.record(level, level).default({}),
+    reset_on_open: z.boolean().default(false),
+    idle_timeout: duration.default(120_000),
+  });
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    gateway: z
+      .strictObject({
+        id: level.optional(),
+        base_topic: topicPrefix.default('tty2mqtt'),
+      })
+      .default({ base_topic: 'tty2mqtt' }),
+    mqtt: mqttSchema.default({ broker: 'embedded', protocol_version: 5, keepalive: 30_000, tls: null }),
+    embedded_broker: embeddedBrokerSchema.default({
+      listen: '127.0.0.1:1883',
+      websocket: null,
+      users: [],
+      acl: [],
+    }),
+    queue: queueSchema.default({
+      durability: 'normal',
+      max_messages: 1_000_000,
+      max_bytes: 256 * 1024 * 1024,
+      max_age: 7 * 86_400_000,
+      when_full: 'drop_oldest',
+      inflight: 32,
+    }),
+    devices_dir: z.string().default('./devices'),
+    ports: z.array(portSchema).min(1, 'must list at least one port'),
+    homeassistant: z
+      .strictObject({ discovery: z.boolean().default(false), prefix: topicPrefix.default('homeassistant') })
+      .default({ discovery: false, prefix: 'homeassistant' }),
+    http: z.strictObject({ listen: listenAddress.nullable().default(null) }).default({ listen: null }),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .default({ level: 'info' }),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.ports.forEach((p, i) => {
+      const first = seen.get(p.name);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ports', i, 'name'],
+          message: `"${p.name}" is already the name of ports[${first}]; port names must be unique`,
+        });
+      else seen.set(p.name, i);
+    });
+  });
+
+/** gateway.yaml as written (before defaults). */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+/** gateway.yaml after validation and defaults, as the daemon uses it. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type PortConfig = z.output<typeof portSchema>;
+
+// ---------------------------------------------------------------- device profiles
+
+const fieldCommon = {
+  /** The name on the wire; default: the field's own name. For mysensors: `<child>/<V_TYPE>`. */
+  key: z.string().min(1).optional(),
+  unit: z.string().optional(),
+  device_class: z.string().optional(),
+  state_class: z.enum(['measurement', 'total', 'total_increasing']).optional(),
+  description: z.string().optional(),
+};
+
+export const fieldSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...fieldCommon,
+    type: z.literal('number'),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  z.strictObject({
+    ...fieldCommon,
+    type: z.literal('integer'),
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+  }),
+  z.strictObject({ ...fieldCommon, type: z.literal('boolean') }),
+  z.strictObject({
+    ...fieldCommon,
+    type: z.literal('string'),
+    max_length: z.number().int().positive().default(256),
+    pattern: z.string().optional(),
+  }),
+  z.strictObject({ ...fieldCommon, type: z.literal('enum'), values: z.array(z.string()).min(1) }),
+]);
+export type FieldSpec = z.output<typeof fieldSchema>;
+
+/** A command's payload schema: the same kinds as fields, without the wire-name and HA keys. */
+export const commandPayloadSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('number'), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({ type: z.literal('integer'), min: z.number().int().optional(), max: z.number().int().optional() }),
+  z.strictObject({ type: z.literal('boolean') }),
+  z.strictObject({
+    type: z.literal('string'),
+    max_length: z.number().int().positive().default(32),
+    pattern: z.string().optional(),
+  }),
+  z.strictObject({ type: z.literal('enum'), values: z.array(z.string()).min(1) }),
+  /** A command without a value (a button): the template has no {value}. */
+  z.strictObject({ type: z.literal('none') }),
+]);
+
+export const commandSchema = z.strictObject({
+  payload: commandPayloadSchema,
+  /** Written to the device with a newline appended; `{value}` is the validated payload. */
+  write: z.string().min(1),
+  description: z.string().optional(),
+});
+
+export const lineSchema = z.strictObject({
+  format: z.enum(['kv', 'json', 'csv', 'mysensors', 'regex']),
+  checksum: z.enum(['none', 'optional', 'required']).default('none'),
+  ack: z.boolean().default(false),
+  max_bytes: z.number().int().min(8).max(65536).default(256),
+  /** csv: the wire key of each column, in order. */
+  columns: z.array(z.string().min(1)).optional(),
+  /** csv: the separator between values. */
+  delimiter: z.string().length(1).default(','),
+  /** regex: a JavaScript regular expression with named groups; each group is a wire key. */
+  pattern: z.string().optional(),
+});
+
+export const publishSchema = z.strictObject({
+  /** Relative to base_topic; must start with `{port}`. Placeholders: {port} {field} {gateway} {node} + port vars. */
+  topic: z.string().min(1).optional(),
+  mode: z.enum(['per_field', 'json']).default('per_field'),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+  retain: z.boolean().default(true),
+});
+
+export const profileSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lowercase letters, digits, _ or -'),
+    description: z.string().default(''),
+    protocol: z.enum(['line', 'mqttsn']).default('line'),
+    line: lineSchema.optional(),
+    /** Expected seconds between readings; availability and the simulator use it. */
+    interval: duration.default(10_000),
+    fields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, LEVEL_MESSAGE), fieldSchema).default({}),
+    publish: publishSchema.default({ mode: 'per_field', qos: 1, retain: true }),
+    commands: z.record(level, commandSchema).default({}),
+  })
+  .superRefine((p, ctx) => {
+    if (p.protocol === 'line' && p.line === undefined)
+      ctx.addIssue({ code: 'custom', path: ['line'], message: 'is required when protocol is line' });
+    if (p.line?.format === 'csv' && (p.line.columns === undefined || p.line.columns.length === 0))
+      ctx.addIssue({ code: 'custom', path: ['line', 'columns'], message: 'is required when format is csv' });
+    if (p.line?.format === 'regex') {
+      if (p.line.pattern === undefined)
+        ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: 'is required when format is regex' });
+      else {
+        try {
+          const re = new RegExp(p.line.pattern);
+          if (!/\(\?<[A-Za-z_]/.test(re.source))
+            ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: 'needs at least one named group (?<key>...)' });
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: `is not a valid regular expression: ${(e as Error).message}` });
+        }
+      }
+    }
+    for (const [name, f] of Object.entries(p.fields)) {
+      if (f.type === 'string' && f.pattern !== undefined) {
+        try {
+          new RegExp(f.pattern);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['fields', name, 'pattern'], message: `is not a valid regular expression: ${(e as Error).message}` });
+        }
+      }
+      if ((f.type === 'number' || f.type === 'integer') && f.min !== undefined && f.max !== undefined && f.min > f.max)
+        ctx.addIssue({ code: 'custom', path: ['fields', name, 'min'], message: `must not exceed max (${f.max})` });
+    }
+  });
+
+export type DeviceProfile = z.output<typeof profileSchema>;
+export type LineSpec = z.output<typeof lineSchema>;
+export type CommandSpec = z.output<typeof commandSchema>;

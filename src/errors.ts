@@ -1,0 +1,68 @@
+// Errors that callers must tell apart carry a stable code (fastify's FST_ERR_* idea).
+// The codes are listed in README.md; a retired code is never reused.
+
+export const ErrorCodes = {
+  /** gateway.yaml or a device profile is invalid (exit 78, EX_CONFIG). */
+  CONFIG_INVALID: 'TTY2MQTT_CONFIG_INVALID',
+  /** No configuration file was found where it was looked for (exit 78). */
+  CONFIG_NOT_FOUND: 'TTY2MQTT_CONFIG_NOT_FOUND',
+  /** A secret (password_file, ${ENV}) could not be read or is unsafe (exit 78). */
+  SECRET_UNREADABLE: 'TTY2MQTT_SECRET_UNREADABLE',
+  /** A serial port could not be opened (retried; never fatal). */
+  PORT_OPEN_FAILED: 'TTY2MQTT_PORT_OPEN_FAILED',
+  /** A serial port went away while open (unplug, hang-up). */
+  PORT_LOST: 'TTY2MQTT_PORT_LOST',
+  /** The embedded broker could not listen (exit 1). */
+  BROKER_LISTEN_FAILED: 'TTY2MQTT_BROKER_LISTEN_FAILED',
+  /** The queue refused a message because it is full under `when_full: reject_new`. */
+  QUEUE_FULL: 'TTY2MQTT_QUEUE_FULL',
+  /** A command line that cannot be understood (exit 64, EX_USAGE). */
+  USAGE: 'TTY2MQTT_USAGE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayError';
+    this.code = code;
+  }
+}
+
+export function isGatewayError(error: unknown, code?: ErrorCode): error is GatewayError {
+  return error instanceof GatewayError && (code === undefined || error.code === code);
+}
+
+/** One message per configuration problem, already located: `FILE:LINE:COL: path: message`. */
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.path === '' ? '(root)' : p.path}: ${p.message}`;
+}
+
+/** Thrown by config loading with every problem found, never just the first. */
+export class ConfigError extends GatewayError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(ErrorCodes.CONFIG_INVALID, problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** The one-line cause printed for a fatal error: message plus the codes of its cause chain. */
+export function describeError(error: unknown): string {
+  if (error instanceof GatewayError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
