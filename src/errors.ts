@@ -16,7 +16,7 @@ export const ErrorCodes = {
   BROKER_LISTEN_FAILED: 'TTY2MQTT_BROKER_LISTEN_FAILED',
   /** The queue refused a message because it is full under `when_full: reject_new`. */
   QUEUE_FULL: 'TTY2MQTT_QUEUE_FULL',
-  /** A command line that cannot be understood (exit 64, EX_USAGE). */
+  /** A command line that cannot be understood (exit 1, with a hint to use --help). */
   USAGE: 'TTY2MQTT_USAGE',
 } as const;
 

@@ -11,11 +11,9 @@ export const LEVEL_MESSAGE = 'must be one topic level: 1 to 64 of A-Z a-z 0-9 _ 
 export const level = z.string().regex(LEVEL_PATTERN, LEVEL_MESSAGE);
 
 /** A multi-level topic prefix such as `iot/home1`: levels joined by `/`, each one a level. */
-export const topicPrefix = z
-  .string()
-  .refine((s) => s.split('/').every((l) => LEVEL_PATTERN.test(l)), {
-    message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
-  });
+export const topicPrefix = z.string().refine((s) => s.split('/').every((l) => LEVEL_PATTERN.test(l)), {
+  message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
+});
 
 export const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
@@ -40,7 +38,10 @@ export const size = z.union([z.number().int().positive(), z.string()]).transform
 /** `host:port`, `[::1]:port`. */
 export const listenAddress = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:1883 or [::1]:1883');
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+    'must be host:port, e.g. 127.0.0.1:1883 or [::1]:1883',
+  );
 
 // ---------------------------------------------------------------- gateway.yaml
 
@@ -72,7 +73,11 @@ const mqttSchema = z
     if (m.broker === 'external' && m.url === undefined)
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when broker is external' });
     if (m.password !== undefined && m.password_file !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give password or password_file, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: 'give password or password_file, not both',
+      });
   });
 
 const embeddedBrokerSchema = z.strictObject({
@@ -100,16 +105,17 @@ const queueSchema = z.strictObject({
   inflight: z.number().int().min(1).max(65535).default(32),
 });
 
-export const portSchema = z
-  .strictObject({
-    name: level.refine((n) => n !== 'gateway', { message: '"gateway" is reserved for the gateway\'s own topics' }),
-    path: z.string().min(1),
-    baud_rate: z.number().int().positive().default(115200),
-    device: z.string().min(1),
-    vars: z.record(level, level).default({}),
-    reset_on_open: z.boolean().default(false),
-    idle_timeout: duration.default(120_000),
-  });
+export const portSchema = z.strictObject({
+  name: level.refine((n) => n !== 'gateway', {
+    message: '"gateway" is reserved for the gateway\'s own topics',
+  }),
+  path: z.string().min(1),
+  baud_rate: z.number().int().positive().default(115200),
+  device: z.string().min(1),
+  vars: z.record(level, level).default({}),
+  reset_on_open: z.boolean().default(false),
+  idle_timeout: duration.default(120_000),
+});
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -142,7 +148,9 @@ export const gatewayConfigSchema = z
       .default({ discovery: false, prefix: 'homeassistant' }),
     http: z.strictObject({ listen: listenAddress.nullable().default(null) }).default({ listen: null }),
     log: z
-      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
       .default({ level: 'info' }),
   })
   .superRefine((c, ctx) => {
@@ -203,7 +211,11 @@ export type FieldSpec = z.output<typeof fieldSchema>;
 /** A command's payload schema: the same kinds as fields, without the wire-name and HA keys. */
 export const commandPayloadSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('number'), min: z.number().optional(), max: z.number().optional() }),
-  z.strictObject({ type: z.literal('integer'), min: z.number().int().optional(), max: z.number().int().optional() }),
+  z.strictObject({
+    type: z.literal('integer'),
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+  }),
   z.strictObject({ type: z.literal('boolean') }),
   z.strictObject({
     type: z.literal('string'),
@@ -262,14 +274,26 @@ export const profileSchema = z
       ctx.addIssue({ code: 'custom', path: ['line', 'columns'], message: 'is required when format is csv' });
     if (p.line?.format === 'regex') {
       if (p.line.pattern === undefined)
-        ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: 'is required when format is regex' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['line', 'pattern'],
+          message: 'is required when format is regex',
+        });
       else {
         try {
           const re = new RegExp(p.line.pattern);
           if (!/\(\?<[A-Za-z_]/.test(re.source))
-            ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: 'needs at least one named group (?<key>...)' });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['line', 'pattern'],
+              message: 'needs at least one named group (?<key>...)',
+            });
         } catch (e) {
-          ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: `is not a valid regular expression: ${(e as Error).message}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['line', 'pattern'],
+            message: `is not a valid regular expression: ${(e as Error).message}`,
+          });
         }
       }
     }
@@ -278,11 +302,24 @@ export const profileSchema = z
         try {
           new RegExp(f.pattern);
         } catch (e) {
-          ctx.addIssue({ code: 'custom', path: ['fields', name, 'pattern'], message: `is not a valid regular expression: ${(e as Error).message}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['fields', name, 'pattern'],
+            message: `is not a valid regular expression: ${(e as Error).message}`,
+          });
         }
       }
-      if ((f.type === 'number' || f.type === 'integer') && f.min !== undefined && f.max !== undefined && f.min > f.max)
-        ctx.addIssue({ code: 'custom', path: ['fields', name, 'min'], message: `must not exceed max (${f.max})` });
+      if (
+        (f.type === 'number' || f.type === 'integer') &&
+        f.min !== undefined &&
+        f.max !== undefined &&
+        f.min > f.max
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', name, 'min'],
+          message: `must not exceed max (${f.max})`,
+        });
     }
   });
 

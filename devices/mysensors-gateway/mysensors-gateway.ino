@@ -1,0 +1,177 @@
+// mysensors-gateway.ino — test firmware for devices/mysensors-gateway/profile.yaml (tty2mqtt).
+//
+// A real installation flashes the MySensors library's serial gateway (GatewaySerial
+// example, an nRF24/RFM69 radio on the Arduino) and the radio nodes report through it.
+// This sketch needs no radio: it prints the same MySensors serial API for two simulated
+// nodes (12 and 13), so the profile, the topics and the commands can be tried on a bare
+// Arduino. Lines are node;child;command;ack;type;payload (PRODUCT.md §4.1, mysensors):
+//
+//   0;255;3;0;14;Gateway startup complete.   internal I_GATEWAY_READY (ignored by tty2mqtt)
+//   12;255;0;0;17;2.3.2                      presentation S_ARDUINO_NODE (ignored)
+//   12;1;0;0;6;                              presentation S_TEMP of child 1 (ignored)
+//   12;1;1;0;0;21.5                          set V_TEMP   (0)  of child 1 → field temperature
+//   12;2;1;0;1;45.0                          set V_HUM    (1)  of child 2 → field humidity
+//   12;3;1;0;2;0                             set V_STATUS (2)  of child 3 → field light
+//
+// Input (from the controller, i.e. the profile's commands), one message per line:
+//   12;3;1;0;2;1     switch node 12's light on; the node reports the new state back
+//   0;255;3;0;2;     I_VERSION request; answered with 0;255;3;0;2;2.3.2
+// Needs only the Arduino AVR core: no libraries, every function declared before use.
+
+#include <Arduino.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const unsigned long BAUD_RATE = 115200UL;
+static const unsigned long INTERVAL_MS = 30000UL; // profile: interval: 30s
+static const uint8_t RX_MAX = 63;
+static const uint8_t NODE_COUNT = 2;
+
+// MySensors serial API numbers (MyMessage.h).
+static const uint8_t C_PRESENTATION = 0;
+static const uint8_t C_SET = 1;
+static const uint8_t C_INTERNAL = 3;
+static const uint8_t S_BINARY = 3, S_TEMP = 6, S_HUM = 7, S_ARDUINO_NODE = 17;
+static const uint8_t V_TEMP = 0, V_HUM = 1, V_STATUS = 2;
+static const uint8_t I_VERSION = 2, I_SKETCH_NAME = 11, I_SKETCH_VERSION = 12, I_GATEWAY_READY = 14;
+static const uint8_t CHILD_TEMP = 1, CHILD_HUM = 2, CHILD_LIGHT = 3, NODE_SENSOR = 255;
+
+struct SimNode {
+  uint8_t id;
+  float temperature;
+  float humidity;
+  bool light;
+};
+
+static SimNode nodes[NODE_COUNT] = {{12, 21.5f, 45.0f, false}, {13, 18.0f, 60.0f, false}};
+static unsigned long lastReportMs = 0;
+static char rxLine[RX_MAX + 1];
+static uint8_t rxLength = 0;
+static bool rxOverflow = false;
+
+// ---------------------------------------------------------------- output
+
+// Prints node;child;command;0;type; — the payload follows.
+static void printHeader(uint8_t node, uint8_t child, uint8_t command, uint8_t type) {
+  Serial.print(node);
+  Serial.print(';');
+  Serial.print(child);
+  Serial.print(';');
+  Serial.print(command);
+  Serial.print(";0;");
+  Serial.print(type);
+  Serial.print(';');
+}
+
+static void printText(uint8_t node, uint8_t child, uint8_t command, uint8_t type, const char *payload) {
+  printHeader(node, child, command, type);
+  Serial.print(payload);
+  Serial.print('\n');
+}
+
+static void printNumber(uint8_t node, uint8_t child, uint8_t type, float value) {
+  printHeader(node, child, C_SET, type);
+  Serial.print(value, 1);
+  Serial.print('\n');
+}
+
+static void presentNode(const SimNode *node) {
+  printText(node->id, NODE_SENSOR, C_PRESENTATION, S_ARDUINO_NODE, "2.3.2");
+  printText(node->id, NODE_SENSOR, C_INTERNAL, I_SKETCH_NAME, "Room Node");
+  printText(node->id, NODE_SENSOR, C_INTERNAL, I_SKETCH_VERSION, "1.0");
+  printText(node->id, CHILD_TEMP, C_PRESENTATION, S_TEMP, "");
+  printText(node->id, CHILD_HUM, C_PRESENTATION, S_HUM, "");
+  printText(node->id, CHILD_LIGHT, C_PRESENTATION, S_BINARY, "");
+}
+
+static void reportLight(const SimNode *node) {
+  printText(node->id, CHILD_LIGHT, C_SET, V_STATUS, node->light ? "1" : "0");
+}
+
+// A small random walk inside the profile's bounds stands in for the nodes' sensors.
+static float wander(float value, float step, float low, float high) {
+  value += step * (float)(random(-100, 101)) / 100.0f;
+  if (value < low) value = low;
+  if (value > high) value = high;
+  return value;
+}
+
+static void reportNode(SimNode *node) {
+  node->temperature = wander(node->temperature, 0.3f, -10.0f, 35.0f);
+  node->humidity = wander(node->humidity, 1.0f, 20.0f, 90.0f);
+  printNumber(node->id, CHILD_TEMP, V_TEMP, node->temperature);
+  printNumber(node->id, CHILD_HUM, V_HUM, node->humidity);
+  reportLight(node);
+}
+
+// ---------------------------------------------------------------- input
+
+// Splits `line` (modified in place) at ';' into exactly 6 fields.
+static bool splitMessage(char *line, char *fields[6]) {
+  uint8_t count = 0;
+  fields[count++] = line;
+  for (char *p = line; *p != '\0'; p++) {
+    if (*p == ';') {
+      if (count == 6) return false;
+      *p = '\0';
+      fields[count++] = p + 1;
+    }
+  }
+  return count == 6;
+}
+
+static void handleMessage(char *line) {
+  char *f[6];
+  if (!splitMessage(line, f)) return;
+  int node = atoi(f[0]), child = atoi(f[1]), command = atoi(f[2]), type = atoi(f[4]);
+  if (node == 0 && command == C_INTERNAL && type == I_VERSION) {
+    printText(0, NODE_SENSOR, C_INTERNAL, I_VERSION, "2.3.2");
+    return;
+  }
+  if (command != C_SET || child != CHILD_LIGHT || type != V_STATUS) return;
+  for (uint8_t i = 0; i < NODE_COUNT; i++) {
+    if (nodes[i].id == node) {
+      nodes[i].light = strcmp(f[5], "1") == 0;
+      reportLight(&nodes[i]); // a MySensors node reports the state it switched to
+    }
+  }
+}
+
+// Collects bytes into a bounded line buffer; a line longer than RX_MAX is dropped whole.
+static void readInput() {
+  while (Serial.available() > 0) {
+    char c = (char)Serial.read();
+    if (c == '\n') {
+      if (!rxOverflow) {
+        if (rxLength > 0 && rxLine[rxLength - 1] == '\r') rxLength--;
+        rxLine[rxLength] = '\0';
+        handleMessage(rxLine);
+      }
+      rxLength = 0;
+      rxOverflow = false;
+    } else if (rxLength < RX_MAX) {
+      rxLine[rxLength++] = c;
+    } else {
+      rxOverflow = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Arduino entry points
+
+void setup() {
+  Serial.begin(BAUD_RATE);
+  randomSeed(analogRead(A0)); // a floating pin: different walks on each boot
+  printText(0, NODE_SENSOR, C_INTERNAL, I_GATEWAY_READY, "Gateway startup complete.");
+  for (uint8_t i = 0; i < NODE_COUNT; i++) presentNode(&nodes[i]);
+  lastReportMs = millis() - INTERVAL_MS + 2000UL; // first report 2 s after boot
+}
+
+void loop() {
+  readInput();
+  unsigned long now = millis();
+  if (now - lastReportMs >= INTERVAL_MS) {
+    lastReportMs = now;
+    for (uint8_t i = 0; i < NODE_COUNT; i++) reportNode(&nodes[i]);
+  }
+}

@@ -1,0 +1,204 @@
+// power-meter.ino — reference firmware for devices/power-meter/profile.yaml (tty2mqtt).
+//
+// Measures mains power EmonLib-style: a CT clamp (e.g. SCT-013-030, 30 A : 1 V) on A0
+// and a 9 V AC voltage transformer on A1, both biased to mid-rail. Every 10 s it prints
+// one JSON line with at-least-once delivery (PRODUCT.md §4.1, format json, ack: true,
+// checksum: required):
+//
+//   #12 {"power":123.4,"voltage":230.1,"current":0.54,"energy":12.345}*58
+//
+// - '#<seq> ': seq is 0 for the first line after boot, then 1..65535 and wraps to 1,
+//   never back to 0 — seq 0 tells the gateway the device restarted.
+// - '*HH': XOR of every byte before '*' (including the '#<seq> ' prefix), two uppercase
+//   hex digits.
+// - The line is kept until the gateway answers 'ACK <seq>' and resent every 2 s until then.
+//   'NAK <seq> full' (the gateway's queue is full): resend with a doubling delay, up to 30 s.
+//   'NAK <seq> <other reason>': the gateway rejected the line for good; drop it.
+//   No new reading is taken while a line is unacknowledged (energy keeps counting).
+//
+// Commands (one per line ending in '\n'): 'RESET energy' sets the energy counter to 0.
+// Needs only the Arduino AVR core: no libraries, every function declared before use.
+
+#include <Arduino.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t CURRENT_PIN = A0;
+static const uint8_t VOLTAGE_PIN = A1;
+static const float CURRENT_CAL = 30.0f;  // amps per volt at the ADC pin (SCT-013-030)
+static const float VOLTAGE_CAL = 234.26f; // mains volts per volt at the ADC pin; calibrate
+static const float ADC_VOLTS = 5.0f / 1024.0f;
+static const uint16_t SAMPLES = 400; // ~90 ms: a few mains cycles
+
+static const unsigned long BAUD_RATE = 115200UL;
+static const unsigned long MEASURE_MS = 1000UL;   // energy is integrated every second
+static const unsigned long INTERVAL_MS = 10000UL; // profile: interval: 10s
+static const unsigned long ACK_TIMEOUT_MS = 2000UL;
+static const unsigned long MAX_BACKOFF_MS = 30000UL;
+static const uint8_t RX_MAX = 63; // longest line we accept from the gateway
+
+static float offsetI = 512.0f;
+static float offsetV = 512.0f;
+static float power = 0.0f;
+static float voltage = 0.0f;
+static float current = 0.0f;
+static float energyKwh = 0.0f;
+
+static char pending[112];     // the unacknowledged line, '*HH' included, no newline
+static bool hasPending = false;
+static uint16_t seq = 0;      // the seq of the next (or pending) line
+static unsigned long retryMs = ACK_TIMEOUT_MS;
+static unsigned long lastSendMs = 0;
+static unsigned long lastMeasureMs = 0;
+static unsigned long lastReadingMs = 0;
+
+static char rxLine[RX_MAX + 1];
+static uint8_t rxLength = 0;
+static bool rxOverflow = false;
+
+// ---------------------------------------------------------------- measuring
+
+// Samples voltage and current together; real power is the mean of v*i. The DC offset of
+// each input follows a slow low-pass filter, as EmonLib does.
+static void measure(unsigned long elapsedMs) {
+  float sumV2 = 0.0f, sumI2 = 0.0f, sumP = 0.0f;
+  for (uint16_t n = 0; n < SAMPLES; n++) {
+    int rawV = analogRead(VOLTAGE_PIN);
+    int rawI = analogRead(CURRENT_PIN);
+    offsetV += ((float)rawV - offsetV) / 1024.0f;
+    offsetI += ((float)rawI - offsetI) / 1024.0f;
+    float v = ((float)rawV - offsetV) * ADC_VOLTS * VOLTAGE_CAL;
+    float i = ((float)rawI - offsetI) * ADC_VOLTS * CURRENT_CAL;
+    sumV2 += v * v;
+    sumI2 += i * i;
+    sumP += v * i;
+  }
+  voltage = sqrt(sumV2 / SAMPLES);
+  current = sqrt(sumI2 / SAMPLES);
+  power = sumP / SAMPLES;
+  if (power < 0.0f) power = 0.0f;       // a reversed clamp reads negative: fix the wiring
+  if (power > 99999.0f) power = 99999.0f; // keeps the printed line short
+  energyKwh += power * (float)elapsedMs / 3.6e9f;
+  if (energyKwh >= 1.0e6f) energyKwh = 0.0f; // wraps like a meter; total_increasing allows resets
+}
+
+// ---------------------------------------------------------------- output
+
+static uint8_t xorChecksum(const char *text) {
+  uint8_t sum = 0;
+  while (*text != '\0') sum ^= (uint8_t)*text++;
+  return sum;
+}
+
+static void appendNumber(char *line, const char *name, float value, uint8_t decimals) {
+  char number[16];
+  strcat(line, name);
+  dtostrf(value, 1, decimals, number); // AVR printf has no %f
+  strcat(line, number);
+}
+
+// Builds `#<seq> {json}*HH` into `pending`.
+static void buildLine() {
+  static const char HEX_DIGITS[] = "0123456789ABCDEF";
+  char number[8];
+  strcpy(pending, "#");
+  utoa(seq, number, 10);
+  strcat(pending, number);
+  appendNumber(pending, " {\"power\":", power, 1);
+  appendNumber(pending, ",\"voltage\":", voltage, 1);
+  appendNumber(pending, ",\"current\":", current, 2);
+  appendNumber(pending, ",\"energy\":", energyKwh, 3);
+  strcat(pending, "}");
+  uint8_t sum = xorChecksum(pending);
+  char tail[4] = {'*', HEX_DIGITS[sum >> 4], HEX_DIGITS[sum & 0x0F], '\0'};
+  strcat(pending, tail);
+}
+
+static void sendPending() {
+  Serial.print(pending);
+  Serial.print('\n');
+  lastSendMs = millis();
+}
+
+// The line was acknowledged or rejected for good: the next line gets the next seq.
+static void finishPending() {
+  hasPending = false;
+  retryMs = ACK_TIMEOUT_MS;
+  seq = (seq == 65535U) ? 1U : (uint16_t)(seq + 1U);
+}
+
+// ---------------------------------------------------------------- input
+
+// Parses the decimal seq at `text`; `*rest` points after it.
+static bool parseSeq(const char *text, uint16_t *value, const char **rest) {
+  char *end;
+  unsigned long v = strtoul(text, &end, 10);
+  if (end == text || v > 65535UL) return false;
+  *value = (uint16_t)v;
+  *rest = end;
+  return true;
+}
+
+static void handleLine(const char *line) {
+  uint16_t n;
+  const char *rest;
+  if (strncmp(line, "ACK ", 4) == 0) {
+    if (parseSeq(line + 4, &n, &rest) && *rest == '\0' && hasPending && n == seq) finishPending();
+  } else if (strncmp(line, "NAK ", 4) == 0) {
+    if (!parseSeq(line + 4, &n, &rest) || *rest != ' ' || !hasPending || n != seq) return;
+    if (strcmp(rest + 1, "full") == 0) {
+      retryMs = (retryMs * 2 > MAX_BACKOFF_MS) ? MAX_BACKOFF_MS : retryMs * 2;
+      lastSendMs = millis(); // resend after the longer delay
+    } else {
+      finishPending(); // rejected (bad checksum, parse error, ...): resending would not help
+    }
+  } else if (strcmp(line, "RESET energy") == 0) {
+    energyKwh = 0.0f;
+  }
+}
+
+// Collects bytes into a bounded line buffer; a line longer than RX_MAX is dropped whole.
+static void readInput() {
+  while (Serial.available() > 0) {
+    char c = (char)Serial.read();
+    if (c == '\n') {
+      if (!rxOverflow) {
+        if (rxLength > 0 && rxLine[rxLength - 1] == '\r') rxLength--;
+        rxLine[rxLength] = '\0';
+        handleLine(rxLine);
+      }
+      rxLength = 0;
+      rxOverflow = false;
+    } else if (rxLength < RX_MAX) {
+      rxLine[rxLength++] = c;
+    } else {
+      rxOverflow = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Arduino entry points
+
+void setup() {
+  Serial.begin(BAUD_RATE);
+  lastMeasureMs = millis();
+  lastReadingMs = lastMeasureMs - INTERVAL_MS + 2000UL; // first reading 2 s after boot
+}
+
+void loop() {
+  readInput();
+  unsigned long now = millis();
+  if (now - lastMeasureMs >= MEASURE_MS) {
+    measure(now - lastMeasureMs);
+    lastMeasureMs = now;
+  }
+  if (hasPending) {
+    if (now - lastSendMs >= retryMs) sendPending();
+  } else if (now - lastReadingMs >= INTERVAL_MS) {
+    lastReadingMs = now;
+    buildLine();
+    hasPending = true;
+    sendPending();
+  }
+}

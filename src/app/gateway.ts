@@ -1,0 +1,163 @@
+// The composition root (ARCHITECTURE.md): the loaded config becomes wired services,
+// started in order — embedded broker, queue, publisher, status, ports — and stopped in
+// reverse with one deadline (PRODUCT.md §6: stop reading, flush, publish `offline`, exit
+// within 5 s). The only place that knows every folder.
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { LoadedConfig } from '../config/load.ts';
+import { EmbeddedBroker } from '../broker/embedded.ts';
+import type { Logger } from '../log.ts';
+import type { BrokerLink } from '../mqtt/connect-options.ts';
+import { Publisher } from '../mqtt/publisher.ts';
+import { MemoryOutbox } from '../queue/memory-outbox.ts';
+import type { Outbox } from '../queue/outbox.ts';
+import { LinePort } from './line-port.ts';
+import { StatusReporter, stateTopic } from './status-reporter.ts';
+
+export interface GatewayOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  /** Serial bindings; the demo passes MockBinding-based ones. Default: the real ones. */
+  binding?: BindingInterface;
+  healthIntervalMs?: number;
+}
+
+export interface GatewayStopReport {
+  drained: boolean;
+  queued: number;
+  elapsedMs: number;
+}
+
+/** The address a local client uses to reach a listener bound to `host`. */
+function connectHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export class Gateway {
+  readonly outbox: Outbox;
+  readonly ports: LinePort[];
+  private broker: EmbeddedBroker | undefined;
+  private publisher: Publisher | undefined;
+  private status: StatusReporter | undefined;
+  private started = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    const { config, profiles } = options.loaded;
+    const q = config.queue;
+    this.outbox = new MemoryOutbox({
+      maxMessages: q.max_messages,
+      maxBytes: q.max_bytes,
+      maxAgeMs: q.max_age,
+      whenFull: q.when_full,
+    });
+    this.ports = config.ports.map((port) => {
+      const profile = profiles.get(port.device);
+      if (profile === undefined)
+        throw new Error(`no profile ${port.device} (config loader should have said so)`);
+      return new LinePort({
+        port,
+        profile,
+        base: config.gateway.base_topic,
+        gatewayId: config.gateway.id ?? 'gateway',
+        outbox: this.outbox,
+        log: options.log.child({ port: port.name }),
+        binding: options.binding,
+        onChange: () => void this.status?.portChanged(),
+      });
+    });
+  }
+
+  /** Where the embedded broker listens (after start), for the demo and tests. */
+  brokerAddress(): { host: string; port: number } | undefined {
+    return this.broker?.address();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { config } = this.options.loaded;
+    const log = this.options.log;
+    let url = config.mqtt.url ?? '';
+    if (config.mqtt.broker === 'embedded') {
+      const b = config.embedded_broker;
+      this.broker = new EmbeddedBroker({
+        listen: b.listen,
+        websocket: b.websocket,
+        users: b.users.map((u) => ({
+          username: u.username,
+          password: (u as { password?: string }).password ?? '',
+        })),
+        acl: b.acl,
+        log: log.child({ service: 'embedded-broker' }),
+      });
+      await this.broker.start(signal);
+      const address = this.broker.address();
+      url = `mqtt://${connectHost(address.host)}:${address.port}`;
+    }
+    const base = config.gateway.base_topic;
+    const link: BrokerLink = {
+      url,
+      clientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      // aedes speaks MQTT 3.1.1 only: the embedded broker refuses MQTT 5 clients.
+      protocolVersion: config.mqtt.broker === 'embedded' ? 4 : config.mqtt.protocol_version,
+      keepaliveMs: config.mqtt.keepalive,
+      tls: config.mqtt.tls,
+      will: { topic: stateTopic(base), payload: 'offline', qos: 1, retain: true },
+    };
+    const publisher = new Publisher({
+      link,
+      outbox: this.outbox,
+      inflight: config.queue.inflight,
+      log: log.child({ service: 'publisher' }),
+      onConnect: () => void this.status?.republishAll(),
+    });
+    this.publisher = publisher;
+    this.status = new StatusReporter({
+      base,
+      gatewayId: config.gateway.id ?? 'gateway',
+      sink: publisher,
+      ports: () => this.ports.map((p) => p.view()),
+      queue: () => this.outbox.stats(),
+      broker: () => publisher.status(),
+      log,
+      ...(this.options.healthIntervalMs === undefined
+        ? {}
+        : { healthIntervalMs: this.options.healthIntervalMs }),
+    });
+    await publisher.start(signal);
+    this.status.start();
+    for (const port of this.ports) await port.start(signal);
+    this.started = true;
+    log.info(
+      { ports: this.ports.length, broker: config.mqtt.broker, base },
+      `tty2mqtt running: ${this.ports.length} port(s), publishing under ${base}/`,
+    );
+  }
+
+  /** Graceful stop within `deadlineMs`: stop reading, flush, publish offline, disconnect. */
+  async stop(deadlineMs = 5000): Promise<GatewayStopReport> {
+    const startedAt = Date.now();
+    const remaining = (): number => Math.max(0, deadlineMs - (Date.now() - startedAt));
+    const log = this.options.log;
+    await Promise.allSettled(this.ports.map((p) => p.stop()));
+    this.status?.stop();
+    let drained = false;
+    if (this.publisher !== undefined) {
+      drained = await this.publisher.drain(Math.max(0, remaining() - 1500));
+      await this.status?.publishOffline();
+      await this.publisher.stop();
+    }
+    await this.broker?.stop();
+    const queued = this.outbox.stats().depth;
+    await this.outbox.close();
+    const report = { drained, queued, elapsedMs: Date.now() - startedAt };
+    const counters = Object.fromEntries(this.ports.map((p) => [p.view().name, p.counters]));
+    log.info({ ...report, started: this.started, ports: counters }, 'tty2mqtt stopped');
+    return report;
+  }
+
+  health(): Record<string, unknown> | undefined {
+    return this.status?.health();
+  }
+}

@@ -1,0 +1,242 @@
+// One line-protocol port: serial bytes → lines → envelope (checksum, #seq) → decoder →
+// validation → topics → outbox, and ACK/NAK back to the device (PRODUCT.md §4.1). Every
+// line ends in exactly one counter. Failures stay inside this port: other ports and the
+// daemon are unaffected.
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { LoadedProfile } from '../config/load.ts';
+import type { PortConfig } from '../config/schema.ts';
+import { createLineFramer } from '../framing/line.ts';
+import type { LineFramer } from '../framing/line.ts';
+import { createDecoder } from '../line/decoder.ts';
+import { formatAck, formatNak, nakReasonFor, parseEnvelope } from '../line/envelope.ts';
+import { createSeqWindow, hashBody } from '../line/seq-window.ts';
+import type { Logger } from '../log.ts';
+import { createMapper } from '../pipeline/map.ts';
+import { compileTemplate } from '../pipeline/topics.ts';
+import type { DiscardReason, Decoder, Reading } from '../pipeline/types.ts';
+import { compileFields, validateValues } from '../pipeline/validate.ts';
+import type { FieldTable } from '../pipeline/validate.ts';
+import type { Outbox } from '../queue/outbox.ts';
+import { ManagedPort } from '../serial/port.ts';
+import type { Service } from '../service.ts';
+import { countDiscard, createPortCounters } from './port-counters.ts';
+import type { PortCounters } from './port-counters.ts';
+import { createRateLimitedLog } from './rate-limited-log.ts';
+import type { RateLimitedLog } from './rate-limited-log.ts';
+import type { PortView } from './status-reporter.ts';
+
+export interface LinePortOptions {
+  port: PortConfig;
+  profile: LoadedProfile;
+  base: string;
+  gatewayId: string;
+  outbox: Outbox;
+  log: Logger;
+  binding?: BindingInterface | undefined;
+  now?: () => number;
+  /** The port opened, closed, or was heard from: availability may have changed. */
+  onChange: () => void;
+}
+
+export class LinePort implements Service {
+  readonly name: string;
+  readonly counters: PortCounters = createPortCounters();
+  private readonly serial: ManagedPort;
+  private readonly framer: LineFramer;
+  private readonly decoder: Decoder;
+  private readonly fields: FieldTable;
+  private readonly map: ReturnType<typeof createMapper>;
+  private readonly seqWindow = createSeqWindow(256);
+  /** Lines with a #seq whose messages are being queued: a resend waits for the first. */
+  private readonly pendingSeqs = new Map<number, Promise<void>>();
+  private readonly badInput: RateLimitedLog;
+  private readonly now: () => number;
+  private heard = false;
+  private lastSeen: number | null = null;
+
+  constructor(private readonly options: LinePortOptions) {
+    const { port, profile, log } = options;
+    const line = profile.line;
+    if (line === undefined) throw new Error(`profile ${profile.id} has no line: section`);
+    this.name = `port ${port.name}`;
+    this.now = options.now ?? Date.now;
+    this.framer = createLineFramer({ maxBytes: line.max_bytes });
+    this.decoder = createDecoder(line);
+    this.fields = compileFields(profile.fields);
+    const template = compileTemplate(profile.topicTemplate);
+    if (!template.ok) throw new Error(`profile ${profile.id}: ${template.message}`);
+    this.map = createMapper({
+      base: options.base,
+      gatewayId: options.gatewayId,
+      port: port.name,
+      portVars: port.vars,
+      profile: { publish: profile.publish, fieldOrder: Object.keys(profile.fields) },
+      template: template.template,
+    });
+    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
+    this.serial = new ManagedPort(
+      {
+        name: port.name,
+        path: port.path,
+        baudRate: port.baud_rate,
+        resetOnOpen: port.reset_on_open,
+        idleTimeoutMs: port.idle_timeout,
+        log,
+        ...(options.binding === undefined ? {} : { binding: options.binding }),
+      },
+      {
+        onOpen: () => {
+          this.framer.reset();
+          this.heard = false;
+          options.onChange();
+        },
+        onData: (chunk) => this.onData(chunk),
+        onClose: () => {
+          this.heard = false;
+          options.onChange();
+        },
+      },
+    );
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    return this.serial.start(signal);
+  }
+
+  async stop(): Promise<void> {
+    await this.serial.stop();
+    // Lines already read are still being queued: let them finish so their ACKs are true.
+    await Promise.allSettled([...this.pendingSeqs.values()]);
+  }
+
+  view(): PortView {
+    const s = this.serial.status();
+    const { port, profile } = this.options;
+    return {
+      name: port.name,
+      path: port.path,
+      device: profile.id,
+      description: profile.description,
+      format: profile.line?.format ?? profile.protocol,
+      state: s.state,
+      available: s.state === 'open' && this.heard,
+      lastSeen: this.lastSeen,
+      opens: s.opens,
+      losses: s.losses,
+      fields: Object.keys(profile.fields),
+      commands: Object.keys(profile.commands),
+      counters: this.counters,
+    };
+  }
+
+  private onData(chunk: Buffer): void {
+    this.counters.bytes += chunk.length;
+    this.lastSeen = this.now();
+    if (!this.heard) {
+      this.heard = true;
+      this.options.onChange();
+    }
+    for (const event of this.framer.push(chunk)) {
+      if (event.kind === 'line') this.onLine(event.text);
+      else if (event.reason === 'empty' || event.reason === 'partial_first_line')
+        countDiscard(this.counters, event.reason);
+      else this.discard(event.reason, `${event.bytes} bytes`, null);
+    }
+  }
+
+  private onLine(text: string): void {
+    this.counters.lines += 1;
+    const line = this.options.profile.line!;
+    const envelope = parseEnvelope(text, { checksum: line.checksum, ack: line.ack });
+    if (!envelope.ok) {
+      this.discard(envelope.reason, envelope.detail, envelope.seq);
+      return;
+    }
+    const { seq, body } = envelope;
+    if (seq === null) {
+      this.accept(body, null).catch((error: unknown) => this.failed(error));
+      return;
+    }
+    // A device resending a line whose first copy is still being queued waits for it, so
+    // the resend is recognised as a duplicate rather than published twice.
+    const pending = this.pendingSeqs.get(seq);
+    const run = (pending ?? Promise.resolve())
+      .then(() => this.accept(body, seq))
+      .catch((error: unknown) => this.failed(error));
+    const tracked = run.finally(() => {
+      if (this.pendingSeqs.get(seq) === tracked) this.pendingSeqs.delete(seq);
+    });
+    this.pendingSeqs.set(seq, tracked);
+  }
+
+  private async accept(body: string, seq: number | null): Promise<void> {
+    if (seq !== null && this.seqWindow.check(seq, hashBody(body)) === 'duplicate') {
+      this.counters.duplicates += 1;
+      this.reply(formatAck(seq), 'ack');
+      return;
+    }
+    const decoded = this.decoder(body);
+    if (decoded.ok === false) return this.discard(decoded.reason, decoded.detail, seq);
+    if (decoded.ok === 'ignored') {
+      this.counters.ignored += 1;
+      if (seq !== null) this.reply(formatAck(seq), 'ack');
+      return;
+    }
+    const checked = validateValues(this.fields, decoded.values);
+    this.counters.unknownKeys += checked.unknownKeys.length;
+    this.counters.fieldRejects += checked.rejected.length;
+    for (const r of checked.rejected)
+      this.badInput.warn(
+        `field:${r.field}`,
+        { port: this.options.port.name, field: r.field, reason: r.reason },
+        'field rejected',
+      );
+    if (checked.values.size === 0) {
+      const why = checked.rejected.map((r) => `${r.field}: ${r.reason}`).join('; ');
+      return this.discard('no_valid_fields', why === '' ? 'no declared field in the line' : why, seq);
+    }
+    const reading: Reading = {
+      port: this.options.port.name,
+      values: checked.values,
+      levels: decoded.levels ?? {},
+      receivedAt: this.now(),
+    };
+    const mapped = this.map(reading);
+    if (!mapped.ok) return this.discard(mapped.reason, mapped.detail, seq);
+    const result = await this.options.outbox.submit(mapped.messages);
+    if (result.status === 'full')
+      return this.discard('queue_full', 'queue is full (when_full: reject_new)', seq);
+    this.counters.readings += 1;
+    this.counters.messages += mapped.messages.length;
+    if (seq !== null) {
+      this.seqWindow.commit(seq, hashBody(body));
+      this.reply(formatAck(seq), 'ack');
+    }
+  }
+
+  /** The queue itself failed (closed during shutdown, storage error): nothing is ACKed. */
+  private failed(error: unknown): void {
+    this.options.log.error(
+      { port: this.options.port.name, err: (error as Error).message },
+      'could not queue a reading',
+    );
+  }
+
+  private discard(reason: DiscardReason, detail: string, seq: number | null): void {
+    countDiscard(this.counters, reason);
+    this.badInput.warn(reason, { port: this.options.port.name, reason, detail }, 'line discarded');
+    if (seq !== null && this.options.profile.line?.ack === true)
+      this.reply(formatNak(seq, nakReasonFor(reason)), 'nak');
+  }
+
+  private reply(text: string, kind: 'ack' | 'nak'): void {
+    if (kind === 'ack') this.counters.acks += 1;
+    else this.counters.naks += 1;
+    this.serial.write(text).catch((error: unknown) => {
+      this.options.log.debug(
+        { port: this.options.port.name, err: (error as Error).message },
+        'reply not written',
+      );
+    });
+  }
+}

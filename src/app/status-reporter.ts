@@ -1,0 +1,163 @@
+// The gateway's own topics (PRODUCT.md §5): gateway/state (retained, also the will),
+// <port>/availability (retained), gateway/devices (retained) and gateway/health (every
+// 30 s). These describe the present, so they are published directly, not queued, and
+// all retained ones are republished on every reconnect (zigbee2mqtt once shipped a bug
+// where state stayed `offline` after a broker restart).
+import type { Logger } from '../log.ts';
+import type { QueueStats } from '../queue/outbox.ts';
+import type { PublisherStatus } from '../mqtt/publisher.ts';
+import type { PortCounters } from './port-counters.ts';
+
+export interface PortView {
+  name: string;
+  path: string;
+  device: string;
+  description: string;
+  format: string;
+  state: string;
+  /** Port open and the device heard from since it opened. */
+  available: boolean;
+  lastSeen: number | null;
+  opens: number;
+  losses: number;
+  fields: string[];
+  commands: string[];
+  counters: PortCounters;
+}
+
+export interface StatusSink {
+  publishNow(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }): Promise<boolean>;
+}
+
+export interface StatusReporterOptions {
+  base: string;
+  gatewayId: string;
+  sink: StatusSink;
+  ports: () => PortView[];
+  queue: () => QueueStats;
+  broker: () => PublisherStatus;
+  log: Logger;
+  healthIntervalMs?: number;
+  now?: () => number;
+}
+
+export function stateTopic(base: string): string {
+  return `${base}/gateway/state`;
+}
+
+export class StatusReporter {
+  private readonly startedAt: number;
+  private readonly now: () => number;
+  private readonly lastAvailability = new Map<string, boolean>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: StatusReporterOptions) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.publishHealth(), this.options.healthIntervalMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** After every (re)connect: everything retained, then a health report. */
+  async republishAll(): Promise<void> {
+    await this.publish(stateTopic(this.options.base), 'online', true);
+    for (const port of this.options.ports()) await this.publishAvailability(port, true);
+    await this.publishDevices();
+    await this.publishHealth();
+  }
+
+  /** A port opened, closed or was first heard from. */
+  async portChanged(): Promise<void> {
+    let changed = false;
+    for (const port of this.options.ports())
+      changed = (await this.publishAvailability(port, false)) || changed;
+    if (changed) await this.publishDevices();
+  }
+
+  /** Graceful stop: the same `offline` the will would have said. */
+  async publishOffline(): Promise<void> {
+    for (const port of this.options.ports())
+      await this.publish(`${this.options.base}/${port.name}/availability`, 'offline', true);
+    await this.publish(stateTopic(this.options.base), 'offline', true);
+  }
+
+  health(): Record<string, unknown> {
+    const ports: Record<string, unknown> = {};
+    for (const p of this.options.ports())
+      ports[p.name] = {
+        state: p.state,
+        available: p.available,
+        last_seen: iso(p.lastSeen),
+        opens: p.opens,
+        losses: p.losses,
+        ...p.counters,
+      };
+    const q = this.options.queue();
+    return {
+      gateway: this.options.gatewayId,
+      uptime_s: Math.round((this.now() - this.startedAt) / 1000),
+      broker: this.options.broker(),
+      queue: {
+        depth: q.depth,
+        bytes: q.bytes,
+        inflight: q.inflight,
+        oldest_age_ms: q.oldestAgeMs,
+        dropped: q.dropped,
+      },
+      ports,
+    };
+  }
+
+  async publishHealth(): Promise<void> {
+    await this.publish(`${this.options.base}/gateway/health`, JSON.stringify(this.health()), false);
+  }
+
+  private async publishDevices(): Promise<void> {
+    const list = this.options.ports().map((p) => ({
+      port: p.name,
+      path: p.path,
+      device: p.device,
+      description: p.description,
+      format: p.format,
+      state: p.state,
+      available: p.available,
+      last_seen: iso(p.lastSeen),
+      fields: p.fields,
+      commands: p.commands,
+    }));
+    await this.publish(`${this.options.base}/gateway/devices`, JSON.stringify(list), true);
+  }
+
+  /** Publishes a port's availability when it changed (or always when `force`); true if it did. */
+  private async publishAvailability(port: PortView, force: boolean): Promise<boolean> {
+    if (!force && this.lastAvailability.get(port.name) === port.available) return false;
+    this.lastAvailability.set(port.name, port.available);
+    await this.publish(
+      `${this.options.base}/${port.name}/availability`,
+      port.available ? 'online' : 'offline',
+      true,
+    );
+    return true;
+  }
+
+  private async publish(topic: string, payload: string, retain: boolean): Promise<boolean> {
+    const ok = await this.options.sink.publishNow(topic, payload, { qos: 1, retain });
+    if (!ok)
+      this.options.log.debug(
+        { topic },
+        'status not published (broker not connected); sent again on reconnect',
+      );
+    return ok;
+  }
+}
+
+function iso(t: number | null): string | null {
+  return t === null ? null : new Date(t).toISOString();
+}

@@ -1,0 +1,122 @@
+// The sockets the embedded broker listens on: plain TCP, and optionally MQTT over WebSocket
+// (PRODUCT.md §2 `embedded_broker.listen` / `websocket`). Each accepted connection is wrapped
+// in a PacketSizeGuard and handed to `onConnection`; every open connection is tracked so that
+// close() can end them at once instead of waiting for clients to hang up.
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Server as TcpServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { ErrorCodes, GatewayError } from '../errors.ts';
+import { PacketSizeGuard } from './guarded-stream.ts';
+import { formatListenAddress } from './listen-address.ts';
+import type { ListenAddress } from './listen-address.ts';
+
+export type ConnectionHandler = (connection: PacketSizeGuard, request?: IncomingMessage) => void;
+
+export interface Listener {
+  readonly address: ListenAddress;
+  close(): Promise<void>;
+}
+
+const WHY: Record<string, string> = {
+  EADDRINUSE:
+    'address in use (is another MQTT broker running? change embedded_broker.listen or use mqtt.broker: external)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this host',
+};
+
+function listenError(what: string, address: ListenAddress, error: NodeJS.ErrnoException): GatewayError {
+  const why = WHY[error.code ?? ''] ?? error.message;
+  return new GatewayError(
+    ErrorCodes.BROKER_LISTEN_FAILED,
+    `embedded broker cannot listen${what} on ${formatListenAddress(address)}: ${why}`,
+    { cause: error },
+  );
+}
+
+function listen(
+  server: TcpServer | HttpServer,
+  address: ListenAddress,
+  what: string,
+): Promise<ListenAddress> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => reject(listenError(what, address, error));
+    server.once('error', onError);
+    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
+      server.off('error', onError);
+      const info = server.address() as AddressInfo;
+      resolve({ host: address.host, port: info.port });
+    });
+  });
+}
+
+function closeServer(server: TcpServer | HttpServer, connections: Set<Duplex>): Promise<void> {
+  return new Promise((resolve) => {
+    for (const connection of connections) connection.destroy();
+    connections.clear();
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+export async function listenTcp(
+  address: ListenAddress,
+  maxPacketSize: number,
+  onConnection: ConnectionHandler,
+): Promise<Listener> {
+  const connections = new Set<Duplex>();
+  const server = createTcpServer((socket) => {
+    socket.setNoDelay(true);
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const guarded = new PacketSizeGuard(socket, maxPacketSize, peer);
+    connections.add(guarded);
+    guarded.once('close', () => connections.delete(guarded));
+    onConnection(guarded);
+  });
+  try {
+    const actual = await listen(server, address, '');
+    return { address: actual, close: () => closeServer(server, connections) };
+  } catch (error) {
+    await closeServer(server, connections);
+    throw error;
+  }
+}
+
+/** MQTT over WebSocket (subprotocol `mqtt`), as MQTT.js `ws://host:port` speaks it. */
+export async function listenWebSocket(
+  address: ListenAddress,
+  maxPacketSize: number,
+  onConnection: ConnectionHandler,
+): Promise<Listener> {
+  const connections = new Set<Duplex>();
+  const server = createHttpServer((_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
+  });
+  const wss = new WebSocketServer({ server, maxPayload: maxPacketSize });
+  wss.on('connection', (socket, request) => {
+    const stream = createWebSocketStream(socket);
+    const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'} (websocket)`;
+    const guarded = new PacketSizeGuard(stream, maxPacketSize, peer);
+    connections.add(guarded);
+    guarded.once('close', () => connections.delete(guarded));
+    onConnection(guarded, request);
+  });
+  const close = async (): Promise<void> => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    server.closeAllConnections();
+    await closeServer(server, connections);
+  };
+  try {
+    const actual = await listen(server, address, ' (websocket)');
+    return { address: actual, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,96 @@
+// The only file that reads argv, touches process.* and chooses exit codes (ARCHITECTURE.md).
+// Exit codes (PRODUCT.md §1): 0 success; 78 (EX_CONFIG) invalid configuration, every
+// problem printed first; 1 any other fatal error, with a one-line cause.
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  describeError,
+  ErrorCodes,
+  GatewayError,
+  formatProblem,
+  isGatewayError,
+} from './errors.ts';
+import { COMMANDS, HELP, commandHelp } from './commands/help.ts';
+import type { CommandContext } from './commands/context.ts';
+
+const EX_CONFIG = 78;
+
+function usage(message: string): GatewayError {
+  return new GatewayError(ErrorCodes.USAGE, `${message} (see: tty2mqtt --help)`);
+}
+
+/** SIGINT/SIGTERM abort the command's signal; a second one exits at once. */
+function shutdownSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`tty2mqtt: second ${name}, exiting now\n`);
+      process.exit(1);
+    }
+    controller.abort(name);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '--version' || command === '-V') {
+    const { version } = await import('./commands/version.ts');
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const spec = COMMANDS[command];
+  if (spec === undefined) throw usage(`unknown command "${command}"`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+  if (parsed.values['help'] === true) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  const context: CommandContext = {
+    args: parsed.values,
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: process.stdout.isTTY === true,
+    signal: shutdownSignal(),
+  };
+  return spec.run(context);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+    process.stderr.write(
+      `tty2mqtt: configuration invalid (${error.problems.length} problem${error.problems.length === 1 ? '' : 's'})\n`,
+    );
+    process.exitCode = EX_CONFIG;
+  } else if (
+    isGatewayError(error, ErrorCodes.CONFIG_NOT_FOUND) ||
+    isGatewayError(error, ErrorCodes.SECRET_UNREADABLE)
+  ) {
+    process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
+    process.exitCode = EX_CONFIG;
+  } else {
+    process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,20 @@
+// What a command gets from cli.ts: its parsed options and the process's streams, so that
+// commands never touch process.* themselves and can be run from tests.
+
+export interface CommandContext {
+  args: Record<string, string | boolean | undefined>;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTTY: boolean;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+export type CommandRunner = (context: CommandContext) => Promise<number>;
+
+export function stringArg(context: CommandContext, name: string): string | undefined {
+  const value = context.args[name];
+  return typeof value === 'string' ? value : undefined;
+}

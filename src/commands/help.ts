@@ -1,0 +1,87 @@
+// The command table: options for parseArgs, help text, and a lazy runner (so `tty2mqtt
+// check` never loads MQTT or serial code it does not need).
+import type { ParseArgsConfig } from 'node:util';
+import type { CommandContext } from './context.ts';
+
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  details: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(context: CommandContext): Promise<number>;
+}
+
+const configOption = { config: { type: 'string', short: 'c' } } as const;
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    summary: 'run the gateway daemon',
+    usage: 'tty2mqtt run [-c FILE]',
+    details:
+      '  -c, --config FILE   gateway.yaml to use (default: ./gateway.yaml, then /etc/tty2mqtt/gateway.yaml)\n\n' +
+      'Stops gracefully on SIGTERM or Ctrl-C (a second signal exits at once).\n' +
+      'Exit codes: 0 stopped cleanly, 78 configuration invalid, 1 other fatal error.\n',
+    options: configOption,
+    run: async (c) => (await import('./run.ts')).runCommand(c),
+  },
+  check: {
+    summary: 'validate gateway.yaml and the device profiles it uses; opens nothing',
+    usage: 'tty2mqtt check [-c FILE]',
+    details:
+      '  -c, --config FILE   gateway.yaml to check (default: ./gateway.yaml, then /etc/tty2mqtt/gateway.yaml)\n\n' +
+      'Prints a summary and exits 0, or prints every problem as FILE:LINE:COL: path: message and exits 78.\n',
+    options: configOption,
+    run: async (c) => (await import('./check.ts')).checkCommand(c),
+  },
+  ports: {
+    summary: 'list serial ports with their /dev/serial/by-id links',
+    usage: 'tty2mqtt ports',
+    details: 'Use the /dev/serial/by-id path in gateway.yaml: it stays the same when boards are replugged.\n',
+    options: {},
+    run: async (c) => (await import('./ports.ts')).portsCommand(c),
+  },
+  demo: {
+    summary: 'embedded broker + simulated devices, printing the live topic stream (no hardware)',
+    usage: 'tty2mqtt demo [--listen HOST:PORT] [--interval DURATION]',
+    details:
+      '  --listen HOST:PORT    where the embedded broker listens (default 127.0.0.1:1883, or a free port if taken)\n' +
+      '  --interval DURATION   how often each simulated device sends (default 2s)\n\n' +
+      'Watch it from another terminal too: mosquitto_sub -h 127.0.0.1 -p 1883 -t "#" -v\n' +
+      'Ctrl-C stops it.\n',
+    options: { listen: { type: 'string' }, interval: { type: 'string' } },
+    run: async (c) => (await import('./demo.ts')).demoCommand(c),
+  },
+  simulate: {
+    summary: "play a device profile's reference device on a real tty",
+    usage: 'tty2mqtt simulate --device ID --path TTY [--baud N] [--interval DURATION] [--count N] [-c FILE]',
+    details:
+      '  --device ID           the profile to play (from devices_dir of -c FILE, ./devices, or the shipped profiles)\n' +
+      '  --path TTY            the tty to write to, e.g. one end of: socat -d -d pty,raw,echo=0 pty,raw,echo=0\n' +
+      '  --baud N              baud rate (default 115200)\n' +
+      "  --interval DURATION   time between readings (default: the profile's interval)\n" +
+      '  --count N             stop after N readings (default: run until Ctrl-C)\n',
+    options: {
+      ...configOption,
+      device: { type: 'string' },
+      path: { type: 'string' },
+      baud: { type: 'string' },
+      interval: { type: 'string' },
+      count: { type: 'string' },
+    },
+    run: async (c) => (await import('./simulate.ts')).simulateCommand(c),
+  },
+};
+
+export const HELP =
+  'tty2mqtt — serial devices (text lines, MQTT-SN) to MQTT, validated and never lost\n\n' +
+  'Usage: tty2mqtt <command> [options]\n\nCommands:\n' +
+  Object.entries(COMMANDS)
+    .map(([name, spec]) => `  ${name.padEnd(10)}${spec.summary}`)
+    .join('\n') +
+  "\n\nRun `tty2mqtt <command> --help` for a command's options. `tty2mqtt --version` prints the version.\n";
+
+export function commandHelp(name: string): string {
+  const spec = COMMANDS[name];
+  if (spec === undefined) return HELP;
+  return `${spec.usage}\n\n${spec.summary}\n\n${spec.details}`;
+}

@@ -1,0 +1,58 @@
+// `tty2mqtt simulate --device ID --path TTY`: play a profile's reference device on a real
+// tty (PRODUCT.md §1), for tests and trials without hardware.
+import { join, resolve } from 'node:path';
+import { parseDuration } from '../config/units.ts';
+import { loadConfig } from '../config/load.ts';
+import { loadProfileById } from '../config/profiles.ts';
+import { ErrorCodes, GatewayError } from '../errors.ts';
+import { runSimulate } from '../sim/simulate-command.ts';
+import type { CommandContext } from './context.ts';
+import { stringArg } from './context.ts';
+import { SHIPPED_DEVICES_DIR } from './shipped.ts';
+
+function usage(message: string): GatewayError {
+  return new GatewayError(ErrorCodes.USAGE, `${message} (see: tty2mqtt simulate --help)`);
+}
+
+function positiveInt(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) <= 0)
+    throw usage(`--${name} must be a positive whole number, got "${text}"`);
+  return Number(text);
+}
+
+export async function simulateCommand(context: CommandContext): Promise<number> {
+  const id = stringArg(context, 'device');
+  const path = stringArg(context, 'path');
+  if (id === undefined || path === undefined) throw usage('simulate needs --device ID and --path TTY');
+  const intervalText = stringArg(context, 'interval');
+  const intervalMs = intervalText === undefined ? undefined : parseDuration(intervalText);
+  if (intervalText !== undefined && intervalMs === undefined)
+    throw usage(`--interval must be a duration such as 500ms or 2s, got "${intervalText}"`);
+  const configFile = stringArg(context, 'config');
+  const dirs = [join(context.cwd, 'devices'), SHIPPED_DEVICES_DIR];
+  if (configFile !== undefined) {
+    const loaded = await loadConfig({
+      file: configFile,
+      cwd: context.cwd,
+      env: context.env,
+      shippedDevicesDir: SHIPPED_DEVICES_DIR,
+    });
+    dirs.unshift(loaded.config.devices_dir);
+  }
+  const profile = await loadProfileById(id, dirs, context.cwd);
+  const count = positiveInt(stringArg(context, 'count'), 'count');
+  context.stderr.write(
+    `simulating ${profile.id} (${profile.description}) on ${resolve(context.cwd, path)}; Ctrl-C stops\n`,
+  );
+  await runSimulate({
+    profile,
+    path,
+    baudRate: positiveInt(stringArg(context, 'baud'), 'baud') ?? 115200,
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+    ...(count === undefined ? {} : { count }),
+    signal: context.signal,
+    out: (line) => context.stdout.write(`${line}\n`),
+  });
+  return 0;
+}

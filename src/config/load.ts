@@ -1,0 +1,150 @@
+// gateway.yaml → a validated, resolved, deep-frozen config (PRODUCT.md §1–§3, §5). Every
+// problem (YAML, schema, profiles, cross-checks, secret files) is collected and thrown at once
+// as a ConfigError, printed as FILE:LINE:COL: path: message before anything is opened.
+import { access } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, ErrorCodes, GatewayError } from '../errors.ts';
+import type { ConfigProblem } from '../errors.ts';
+import { crossCheck, profileRefs } from './cross-checks.ts';
+import { substituteEnv } from './env.ts';
+import { issuesToProblems, withoutPaths } from './issues.ts';
+import { formatPath } from './positions.ts';
+import type { ConfigPath } from './positions.ts';
+import { loadProfiles } from './profiles.ts';
+import type { LoadedProfile } from './profiles.ts';
+import { deepFreeze, resolveConfig } from './resolve.ts';
+import type { ResolvedConfig } from './resolve.ts';
+import { gatewayConfigSchema } from './schema.ts';
+import { checkTlsFiles, readPasswordFiles } from './secrets.ts';
+import { displayPath, problemAt, readYaml } from './yaml-source.ts';
+
+export type { LoadedProfile } from './profiles.ts';
+export type { ResolvedConfig, ResolvedUser } from './resolve.ts';
+
+export interface LoadedConfig {
+  /** Absolute path of the file that was loaded. */
+  readonly file: string;
+  /** Its directory. */
+  readonly dir: string;
+  readonly config: ResolvedConfig;
+  /** The valid profile of every device id the ports use. */
+  readonly profiles: ReadonlyMap<string, LoadedProfile>;
+}
+
+export interface LoadOptions {
+  /** `-c FILE`; relative to cwd. */
+  file?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The `devices/` folder shipped with tty2mqtt. */
+  shippedDevicesDir: string;
+  /** For tests; default os.hostname(). */
+  hostname?: string;
+}
+
+export const SYSTEM_CONFIG = '/etc/tty2mqtt/gateway.yaml';
+
+/** PRODUCT.md §1: `-c FILE`, else ./gateway.yaml, else /etc/tty2mqtt/gateway.yaml. */
+async function findConfigFile(options: LoadOptions): Promise<string> {
+  const candidates =
+    options.file !== undefined
+      ? [resolve(options.cwd, options.file)]
+      : [resolve(options.cwd, 'gateway.yaml'), SYSTEM_CONFIG];
+  for (const c of candidates) {
+    if (
+      await access(c).then(
+        () => true,
+        () => false,
+      )
+    )
+      return c;
+  }
+  throw new GatewayError(
+    ErrorCodes.CONFIG_NOT_FOUND,
+    `no configuration: looked for ${candidates.join(', ')}`,
+  );
+}
+
+/** Duplicates removed (cross-checks repeat some schema checks); grouped by file, in position order. */
+function ordered(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const files = [...new Set(problems.map((p) => p.file))];
+  const seen = new Set<string>();
+  return problems
+    .filter((p) => {
+      const k = `${p.file}:${p.line}:${p.col}:${p.path}:${p.message}`;
+      return seen.has(k) ? false : (seen.add(k), true);
+    })
+    .map((p, i) => ({ p, i }))
+    .sort(
+      (a, b) =>
+        files.indexOf(a.p.file) - files.indexOf(b.p.file) ||
+        a.p.line - b.p.line ||
+        a.p.col - b.p.col ||
+        a.i - b.i,
+    )
+    .map(({ p }) => p);
+}
+
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const file = await findConfigFile(options);
+  const dir = dirname(file);
+  const parsed = await readYaml(file, displayPath(options.cwd, file));
+  if (!parsed.usable) throw new ConfigError(ordered(parsed.problems));
+  const src = parsed.source;
+  const problems: ConfigProblem[] = [...parsed.problems];
+
+  const env = substituteEnv(src.doc, options.env);
+  for (const m of env.missing)
+    problems.push(
+      problemAt(
+        src,
+        m.path,
+        `environment variable ${m.name} is not set (write \${${m.name}:-default} for a fallback)`,
+      ),
+    );
+  const data: unknown = src.doc.toJS();
+  const empty = data === null || data === undefined;
+  if (empty)
+    problems.push({
+      file: src.display,
+      line: 1,
+      col: 1,
+      path: '',
+      message: 'the file is empty; a minimal config is "ports:" with one entry',
+    });
+
+  const secretPaths = new Set(env.substituted.map(formatPath));
+  const isSecret = (path: ConfigPath): boolean =>
+    path[path.length - 1] === 'password' || secretPaths.has(formatPath(path));
+  const result = gatewayConfigSchema.safeParse(data);
+  if (!result.success && !empty) {
+    const schemaProblems = issuesToProblems(
+      { src, schema: gatewayConfigSchema, data, isSecret },
+      result.error.issues,
+    );
+    problems.push(
+      ...withoutPaths(
+        schemaProblems,
+        env.missing.map((m) => m.path),
+      ),
+    );
+  }
+
+  const devicesDirRaw = (data as { devices_dir?: unknown } | null)?.devices_dir;
+  const devicesDir = resolve(dir, typeof devicesDirRaw === 'string' ? devicesDirRaw : './devices');
+  const lookup = { config: src, devicesDir, shippedDir: options.shippedDevicesDir, cwd: options.cwd };
+  const { profiles, problems: profileProblems } = await loadProfiles(profileRefs(data), lookup);
+  problems.push(...profileProblems, ...crossCheck(src, data, profiles));
+  const secrets = await readPasswordFiles(src, data, dir);
+  problems.push(...secrets.problems, ...(await checkTlsFiles(src, data, dir)));
+
+  if (problems.length > 0 || !result.success) throw new ConfigError(ordered(problems));
+  const config = resolveConfig(result.data, {
+    dir,
+    env: options.env,
+    hostname: options.hostname ?? osHostname(),
+    passwords: secrets.passwords,
+  });
+  return deepFreeze({ file, dir, config, profiles });
+}

@@ -1,0 +1,186 @@
+// Device profiles (PRODUCT.md §3): `<devices_dir>/<id>/profile.yaml`, else the profile shipped
+// with tty2mqtt. Problems in a profile are reported against the profile file itself.
+import { access, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import type { ConfigProblem } from '../errors.ts';
+import { issuesToProblems } from './issues.ts';
+import type { ConfigPath } from './positions.ts';
+import { profileSchema } from './schema.ts';
+import type { DeviceProfile } from './schema.ts';
+import { checkTopicTemplate, defaultTopicTemplate } from './topic-template.ts';
+import { displayPath, problemAt, readYaml } from './yaml-source.ts';
+import type { YamlSource } from './yaml-source.ts';
+
+export type LoadedProfile = DeviceProfile & {
+  /** Absolute path of profile.yaml. */
+  file: string;
+  /** Its folder: the reference firmware and simulator data live beside it. */
+  dir: string;
+  /** `publish.topic`, or the default for the profile's mode and format (PRODUCT.md §5). */
+  topicTemplate: string;
+};
+
+/** A port's `device:` value and where it is written. */
+export interface ProfileRef {
+  id: string;
+  path: ConfigPath;
+}
+
+export interface ProfileLookup {
+  config: YamlSource;
+  devicesDir: string;
+  shippedDir: string;
+  cwd: string;
+}
+
+const PROFILE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function profileIds(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const ids = await Promise.all(
+    entries.map(async (e) =>
+      e.isDirectory() && (await exists(join(dir, e.name, 'profile.yaml'))) ? e.name : '',
+    ),
+  );
+  return ids.filter((id) => id !== '');
+}
+
+/** Checks the schema cannot express: folder name, topic template, command writes. */
+function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (profile.id !== id)
+    problems.push(problemAt(src, ['id'], `"${profile.id}" must equal the profile's folder name "${id}"`));
+  const template = profile.publish.topic ?? defaultTopicTemplate(profile);
+  const where: ConfigPath = profile.publish.topic !== undefined ? ['publish', 'topic'] : ['publish'];
+  for (const message of checkTopicTemplate(template, profile).problems)
+    problems.push(problemAt(src, where, message));
+  for (const [name, command] of Object.entries(profile.commands)) {
+    // PRODUCT.md §3: one command is one line on the wire.
+    if (/[\r\n\0]/.test(command.write))
+      problems.push(
+        problemAt(src, ['commands', name, 'write'], 'must not contain CR, LF or NUL (a newline is appended)'),
+      );
+  }
+  return problems;
+}
+
+async function loadOne(
+  file: string,
+  id: string,
+  cwd: string,
+): Promise<{ profile?: LoadedProfile; problems: ConfigProblem[] }> {
+  const parsed = await readYaml(file, displayPath(cwd, file));
+  if (!parsed.usable) return { problems: parsed.problems };
+  const src = parsed.source;
+  const data: unknown = src.doc.toJS();
+  const result = profileSchema.safeParse(data);
+  if (!result.success) {
+    const ctx = { src, schema: profileSchema, data, isSecret: () => false };
+    return { problems: [...parsed.problems, ...issuesToProblems(ctx, result.error.issues)] };
+  }
+  const problems = [...parsed.problems, ...checkProfile(src, id, result.data)];
+  const topicTemplate = result.data.publish.topic ?? defaultTopicTemplate(result.data);
+  return { profile: { ...result.data, file, dir: dirname(file), topicTemplate }, problems };
+}
+
+/**
+ * Loads each distinct profile the ports name, once. Returns the valid ones by id; a port whose
+ * profile is missing or broken gets no entry (its problems are already in `problems`).
+ */
+export async function loadProfiles(
+  refs: readonly ProfileRef[],
+  lookup: ProfileLookup,
+): Promise<{ profiles: Map<string, LoadedProfile>; problems: ConfigProblem[] }> {
+  const profiles = new Map<string, LoadedProfile>();
+  const problems: ConfigProblem[] = [];
+  const missing: ProfileRef[] = [];
+  const seen = new Set<string>();
+  for (const ref of refs) {
+    if (!PROFILE_ID.test(ref.id)) {
+      problems.push(
+        problemAt(
+          lookup.config,
+          ref.path,
+          `"${ref.id}" is not a device profile id (lowercase letters, digits, _ or -)`,
+        ),
+      );
+      continue;
+    }
+    if (seen.has(ref.id)) {
+      if (missing.some((m) => m.id === ref.id)) missing.push(ref);
+      continue;
+    }
+    seen.add(ref.id);
+    const candidates = [lookup.devicesDir, lookup.shippedDir].map((d) => join(d, ref.id, 'profile.yaml'));
+    let file: string | undefined;
+    for (const c of candidates) if (file === undefined && (await exists(c))) file = c;
+    if (file === undefined) {
+      missing.push(ref);
+      continue;
+    }
+    const one = await loadOne(file, ref.id, lookup.cwd);
+    problems.push(...one.problems);
+    if (one.profile !== undefined && one.problems.length === 0) profiles.set(ref.id, one.profile);
+  }
+  if (missing.length > 0) {
+    const available = [
+      ...new Set([...(await profileIds(lookup.devicesDir)), ...(await profileIds(lookup.shippedDir))]),
+    ].sort();
+    const list = available.length > 0 ? available.join(', ') : 'none';
+    for (const ref of missing)
+      problems.push(
+        problemAt(
+          lookup.config,
+          ref.path,
+          `no device profile "${ref.id}" in ${lookup.devicesDir} or the shipped profiles (available: ${list})`,
+        ),
+      );
+  }
+  return { profiles, problems };
+}
+
+/**
+ * One profile by id, for `tty2mqtt simulate`: the first of `dirs` that has it wins. Throws
+ * ConfigError with every problem of a broken profile, or one naming what is available.
+ */
+export async function loadProfileById(
+  id: string,
+  dirs: readonly string[],
+  cwd: string,
+): Promise<LoadedProfile> {
+  if (!PROFILE_ID.test(id))
+    throw new ConfigError([
+      {
+        file: '(command line)',
+        line: 1,
+        col: 1,
+        path: 'device',
+        message: `"${id}" is not a device profile id`,
+      },
+    ]);
+  for (const dir of dirs) {
+    const file = join(dir, id, 'profile.yaml');
+    if (!(await exists(file))) continue;
+    const one = await loadOne(file, id, cwd);
+    if (one.profile !== undefined && one.problems.length === 0) return one.profile;
+    throw new ConfigError(one.problems);
+  }
+  const available = [...new Set((await Promise.all(dirs.map(profileIds))).flat())].sort().join(', ');
+  throw new ConfigError([
+    {
+      file: '(command line)',
+      line: 1,
+      col: 1,
+      path: 'device',
+      message: `no device profile "${id}" in ${dirs.join(' or ')} (available: ${available === '' ? 'none' : available})`,
+    },
+  ]);
+}

@@ -1,0 +1,36 @@
+// "did you mean" for unknown keys (PRODUCT.md §2: typos are caught). Pure.
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+const normalize = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, '');
+
+/**
+ * The known key the user most likely meant: same letters ignoring case and `_`/`-`
+ * (`baudRate`), a small edit distance (`prot`→`port`), or a prefix (`baud`→`baud_rate`).
+ */
+export function closestKey(key: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; score: number } | undefined;
+  const lower = key.toLowerCase();
+  for (const name of candidates) {
+    let score: number | undefined;
+    if (normalize(name) === normalize(key)) score = 0;
+    else {
+      const d = editDistance(lower, name);
+      if (d <= (key.length <= 4 ? 1 : 2)) score = d;
+      else if (key.length >= 3 && (name.startsWith(lower) || lower.startsWith(name))) score = 3;
+    }
+    if (score !== undefined && (best === undefined || score < best.score)) best = { name, score };
+  }
+  return best?.name;
+}

@@ -1,0 +1,38 @@
+// The per-field and per-command lines of the `check` summary: each with its example topic.
+import type { LoadedProfile } from './profiles.ts';
+import type { ResolvedConfig } from './resolve.ts';
+import type { FieldSpec, PortConfig } from './schema.ts';
+import { renderTopic } from './topic-template.ts';
+
+function fieldKind(f: FieldSpec): string {
+  const unit = f.unit !== undefined ? ` ${f.unit}` : '';
+  switch (f.type) {
+    case 'number':
+    case 'integer':
+      return f.min !== undefined || f.max !== undefined
+        ? `${f.type} ${f.min ?? '…'}..${f.max ?? '…'}${unit}`
+        : `${f.type}${unit}`;
+    case 'enum':
+      return `enum ${f.values.join('|')}`;
+    default:
+      return `${f.type}${unit}`;
+  }
+}
+
+export function displayFields(config: ResolvedConfig, port: PortConfig, profile: LoadedProfile): string[] {
+  const base = config.gateway.base_topic;
+  // {node} is supplied by the device at run time (MySensors node id); shown as <node>.
+  const values = { ...port.vars, port: port.name, gateway: config.gateway.id, node: '<node>' };
+  const topic = (field: string): string =>
+    `${base}/${renderTopic(profile.topicTemplate, { ...values, field })}`;
+  const names = Object.keys(profile.fields);
+  const width = Math.max(0, ...names.map((n) => n.length));
+  const lines: string[] = [];
+  if (profile.publish.mode === 'json') lines.push(`json       ${topic('')}  {${names.join(', ')}}`);
+  else
+    for (const [name, f] of Object.entries(profile.fields))
+      lines.push(`field      ${name.padEnd(width)}  ${topic(name)}  (${fieldKind(f)})`);
+  for (const name of Object.keys(profile.commands))
+    lines.push(`command    ${name}  ${base}/${port.name}/${name}/set`);
+  return lines;
+}

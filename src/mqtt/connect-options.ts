@@ -1,0 +1,66 @@
+// Turns the `mqtt:` section of gateway.yaml into MQTT.js client options. Kept apart from
+// the publisher so that TLS file handling and the will are testable on their own.
+import { readFileSync } from 'node:fs';
+import type { IClientOptions } from 'mqtt';
+import { ErrorCodes, GatewayError } from '../errors.ts';
+
+export interface BrokerLink {
+  url: string;
+  clientId: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  protocolVersion: 4 | 5;
+  keepaliveMs: number;
+  tls: { ca: string | null; cert: string | null; key: string | null; insecure: boolean } | null;
+  will: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean };
+}
+
+function readPem(kind: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new GatewayError(
+      ErrorCodes.SECRET_UNREADABLE,
+      `cannot read TLS ${kind} ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+export function toClientOptions(link: BrokerLink): IClientOptions {
+  const options: IClientOptions = {
+    clientId: link.clientId,
+    protocolVersion: link.protocolVersion,
+    keepalive: Math.max(1, Math.round(link.keepaliveMs / 1000)),
+    // The publisher reconnects by itself with jittered backoff (issue 3: 1 s → 60 s).
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    clean: true,
+    // QoS 0 messages are never queued inside MQTT.js: the outbox owns queueing.
+    queueQoSZero: false,
+    resubscribe: true,
+    will: {
+      topic: link.will.topic,
+      payload: Buffer.from(link.will.payload),
+      qos: link.will.qos,
+      retain: link.will.retain,
+    },
+  };
+  if (link.username !== undefined) options.username = link.username;
+  if (link.password !== undefined) options.password = link.password;
+  if (link.tls !== null) {
+    if (link.tls.ca !== null) options.ca = readPem('CA', link.tls.ca);
+    if (link.tls.cert !== null) options.cert = readPem('certificate', link.tls.cert);
+    if (link.tls.key !== null) options.key = readPem('key', link.tls.key);
+    // Certificates are verified unless the user said `insecure: true` in so many words.
+    options.rejectUnauthorized = !link.tls.insecure;
+  }
+  return options;
+}
+
+/** The URL with any credentials removed, for logs and health. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}

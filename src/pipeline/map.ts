@@ -1,0 +1,93 @@
+// Maps a validated reading to the messages handed to the queue (PRODUCT.md §3 `publish:`,
+// §5 topics):
+// - per_field: one message per field at the template with {field} = the field name, the
+//   payload the value as text (`23.5`, `true`, `on`).
+// - json: one message at the template (no {field}), the payload a JSON object of field name
+//   → value in the profile's field order (`{"temperature":23.5,"humidity":40}`).
+// Placeholders resolve, in this order: the built-ins {port} {gateway} {field}, then the
+// port's `vars:` (config), then the levels the device supplied (MySensors {node}) — a
+// device can never override a configured level. Every value goes through renderTopic, the
+// one place of the one-level rule; one bad level rejects the whole reading.
+import { isValidLevel, renderTopic } from './topics.ts';
+import type { CompiledTemplate } from './topics.ts';
+import type { FieldValue, Reading } from './types.ts';
+import type { OutMessage, QoS } from '../queue/outbox.ts';
+
+export interface MapperOptions {
+  /** base_topic, e.g. `iot/home1` (validated by the config schema). */
+  base: string;
+  gatewayId: string;
+  port: string;
+  portVars: Readonly<Record<string, string>>;
+  profile: {
+    publish: { mode: 'per_field' | 'json'; qos: QoS; retain: boolean };
+    /** The profile's field names in order (`Object.keys(profile.fields)`): the order of
+     *  per_field messages and of json members. */
+    fieldOrder: readonly string[];
+  };
+  template: CompiledTemplate;
+}
+
+export type MapResult =
+  { ok: true; messages: OutMessage[] } | { ok: false; reason: 'topic_rejected'; detail: string };
+
+export type Mapper = (reading: Reading) => MapResult;
+
+export function createMapper(options: MapperOptions): Mapper {
+  const { base, gatewayId, port, portVars, template } = options;
+  const { mode, qos, retain } = options.profile.publish;
+  const fieldOrder = [...options.profile.fieldOrder];
+  // The config schema guarantees this; a broken base would put every topic in the wrong place.
+  if (!base.split('/').every(isValidLevel))
+    throw new TypeError(`base topic ${JSON.stringify(base)} is not valid`);
+
+  /** The template's vars for one reading, without {field}; a null-prototype record. */
+  function varsFor(reading: Reading): Record<string, string> {
+    const vars = Object.create(null) as Record<string, string>;
+    for (const name of template.placeholders) {
+      let value: string | undefined;
+      if (name === 'port') value = port;
+      else if (name === 'gateway') value = gatewayId;
+      else if (name === 'field') continue;
+      else if (Object.hasOwn(portVars, name)) value = portVars[name];
+      else if (Object.hasOwn(reading.levels, name)) value = reading.levels[name];
+      if (value !== undefined) vars[name] = value;
+    }
+    return vars;
+  }
+
+  function message(topic: string, payload: string, reading: Reading): OutMessage {
+    return { port, topic, payload: Buffer.from(payload, 'utf8'), qos, retain, createdAt: reading.receivedAt };
+  }
+
+  return (reading) => {
+    const vars = varsFor(reading);
+    const messages: OutMessage[] = [];
+    if (mode === 'json') {
+      const rendered = renderTopic(base, template, vars);
+      if (!rendered.ok) return rendered;
+      const members: string[] = [];
+      for (const name of fieldOrder) {
+        const value = reading.values.get(name);
+        if (value !== undefined) members.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+      }
+      // Built as text, not via a plain object: a field may be called `__proto__`.
+      messages.push(message(rendered.topic, `{${members.join(',')}}`, reading));
+      return { ok: true, messages };
+    }
+    for (const name of fieldOrder) {
+      const value = reading.values.get(name);
+      if (value === undefined) continue;
+      vars.field = name;
+      const rendered = renderTopic(base, template, vars);
+      if (!rendered.ok) return rendered;
+      messages.push(message(rendered.topic, valueText(value), reading));
+    }
+    return { ok: true, messages };
+  };
+}
+
+/** A value as the text payload of its own topic: `23.5`, `true`, `on`. */
+export function valueText(value: FieldValue): string {
+  return typeof value === 'string' ? value : String(value);
+}

@@ -1,0 +1,319 @@
+// One configured serial port, kept open for as long as the daemon runs (ISSUE: "a port that
+// disappears … is detected within a second, reported, and reopened with backoff when it comes
+// back, without restarting the daemon; other ports are unaffected").
+//
+// Life cycle: closed → opening → open → (lost | idle) → closed → opening → … ; stop() → stopped.
+// Every open is a "session"; callbacks from an older session (a late read error, a path check
+// that finished after a reopen) carry their session number and are ignored.
+// Nothing here is fatal: a missing, busy or forbidden port is logged once per change of cause
+// and retried forever. Each ManagedPort owns its own timers and state, so one port failing
+// never touches another.
+import { realpath } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { autoDetect } from '@serialport/bindings-cpp';
+import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
+import { ErrorCodes, GatewayError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Service } from '../service.ts';
+import { createBackoff, DEFAULT_BACKOFF, formatDelay } from './backoff.ts';
+import type { Backoff, BackoffOptions } from './backoff.ts';
+import { openPort } from './open.ts';
+import type { OpenedPort } from './open.ts';
+import { classifyOpenFailure, describeOpenFailure } from './open-failure.ts';
+import type { OpenFailure } from './open-failure.ts';
+import { startReader } from './reader.ts';
+import type { Reader } from './reader.ts';
+import { errorMessage, untilAborted, waitAtMost } from './settle.ts';
+import { WriteQueue } from './write-queue.ts';
+
+export type PortState = 'opening' | 'open' | 'closed' | 'stopped';
+
+export interface PortStatus {
+  state: PortState;
+  opens: number;
+  losses: number;
+  bytesRead: number;
+  /** Date.now() of the last chunk received. */
+  lastDataAt: number | null;
+  lastError: string | null;
+}
+
+export interface ManagedPortOptions {
+  name: string;
+  path: string;
+  baudRate: number;
+  resetOnOpen: boolean;
+  /** Reopen after this long without a byte; 0 = never (PRODUCT.md §2 `idle_timeout`). */
+  idleTimeoutMs: number;
+  /** Default: the platform's real bindings (bindings-cpp). The demo passes MockBinding. */
+  binding?: BindingInterface;
+  log: Logger;
+  backoff?: BackoffOptions;
+  /** Injected for tests: [0, 1). */
+  random?: () => number;
+}
+
+export interface PortHandlers {
+  onOpen(): void;
+  onData(chunk: Buffer): void;
+  onClose(reason: string): void;
+}
+
+/** Path and idle checks run this often, so a loss is seen within a second. */
+const WATCH_INTERVAL_MS = 250;
+/** A session this long proves the device is back for good: the next loss retries quickly. */
+const STABLE_MS = 10_000;
+/** Bounds on the parts of a close, so stop() returns within ~1 s on a wedged device. */
+const PORT_CLOSE_DEADLINE_MS = 400;
+const PENDING_OPEN_DEADLINE_MS = 250;
+
+export class ManagedPort implements Service {
+  readonly name: string;
+  private readonly binding: BindingInterface;
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private state: PortState = 'closed';
+  private started = false;
+  private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private session = 0;
+  private port: BindingPortInterface | null = null;
+  private reader: Reader | null = null;
+  /** The device the configured path resolved to at open (real ttys only). */
+  private openedDevice: string | null = null;
+  private openedAt = 0;
+  private lastDataMono = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private watchBusy = false;
+  private pendingOpen: Promise<void> | null = null;
+  private closing: Promise<void> = Promise.resolve();
+  private lastFailureKey: string | null = null;
+  private warnedModemLines = false;
+  private readonly writes = new WriteQueue();
+  /** Aborted when the open session ends: abandons a write stuck on a vanished device. */
+  private sessionEnd: AbortController | null = null;
+  private readonly counters = { opens: 0, losses: 0, bytesRead: 0 };
+  private lastDataAt: number | null = null;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly options: ManagedPortOptions,
+    private readonly handlers: PortHandlers,
+  ) {
+    this.name = `port ${options.name}`;
+    this.binding = options.binding ?? autoDetect();
+    this.backoff = createBackoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
+    this.log = options.log;
+  }
+
+  /** Returns at once: the port opens in the background, now or whenever it appears. */
+  start(signal: AbortSignal): Promise<void> {
+    if (this.started || this.stopped || signal.aborted) return Promise.resolve();
+    this.started = true;
+    this.scheduleOpen(0);
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  status(): PortStatus {
+    return { state: this.state, ...this.counters, lastDataAt: this.lastDataAt, lastError: this.lastError };
+  }
+
+  /** Queued behind earlier writes (never interleaved); rejects with PORT_LOST if not open. */
+  write(data: Buffer | string): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    return this.writes.run(async () => {
+      const { port, sessionEnd } = this;
+      if (this.state !== 'open' || port === null || sessionEnd === null) {
+        throw this.portLost(`is not open (${this.state})`);
+      }
+      try {
+        // A write stuck on a device that went away is abandoned when its session ends, so
+        // the queue does not stay blocked after the replug.
+        await untilAborted(port.write(bytes), sessionEnd.signal);
+      } catch (error) {
+        const what = sessionEnd.signal.aborted
+          ? 'was lost during a write'
+          : `write failed: ${errorMessage(error)}`;
+        throw this.portLost(what, error);
+      }
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.state = 'stopped';
+    this.session += 1;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.stopWatch();
+    // An open still in flight closes its own result when it sees `stopped`.
+    if (this.pendingOpen !== null) await waitAtMost(this.pendingOpen, PENDING_OPEN_DEADLINE_MS);
+    await waitAtMost(this.closing, PORT_CLOSE_DEADLINE_MS); // a reopen's close still under way
+    await this.closeCurrent();
+  }
+
+  private scheduleOpen(delayMs: number): void {
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.pendingOpen = this.attemptOpen().finally(() => {
+        this.pendingOpen = null;
+      });
+    }, delayMs);
+  }
+
+  private async attemptOpen(): Promise<void> {
+    await this.closing; // the previous session must have released the device (and its lock)
+    if (this.stopped) return;
+    this.state = 'opening';
+    let opened: OpenedPort;
+    try {
+      opened = await openPort(this.binding, this.options);
+    } catch (error) {
+      if (!this.stopped) this.openFailed(classifyOpenFailure(error));
+      return;
+    }
+    if (this.stopped) {
+      await closeQuietly(opened.port, PORT_CLOSE_DEADLINE_MS);
+      return;
+    }
+    if (opened.modemLinesProblem !== null && !this.warnedModemLines) {
+      this.log.warn(`${this.name}: ${opened.modemLinesProblem}`); // once: a pty has no DTR
+      this.warnedModemLines = true;
+    }
+    this.becomeOpen(opened);
+  }
+
+  private openFailed(failure: OpenFailure): void {
+    const delay = this.backoff.next();
+    const key = failure.kind === 'other' ? failure.detail : failure.kind;
+    const text = describeOpenFailure(this.options.path, failure);
+    this.lastError = text;
+    this.state = 'closed';
+    if (key !== this.lastFailureKey) {
+      const { initialMs, maxMs } = this.options.backoff ?? DEFAULT_BACKOFF;
+      this.log.warn(
+        { code: ErrorCodes.PORT_OPEN_FAILED, detail: failure.detail },
+        `${this.name}: ${text}; retrying every ${formatDelay(initialMs / 2)}–${formatDelay(maxMs)} (backing off)`,
+      );
+    } else {
+      this.log.debug({ detail: failure.detail, retryInMs: delay }, `${this.name}: open failed again`);
+    }
+    this.lastFailureKey = key;
+    this.scheduleOpen(delay);
+  }
+
+  private becomeOpen({ port, device }: OpenedPort): void {
+    const session = ++this.session;
+    this.port = port;
+    this.openedDevice = device;
+    this.sessionEnd = new AbortController();
+    this.state = 'open';
+    this.counters.opens += 1;
+    this.lastError = null;
+    this.lastFailureKey = null;
+    this.openedAt = this.lastDataMono = performance.now();
+    this.reader = startReader(port, {
+      onData: (chunk) => this.received(session, chunk),
+      onLoss: (reason) => this.lost(session, reason, 'loss'),
+    });
+    this.watchTimer = setInterval(() => void this.watch(session), WATCH_INTERVAL_MS);
+    const { path, baudRate } = this.options;
+    this.log.info(
+      { path, baudRate, reader: this.reader.kind },
+      `${this.name}: opened ${path} at ${baudRate} baud`,
+    );
+    this.callHandler('onOpen', () => this.handlers.onOpen());
+  }
+
+  private received(session: number, chunk: Buffer): void {
+    if (session !== this.session) return;
+    this.counters.bytesRead += chunk.length;
+    this.lastDataAt = Date.now();
+    this.lastDataMono = performance.now();
+    this.callHandler('onData', () => this.handlers.onData(chunk));
+  }
+
+  /** Idle timeout, and whether the configured path still leads to the device we opened. */
+  private async watch(session: number): Promise<void> {
+    if (session !== this.session || this.watchBusy) return;
+    const idleMs = this.options.idleTimeoutMs;
+    if (idleMs > 0 && performance.now() - this.lastDataMono >= idleMs) {
+      this.lost(session, `no data for ${formatDelay(idleMs)}`, 'idle');
+      return;
+    }
+    const device = this.openedDevice;
+    if (device === null) return;
+    this.watchBusy = true;
+    const now = await realpath(this.options.path).catch(() => null);
+    this.watchBusy = false;
+    if (now === null) this.lost(session, `${this.options.path} disappeared`, 'loss');
+    else if (now !== device)
+      this.lost(session, `${this.options.path} now leads to ${now}, not ${device}`, 'loss');
+  }
+
+  private lost(session: number, reason: string, kind: 'loss' | 'idle'): void {
+    if (session !== this.session || this.state !== 'open') return;
+    this.session += 1;
+    this.state = 'closed';
+    if (kind === 'idle') {
+      this.log.info(`${this.name}: ${reason}; reopening ${this.options.path}`);
+      this.backoff.reset(); // a quiet device is not a failure storm
+    } else {
+      this.counters.losses += 1;
+      this.lastError = reason;
+      this.log.warn(
+        { code: ErrorCodes.PORT_LOST },
+        `${this.name}: ${this.options.path} lost (${reason}); will reopen when it is back`,
+      );
+      if (performance.now() - this.openedAt >= STABLE_MS) this.backoff.reset();
+    }
+    this.closing = this.closeCurrent();
+    this.callHandler('onClose', () => this.handlers.onClose(reason));
+    this.scheduleOpen(this.backoff.next());
+  }
+
+  private async closeCurrent(): Promise<void> {
+    this.stopWatch();
+    const { reader, port } = this;
+    this.sessionEnd?.abort();
+    this.sessionEnd = null;
+    this.reader = null;
+    this.port = null;
+    this.openedDevice = null;
+    if (reader !== null) await reader.close();
+    if (port !== null && !(await closeQuietly(port, PORT_CLOSE_DEADLINE_MS))) {
+      this.log.warn(`${this.name}: closing ${this.options.path} did not finish in time (device wedged?)`);
+    }
+  }
+
+  private stopWatch(): void {
+    if (this.watchTimer !== null) clearInterval(this.watchTimer);
+    this.watchTimer = null;
+  }
+
+  private portLost(what: string, cause?: unknown): GatewayError {
+    return new GatewayError(ErrorCodes.PORT_LOST, `${this.name}: ${this.options.path} ${what}`, { cause });
+  }
+
+  /** A throwing handler is logged, never allowed to break the read path. */
+  private callHandler(which: keyof PortHandlers, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.log.error({ err: error }, `${this.name}: ${which} handler threw`);
+    }
+  }
+}
+
+/** Closes a binding, ignoring its errors; false when the deadline passed first. */
+async function closeQuietly(port: BindingPortInterface, deadlineMs: number): Promise<boolean> {
+  if (!port.isOpen) return true;
+  return waitAtMost(port.close(), deadlineMs);
+}

@@ -1,0 +1,298 @@
+// ManagedPort on real pseudo-terminals (socat) with the real serialport bindings:
+// unplug = kill socat, replug = a new pair at the same link paths.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, afterEach, before, test } from 'node:test';
+import { createLogger } from '../../src/log.ts';
+import { ManagedPort } from '../../src/serial/port.ts';
+import type { ManagedPortOptions } from '../../src/serial/port.ts';
+import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
+import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
+
+let dir = '';
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tty2mqtt-serial-'));
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function pair(name: string): Promise<PtyPair> {
+  const p = await createPtyPair(dir, { device: `${name}-dev`, gateway: `${name}-gw` });
+  cleanups.push(() => p.kill());
+  return p;
+}
+
+async function device(p: PtyPair): Promise<DeviceEnd> {
+  const d = await openDeviceEnd(p.devicePath);
+  cleanups.push(() => d.close());
+  return d;
+}
+
+interface Harness {
+  port: ManagedPort;
+  events: { what: string; at: number }[];
+  text(): string;
+  chunks: Buffer[];
+  logs(): { level: number; msg: string; reader?: string }[];
+}
+
+function harness(options: Partial<ManagedPortOptions> & { path: string }): Harness {
+  const raw: string[] = [];
+  const log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _e, done) {
+        raw.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  const events: { what: string; at: number }[] = [];
+  const chunks: Buffer[] = [];
+  const port = new ManagedPort(
+    { name: 'test', baudRate: 115200, resetOnOpen: false, idleTimeoutMs: 0, log, ...options },
+    {
+      onOpen: () => events.push({ what: 'open', at: Date.now() }),
+      onData: (chunk) => chunks.push(chunk),
+      onClose: (reason) => events.push({ what: `close: ${reason}`, at: Date.now() }),
+    },
+  );
+  cleanups.push(() => port.stop());
+  return {
+    port,
+    events,
+    chunks,
+    text: () => Buffer.concat(chunks).toString(),
+    logs: () =>
+      raw
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: number; msg: string }),
+  };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const opens = (h: Harness): number => h.events.filter((e) => e.what === 'open').length;
+const closes = (h: Harness): string[] =>
+  h.events.filter((e) => e.what.startsWith('close')).map((e) => e.what);
+const start = (h: Harness): Promise<void> => h.port.start(new AbortController().signal);
+
+function stty(ttyPath: string): string {
+  return execFileSync('stty', ['-F', ttyPath, '-a'], { encoding: 'utf8' });
+}
+
+/** Descriptors of this process that point at `ttyPath`'s device. */
+async function openDescriptors(ttyPath: string, target: string): Promise<number> {
+  let count = 0;
+  for (const fd of await readdir('/proc/self/fd')) {
+    const to = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (to === target) count += 1;
+  }
+  return count;
+}
+
+void test('bytes written on the device end arrive as chunks, through the polled fd reader', async () => {
+  const p = await pair('a');
+  const h = harness({ path: p.gatewayPath });
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  const opened = h.logs().find((l) => l.msg.includes('opened'));
+  assert.equal(opened?.reader, 'fd');
+  const d = await device(p);
+  await d.write('t=21.5\n');
+  await d.write('h=40\n');
+  await until(() => h.text() === 't=21.5\nh=40\n', 'both lines');
+  assert.ok(h.chunks.every((c) => c.length > 0));
+  assert.equal(h.port.status().bytesRead, 12);
+});
+
+void test('write() reaches the device end, in order', async () => {
+  const p = await pair('w');
+  const h = harness({ path: p.gatewayPath });
+  const d = await device(p);
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  await Promise.all(['LED 1\n', 'LED 0\n', 'PING\n'].map((c) => h.port.write(c)));
+  await d.waitFor('LED 1\nLED 0\nPING\n');
+});
+
+void test('a port that does not exist yet is reported once, then opened when it appears', async () => {
+  const gatewayPath = path.join(dir, 'late-gw');
+  const h = harness({ path: gatewayPath, backoff: { initialMs: 50, maxMs: 200 } });
+  await start(h);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const warnings = h.logs().filter((l) => l.level === 40);
+  assert.equal(warnings.length, 1);
+  assert.equal(
+    warnings[0]?.msg.startsWith(`port test: ${gatewayPath} does not exist`),
+    true,
+    warnings[0]?.msg,
+  );
+  assert.equal(h.port.status().state === 'closed' || h.port.status().state === 'opening', true);
+  const p = await pair('late');
+  await until(() => opens(h) === 1, 'open once the pty exists');
+  const d = await device(p);
+  await d.write('hello\n');
+  await until(() => h.text() === 'hello\n', 'data');
+});
+
+void test('unplug (socat killed) is seen within a second; replug at the same path resumes the same port', async () => {
+  let p = await pair('u');
+  const h = harness({ path: p.gatewayPath });
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  let d = await device(p);
+  await d.write('before\n');
+  await until(() => h.text() === 'before\n', 'data before the unplug');
+  await d.close();
+  const killedAt = Date.now();
+  await p.kill('SIGTERM');
+  // PRODUCT contract (ISSUE): a vanished port is detected within a second.
+  await until(() => closes(h).length === 1, 'onClose after the unplug', 1000);
+  const closedAt = h.events.find((e) => e.what.startsWith('close'))?.at ?? Infinity;
+  assert.ok(closedAt - killedAt <= 1000, `loss seen after ${closedAt - killedAt} ms`);
+  assert.equal(h.port.status().losses, 1);
+  assert.ok(h.logs().some((l) => l.level === 40 && /lost/.test(l.msg)));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // stays unplugged for a moment
+  p = await pair('u'); // same link paths
+  await until(() => opens(h) === 2, 'reopen after the replug');
+  d = await device(p);
+  await d.write('after\n');
+  await until(() => h.text() === 'before\nafter\n', 'data after the replug');
+  assert.equal(h.port.status().state, 'open');
+});
+
+void test('a hang-up that shows up as a 0-byte read (EOF) is a loss, detected by the reader itself', async () => {
+  const p = await pair('h');
+  // The pty's own node, not the link: /dev/pts/N lives on while we hold it open, so the path
+  // check cannot see this loss — only the read path can.
+  const ptsPath = await readlink(p.gatewayPath);
+  const h = harness({ path: ptsPath });
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  await p.kill('SIGKILL');
+  await until(() => closes(h).length === 1, 'onClose after the hang-up', 1000);
+  // Linux hangs up the slave when the master closes: reads return 0 bytes, not an error
+  // (EIO only if the read races the hang-up).
+  assert.match(closes(h)[0] ?? '', /0-byte read|read error EIO/);
+  assert.equal(h.port.status().losses, 1);
+  // (No assertion about reopening: another process may be handed the same /dev/pts number.)
+});
+
+void test('the configured symlink moving to another device is a loss; the port follows it', async () => {
+  const first = await pair('m');
+  const h = harness({ path: first.gatewayPath });
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  // A new pair at the same links while the first is still alive (its pty does not hang up).
+  const second = await createPtyPair(dir, { device: 'm-dev', gateway: 'm-gw' });
+  cleanups.push(() => second.kill());
+  await until(() => closes(h).length === 1, 'loss via the path check', 1000);
+  assert.match(closes(h)[0] ?? '', /now leads to/);
+  await until(() => opens(h) === 2, 'reopen on the new device');
+  const d = await device(second);
+  await d.write('new\n');
+  await until(() => h.text() === 'new\n', 'data from the new device');
+});
+
+void test('two ports: unplugging one does not disturb the other', async () => {
+  const pa = await pair('two-a');
+  const pb = await pair('two-b');
+  const a = harness({ path: pa.gatewayPath, name: 'a' });
+  const b = harness({ path: pb.gatewayPath, name: 'b' });
+  await start(a);
+  await start(b);
+  await until(() => opens(a) === 1 && opens(b) === 1, 'both open');
+  const db = await device(pb);
+  await pa.kill();
+  await until(() => closes(a).length === 1, 'a lost');
+  for (let i = 0; i < 5; i += 1) await db.write(`b${i}\n`);
+  await until(() => b.text() === 'b0\nb1\nb2\nb3\nb4\n', 'b keeps delivering');
+  assert.deepEqual(closes(b), []);
+  assert.equal(b.port.status().state, 'open');
+});
+
+void test('idle timeout closes and reopens a silent port (info, not a loss)', async () => {
+  const p = await pair('idle');
+  const h = harness({ path: p.gatewayPath, idleTimeoutMs: 400 });
+  await start(h);
+  await until(() => opens(h) === 2, 'reopen after idling');
+  assert.equal(closes(h)[0], 'close: no data for 400 ms');
+  assert.equal(h.port.status().losses, 0);
+  const d = await device(p);
+  await d.write('awake\n');
+  await until(() => h.text().includes('awake\n'), 'data after the idle reopen');
+});
+
+void test('reset_on_open: false clears HUPCL (a reopen will not reset the board); true sets it', async () => {
+  const p = await pair('hup');
+  execFileSync('stty', ['-F', p.gatewayPath, 'hupcl']); // as Linux leaves a USB serial port
+  assert.match(stty(p.gatewayPath), /(^|\s)hupcl(\s|$)/m);
+  const keep = harness({ path: p.gatewayPath, resetOnOpen: false });
+  await start(keep);
+  await until(() => opens(keep) === 1, 'open');
+  assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m);
+  await keep.port.stop();
+  const reset = harness({ path: p.gatewayPath, resetOnOpen: true });
+  await start(reset);
+  await until(() => opens(reset) === 1, 'open with reset_on_open: true');
+  assert.match(stty(p.gatewayPath), /(^|\s)hupcl(\s|$)/m);
+  // A pty has no DTR line: the pulse fails, which is one warning, not a failure.
+  assert.ok(reset.logs().some((l) => l.level === 40 && /could not pulse DTR/.test(l.msg)));
+  assert.equal(reset.port.status().state, 'open');
+});
+
+void test('the port is locked while open; a second opener waits, reporting "in use" once', async () => {
+  const p = await pair('lock');
+  const first = harness({ path: p.gatewayPath });
+  await start(first);
+  await until(() => opens(first) === 1, 'first open');
+  const second = harness({ path: p.gatewayPath, name: 'second', backoff: { initialMs: 50, maxMs: 100 } });
+  await start(second);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal(opens(second), 0);
+  assert.equal(
+    second.logs().filter((l) => l.level === 40 && /in use by another program/.test(l.msg)).length,
+    1,
+  );
+  await first.port.stop();
+  await until(() => opens(second) === 1, 'second open after the first stopped');
+});
+
+void test('stop() is prompt, releases every descriptor, and nothing reopens afterwards', async () => {
+  const p = await pair('stop');
+  const target = await readlink(p.gatewayPath);
+  const h = harness({ path: p.gatewayPath, idleTimeoutMs: 300 });
+  await start(h);
+  await until(() => opens(h) >= 2, 'a couple of idle reopens');
+  assert.ok((await openDescriptors(p.gatewayPath, target)) >= 1);
+  const t0 = Date.now();
+  await h.port.stop();
+  assert.ok(Date.now() - t0 < 2000, 'stop took too long');
+  assert.equal(await openDescriptors(p.gatewayPath, target), 0, 'descriptors leaked');
+  const count = opens(h);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(opens(h), count);
+  assert.equal(h.port.status().state, 'stopped');
+});
