@@ -61,7 +61,11 @@ export interface PortHandlers {
 
 /** Path and idle checks run this often, so a loss is seen within a second. */
 const WATCH_INTERVAL_MS = 250;
-/** A session this long proves the device is back for good: the next loss retries quickly. */
+/**
+ * A session this long proves the device is back for good: the next loss retries quickly.
+ * Shorter sessions are "flaps" (a loose cable, a board in a boot loop): each one in a row
+ * keeps the backoff growing instead of reopening every 250 ms and logging a storm.
+ */
 const STABLE_MS = 10_000;
 /** Bounds on the parts of a close, so stop() returns within ~1 s on a wedged device. */
 const PORT_CLOSE_DEADLINE_MS = 400;
@@ -89,6 +93,8 @@ export class ManagedPort implements Service {
   private pendingOpen: Promise<void> | null = null;
   private closing: Promise<void> = Promise.resolve();
   private lastFailureKey: string | null = null;
+  /** Sessions in a row that ended before STABLE_MS. */
+  private flaps = 0;
   private warnedModemLines = false;
   private readonly writes = new WriteQueue();
   /** Aborted when the open session ends: abandons a write stuck on a vanished device. */
@@ -218,6 +224,7 @@ export class ManagedPort implements Service {
     this.counters.opens += 1;
     this.lastError = null;
     this.lastFailureKey = null;
+    if (this.flaps === 0) this.backoff.reset(); // the open failures are over
     this.openedAt = this.lastDataMono = performance.now();
     this.reader = startReader(port, {
       onData: (chunk) => this.received(session, chunk),
@@ -264,7 +271,8 @@ export class ManagedPort implements Service {
     this.state = 'closed';
     if (kind === 'idle') {
       this.log.info(`${this.name}: ${reason}; reopening ${this.options.path}`);
-      this.backoff.reset(); // a quiet device is not a failure storm
+      this.flaps = 0; // a quiet device is not a failure storm
+      this.backoff.reset();
     } else {
       this.counters.losses += 1;
       this.lastError = reason;
@@ -272,7 +280,12 @@ export class ManagedPort implements Service {
         { code: ErrorCodes.PORT_LOST },
         `${this.name}: ${this.options.path} lost (${reason}); will reopen when it is back`,
       );
-      if (performance.now() - this.openedAt >= STABLE_MS) this.backoff.reset();
+      if (performance.now() - this.openedAt < STABLE_MS) {
+        this.flaps += 1;
+      } else {
+        this.flaps = 0;
+        this.backoff.reset();
+      }
     }
     this.closing = this.closeCurrent();
     this.callHandler('onClose', () => this.handlers.onClose(reason));

@@ -114,7 +114,7 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
     await climateDevice.write('temp=999,hum=43\n'); // temp out of range: only humidity
     await climateDevice.write(`${'x'.repeat(300)}\n`); // overlong: discarded
     await climateDevice.write('temp=24.5,hum=44\n');
-    await sub.waitFor((m) => m.topic === `${BASE}/livingroom/temperature` && m.payload === '24.5');
+    await sub.waitFor((m) => m.topic === `${BASE}/livingroom/humidity` && m.payload === '44');
     const got = sub.messages
       .slice(before)
       .filter((m) => m.topic.startsWith(`${BASE}/livingroom/`) && !m.topic.endsWith('availability'));

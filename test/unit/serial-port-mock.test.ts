@@ -335,3 +335,12 @@ void test('a write stuck on a device that goes away fails with PORT_LOST and doe
   await port.write('AFTER\n');
   assert.deepEqual(writes, ['AFTER\n']);
 });
+
+void test('a device that keeps dropping right after each open is retried with growing delays', async () => {
+  const { binding, opens } = scriptedBinding(() => [bytes('')]);
+  const port = managed({ binding, backoff: { initialMs: 40, maxMs: 5000 }, random: () => 0.999 }, recorder());
+  await port.start(new AbortController().signal);
+  // Delays 40, 80, 160, 320 ms…: about 5 opens in 700 ms; without growth it would be ~15.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  assert.ok(opens() >= 2 && opens() <= 7, `${opens()} opens`);
+});
