@@ -2,20 +2,12 @@
 // any port, file or socket is opened (PRODUCT.md §1), then the gateway runs until SIGTERM
 // or Ctrl-C and stops gracefully within 5 s (PRODUCT.md §6).
 import { Gateway } from '../app/gateway.ts';
-import { loadConfig } from '../config/load.ts';
 import { createLogger } from '../log.ts';
 import type { CommandContext } from './context.ts';
-import { stringArg } from './context.ts';
-import { SHIPPED_DEVICES_DIR } from './shipped.ts';
+import { loadConfigFor } from './load.ts';
 
 export async function runCommand(context: CommandContext): Promise<number> {
-  const file = stringArg(context, 'config');
-  const loaded = await loadConfig({
-    ...(file === undefined ? {} : { file }),
-    cwd: context.cwd,
-    env: context.env,
-    shippedDevicesDir: SHIPPED_DEVICES_DIR,
-  });
+  const loaded = await loadConfigFor(context);
   const log = createLogger({ level: loaded.config.log.level, pretty: context.isTTY });
   log.info({ config: loaded.file, gateway: loaded.config.gateway.id }, 'starting tty2mqtt');
   const gateway = new Gateway({ loaded, log });

@@ -2,12 +2,12 @@
 // tty (PRODUCT.md §1), for tests and trials without hardware.
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../config/units.ts';
-import { loadConfig } from '../config/load.ts';
 import { loadProfileById } from '../config/profiles.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { runSimulate } from '../sim/simulate-command.ts';
 import type { CommandContext } from './context.ts';
 import { stringArg } from './context.ts';
+import { loadConfigFor } from './load.ts';
 import { SHIPPED_DEVICES_DIR } from './shipped.ts';
 
 function usage(message: string): GatewayError {
@@ -32,12 +32,7 @@ export async function simulateCommand(context: CommandContext): Promise<number> 
   const configFile = stringArg(context, 'config');
   const dirs = [join(context.cwd, 'devices'), SHIPPED_DEVICES_DIR];
   if (configFile !== undefined) {
-    const loaded = await loadConfig({
-      file: configFile,
-      cwd: context.cwd,
-      env: context.env,
-      shippedDevicesDir: SHIPPED_DEVICES_DIR,
-    });
+    const loaded = await loadConfigFor(context);
     dirs.unshift(loaded.config.devices_dir);
   }
   const profile = await loadProfileById(id, dirs, context.cwd);

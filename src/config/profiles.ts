@@ -62,6 +62,15 @@ function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): Conf
   const where: ConfigPath = profile.publish.topic !== undefined ? ['publish', 'topic'] : ['publish'];
   for (const message of checkTopicTemplate(template, profile).problems)
     problems.push(problemAt(src, where, message));
+  // PRODUCT.md §5: <port>/availability is the gateway's own topic for the port.
+  if (template === '{port}/{field}' && 'availability' in profile.fields)
+    problems.push(
+      problemAt(
+        src,
+        ['fields', 'availability'],
+        'a field named "availability" would publish to <port>/availability, the port\'s own status topic; rename the field (its wire name can stay: key: availability)',
+      ),
+    );
   for (const [name, command] of Object.entries(profile.commands)) {
     // PRODUCT.md §3: one command is one line on the wire.
     if (/[\r\n\0]/.test(command.write))
