@@ -8,8 +8,8 @@ import { EmbeddedBroker } from '../broker/embedded.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerLink } from '../mqtt/connect-options.ts';
 import { Publisher } from '../mqtt/publisher.ts';
-import { MemoryOutbox } from '../queue/memory-outbox.ts';
-import type { Outbox } from '../queue/outbox.ts';
+import type { QueueStats, SessionOutbox } from '../queue/outbox.ts';
+import { openSqliteOutbox } from '../queue/sqlite-outbox.ts';
 import { LinePort } from './line-port.ts';
 import { StatusReporter, stateTopic } from './status-reporter.ts';
 
@@ -35,22 +35,42 @@ function connectHost(host: string): string {
 }
 
 export class Gateway {
-  readonly outbox: Outbox;
   readonly ports: LinePort[];
   private broker: EmbeddedBroker | undefined;
   private publisher: Publisher | undefined;
   private status: StatusReporter | undefined;
   private started = false;
 
-  constructor(private readonly options: GatewayOptions) {
-    const { config, profiles } = options.loaded;
-    const q = config.queue;
-    this.outbox = new MemoryOutbox({
+  /** Opens the durable queue (recovering what a previous run left), then wires the ports. */
+  static async open(options: GatewayOptions): Promise<Gateway> {
+    const q = options.loaded.config.queue;
+    const outbox = await openSqliteOutbox({
+      path: q.path ?? 'data/queue.db',
+      durability: q.durability,
       maxMessages: q.max_messages,
       maxBytes: q.max_bytes,
       maxAgeMs: q.max_age,
       whenFull: q.when_full,
     });
+    const recovered = outbox.stats();
+    if (recovered.depth > 0 || outbox.packets.all().length > 0)
+      options.log.info(
+        {
+          queued: recovered.depth,
+          bytes: recovered.bytes,
+          inSession: outbox.packets.all().length,
+          path: q.path,
+        },
+        'recovered queued messages from a previous run',
+      );
+    return new Gateway(options, outbox);
+  }
+
+  private constructor(
+    private readonly options: GatewayOptions,
+    readonly outbox: SessionOutbox,
+  ) {
+    const { config, profiles } = options.loaded;
     this.ports = config.ports.map((port) => {
       const profile = profiles.get(port.device);
       if (profile === undefined)
@@ -109,6 +129,7 @@ export class Gateway {
       link,
       outbox: this.outbox,
       inflight: config.queue.inflight,
+      gatewayId: config.gateway.id ?? 'gateway',
       log: log.child({ service: 'publisher' }),
       onConnect: () => void this.status?.republishAll(),
     });
@@ -119,6 +140,7 @@ export class Gateway {
       sink: publisher,
       ports: () => this.ports.map((p) => p.view()),
       queue: () => this.outbox.stats(),
+      reconcile: reconciliation,
       broker: () => publisher.status(),
       log,
       ...(this.options.healthIntervalMs === undefined
@@ -149,15 +171,37 @@ export class Gateway {
       await this.publisher.stop();
     }
     await this.broker?.stop();
-    const queued = this.outbox.stats().depth;
     await this.outbox.close();
-    const report = { drained, queued, elapsedMs: Date.now() - startedAt };
+    const q = this.outbox.stats();
+    const report = { drained, queued: q.depth, elapsedMs: Date.now() - startedAt };
     const counters = Object.fromEntries(this.ports.map((p) => [p.view().name, p.counters]));
-    log.info({ ...report, started: this.started, ports: counters }, 'tty2mqtt stopped');
+    log.info(
+      { ...report, started: this.started, queue: reconciliation(q), ports: counters },
+      'tty2mqtt stopped',
+    );
     return report;
   }
 
   health(): Record<string, unknown> | undefined {
     return this.status?.health();
   }
+}
+
+/**
+ * The queue's books (issue 3 §7): received = published + dead-lettered + rejected +
+ * dropped + queued, where received includes the backlog recovered at start.
+ */
+export function reconciliation(q: QueueStats): Record<string, unknown> {
+  const dropped = Object.values(q.dropped).reduce((a, b) => a + b, 0);
+  const accounted = q.published + q.deadLettered + q.rejected + dropped + q.depth;
+  return {
+    received: q.received,
+    recovered: q.recovered,
+    published: q.published,
+    dead_lettered: q.deadLettered,
+    rejected: q.rejected,
+    dropped,
+    queued: q.depth,
+    balanced: accounted === q.received,
+  };
 }

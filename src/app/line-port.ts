@@ -74,6 +74,7 @@ export class LinePort implements Service {
       template: template.template,
     });
     this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
+    this.restoreSeqWindow();
     this.serial = new ManagedPort(
       {
         name: port.name,
@@ -101,6 +102,19 @@ export class LinePort implements Service {
 
   start(signal: AbortSignal): Promise<void> {
     return this.serial.start(signal);
+  }
+
+  /**
+   * The de-duplication window survives a gateway restart: its marks were committed with the
+   * lines' messages. Marks before the last seq 0 belong to an earlier boot of the device.
+   */
+  private restoreSeqWindow(): void {
+    const marks = this.options.outbox.seqMarks(this.options.port.name);
+    let from = 0;
+    marks.forEach((m, i) => {
+      if (m.seq === 0) from = i;
+    });
+    for (const m of marks.slice(from)) this.seqWindow.commit(m.seq, m.hash);
   }
 
   async stop(): Promise<void> {
@@ -170,7 +184,8 @@ export class LinePort implements Service {
   }
 
   private async accept(body: string, seq: number | null): Promise<void> {
-    if (seq !== null && this.seqWindow.check(seq, hashBody(body)) === 'duplicate') {
+    const hash = hashBody(body);
+    if (seq !== null && this.seqWindow.check(seq, hash) === 'duplicate') {
       this.counters.duplicates += 1;
       this.reply(formatAck(seq), 'ack');
       return;
@@ -209,7 +224,7 @@ export class LinePort implements Service {
     this.counters.readings += 1;
     this.counters.messages += mapped.messages.length;
     if (seq !== null) {
-      this.seqWindow.commit(seq, hashBody(body));
+      this.seqWindow.commit(seq, hash);
       this.reply(formatAck(seq), 'ack');
     }
   }

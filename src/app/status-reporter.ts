@@ -35,6 +35,8 @@ export interface StatusReporterOptions {
   sink: StatusSink;
   ports: () => PortView[];
   queue: () => QueueStats;
+  /** The queue's books: received = published + dead-lettered + rejected + dropped + queued. */
+  reconcile: (q: QueueStats) => Record<string, unknown>;
   broker: () => PublisherStatus;
   log: Logger;
   healthIntervalMs?: number;

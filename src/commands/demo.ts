@@ -1,7 +1,10 @@
 // `tty2mqtt demo`: the real gateway — embedded broker, line pipeline, publisher — with
 // simulated devices from devices/ on serialport's mock binding, printing the live topic
 // stream. Needs nothing but Node (PRODUCT.md §1).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gateway } from '../app/gateway.ts';
 import { loadConfig } from '../config/load.ts';
@@ -44,10 +47,26 @@ export async function demoCommand(context: CommandContext): Promise<number> {
       `--interval must be a duration such as 500ms or 2s, got "${intervalText}"`,
     );
   const { listen, note } = await chooseListen(stringArg(context, 'listen'));
+  const stateDir = mkdtempSync(join(tmpdir(), 'tty2mqtt-demo-'));
+  try {
+    return await runDemo(context, intervalText, intervalMs, listen, note, stateDir);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function runDemo(
+  context: CommandContext,
+  intervalText: string,
+  intervalMs: number,
+  listen: string,
+  note: string,
+  stateDir: string,
+): Promise<number> {
   const loaded = await loadConfig({
     file: DEMO_CONFIG,
     cwd: context.cwd,
-    env: { ...context.env, TTY2MQTT_DEMO_LISTEN: listen },
+    env: { ...context.env, TTY2MQTT_DEMO_LISTEN: listen, TTY2MQTT_DEMO_QUEUE: join(stateDir, 'queue.db') },
     shippedDevicesDir: SHIPPED_DEVICES_DIR,
   });
   const { config, profiles } = loaded;
@@ -56,7 +75,7 @@ export async function demoCommand(context: CommandContext): Promise<number> {
     { intervalMs, nodeIds: [12, 13] },
   );
   const log = createLogger({ level: config.log.level, pretty: context.isTTY });
-  const gateway = new Gateway({ loaded, log, binding: devices.binding, healthIntervalMs: 30_000 });
+  const gateway = await Gateway.open({ loaded, log, binding: devices.binding, healthIntervalMs: 30_000 });
   const out = (line: string): void => void context.stdout.write(`${line}\n`);
   try {
     await gateway.start(context.signal);

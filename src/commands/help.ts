@@ -40,6 +40,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: {},
     run: async (c) => (await import('./ports.ts')).portsCommand(c),
   },
+  queue: {
+    summary: 'show the durable queue: depth, bytes, oldest age, dead letters; requeue or purge dead letters',
+    usage: 'tty2mqtt queue [-c FILE] [--requeue | --purge] [--ids 1,2,3]',
+    details:
+      '  -c, --config FILE   gateway.yaml whose queue.path to open (works while the daemon runs)\n' +
+      '  --requeue           move dead letters back into the queue (all, or those in --ids)\n' +
+      '  --purge             delete dead letters (all, or those in --ids)\n' +
+      '  --ids LIST          comma-separated dead-letter ids\n',
+    options: {
+      ...configOption,
+      requeue: { type: 'boolean' },
+      purge: { type: 'boolean' },
+      ids: { type: 'string' },
+    },
+    run: async (c) => (await import('./queue.ts')).queueCommand(c),
+  },
   demo: {
     summary: 'embedded broker + simulated devices, printing the live topic stream (no hardware)',
     usage: 'tty2mqtt demo [--listen HOST:PORT] [--interval DURATION]',

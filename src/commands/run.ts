@@ -10,7 +10,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
   const loaded = await loadConfigFor(context);
   const log = createLogger({ level: loaded.config.log.level, pretty: context.isTTY });
   log.info({ config: loaded.file, gateway: loaded.config.gateway.id }, 'starting tty2mqtt');
-  const gateway = new Gateway({ loaded, log });
+  const gateway = await Gateway.open({ loaded, log });
   const stopped = new Promise<void>((resolve) => {
     if (context.signal.aborted) resolve();
     else context.signal.addEventListener('abort', () => resolve(), { once: true });

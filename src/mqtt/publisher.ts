@@ -1,24 +1,30 @@
 // The network half's only MQTT.js user (ARCHITECTURE.md boundary): drains the outbox to
 // the broker. It leases only while connected, keeps at most min(queue.inflight, the
 // broker's Receive Maximum [MQTT-3.3.4-9]) messages in flight, and acknowledges a message
-// to the outbox only when the broker's PUBACK/PUBCOMP reports success.
+// to the outbox only when the broker's PUBACK/PUBCOMP reports success. The MQTT session is
+// persistent (clean = false, MQTT 5 session expiry) and its in-flight packets live in the
+// queue database (session-store.ts), so QoS 2 stays exactly-once across a crash.
 //
 // It never uses connectAsync at start-up (that rejects and ends the client when the
 // broker is down): it connects in the background and reconnects with jittered backoff.
 import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
-import type { IConnackPacket, MqttClient } from 'mqtt';
+import type { IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
 import type { Logger } from '../log.ts';
-import type { Outbox, QueuedMessage } from '../queue/outbox.ts';
+import type { QueuedMessage, SessionOutbox } from '../queue/outbox.ts';
 import type { Service } from '../service.ts';
 import { createBackoff } from './backoff.ts';
 import { redactUrl, toClientOptions } from './connect-options.ts';
 import type { BrokerLink } from './connect-options.ts';
+import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
+import { SessionStore } from './session-store.ts';
 
 export interface PublisherOptions {
   link: BrokerLink;
-  outbox: Outbox;
+  outbox: SessionOutbox;
   inflight: number;
+  /** For the stable message id `<gateway>/<port>/<portSeq>` (MQTT 5 user property `id`). */
+  gatewayId: string;
   log: Logger;
   /** Called after every successful (re)connect: republish retained state (gateway/state, availability). */
   onConnect?: () => void;
@@ -32,26 +38,33 @@ export interface PublisherStatus {
   inflight: number;
   inflightLimit: number;
   published: number;
-  rejectedByBroker: number;
+  refusedByBroker: number;
 }
 
-/** MQTT 5 reason codes ≥ 0x80 are failures (MQTT 5 §2.4). */
-function reasonCodeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
+/** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
 
 export class Publisher implements Service {
   readonly name = 'publisher';
   private client: MqttClient | undefined;
   private readonly backoff = createBackoff(1000, 60_000);
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private unsubscribeOutbox: (() => void) | undefined;
   private inflightLimit: number;
-  private inflight = 0;
+  private maxPacketSize = Number.POSITIVE_INFINITY;
+  /** Queue ids in flight: leased and sent, or resumed from the stored session. */
+  private readonly inflight = new Set<number>();
+  private readonly attempts = new Map<number, number>();
+  /**
+   * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
+   * MQTT.js clones a packet before storing it, so identity is lost; it stores packets in
+   * publish order, so the oldest id waiting under the same content is the right one.
+   */
+  private readonly awaitingPut = new Map<string, number[]>();
   private connects = 0;
   private published = 0;
-  private rejectedByBroker = 0;
+  private refusedByBroker = 0;
   private lastError: string | null = null;
   private stopping = false;
   private pumping = false;
@@ -59,20 +72,33 @@ export class Publisher implements Service {
 
   constructor(private readonly options: PublisherOptions) {
     this.inflightLimit = options.inflight;
+    for (const p of options.outbox.packets.all()) if (p.queueId !== null) this.inflight.add(p.queueId);
   }
 
   start(_signal: AbortSignal): Promise<void> {
-    const { link, log } = this.options;
-    const client = mqtt.connect(link.url, toClientOptions(link));
+    const { link, log, outbox } = this.options;
+    const store = new SessionStore(outbox.packets, (packet) => this.takeAwaitingPut(packet));
+    const clientOptions = toClientOptions(link);
+    clientOptions.clean = false;
+    clientOptions.outgoingStore = store;
+    if (link.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
+    const client = mqtt.connect(link.url, clientOptions);
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack));
     client.on('close', () => this.onClose());
+    client.on('packetreceive', (packet) => this.onPacket(packet));
     client.on('error', (error) => {
       this.lastError = error.message;
       log.warn({ err: error.message, url: redactUrl(link.url) }, 'broker connection error');
     });
-    this.unsubscribeOutbox = this.options.outbox.onAvailable(() => this.pump());
-    log.info({ url: redactUrl(link.url), clientId: link.clientId }, 'connecting to broker');
+    this.unsubscribeOutbox = outbox.onAvailable(() => this.pump());
+    // Messages waiting for a retry become leasable with time, not with an event.
+    this.retryTimer = setInterval(() => this.pump(), 1000);
+    this.retryTimer.unref();
+    log.info(
+      { url: redactUrl(link.url), clientId: link.clientId, resumed: this.inflight.size },
+      'connecting to broker',
+    );
     return Promise.resolve();
   }
 
@@ -86,10 +112,10 @@ export class Publisher implements Service {
       url: redactUrl(this.options.link.url),
       connects: this.connects,
       lastError: this.lastError,
-      inflight: this.inflight,
+      inflight: this.inflight.size,
       inflightLimit: this.inflightLimit,
       published: this.published,
-      rejectedByBroker: this.rejectedByBroker,
+      refusedByBroker: this.refusedByBroker,
     };
   }
 
@@ -112,7 +138,7 @@ export class Publisher implements Service {
 
   /** Resolves true once the outbox is empty and nothing is in flight, false at the deadline. */
   async drain(timeoutMs: number): Promise<boolean> {
-    const isIdle = (): boolean => this.options.outbox.stats().depth === 0 && this.inflight === 0;
+    const isIdle = (): boolean => this.options.outbox.stats().depth === 0 && this.inflight.size === 0;
     if (isIdle()) return true;
     if (!this.connected) return false;
     return new Promise((resolve) => {
@@ -134,10 +160,12 @@ export class Publisher implements Service {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.retryTimer);
     this.unsubscribeOutbox?.();
     const client = this.client;
     if (client === undefined) return;
     // A clean DISCONNECT suppresses the will: the owner has already published `offline`.
+    // What is still in flight stays in the stored session and is resumed at the next start.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => client.end(true, {}, () => resolve()), 1000);
       client.end(false, {}, () => {
@@ -152,26 +180,99 @@ export class Publisher implements Service {
     this.connects += 1;
     this.backoff.reset();
     this.lastError = null;
-    const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
-    this.inflightLimit = Math.max(1, Math.min(this.options.inflight, receiveMaximum));
+    const props = connack.properties;
+    this.inflightLimit = Math.max(1, Math.min(this.options.inflight, props?.receiveMaximum ?? 65535));
+    this.maxPacketSize = props?.maximumPacketSize ?? Number.POSITIVE_INFINITY;
     // MQTT.js leaves Nagle on: without no-delay, small publishes wait up to 40 ms.
     (this.client?.stream as Partial<Socket> | undefined)?.setNoDelay?.(true);
-    log.info({ url: redactUrl(link.url), inflight: this.inflightLimit }, 'connected to broker');
+    log.info(
+      {
+        url: redactUrl(link.url),
+        inflight: this.inflightLimit,
+        sessionPresent: connack.sessionPresent,
+        resumed: this.inflight.size,
+      },
+      'connected to broker',
+    );
+    this.reconcileInflight();
     this.options.onConnect?.();
     this.pump();
+  }
+
+  /**
+   * On a new connection, whatever we count in flight must be in the stored session (MQTT.js
+   * resends those); anything else died with the old connection and is leased again.
+   */
+  private reconcileInflight(): void {
+    const stored = new Set(this.options.outbox.packets.all().map((p) => p.queueId));
+    for (const id of [...this.inflight]) {
+      if (stored.has(id)) continue;
+      this.inflight.delete(id);
+      this.attempts.delete(id);
+      this.options.outbox.release(id);
+    }
+    this.awaitingPut.clear();
   }
 
   private onClose(): void {
     if (this.stopping) return;
     const delay = this.backoff.next();
+    const depth = this.options.outbox.stats().depth;
     this.options.log.warn(
-      { url: redactUrl(this.options.link.url), retryInMs: delay, lastError: this.lastError },
+      { url: redactUrl(this.options.link.url), retryInMs: delay, lastError: this.lastError, queued: depth },
       'broker connection lost; messages stay queued',
     );
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
-      if (!this.stopping) this.client?.reconnect();
+      const client = this.client;
+      // reconnect() without stores would replace ours with empty in-memory ones and lose
+      // the stored session (MQTT.js client.reconnect): hand the same ones back.
+      if (!this.stopping && client !== undefined)
+        // (Its options are typed as the Store class; any IStore works at run time.)
+        client.reconnect({
+          incomingStore: client.incomingStore as unknown as Store,
+          outgoingStore: client.outgoingStore as unknown as Store,
+        });
     }, delay);
+  }
+
+  /**
+   * PUBACK, PUBREC and PUBCOMP, for messages sent now and for those resumed from the
+   * stored session alike. Runs before MQTT.js removes the stored packet, so the queue row
+   * is gone first: a crash in between replays a PUBLISH with DUP (QoS 1: at least once) or
+   * a PUBREL (QoS 2: completes nothing twice), never a second QoS 2 message.
+   */
+  private onPacket(packet: Packet): void {
+    if (packet.cmd !== 'puback' && packet.cmd !== 'pubrec' && packet.cmd !== 'pubcomp') return;
+    if (packet.messageId === undefined) return;
+    const code = packet.reasonCode ?? 0;
+    if (packet.cmd === 'pubrec' && code < 0x80) return; // QoS 2 goes on with PUBREL
+    const queueId = this.options.outbox.packets.get(packet.messageId)?.queueId ?? null;
+    if (queueId === null) return;
+    this.finish(queueId, code);
+  }
+
+  private finish(queueId: number, code: number): void {
+    const { outbox, log } = this.options;
+    this.inflight.delete(queueId);
+    const attemptsBefore = this.attempts.get(queueId) ?? 0;
+    this.attempts.delete(queueId);
+    if (code < 0x80) {
+      this.published += 1;
+      outbox.ack(queueId);
+    } else {
+      this.refusedByBroker += 1;
+      const decision = decideOnFailure(code, attemptsBefore);
+      if (decision.action === 'dead_letter') {
+        log.warn({ queueId, reason: decision.reason }, 'message moved to the dead letters');
+        outbox.deadLetter(queueId, decision.reason);
+      } else {
+        log.warn({ queueId, code, retryInMs: decision.delayMs }, 'broker refused message; will retry');
+        outbox.release(queueId, { delayMs: decision.delayMs, attempted: true });
+      }
+    }
+    // Let MQTT.js finish its own bookkeeping for this packet before sending more.
+    queueMicrotask(() => this.pump());
   }
 
   /** Leases and sends until the in-flight window is full or the outbox is empty. */
@@ -179,8 +280,8 @@ export class Publisher implements Service {
     if (this.pumping || this.stopping) return;
     this.pumping = true;
     try {
-      while (this.connected && this.inflight < this.inflightLimit) {
-        const batch = this.options.outbox.lease(this.inflightLimit - this.inflight);
+      while (this.connected && this.inflight.size < this.inflightLimit) {
+        const batch = this.options.outbox.lease(this.inflightLimit - this.inflight.size);
         if (batch.length === 0) break;
         for (const message of batch) this.send(message);
       }
@@ -193,23 +294,84 @@ export class Publisher implements Service {
   private send(message: QueuedMessage): void {
     const client = this.client;
     if (client === undefined) return;
-    this.inflight += 1;
-    client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (error) => {
-      this.inflight -= 1;
-      if (!error) {
-        this.published += 1;
-        this.options.outbox.ack(message.id);
-      } else if ((reasonCodeOf(error) ?? 0) >= 0x80) {
-        // Refused for good by the broker (MQTT 5 §3.4.2.1): it must not block the rest.
-        // Issue 3 moves such messages to a dead-letter table; until then they are counted.
-        this.rejectedByBroker += 1;
-        this.options.log.warn({ topic: message.topic, err: error.message }, 'broker refused message');
-        this.options.outbox.ack(message.id);
-      } else {
-        // Connection closed under it while stopping: give it back to the queue.
-        this.options.outbox.release(message.id);
+    const { outbox, gatewayId, link } = this.options;
+    const userProperties = { id: `${gatewayId}/${message.port}/${message.portSeq}` };
+    const size = publishPacketSize(
+      message.topic,
+      message.payload,
+      link.protocolVersion === 5 ? userProperties : {},
+    );
+    if (size > this.maxPacketSize) {
+      // Sending it would get the connection closed (MQTT 5 §3.1.2.11.4): refuse it here.
+      outbox.deadLetter(
+        message.id,
+        `packet of ~${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`,
+      );
+      return;
+    }
+    this.inflight.add(message.id);
+    this.attempts.set(message.id, message.attempts);
+    const payload = message.payload;
+    if (message.qos > 0) {
+      const key = contentKey(message.topic, payload);
+      const waiting = this.awaitingPut.get(key);
+      if (waiting === undefined) this.awaitingPut.set(key, [message.id]);
+      else waiting.push(message.id);
+    }
+    const opts = {
+      qos: message.qos,
+      retain: message.retain,
+      ...(link.protocolVersion === 5 ? { properties: { userProperties } } : {}),
+    };
+    client.publish(message.topic, payload, opts, (error) => {
+      if (message.qos === 0) {
+        // At most once: written to the socket is as far as it goes.
+        this.inflight.delete(message.id);
+        if (error) outbox.release(message.id, { delayMs: 1000 });
+        else {
+          this.published += 1;
+          outbox.ack(message.id);
+        }
+        // Never send from inside MQTT.js's callbacks: on a keepalive timeout they run while
+        // the dying connection still says `connected`, and what is sent then is lost.
+        setImmediate(() => this.pump());
+        return;
       }
-      this.pump();
+      // QoS 1/2 complete in onPacket. An error without a broker reason means the packet
+      // never reached the session store (client ending): make it leasable again.
+      if (error && (error as { code?: unknown }).code === undefined && !this.isStored(message.id)) {
+        this.dropAwaitingPut(message.topic, payload, message.id);
+        this.inflight.delete(message.id);
+        // Not sent (the client was ending, or the session store could not write: disk
+        // full). Later, not at once: an immediate retry would spin on a full disk.
+        outbox.release(message.id, { delayMs: 1000 });
+      }
     });
   }
+
+  private takeAwaitingPut(packet: Packet): number | null {
+    const { topic, payload } = packet as { topic?: unknown; payload?: unknown };
+    if (typeof topic !== 'string') return null;
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : '');
+    const key = contentKey(topic, body);
+    const waiting = this.awaitingPut.get(key);
+    const id = waiting?.shift();
+    if (waiting !== undefined && waiting.length === 0) this.awaitingPut.delete(key);
+    return id ?? null;
+  }
+
+  private dropAwaitingPut(topic: string, payload: Buffer, queueId: number): void {
+    const key = contentKey(topic, payload);
+    const waiting = this.awaitingPut.get(key)?.filter((id) => id !== queueId) ?? [];
+    if (waiting.length === 0) this.awaitingPut.delete(key);
+    else this.awaitingPut.set(key, waiting);
+  }
+
+  private isStored(queueId: number): boolean {
+    return this.options.outbox.packets.all().some((p) => p.queueId === queueId);
+  }
+}
+
+function contentKey(topic: string, payload: Buffer): string {
+  return `${topic}\u0000${payload.toString('base64')}`;
 }

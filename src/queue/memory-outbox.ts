@@ -1,77 +1,121 @@
-// The in-memory Outbox: the queue boundary of the daemon before the durable SQLite store
-// (issue 3) replaces it for QoS 1/2. Bounded by count and bytes with the `when_full`
-// policy of PRODUCT.md §2/§6; every drop is counted by reason. Nothing here survives a
-// restart — which is exactly why the durable store exists.
-import { Fifo } from './fifo.ts';
-import type { OutMessage, Outbox, QueuedMessage, QueueStats, SubmitResult } from './outbox.ts';
+// The in-memory Outbox: the reference implementation of the contract in outbox.ts (the
+// model the durable store is tested against) and the outbox of unit tests. Bounded by
+// count, bytes and age with the `when_full` policy of PRODUCT.md §2/§6; every drop is
+// counted by reason. Nothing here survives a restart — which is why sqlite-outbox.ts exists.
+import { DueTimer } from './due-timer.ts';
+import { QueueBooks, sizeOf } from './limits.ts';
+import type { QueueLimits } from './limits.ts';
+import { MemoryPacketStore } from './memory-packet-store.ts';
+import type {
+  OutMessage,
+  QueuedMessage,
+  QueueStats,
+  SeqMark,
+  SessionOutbox,
+  SubmitOptions,
+  SubmitResult,
+} from './outbox.ts';
+import { SeqMarks } from './seq-marks.ts';
 
-export interface MemoryOutboxOptions {
-  maxMessages: number;
-  maxBytes: number;
-  maxAgeMs: number;
-  whenFull: 'drop_oldest' | 'reject_new';
+export interface MemoryOutboxOptions extends QueueLimits {
   now?: () => number;
 }
 
-function sizeOf(m: OutMessage): number {
-  return m.payload.length + Buffer.byteLength(m.topic);
+interface Entry {
+  message: QueuedMessage;
+  size: number;
+  leased: boolean;
+  /** Not leasable before this time (a release with a retry delay). */
+  notBefore: number;
 }
 
-export class MemoryOutbox implements Outbox {
-  private readonly pending = new Fifo<QueuedMessage>();
-  private readonly leased = new Map<number, QueuedMessage>();
+export class MemoryOutbox implements SessionOutbox {
+  readonly packets = new MemoryPacketStore();
+  /** Every queued message by id; a Map iterates in insertion order, which is id order. */
+  private readonly entries = new Map<number, Entry>();
   private readonly listeners = new Set<() => void>();
-  private readonly dropped: Record<string, number> = {};
+  private readonly books = new QueueBooks();
+  private readonly marks = new SeqMarks();
+  private readonly portSeqs = new Map<string, number>();
   private readonly now: () => number;
+  private readonly due: DueTimer;
   private nextId = 1;
   private bytes = 0;
+  private inflight = 0;
+  private deadLetterCount = 0;
+  /** No unleased message can be expired before this time: lease() skips the scan until then. */
+  private expireCheckAt = Infinity;
   private closed = false;
 
   constructor(private readonly options: MemoryOutboxOptions) {
     this.now = options.now ?? Date.now;
+    this.due = new DueTimer(this.now, () => this.notify());
   }
 
-  submit(messages: readonly OutMessage[]): Promise<SubmitResult> {
+  submit(messages: readonly OutMessage[], options: SubmitOptions = {}): Promise<SubmitResult> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'));
     const incomingBytes = messages.reduce((n, m) => n + sizeOf(m), 0);
     if (!this.makeRoom(messages.length, incomingBytes)) {
-      this.count('rejected_full', messages.length);
+      this.books.received += messages.length;
+      this.books.rejected += messages.length;
       return Promise.resolve({ status: 'full' });
     }
     for (const m of messages) {
-      this.pending.push({ ...m, id: this.nextId++, attempts: 0 });
+      const portSeq = (this.portSeqs.get(m.port) ?? 0) + 1;
+      this.portSeqs.set(m.port, portSeq);
+      const message: QueuedMessage = { ...m, id: this.nextId++, portSeq, attempts: 0 };
+      this.entries.set(message.id, { message, size: sizeOf(m), leased: false, notBefore: 0 });
       this.bytes += sizeOf(m);
+      this.expireCheckAt = Math.min(this.expireCheckAt, m.createdAt + this.options.maxAgeMs);
     }
-    if (messages.length > 0) for (const l of this.listeners) l();
+    this.books.received += messages.length;
+    if (options.seq !== undefined) this.marks.add(options.seq);
+    if (messages.length > 0) this.notify();
     return Promise.resolve({ status: 'queued' });
+  }
+
+  seqMarks(port: string): readonly SeqMark[] {
+    return this.marks.of(port);
   }
 
   lease(max: number): QueuedMessage[] {
     this.expire();
     const out: QueuedMessage[] = [];
-    while (out.length < max) {
-      const m = this.pending.shift();
-      if (m === undefined) break;
-      this.leased.set(m.id, m);
-      out.push(m);
+    const now = this.now();
+    for (const entry of this.entries.values()) {
+      if (out.length >= max) break;
+      if (!this.leasable(entry, now)) continue;
+      entry.leased = true;
+      this.inflight += 1;
+      out.push(entry.message);
     }
     return out;
   }
 
   ack(id: number): void {
-    const m = this.leased.get(id);
-    if (m === undefined) return;
-    this.leased.delete(id);
-    this.bytes -= sizeOf(m);
+    const entry = this.take(id);
+    if (entry !== undefined) this.books.published += 1;
   }
 
-  release(id: number): void {
-    const m = this.leased.get(id);
-    if (m === undefined) return;
-    this.leased.delete(id);
-    // Back in id order at the front, so first delivery order per port is kept.
-    this.pending.insertOrdered({ ...m, attempts: m.attempts + 1 }, (a, b) => a.id < b.id);
-    for (const l of this.listeners) l();
+  release(id: number, options: { delayMs?: number; attempted?: boolean } = {}): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined || !entry.leased) return;
+    entry.leased = false;
+    this.inflight -= 1;
+    if (options.attempted === true)
+      entry.message = { ...entry.message, attempts: entry.message.attempts + 1 };
+    const delayMs = options.delayMs ?? 0;
+    entry.notBefore = delayMs > 0 ? this.now() + delayMs : 0;
+    this.expireCheckAt = Math.min(this.expireCheckAt, entry.message.createdAt + this.options.maxAgeMs);
+    if (delayMs > 0) this.due.schedule(entry.notBefore);
+    else this.notify();
+  }
+
+  deadLetter(id: number, _reason: string): void {
+    const entry = this.take(id);
+    if (entry === undefined) return;
+    this.books.deadLettered += 1;
+    this.deadLetterCount += 1;
   }
 
   onAvailable(listener: () => void): () => void {
@@ -82,56 +126,98 @@ export class MemoryOutbox implements Outbox {
   stats(): QueueStats {
     const oldest = this.oldestCreatedAt();
     return {
-      depth: this.pending.length + this.leased.size,
+      depth: this.entries.size,
       bytes: this.bytes,
-      inflight: this.leased.size,
+      inflight: this.inflight,
       oldestAgeMs: oldest === undefined ? null : Math.max(0, this.now() - oldest),
-      dropped: { ...this.dropped },
+      ...this.books.snapshot(),
+      deadLetters: this.deadLetterCount,
+      storageError: null,
     };
   }
 
   close(): Promise<void> {
     this.closed = true;
+    this.due.cancel();
     this.listeners.clear();
     return Promise.resolve();
+  }
+
+  /** A message may be leased: not leased, not waiting for a retry, not in a stored packet. */
+  private leasable(entry: Entry, now: number): boolean {
+    return !entry.leased && entry.notBefore <= now && !this.packets.references(entry.message.id);
+  }
+
+  /**
+   * Removes a message: normally a leased one, but any queued one is accepted — after a
+   * restart the publisher acks the messages it resumed from stored packets without leasing.
+   */
+  private take(id: number): Entry | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return undefined;
+    this.entries.delete(id);
+    if (entry.leased) this.inflight -= 1;
+    this.bytes -= entry.size;
+    return entry;
   }
 
   /** Frees space for `count` messages of `bytes` under the when_full policy; false if it may not. */
   private makeRoom(count: number, bytes: number): boolean {
     const { maxMessages, maxBytes, whenFull } = this.options;
     if (count > maxMessages || bytes > maxBytes) return false;
-    const fits = (): boolean =>
-      this.pending.length + this.leased.size + count <= maxMessages && this.bytes + bytes <= maxBytes;
+    const fits = (): boolean => this.entries.size + count <= maxMessages && this.bytes + bytes <= maxBytes;
     if (fits()) return true;
     if (whenFull === 'reject_new') return false;
-    while (!fits()) {
-      const victim = this.pending.shift();
-      if (victim === undefined) return false; // only leased messages left: never drop those
-      this.bytes -= sizeOf(victim);
-      this.count('dropped_oldest', 1);
+    const victims: Entry[] = [];
+    let freedCount = 0;
+    let freedBytes = 0;
+    for (const entry of this.entries.values()) {
+      if (
+        this.entries.size - freedCount + count <= maxMessages &&
+        this.bytes - freedBytes + bytes <= maxBytes
+      )
+        break;
+      if (entry.leased || this.packets.references(entry.message.id)) continue; // in flight: never dropped
+      victims.push(entry);
+      freedCount += 1;
+      freedBytes += entry.size;
     }
+    if (this.entries.size - freedCount + count > maxMessages || this.bytes - freedBytes + bytes > maxBytes)
+      return false; // only in-flight messages left: nothing may be dropped, the line is refused
+    for (const victim of victims) this.entries.delete(victim.message.id);
+    this.bytes -= freedBytes;
+    this.books.drop('dropped_oldest', victims.length);
     return true;
   }
 
+  /** max_age: messages that are not in flight and older than the limit are dropped, counted. */
   private expire(): void {
+    if (this.now() <= this.expireCheckAt) return;
     const limit = this.now() - this.options.maxAgeMs;
-    for (let m = this.pending.peek(); m !== undefined && m.createdAt < limit; m = this.pending.peek()) {
-      this.pending.shift();
-      this.bytes -= sizeOf(m);
-      this.count('expired', 1);
+    this.expireCheckAt = Infinity;
+    for (const entry of this.entries.values()) {
+      if (entry.leased) continue;
+      if (entry.message.createdAt >= limit || this.packets.references(entry.message.id)) {
+        this.expireCheckAt = Math.min(this.expireCheckAt, entry.message.createdAt + this.options.maxAgeMs);
+        continue;
+      }
+      this.entries.delete(entry.message.id);
+      this.bytes -= entry.size;
+      this.books.drop('expired', 1);
     }
   }
 
+  /** The oldest of the leased messages and the first unleased one (readings arrive in order). */
   private oldestCreatedAt(): number | undefined {
     let oldest: number | undefined;
-    for (const m of this.leased.values())
-      if (oldest === undefined || m.createdAt < oldest) oldest = m.createdAt;
-    const head = this.pending.peek();
-    if (head !== undefined && (oldest === undefined || head.createdAt < oldest)) oldest = head.createdAt;
+    for (const { message, leased } of this.entries.values()) {
+      if (oldest === undefined || message.createdAt < oldest) oldest = message.createdAt;
+      if (!leased) break;
+    }
     return oldest;
   }
 
-  private count(reason: string, n: number): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + n;
+  private notify(): void {
+    for (const listener of this.listeners) listener();
   }
 }

@@ -3,6 +3,8 @@
 // from here and never blocks a serial port. Issue 2 ships an in-memory implementation; the
 // durable SQLite one (issue 3) implements the same contract and runs the same test suite.
 
+import type { PacketStore } from './packet-store.ts';
+
 export type QoS = 0 | 1 | 2;
 
 /** A message ready for the broker: topic fully rendered and checked, payload encoded. */
@@ -18,20 +20,70 @@ export interface OutMessage {
 }
 
 export interface QueuedMessage extends OutMessage {
-  /** Unique, increasing in submission order. */
+  /** Unique, increasing in submission order (across restarts, for the durable store). */
   id: number;
-  /** How many times it has been leased before. */
+  /**
+   * Per-port sequence number, increasing, never reused (across restarts for the durable
+   * store): the stable message id `<gateway>/<port>/<portSeq>` consumers de-duplicate on.
+   */
+  portSeq: number;
+  /** How many times delivery was attempted before this lease. */
+  attempts: number;
+}
+
+/**
+ * A line's `#seq` mark (PRODUCT.md §4.1). Committed in the same transaction as the line's
+ * messages, so a line resent by the device after a gateway crash is recognised as a
+ * duplicate and acknowledged, not published twice.
+ */
+export interface SeqMark {
+  port: string;
+  seq: number;
+  /** Fingerprint of the line body (hashBody in line/seq-window.ts). */
+  hash: number;
+}
+
+export interface SubmitOptions {
+  seq?: SeqMark;
+}
+
+/** A message the broker refused for good, kept for `tty2mqtt queue`. */
+export interface DeadLetter {
+  id: number;
+  port: string;
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  createdAt: number;
+  failedAt: number;
+  reason: string;
   attempts: number;
 }
 
 export type SubmitResult = { status: 'queued' } | { status: 'full' };
 
+/**
+ * Counters since this process opened the queue. They reconcile exactly (issue 3 §7):
+ *   received = published + deadLettered + rejected + dropped(total) + depth
+ * where `received` includes the backlog recovered from disk at start (`recovered`).
+ */
 export interface QueueStats {
   depth: number;
   bytes: number;
   inflight: number;
   oldestAgeMs: number | null;
+  /** Drops by reason: dropped_oldest, expired, ring_overflow (QoS 0). */
   dropped: Readonly<Record<string, number>>;
+  received: number;
+  recovered: number;
+  published: number;
+  deadLettered: number;
+  /** Refused at submit under when_full: reject_new (the device was told NAK full). */
+  rejected: number;
+  deadLetters: number;
+  /** The last storage error (disk full, I/O error), cleared by the next successful commit. */
+  storageError: string | null;
 }
 
 export interface Outbox {
@@ -40,15 +92,27 @@ export interface Outbox {
    * requires (PRODUCT.md §6): only then may a device be told ACK. `full` means nothing was
    * taken (when_full: reject_new) and the device is told `NAK <seq> full`.
    */
-  submit(messages: readonly OutMessage[]): Promise<SubmitResult>;
-  /** Up to `max` messages that are not leased, oldest first (per-port order kept). */
+  submit(messages: readonly OutMessage[], options?: SubmitOptions): Promise<SubmitResult>;
+  /** The committed `#seq` marks of a port, oldest first (at most the last 256). */
+  seqMarks(port: string): readonly SeqMark[];
+  /** Up to `max` messages that are not leased and not waiting for a retry, oldest first. */
   lease(max: number): QueuedMessage[];
   /** The broker confirmed delivery: forget the message. */
   ack(id: number): void;
-  /** Delivery did not complete (connection lost): make the message leasable again, in order. */
-  release(id: number): void;
+  /**
+   * Delivery did not complete: make the message leasable again, in id order, not before
+   * `delayMs` from now (retry backoff). `attempted` counts it as a failed attempt.
+   */
+  release(id: number, options?: { delayMs?: number; attempted?: boolean }): void;
+  /** The broker refused it for good: move it to the dead letters with the reason. */
+  deadLetter(id: number, reason: string): void;
   /** Called whenever new messages become leasable. Returns an unsubscribe function. */
   onAvailable(listener: () => void): () => void;
   stats(): QueueStats;
   close(): Promise<void>;
+}
+
+/** An outbox that also keeps the MQTT session's in-flight packets (the durable one does). */
+export interface SessionOutbox extends Outbox {
+  readonly packets: PacketStore;
 }

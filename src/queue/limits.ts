@@ -1,0 +1,65 @@
+// The queue's limits (PRODUCT.md §2 `queue:` keys, §6 "Limits by count, bytes and age, with
+// the when_full policy; every drop is counted") and the books that make every message
+// accountable (issue 3 §7): received = published + deadLettered + rejected + dropped + depth.
+import type { OutMessage, QueueStats } from './outbox.ts';
+
+export type WhenFull = 'drop_oldest' | 'reject_new';
+
+export interface QueueLimits {
+  maxMessages: number;
+  /** Payload + topic bytes of all queued messages. */
+  maxBytes: number;
+  maxAgeMs: number;
+  whenFull: WhenFull;
+}
+
+/** The bytes a message costs against max_bytes: payload and topic. */
+export function sizeOf(m: Pick<OutMessage, 'payload' | 'topic'>): number {
+  return m.payload.length + Buffer.byteLength(m.topic);
+}
+
+/** Drop reasons of QueueStats.dropped. */
+export type DropReason = 'dropped_oldest' | 'expired' | 'ring_overflow' | 'removed_externally';
+
+/** Counters since the queue was opened; `depth` comes from the owner. */
+export class QueueBooks {
+  received = 0;
+  recovered = 0;
+  published = 0;
+  deadLettered = 0;
+  rejected = 0;
+  private readonly drops: Record<string, number> = {};
+
+  drop(reason: DropReason, n: number): void {
+    if (n > 0) this.drops[reason] = (this.drops[reason] ?? 0) + n;
+  }
+
+  get dropped(): Readonly<Record<string, number>> {
+    return { ...this.drops };
+  }
+
+  get droppedTotal(): number {
+    return Object.values(this.drops).reduce((a, b) => a + b, 0);
+  }
+
+  /** The counter part of QueueStats. */
+  snapshot(): Pick<
+    QueueStats,
+    'dropped' | 'received' | 'recovered' | 'published' | 'deadLettered' | 'rejected'
+  > {
+    return {
+      dropped: this.dropped,
+      received: this.received,
+      recovered: this.recovered,
+      published: this.published,
+      deadLettered: this.deadLettered,
+      rejected: this.rejected,
+    };
+  }
+}
+
+/** Whether the books balance (issue 3 §7); tests assert it after every operation. */
+export function reconciles(s: QueueStats): boolean {
+  const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+  return s.received === s.published + s.deadLettered + s.rejected + dropped + s.depth;
+}

@@ -1,0 +1,39 @@
+// Message ids and per-port sequence numbers that are never reused, across restarts and
+// across processes (issue 3 §6: the stable id `<gateway>/<port>/<portSeq>`). Numbers are
+// handed out from blocks reserved in the `counters` table by one atomic upsert, so most
+// allocations touch no storage — QoS 0 messages included (PRODUCT.md §6) — and a crash only
+// leaves a gap. `tty2mqtt queue --requeue` reserves from the same table, so it never
+// collides with a running daemon.
+import type { Statements } from './sqlite-statements.ts';
+
+export const RESERVE_BLOCK = 4096;
+
+export class SequenceReserver {
+  private readonly next = new Map<string, number>();
+  private readonly last = new Map<string, number>();
+
+  constructor(
+    private readonly statements: Pick<Statements, 'reserve'>,
+    private readonly block: number = RESERVE_BLOCK,
+  ) {}
+
+  /** The next number of the named sequence; may throw a storage error when a block is reserved. */
+  take(name: string): number {
+    let next = this.next.get(name);
+    const last = this.last.get(name);
+    if (next === undefined || last === undefined || next > last) {
+      const top = this.statements.reserve.get({ name, block: this.block })?.value;
+      if (top === undefined) throw new Error(`could not reserve sequence ${name}`);
+      this.last.set(name, top);
+      next = top - this.block + 1;
+    }
+    this.next.set(name, next + 1);
+    return next;
+  }
+
+  /** Names: the message id sequence, and one per port. */
+  static readonly ID = 'id';
+  static port(port: string): string {
+    return `port:${port}`;
+  }
+}

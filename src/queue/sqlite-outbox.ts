@@ -1,0 +1,383 @@
+// The durable Outbox (issue 3, PRODUCT.md §6) on SQLite: QoS 1/2 messages are committed by
+// group commit before a submit resolves (so before any device ACK); QoS 0 messages live in
+// a bounded memory ring. Leases live in memory: after a crash every row is leasable again,
+// except the rows a stored MQTT packet carries (the publisher resumes those).
+//
+// Lease order is by id, one sequence for rows and ring messages, so QoS 0 and QoS 1/2
+// messages interleave in submission order (a port's order is kept on first delivery, also
+// after a restart: ids are never reused). Limits (max_messages, max_bytes, when_full)
+// apply to the durable rows; the ring has its own bound (`ring.maxMessages`), and max_age
+// applies to both. Storage errors reject the submits of the failed batch (no device is
+// ACKed), are reported in stats().storageError, and the next batch simply retries.
+import { DueTimer } from './due-timer.ts';
+import { GroupCommit } from './group-commit.ts';
+import { QueueBooks, sizeOf } from './limits.ts';
+import type { QueueLimits } from './limits.ts';
+import { MemoryRing } from './memory-ring.ts';
+import type {
+  OutMessage,
+  QueuedMessage,
+  QueueStats,
+  SeqMark,
+  SessionOutbox,
+  SubmitOptions,
+  SubmitResult,
+} from './outbox.ts';
+import { SeqMarks } from './seq-marks.ts';
+import { SequenceReserver } from './sequence-reserver.ts';
+import { openQueueDatabase } from './sqlite-schema.ts';
+import type { Db, Durability } from './sqlite-schema.ts';
+import { SqliteBatch } from './sqlite-batch.ts';
+import type { PendingLine } from './sqlite-batch.ts';
+import { SqlitePacketStore } from './sqlite-packet-store.ts';
+import { describeStorageError, fromRow } from './sqlite-rows.ts';
+import type { Held } from './sqlite-rows.ts';
+import { SqliteSpace } from './sqlite-space.ts';
+import { prepareStatements } from './sqlite-statements.ts';
+import type { Statements } from './sqlite-statements.ts';
+
+export interface SqliteOutboxOptions extends QueueLimits {
+  path: string;
+  durability: Durability;
+  batchMaxMessages?: number;
+  batchMaxDelayMs?: number;
+  ring?: { maxMessages: number };
+  now?: () => number;
+  /** How often depth and bytes are re-read from the file (another process may requeue). */
+  resyncIntervalMs?: number;
+  /** How often max_age is enforced without a lease (about once a minute). */
+  expireIntervalMs?: number;
+}
+
+export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<SqliteOutbox> {
+  const db = openQueueDatabase(options.path, { durability: options.durability });
+  return Promise.resolve(new SqliteOutbox(db, options));
+}
+
+export class SqliteOutbox implements SessionOutbox {
+  readonly packets: SqlitePacketStore;
+  private readonly statements: Statements;
+  private readonly books = new QueueBooks();
+  private readonly marks = new SeqMarks();
+  private readonly listeners = new Set<() => void>();
+  private readonly reserver: SequenceReserver;
+  private readonly ring: MemoryRing;
+  private readonly space: SqliteSpace;
+  private readonly batch: SqliteBatch;
+  private readonly batcher: GroupCommit<PendingLine>;
+  private readonly due: DueTimer;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly now: () => number;
+  /** Leased messages (rows and ring), by id: in memory only, so a crash forgets them. */
+  private readonly leased = new Map<number, Held>();
+  /** Released with a retry delay: not leasable before this time. */
+  private readonly notBefore = new Map<number, number>();
+  /** Every row with an id below this one is known not to be leasable (a lease cursor). */
+  private leaseFrom = 0;
+  private storageError: string | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: SqliteOutboxOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.statements = prepareStatements(db);
+    this.reserver = new SequenceReserver(this.statements);
+    this.ring = new MemoryRing(options.ring?.maxMessages ?? 10_000);
+    this.packets = new SqlitePacketStore(db, (work) => this.write(work));
+    this.space = new SqliteSpace(this.statements, options, this.packets, this.leased);
+    this.batch = new SqliteBatch(db, this.statements, this.space, this.marks);
+    this.batcher = new GroupCommit<PendingLine>({
+      maxMessages: options.batchMaxMessages ?? 512,
+      maxDelayMs: options.batchMaxDelayMs ?? 20,
+      flush: () => this.flush(),
+    });
+    this.due = new DueTimer(this.now, () => this.notify());
+    const totals = this.statements.totals.get() ?? { n: 0, bytes: 0 };
+    this.space.resetTotals(totals.n, totals.bytes);
+    this.books.recovered = totals.n;
+    this.books.received = totals.n;
+    this.space.deadLetterCount = this.statements.deadLetterCount.get()?.n ?? 0;
+    this.batch.loadMarks();
+    this.every(options.resyncIntervalMs ?? 5000, () => this.resync());
+    this.every(options.expireIntervalMs ?? 60_000, () => this.expire(true));
+  }
+
+  submit(messages: readonly OutMessage[], options: SubmitOptions = {}): Promise<SubmitResult> {
+    if (this.closed) return Promise.reject(new Error('outbox is closed'));
+    let held: Held[];
+    try {
+      held = messages.map((m) => this.allocate(m));
+    } catch (error) {
+      this.storageError = describeStorageError(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const rows = held.filter((h) => !h.ring);
+    const rowBytes = rows.reduce((n, h) => n + h.size, 0);
+    const pending = { messages: this.batcher.pendingMessages, bytes: this.batcher.pendingBytes };
+    if (rows.length > 0 && !this.space.makeRoom(rows.length, rowBytes, pending)) {
+      this.books.received += messages.length;
+      this.books.rejected += messages.length;
+      return Promise.resolve({ status: 'full' });
+    }
+    const ring = held.filter((h) => h.ring);
+    if (rows.length === 0 && options.seq === undefined) {
+      this.addToRing(ring);
+      return Promise.resolve({ status: 'queued' });
+    }
+    // QoS 1/2 messages, and a line's seq mark, wait for the batch's commit (all or nothing).
+    return new Promise<SubmitResult>((resolve, reject) => {
+      const line: PendingLine = { rows, ring, mark: options.seq, resolve, reject };
+      this.batcher.add(line, rows.length, rowBytes);
+    });
+  }
+
+  seqMarks(port: string): readonly SeqMark[] {
+    return this.marks.of(port);
+  }
+
+  lease(max: number): QueuedMessage[] {
+    if (this.closed || max <= 0) return [];
+    this.expire(false);
+    const now = this.now();
+    const due = (id: number): boolean => (this.notBefore.get(id) ?? 0) <= now;
+    if ([...this.notBefore.values()].some((t) => t <= now)) this.leaseFrom = 0;
+    const fromDb: Held[] = [];
+    let examined = this.leaseFrom - 1;
+    for (const row of this.statements.leaseScan.iterate(this.leaseFrom)) {
+      if (fromDb.length >= max) break;
+      examined = row.id;
+      if (this.space.leasable(row.id) && due(row.id)) fromDb.push(fromRow(row));
+    }
+    const fromRing = this.ring.candidates(max, (m) => due(m.id)).map((e) => ({ ...e, ring: true }));
+    const chosen = [...fromDb, ...fromRing].sort((a, b) => a.message.id - b.message.id).slice(0, max);
+    for (const held of chosen) {
+      if (held.ring) this.ring.remove(held.message.id);
+      this.notBefore.delete(held.message.id);
+      this.leased.set(held.message.id, held);
+    }
+    // Every row examined is now leased or not leasable, except db candidates the ring displaced.
+    const displaced = fromDb.find((h) => !this.leased.has(h.message.id));
+    this.leaseFrom = displaced === undefined ? examined + 1 : displaced.message.id;
+    return chosen.map((h) => h.message);
+  }
+
+  ack(id: number): void {
+    const held = this.leased.get(id) ?? this.space.resumed(id);
+    if (held === undefined) return;
+    this.leased.delete(id);
+    this.notBefore.delete(id);
+    this.books.published += 1;
+    if (held.ring) return;
+    // The row is deleted with the next commit (batch, packet write or ≤ batchMaxDelayMs):
+    // one fsync per batch of acks, not per ack. Until then it is never leased again.
+    this.space.markAcked(id, held.size);
+    if (this.space.pendingAckCount >= (this.options.batchMaxMessages ?? 512)) this.flush();
+    else this.batcher.arm();
+  }
+
+  release(id: number, options: { delayMs?: number; attempted?: boolean } = {}): void {
+    const held = this.leased.get(id);
+    if (held === undefined) return;
+    this.leased.delete(id);
+    if (options.attempted === true) {
+      held.message = { ...held.message, attempts: held.message.attempts + 1 };
+      if (!held.ring) this.tryWrite(() => this.statements.addAttempt.run(id));
+    }
+    const delayMs = options.delayMs ?? 0;
+    if (delayMs > 0) this.notBefore.set(id, this.now() + delayMs);
+    if (held.ring) this.books.drop('ring_overflow', this.ring.push(held));
+    else this.leaseFrom = Math.min(this.leaseFrom, id);
+    if (delayMs > 0) this.due.schedule(this.now() + delayMs);
+    else this.notify();
+  }
+
+  deadLetter(id: number, reason: string): void {
+    const held = this.leased.get(id) ?? this.space.resumed(id);
+    if (held === undefined) return;
+    const m = held.message;
+    const attempts = m.attempts + 1; // the attempt that failed for good counts
+    const ok = this.tryWrite(() => {
+      if (!held.ring) this.statements.deadLetterRow.run(this.now(), reason, attempts, id);
+      else
+        this.statements.deadLetterValues.run(
+          id,
+          m.port,
+          m.portSeq,
+          m.topic,
+          m.payload,
+          m.qos,
+          m.retain ? 1 : 0,
+          m.createdAt,
+          this.now(),
+          reason,
+          attempts,
+        );
+      this.statements.deleteMessage.run(id);
+    });
+    if (!ok) return this.release(id, { delayMs: 1000 }); // tried again later
+    this.leased.delete(id);
+    this.notBefore.delete(id);
+    if (!held.ring) this.space.removed(held.size);
+    this.books.deadLettered += 1;
+    this.space.deadLetterCount += 1;
+  }
+
+  onAvailable(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): QueueStats {
+    let ringLeased = 0;
+    let ringLeasedBytes = 0;
+    let oldest = this.ring.oldestCreatedAt();
+    for (const held of this.leased.values()) {
+      if (held.ring) {
+        ringLeased += 1;
+        ringLeasedBytes += held.size;
+      }
+      if (oldest === undefined || held.message.createdAt < oldest) oldest = held.message.createdAt;
+    }
+    const rowOldest = this.closed ? undefined : this.space.oldestCreatedAt();
+    if (rowOldest !== undefined && (oldest === undefined || rowOldest < oldest)) oldest = rowOldest;
+    return {
+      depth: this.space.depth + this.ring.length + ringLeased,
+      bytes: this.space.bytes + this.ring.bytes + ringLeasedBytes,
+      inflight: this.leased.size,
+      oldestAgeMs: oldest === undefined ? null : Math.max(0, this.now() - oldest),
+      ...this.books.snapshot(),
+      deadLetters: this.space.deadLetterCount,
+      storageError: this.storageError,
+    };
+  }
+
+  /** Commits the pending batch (resolving its submits), then closes the database. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.flush();
+    this.shutdown();
+    return Promise.resolve();
+  }
+
+  /**
+   * For crash tests: stop as if the process died now. The pending batch is never committed
+   * and its submits never settle; nothing is flushed.
+   */
+  simulateCrash(): void {
+    if (this.closed) return;
+    this.batcher.take();
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    this.closed = true;
+    this.batcher.stop();
+    this.due.cancel();
+    for (const timer of this.timers) clearInterval(timer);
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  private allocate(m: OutMessage): Held {
+    const id = this.reserver.take(SequenceReserver.ID);
+    const portSeq = this.reserver.take(SequenceReserver.port(m.port));
+    return { message: { ...m, id, portSeq, attempts: 0 }, size: sizeOf(m), ring: m.qos === 0 };
+  }
+
+  private addToRing(entries: readonly Held[]): void {
+    for (const entry of entries) this.books.drop('ring_overflow', this.ring.push(entry));
+    this.books.received += entries.length;
+    if (entries.length > 0) this.notify();
+  }
+
+  /** One group commit: the batch's lines, the pending acks and drop_oldest victims. */
+  private flush(): void {
+    if (this.closed) return;
+    const lines = this.batcher.take();
+    if (lines.length === 0 && !this.space.hasPendingAcks) return;
+    const result = this.batch.commit(lines);
+    if (!result.ok) {
+      this.storageError = describeStorageError(result.error);
+      this.leaseFrom = 0; // the victims chosen for the failed lines are leasable again
+      for (const line of lines) line.reject(result.error);
+      if (this.space.hasPendingAcks) this.batcher.arm(1000); // retried, also without new submits
+      return;
+    }
+    this.storageError = null;
+    this.books.drop('dropped_oldest', result.dropped);
+    this.books.received += result.inserted;
+    for (const line of lines) this.addToRing(line.ring);
+    for (const line of lines) line.resolve({ status: 'queued' });
+    if (result.inserted > 0) this.notify();
+  }
+
+  /** A synchronous commit that also makes the pending acks durable (the PacketStore's writes). */
+  private write(work: () => void): void {
+    try {
+      this.db.transaction(() => {
+        this.space.deletePendingAcks();
+        work();
+      })();
+    } catch (error) {
+      this.storageError = describeStorageError(error);
+      throw error;
+    }
+    this.space.pendingAcksDeleted();
+    this.storageError = null;
+    this.leaseFrom = 0; // a deleted packet may have made its row leasable again
+  }
+
+  private tryWrite(work: () => void): boolean {
+    try {
+      this.write(work);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** max_age: at lease time (at most once a second) and on the timer. */
+  private expire(force: boolean): void {
+    const limit = this.now() - this.options.maxAgeMs;
+    if (!this.space.expiryDue(this.now(), force)) return;
+    this.books.drop('expired', this.ring.expire(limit));
+    const victims = this.space.expiredRows(limit);
+    if (victims.length === 0) return;
+    if (this.tryWrite(() => victims.forEach((v) => this.statements.deleteMessage.run(v.id)))) {
+      for (const v of victims) {
+        this.space.removed(v.size);
+        this.notBefore.delete(v.id);
+      }
+      this.books.drop('expired', victims.length);
+    }
+  }
+
+  /** Another process (tty2mqtt queue --requeue) may have added rows: re-read the totals. */
+  private resync(): void {
+    if (this.closed) return;
+    try {
+      const added = this.space.resync();
+      this.space.deadLetterCount = this.statements.deadLetterCount.get()?.n ?? 0;
+      if (added > 0) this.books.received += added;
+      else this.books.drop('removed_externally', -added);
+      if (added > 0) {
+        this.leaseFrom = 0;
+        this.notify();
+      }
+    } catch (error) {
+      this.storageError = describeStorageError(error);
+    }
+  }
+
+  private every(ms: number, work: () => void): void {
+    const timer = setInterval(work, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
