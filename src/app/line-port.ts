@@ -16,7 +16,7 @@ import { compileTemplate } from '../pipeline/topics.ts';
 import type { DiscardReason, Decoder, Reading } from '../pipeline/types.ts';
 import { compileFields, validateValues } from '../pipeline/validate.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
-import type { Outbox } from '../queue/outbox.ts';
+import type { OutMessage, Outbox, SubmitResult } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
 import type { Service } from '../service.ts';
 import { countDiscard, createPortCounters } from './port-counters.ts';
@@ -194,7 +194,8 @@ export class LinePort implements Service {
     if (decoded.ok === false) return this.discard(decoded.reason, decoded.detail, seq);
     if (decoded.ok === 'ignored') {
       this.counters.ignored += 1;
-      if (seq !== null) this.reply(formatAck(seq), 'ack');
+      // Nothing to publish, but the mark is still committed so a resend is a duplicate.
+      if (seq !== null) await this.commit([], seq, hash);
       return;
     }
     const checked = validateValues(this.fields, decoded.values);
@@ -218,15 +219,35 @@ export class LinePort implements Service {
     };
     const mapped = this.map(reading);
     if (!mapped.ok) return this.discard(mapped.reason, mapped.detail, seq);
-    const result = await this.options.outbox.submit(mapped.messages);
-    if (result.status === 'full')
-      return this.discard('queue_full', 'queue is full (when_full: reject_new)', seq);
+    if (!(await this.commit(mapped.messages, seq, hash))) return;
     this.counters.readings += 1;
     this.counters.messages += mapped.messages.length;
+  }
+
+  /**
+   * Queues a line's messages with its `#seq` mark in one commit (issue 3 §5), then ACKs.
+   * False when nothing was taken: the queue is full, or storage failed (disk full, I/O
+   * error) — then the device is told `NAK <seq> full`, keeps the line and resends later.
+   */
+  private async commit(messages: OutMessage[], seq: number | null, hash: number): Promise<boolean> {
+    const port = this.options.port.name;
+    let result: SubmitResult;
+    try {
+      result = await this.options.outbox.submit(messages, seq === null ? {} : { seq: { port, seq, hash } });
+    } catch (error) {
+      this.failed(error);
+      this.discard('queue_full', `queue storage failed: ${(error as Error).message}`, seq);
+      return false;
+    }
+    if (result.status === 'full') {
+      this.discard('queue_full', 'queue is full (when_full: reject_new)', seq);
+      return false;
+    }
     if (seq !== null) {
       this.seqWindow.commit(seq, hash);
       this.reply(formatAck(seq), 'ack');
     }
+    return true;
   }
 
   /** The queue itself failed (closed during shutdown, storage error): nothing is ACKed. */
