@@ -12,6 +12,8 @@ export interface ReceivedMessage {
   qos: number;
   retain: boolean;
   receivedAt: number;
+  /** MQTT 5 subscriptions only: the user properties as mosquitto_sub prints them (`key:value`). */
+  userProperties?: string;
 }
 
 export interface Subscription {
@@ -66,7 +68,22 @@ function pickCredentials(o: { username?: string; password?: string }): {
   };
 }
 
+/** MQTT 5: the user properties too, bracketed before the topic (which may hold spaces). */
+const FORMAT_V5 = '%r %q %x [%P] %t';
+
 function parseLine(line: string): ReceivedMessage | undefined {
+  const v5 = /^([01]) ([012]) ([0-9a-fA-F]*) \[(.*?)\] (.*)$/.exec(line);
+  if (v5 !== null) {
+    const [, retain, qos, hex, props, topic] = v5;
+    return {
+      retain: retain === '1',
+      qos: Number(qos),
+      payload: Buffer.from(hex ?? '', 'hex').toString('utf8'),
+      topic: topic ?? '',
+      receivedAt: Date.now(),
+      userProperties: props ?? '',
+    };
+  }
   const match = /^([01]) ([012]) ([0-9a-fA-F]*) (.*)$/.exec(line);
   if (match === null) return undefined;
   return {
@@ -101,7 +118,8 @@ function stopProcess(child: ChildProcess): Promise<void> {
 /** Resolves once the broker has confirmed the subscription (a probe message came back). */
 export async function subscribe(options: SubscribeOptions): Promise<Subscription> {
   const probeTopic = `tty2mqtt-test-probe/${randomUUID()}`;
-  const args = ['-h', options.host, '-p', String(options.port), '-q', String(options.qos ?? 0), '-F', FORMAT];
+  const format = options.protocolV5 === true ? FORMAT_V5 : FORMAT;
+  const args = ['-h', options.host, '-p', String(options.port), '-q', String(options.qos ?? 0), '-F', format];
   for (const topic of [...options.topics, probeTopic]) args.push('-t', topic);
   if (options.protocolV5 === true) args.push('-V', 'mqttv5');
   args.push(...credentials(options));

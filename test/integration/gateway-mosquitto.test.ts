@@ -90,6 +90,9 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
     assert.equal(t.payload, '23.5');
     assert.equal(h.payload, '40');
     assert.equal(t.qos, 1);
+    // A stable id consumers can de-duplicate on (MQTT 5 user property, issue 3 §6).
+    assert.match(t.userProperties ?? '', /^id:testgw\/livingroom\/\d+$/);
+    assert.notEqual(t.userProperties, h.userProperties);
     // Retained: a subscriber that comes later still gets it, flagged retained.
     const late = await subscribe({
       host: broker.host,
