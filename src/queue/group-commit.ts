@@ -2,6 +2,12 @@
 // per batch — at most `maxDelayMs` after the first pending submit, or as soon as
 // `maxMessages` are pending, whichever comes first — so throughput does not pay one fsync per
 // message. This class only holds the pending lines and decides *when*; the outbox commits.
+//
+// With maxDelayMs 0 (the default) a batch is committed at the end of the current turn of the
+// event loop: everything read in that turn goes in one transaction, and while a commit (and
+// its fsync under durability: full) holds the loop, new lines wait in the kernel's buffers
+// and form the next batch. Batches grow with load by themselves, and a lone line — a
+// stop-and-wait device — is not held back 20 ms for company it will never get.
 
 export interface GroupCommitOptions {
   maxMessages: number;
@@ -14,7 +20,8 @@ export class GroupCommit<Line> {
   private lines: Line[] = [];
   private messages = 0;
   private bytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the armed flush, if any. */
+  private cancel: (() => void) | undefined;
 
   constructor(private readonly options: GroupCommitOptions) {}
 
@@ -41,11 +48,18 @@ export class GroupCommit<Line> {
 
   /** Makes sure a flush happens within `delayMs` (other work, such as acks, waits for it too). */
   arm(delayMs: number = this.options.maxDelayMs): void {
-    if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    if (this.cancel !== undefined) return;
+    const fire = (): void => {
+      this.cancel = undefined;
       this.options.flush();
-    }, delayMs);
+    };
+    if (delayMs <= 0) {
+      const immediate = setImmediate(fire);
+      this.cancel = () => clearImmediate(immediate);
+    } else {
+      const timeout = setTimeout(fire, delayMs);
+      this.cancel = () => clearTimeout(timeout);
+    }
   }
 
   /** Everything pending, leaving the batch empty and the timer stopped. */
@@ -59,7 +73,7 @@ export class GroupCommit<Line> {
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel?.();
+    this.cancel = undefined;
   }
 }

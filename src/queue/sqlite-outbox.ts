@@ -90,7 +90,7 @@ export class SqliteOutbox implements SessionOutbox {
     this.batch = new SqliteBatch(db, this.statements, this.space, this.marks);
     this.batcher = new GroupCommit<PendingLine>({
       maxMessages: options.batchMaxMessages ?? 512,
-      maxDelayMs: options.batchMaxDelayMs ?? 20,
+      maxDelayMs: options.batchMaxDelayMs ?? 0,
       flush: () => this.flush(),
     });
     this.due = new DueTimer(this.now, () => this.notify());
@@ -170,7 +170,7 @@ export class SqliteOutbox implements SessionOutbox {
     this.notBefore.delete(id);
     this.books.published += 1;
     if (held.ring) return;
-    // The row is deleted with the next commit (batch, packet write or ≤ batchMaxDelayMs):
+    // The row is deleted with the next commit (batch, packet write, or the end of this turn):
     // one fsync per batch of acks, not per ack. Until then it is never leased again.
     this.space.markAcked(id, held.size);
     if (this.space.pendingAckCount >= (this.options.batchMaxMessages ?? 512)) this.flush();
