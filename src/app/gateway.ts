@@ -40,6 +40,8 @@ export class Gateway {
   private publisher: Publisher | undefined;
   private status: StatusReporter | undefined;
   private started = false;
+  private storageWatch: NodeJS.Timeout | undefined;
+  private lastStorageError: string | null = null;
 
   /** Opens the durable queue (recovering what a previous run left), then wires the ports. */
   static async open(options: GatewayOptions): Promise<Gateway> {
@@ -150,6 +152,8 @@ export class Gateway {
     await publisher.start(signal);
     this.status.start();
     for (const port of this.ports) await port.start(signal);
+    this.storageWatch = setInterval(() => this.watchStorage(), 1000);
+    this.storageWatch.unref();
     this.started = true;
     log.info(
       { ports: this.ports.length, broker: config.mqtt.broker, base },
@@ -162,6 +166,7 @@ export class Gateway {
     const startedAt = Date.now();
     const remaining = (): number => Math.max(0, deadlineMs - (Date.now() - startedAt));
     const log = this.options.log;
+    clearInterval(this.storageWatch);
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();
     let drained = false;
@@ -180,6 +185,19 @@ export class Gateway {
       'tty2mqtt stopped',
     );
     return report;
+  }
+
+  /** The outbox reports storage trouble (disk full) in its stats; say it once, and its end. */
+  private watchStorage(): void {
+    const error = this.outbox.stats().storageError;
+    if (error === this.lastStorageError) return;
+    if (error !== null)
+      this.options.log.error(
+        { err: error },
+        'queue storage failing: devices are told NAK full until it recovers',
+      );
+    else this.options.log.info({ was: this.lastStorageError }, 'queue storage recovered');
+    this.lastStorageError = error;
   }
 
   health(): Record<string, unknown> | undefined {
