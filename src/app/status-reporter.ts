@@ -150,7 +150,11 @@ export class StatusReporter {
   }
 
   private async publish(topic: string, payload: string, retain: boolean): Promise<boolean> {
-    const ok = await this.options.sink.publishNow(topic, payload, { qos: 1, retain });
+    // QoS 0: status describes the present and is republished on every reconnect, so it
+    // needs no place in the persistent session — where, at QoS 1, it would take in-flight
+    // slots the queue's messages count on and, replayed after a crash, push the session past
+    // the broker's Receive Maximum (Mosquitto then drops the connection, 0x93).
+    const ok = await this.options.sink.publishNow(topic, payload, { qos: 0, retain });
     if (!ok)
       this.options.log.debug(
         { topic },

@@ -9,11 +9,9 @@
 // The gateway can be killed (kill -9, as in a crash), stopped (SIGTERM) and started again
 // on the same config and the same queue file, while the pty, the proxy, the broker and the
 // subscriber stay up: the crash and backlog scenarios of issue 3.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startFaultProxy } from './fault-proxy.ts';
 import type { FaultProxy } from './fault-proxy.ts';
@@ -21,7 +19,7 @@ import { startGateway } from './gateway-process.ts';
 import type { GatewayProcess } from './gateway-process.ts';
 import { startMosquitto } from './mosquitto.ts';
 import type { Mosquitto } from './mosquitto.ts';
-import { publish, subscribe } from './mqtt-sub.ts';
+import { subscribe } from './mqtt-sub.ts';
 import type { Subscription } from './mqtt-sub.ts';
 import { createPtyPair } from './socat.ts';
 import type { PtyPair } from './socat.ts';
@@ -167,7 +165,12 @@ export async function startDeliveryRig(options: DeliveryRigOptions = {}): Promis
 }
 
 /** One gateway process on the rig's config (copied into `dir`, so data/queue.db is there too). */
-function launch(dir: string, proxy: FaultProxy, pty: PtyPair, exited: WeakSet<GatewayProcess>): GatewayProcess {
+function launch(
+  dir: string,
+  proxy: FaultProxy,
+  pty: PtyPair,
+  exited: WeakSet<GatewayProcess>,
+): GatewayProcess {
   // cwd stays the repository (`--import tsx` resolves from there); paths come from -c.
   const run = startGateway(['run', '-c', join(dir, 'gateway.yaml')], {
     env: {
@@ -187,66 +190,4 @@ export function healthDepth(payload: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A message as the stable-id observer saw it. */
-export interface StampedMessage {
-  /** The MQTT 5 user property `id` (`<gateway>/<port>/<portSeq>`, issue 3 §6), or null. */
-  stableId: string | null;
-  payload: string;
-}
-
-export interface StableIdSubscription {
-  messages: StampedMessage[];
-  stop(): Promise<void>;
-}
-
-/**
- * A second independent observer (mosquitto_sub, MQTT 5) that also records each message's
- * stable id. The id tells apart what a reading id alone cannot: the same queued message
- * delivered twice (same stable id: a redelivery by the MQTT session) from one reading queued
- * twice (two stable ids: the `#seq` de-duplication missed a resend); and its portSeq is the
- * gateway's own queue order, whatever order a windowed device's resends arrived in.
- */
-export async function subscribeStableIds(options: {
-  host: string;
-  port: number;
-  topic: string;
-  qos: 1 | 2;
-}): Promise<StableIdSubscription> {
-  const probeTopic = `${options.topic}/probe-${process.pid}-${Date.now()}`;
-  const args = ['-V', 'mqttv5', '-h', options.host, '-p', String(options.port), '-q', String(options.qos)];
-  args.push('-t', options.topic, '-t', probeTopic, '-F', '%x|%P|%t');
-  const child = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const messages: StampedMessage[] = [];
-  let probed = false;
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr = (stderr + t).slice(-4096)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const m = /^([0-9a-fA-F]*)\|(.*)\|(.*)$/.exec(line);
-    if (m === null) return;
-    if (m[3] === probeTopic) {
-      probed = true;
-      return;
-    }
-    const id = /(?:^| )id:(\S+)/.exec(m[2] ?? '');
-    messages.push({ stableId: id?.[1] ?? null, payload: Buffer.from(m[1] ?? '', 'hex').toString('utf8') });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  const deadline = Date.now() + 5_000;
-  while (!probed) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`stable-id observer did not become ready: ${stderr}`);
-    }
-    await publish({ host: options.host, port: options.port, topic: probeTopic, payload: 'probe' }).catch(
-      () => undefined,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { messages, stop };
 }
