@@ -127,6 +127,14 @@ export class Publisher implements Service {
   publishNow(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }): Promise<boolean> {
     const client = this.client;
     if (client === undefined || !client.connected) return Promise.resolve(false);
+    if (publishPacketSize(topic, Buffer.from(payload), {}) > this.maxPacketSize) {
+      // A broker closes the connection on a packet over its maximum: never send one.
+      this.options.log.warn(
+        { topic, maxPacketSize: this.maxPacketSize },
+        'status message too large for the broker; not sent',
+      );
+      return Promise.resolve(false);
+    }
     return new Promise((resolve) => {
       client.publish(topic, payload, opts, (error) => {
         // MQTT.js passes undefined or null for success depending on the path.
@@ -303,10 +311,12 @@ export class Publisher implements Service {
     );
     if (size > this.maxPacketSize) {
       // Sending it would get the connection closed (MQTT 5 §3.1.2.11.4): refuse it here.
-      outbox.deadLetter(
-        message.id,
-        `packet of ~${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`,
+      const reason = `packet of ~${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`;
+      this.options.log.warn(
+        { queueId: message.id, topic: message.topic, reason },
+        'message moved to the dead letters',
       );
+      outbox.deadLetter(message.id, reason);
       return;
     }
     this.inflight.add(message.id);

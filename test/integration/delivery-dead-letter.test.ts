@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDevice } from '../helpers/device.ts';
-import { runCli, startGateway } from '../helpers/gateway-process.ts';
+import { REPO_ROOT, runCli, startGateway } from '../helpers/gateway-process.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { subscribe } from '../helpers/mqtt-sub.ts';
@@ -88,6 +88,53 @@ describe('dead letters: a topic the broker refuses', () => {
       await gw.kill('SIGKILL');
       await sub.stop();
       await pty.kill();
+    }
+  });
+});
+
+describe('dead letters: a message larger than the broker accepts', () => {
+  it("is dead-lettered before sending (the broker's Maximum Packet Size), and the rest flows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-big-'));
+    // Mosquitto announces this as Maximum Packet Size in its MQTT 5 CONNACK.
+    const broker = await startMosquitto({ config: 'max_packet_size 1000' });
+    const pty = await createPtyPair(dir, { device: 'dev', gateway: 'gw' });
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      [
+        'gateway: { id: big, base_topic: big }',
+        `mqtt: { broker: external, url: "${broker.url}", protocol_version: 5 }`,
+        `devices_dir: "${join(REPO_ROOT, 'test', 'fixtures', 'big-message', 'devices')}"`,
+        'ports:',
+        `  - { name: pad, path: "${pty.gatewayPath}", device: notes, idle_timeout: 0 }`,
+      ].join('\n'),
+    );
+    const sub = await subscribe({ host: broker.host, port: broker.port, topics: ['big/pad/#'], qos: 1 });
+    const gw = startGateway(['run', '-c', file]);
+    const device = await openDevice(pty.devicePath);
+    try {
+      await gw.waitForOutput('connected to broker');
+      await device.write('warm-up\n');
+      await device.write(`{"note":"small one"}\n`);
+      await device.write(`{"note":"${'x'.repeat(1500)}"}\n`);
+      await device.write(`{"note":"small two"}\n`);
+      await sub.waitFor((m) => m.payload === 'small two');
+      assert.deepEqual(
+        sub.messages.filter((m) => m.topic === 'big/pad/note').map((m) => m.payload),
+        ['small one', 'small two'],
+      );
+      assert.match(gw.stdout(), /exceeds the broker's maximum packet size 1000/);
+      // The connection was never cut for it: one connect in this run.
+      assert.equal(gw.stdout().split('"connected to broker"').length - 1, 1);
+      const listing = await runCli(['queue', '-c', file]);
+      assert.match(listing.stdout, /big\/pad\/note/);
+    } finally {
+      await device.close();
+      await gw.kill('SIGKILL');
+      await sub.stop();
+      await pty.kill();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
