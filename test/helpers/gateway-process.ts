@@ -30,6 +30,7 @@ export function startGateway(
   });
   let out = '';
   let err = '';
+  let closed = false;
   const waiters = new Set<() => void>();
   const notify = (): void => {
     for (const w of [...waiters]) w();
@@ -43,7 +44,9 @@ export function startGateway(
     notify();
   });
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout and stderr have been read to the end.
+    child.once('close', (code, signal) => {
+      closed = true;
       notify();
       resolve(code ?? signal ?? 'unknown');
     });
@@ -71,7 +74,7 @@ export function startGateway(
             clearTimeout(timer);
             waiters.delete(check);
             resolve();
-          } else if (child.exitCode !== null || child.signalCode !== null) {
+          } else if (closed) {
             clearTimeout(timer);
             waiters.delete(check);
             reject(
