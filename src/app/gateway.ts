@@ -53,6 +53,8 @@ export class Gateway {
       maxBytes: q.max_bytes,
       maxAgeMs: q.max_age,
       whenFull: q.when_full,
+      // durability full means on disk before anything else: no write-behind.
+      writeDelayMs: q.durability === 'full' ? 0 : q.write_delay,
     });
     const recovered = outbox.stats();
     if (recovered.depth > 0 || outbox.packets.all().length > 0)

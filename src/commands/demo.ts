@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Gateway } from '../app/gateway.ts';
 import { loadConfig } from '../config/load.ts';
 import { parseDuration } from '../config/units.ts';
@@ -16,8 +15,9 @@ import { watchTopics } from '../mqtt/watch.ts';
 import type { CommandContext } from './context.ts';
 import { stringArg } from './context.ts';
 import { SHIPPED_DEVICES_DIR } from './shipped.ts';
+import { packagePath } from '../package-root.ts';
 
-const DEMO_CONFIG = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
+const DEMO_CONFIG = packagePath('src', 'demo', 'demo.yaml');
 
 /** True when nothing listens on host:port yet. */
 function isFree(host: string, port: number): Promise<boolean> {

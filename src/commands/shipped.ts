@@ -1,4 +1,4 @@
 // Where the profiles shipped with tty2mqtt live: devices/ at the package root.
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 
-export const SHIPPED_DEVICES_DIR = fileURLToPath(new URL('../../devices', import.meta.url));
+export const SHIPPED_DEVICES_DIR = packagePath('devices');

@@ -103,6 +103,11 @@ const queueSchema = z.strictObject({
   max_age: duration.default(7 * 86_400_000),
   when_full: z.enum(['drop_oldest', 'reject_new']).default('drop_oldest'),
   inflight: z.number().int().min(1).max(65535).default(32),
+  /**
+   * durability normal: a QoS 1 reading from a device without `#seq` is written to disk only
+   * if the broker has not acknowledged it within this delay (write-behind). 0: always.
+   */
+  write_delay: duration.default(100),
 });
 
 export const portSchema = z.strictObject({
@@ -140,6 +145,7 @@ export const gatewayConfigSchema = z
       max_age: 7 * 86_400_000,
       when_full: 'drop_oldest',
       inflight: 32,
+      write_delay: 100,
     }),
     devices_dir: z.string().default('./devices'),
     ports: z.array(portSchema).min(1, 'must list at least one port'),

@@ -1,9 +1,11 @@
 // The network half's only MQTT.js user (ARCHITECTURE.md boundary): drains the outbox to
 // the broker. It leases only while connected, keeps at most min(queue.inflight, the
 // broker's Receive Maximum [MQTT-3.3.4-9]) messages in flight, and acknowledges a message
-// to the outbox only when the broker's PUBACK/PUBCOMP reports success. The MQTT session is
-// persistent (clean = false, MQTT 5 session expiry) and its in-flight packets live in the
-// queue database (session-store.ts), so QoS 2 stays exactly-once across a crash.
+// to the outbox only when the broker's PUBACK/PUBCOMP reports success. QoS 0 messages do
+// not take part in that window (they are never acknowledged): up to QOS0_WINDOW of them may
+// be waiting for the socket at once. The MQTT session is persistent (clean = false, MQTT 5
+// session expiry) and its QoS 2 packets live in the queue database (session-store.ts), so
+// QoS 2 stays exactly-once across a crash.
 //
 // It never uses connectAsync at start-up (that rejects and ends the client when the
 // broker is down): it connects in the background and reconnects with jittered backoff.
@@ -43,6 +45,8 @@ export interface PublisherStatus {
 
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
+/** QoS 0 publishes handed to MQTT.js and not yet written to the socket (bounds memory). */
+const QOS0_WINDOW = 512;
 
 export class Publisher implements Service {
   readonly name = 'publisher';
@@ -55,6 +59,10 @@ export class Publisher implements Service {
   private maxPacketSize = Number.POSITIVE_INFINITY;
   /** Queue ids in flight: leased and sent, or resumed from the stored session. */
   private readonly inflight = new Set<number>();
+  /** Of those, the QoS 0 ones (waiting for the socket, not for the broker). */
+  private qos0Inflight = 0;
+  private pumpScheduled = false;
+  private readonly session: SessionStore;
   private readonly attempts = new Map<number, number>();
   /**
    * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
@@ -72,15 +80,15 @@ export class Publisher implements Service {
 
   constructor(private readonly options: PublisherOptions) {
     this.inflightLimit = options.inflight;
-    for (const p of options.outbox.packets.all()) if (p.queueId !== null) this.inflight.add(p.queueId);
+    this.session = new SessionStore(options.outbox.packets, (packet) => this.takeAwaitingPut(packet));
+    for (const id of this.session.queueIds()) this.inflight.add(id);
   }
 
   start(_signal: AbortSignal): Promise<void> {
     const { link, log, outbox } = this.options;
-    const store = new SessionStore(outbox.packets, (packet) => this.takeAwaitingPut(packet));
     const clientOptions = toClientOptions(link);
     clientOptions.clean = false;
-    clientOptions.outgoingStore = store;
+    clientOptions.outgoingStore = this.session;
     if (link.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
     const client = mqtt.connect(link.url, clientOptions);
     this.client = client;
@@ -203,6 +211,7 @@ export class Publisher implements Service {
       'connected to broker',
     );
     this.reconcileInflight();
+    this.options.outbox.setWriteBehind?.(true);
     this.options.onConnect?.();
     this.pump();
   }
@@ -212,7 +221,8 @@ export class Publisher implements Service {
    * resends those); anything else died with the old connection and is leased again.
    */
   private reconcileInflight(): void {
-    const stored = new Set(this.options.outbox.packets.all().map((p) => p.queueId));
+    const stored = this.session.queueIds();
+    this.qos0Inflight = 0; // QoS 0 writes die with the connection (their callbacks have run)
     for (const id of [...this.inflight]) {
       if (stored.has(id)) continue;
       this.inflight.delete(id);
@@ -223,6 +233,8 @@ export class Publisher implements Service {
   }
 
   private onClose(): void {
+    // Nothing will be acknowledged now: whatever waits in memory goes to disk at once.
+    this.options.outbox.setWriteBehind?.(false);
     if (this.stopping) return;
     const delay = this.backoff.next();
     const depth = this.options.outbox.stats().depth;
@@ -255,7 +267,7 @@ export class Publisher implements Service {
     if (packet.messageId === undefined) return;
     const code = packet.reasonCode ?? 0;
     if (packet.cmd === 'pubrec' && code < 0x80) return; // QoS 2 goes on with PUBREL
-    const queueId = this.options.outbox.packets.get(packet.messageId)?.queueId ?? null;
+    const queueId = this.session.queueIdFor(packet.messageId);
     if (queueId === null) return;
     this.finish(queueId, code);
   }
@@ -280,7 +292,17 @@ export class Publisher implements Service {
       }
     }
     // Let MQTT.js finish its own bookkeeping for this packet before sending more.
-    queueMicrotask(() => this.pump());
+    this.schedulePump();
+  }
+
+  /** One pump after the current callbacks, however many of them asked for it. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Leases and sends until the in-flight window is full or the outbox is empty. */
@@ -288,8 +310,12 @@ export class Publisher implements Service {
     if (this.pumping || this.stopping) return;
     this.pumping = true;
     try {
-      while (this.connected && this.inflight.size < this.inflightLimit) {
-        const batch = this.options.outbox.lease(this.inflightLimit - this.inflight.size);
+      for (;;) {
+        // A leased message may be of either kind: lease no more than both windows hold.
+        const acked = this.inflightLimit - (this.inflight.size - this.qos0Inflight);
+        const room = Math.min(acked, QOS0_WINDOW - this.qos0Inflight);
+        if (!this.connected || room <= 0) break;
+        const batch = this.options.outbox.lease(room);
         if (batch.length === 0) break;
         for (const message of batch) this.send(message);
       }
@@ -320,6 +346,7 @@ export class Publisher implements Service {
       return;
     }
     this.inflight.add(message.id);
+    if (message.qos === 0) this.qos0Inflight += 1;
     this.attempts.set(message.id, message.attempts);
     const payload = message.payload;
     if (message.qos > 0) {
@@ -336,7 +363,7 @@ export class Publisher implements Service {
     client.publish(message.topic, payload, opts, (error) => {
       if (message.qos === 0) {
         // At most once: written to the socket is as far as it goes.
-        this.inflight.delete(message.id);
+        if (this.inflight.delete(message.id)) this.qos0Inflight -= 1;
         if (error) outbox.release(message.id, { delayMs: 1000 });
         else {
           this.published += 1;
@@ -344,7 +371,7 @@ export class Publisher implements Service {
         }
         // Never send from inside MQTT.js's callbacks: on a keepalive timeout they run while
         // the dying connection still says `connected`, and what is sent then is lost.
-        setImmediate(() => this.pump());
+        this.schedulePump();
         return;
       }
       // QoS 1/2 complete in onPacket. An error without a broker reason means the packet
@@ -378,10 +405,10 @@ export class Publisher implements Service {
   }
 
   private isStored(queueId: number): boolean {
-    return this.options.outbox.packets.all().some((p) => p.queueId === queueId);
+    return this.session.queueIds().has(queueId);
   }
 }
 
 function contentKey(topic: string, payload: Buffer): string {
-  return `${topic}\u0000${payload.toString('base64')}`;
+  return `${topic}\u0000${payload.toString('latin1')}`;
 }

@@ -1,8 +1,15 @@
-// MQTT.js's outgoing Store on top of the queue's PacketStore, so the MQTT session's
-// in-flight packets survive a crash (issue 3 §5). MQTT.js puts every QoS 1/2 PUBLISH here
-// before writing it to the socket, replaces it with the PUBREL when PUBREC arrives, deletes
-// it when PUBACK/PUBCOMP arrives, and on every connect replays what is left — PUBLISH (we
-// set DUP, MQTT 5 §3.3.1.1) or PUBREL — so a QoS 2 message is never released twice.
+// MQTT.js's outgoing Store for the publisher's persistent session. MQTT.js puts every QoS
+// 1/2 PUBLISH here before writing it to the socket, replaces it with the PUBREL when PUBREC
+// arrives, deletes it when PUBACK/PUBCOMP arrives, and on every connect replays what is
+// left — PUBLISH (we set DUP, MQTT 5 §3.3.1.1) or PUBREL — so a QoS 2 message is never
+// released twice.
+//
+// Only QoS 2 state is durable (the queue's PacketStore, issue 3 §5): exactly-once needs the
+// packet id and the PUBREC/PUBREL step to survive a crash [MQTT-4.3.3]. A QoS 1 PUBLISH is
+// kept in memory: its queue row stays until PUBACK, so after a crash the row is simply sent
+// again under a new packet id — at least once, which is all QoS 1 promises [MQTT-4.3.2] —
+// and the hot path pays no synchronous commit per message (issue 4: two commits per
+// message were most of the CPU and ~13 KB of disk writes per message).
 import { Readable } from 'node:stream';
 import type { IStore, Packet } from 'mqtt';
 import type { PacketStore } from '../queue/packet-store.ts';
@@ -32,14 +39,30 @@ export function decodePacket(bytes: Buffer): Packet {
 }
 
 export class SessionStore implements IStore {
+  /** QoS 1 PUBLISHes by packet id, in put order: in memory only (see above). */
+  private readonly volatile = new Map<number, { queueId: number | null; packet: Packet }>();
+
   /**
-   * @param queueIdOf maps a PUBLISH (by its payload Buffer, which MQTT.js does not copy)
-   *   to the queue message it carries; status messages map to null.
+   * @param durable the queue's packet store (QoS 2 PUBLISH and PUBREL)
+   * @param queueIdOf maps a PUBLISH to the queue message it carries; status messages map to null.
    */
   constructor(
-    private readonly packets: PacketStore,
+    private readonly durable: PacketStore,
     private readonly queueIdOf: (packet: Packet) => number | null,
   ) {}
+
+  /** The queue message a stored packet carries. */
+  queueIdFor(messageId: number): number | null {
+    return this.volatile.get(messageId)?.queueId ?? this.durable.get(messageId)?.queueId ?? null;
+  }
+
+  /** Queue ids of every stored packet (MQTT.js resends these after a reconnect). */
+  queueIds(): Set<number> {
+    const ids = new Set<number>();
+    for (const { queueId } of this.volatile.values()) if (queueId !== null) ids.add(queueId);
+    for (const { queueId } of this.durable.all()) if (queueId !== null) ids.add(queueId);
+    return ids;
+  }
 
   put(packet: Packet, cb: DoneCallback): this {
     const messageId = (packet as { messageId?: number }).messageId;
@@ -48,10 +71,14 @@ export class SessionStore implements IStore {
       return this;
     }
     try {
-      // A PUBREL replaces its PUBLISH: it keeps the queue id of what it completes.
-      const queueId =
-        packet.cmd === 'publish' ? this.queueIdOf(packet) : (this.packets.get(messageId)?.queueId ?? null);
-      this.packets.put({ messageId, queueId, packet: encodePacket(packet) });
+      if (packet.cmd === 'publish' && packet.qos !== 2) {
+        this.volatile.set(messageId, { queueId: this.queueIdOf(packet), packet });
+      } else {
+        // A PUBREL replaces its PUBLISH: it keeps the queue id of what it completes.
+        const queueId =
+          packet.cmd === 'publish' ? this.queueIdOf(packet) : (this.durable.get(messageId)?.queueId ?? null);
+        this.durable.put({ messageId, queueId, packet: encodePacket(packet) });
+      }
       cb();
     } catch (error) {
       cb(error as Error);
@@ -60,30 +87,45 @@ export class SessionStore implements IStore {
   }
 
   get(packet: Pick<Packet, 'messageId'>, cb: PacketCallback): this {
-    const stored = packet.messageId === undefined ? undefined : this.packets.get(packet.messageId);
-    if (stored === undefined) cb(new Error('missing packet'));
-    else cb(undefined, decodePacket(stored.packet));
+    const id = packet.messageId;
+    const held = id === undefined ? undefined : this.volatile.get(id);
+    const stored = id === undefined || held !== undefined ? undefined : this.durable.get(id);
+    if (held !== undefined) cb(undefined, held.packet);
+    else if (stored !== undefined) cb(undefined, decodePacket(stored.packet));
+    else cb(new Error('missing packet'));
     return this;
   }
 
   del(packet: Pick<Packet, 'messageId'>, cb: PacketCallback): this {
-    const stored = packet.messageId === undefined ? undefined : this.packets.get(packet.messageId);
+    const id = packet.messageId;
+    const held = id === undefined ? undefined : this.volatile.get(id);
+    if (held !== undefined && id !== undefined) {
+      this.volatile.delete(id);
+      cb(undefined, held.packet);
+      return this;
+    }
+    const stored = id === undefined ? undefined : this.durable.get(id);
     if (stored === undefined) {
       cb(new Error('missing packet'));
       return this;
     }
-    this.packets.delete(stored.messageId);
+    try {
+      this.durable.delete(stored.messageId);
+    } catch (error) {
+      cb(error as Error);
+      return this;
+    }
     cb(undefined, decodePacket(stored.packet));
     return this;
   }
 
   createStream(): ReturnType<IStore['createStream']> {
-    const replay = this.packets.all().map(({ packet }) => {
-      const p = decodePacket(packet);
-      // A PUBLISH sent again is marked as a duplicate (MQTT 5 §3.3.1.1, 3.1.1 §3.3.1.1).
-      if (p.cmd === 'publish') p.dup = true;
-      return p;
-    });
+    const replay = [
+      ...this.durable.all().map(({ packet }) => decodePacket(packet)),
+      ...[...this.volatile.values()].map(({ packet }) => ({ ...packet })),
+    ];
+    // A PUBLISH sent again is marked as a duplicate (MQTT 5 §3.3.1.1, 3.1.1 §3.3.1.1).
+    for (const p of replay) if (p.cmd === 'publish') p.dup = true;
     // MQTT.js types its streams as readable-stream's Readable; it only uses read(),
     // 'readable', 'end' and destroy(), which Node's Readable has.
     return Readable.from(replay) as unknown as ReturnType<IStore['createStream']>;

@@ -106,6 +106,11 @@ export interface Outbox {
   release(id: number, options?: { delayMs?: number; attempted?: boolean }): void;
   /** The broker refused it for good: move it to the dead letters with the reason. */
   deadLetter(id: number, reason: string): void;
+  /**
+   * The publisher reports whether the broker is connected. A durable outbox may then hold
+   * QoS 1 messages in memory for a short write delay (write-behind, staged-rows.ts).
+   */
+  setWriteBehind?(active: boolean): void;
   /** Called whenever new messages become leasable. Returns an unsubscribe function. */
   onAvailable(listener: () => void): () => void;
   stats(): QueueStats;

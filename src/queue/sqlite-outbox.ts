@@ -9,6 +9,8 @@
 // apply to the durable rows; the ring has its own bound (`ring.maxMessages`), and max_age
 // applies to both. Storage errors reject the submits of the failed batch (no device is
 // ACKed), are reported in stats().storageError, and the next batch simply retries.
+// Write-behind (staged-rows.ts) lets QoS 1 lines without a `#seq` mark skip the disk
+// when the broker acknowledges them within `writeDelayMs`.
 import { DueTimer } from './due-timer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { QueueBooks, sizeOf } from './limits.ts';
@@ -30,9 +32,11 @@ import type { Db, Durability } from './sqlite-schema.ts';
 import { SqliteBatch } from './sqlite-batch.ts';
 import type { PendingLine } from './sqlite-batch.ts';
 import { SqlitePacketStore } from './sqlite-packet-store.ts';
-import { describeStorageError, fromRow } from './sqlite-rows.ts';
+import { describeStorageError, fromRow, insertRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 import { SqliteSpace } from './sqlite-space.ts';
+import { StagedRows } from './staged-rows.ts';
+import type { StagedLine } from './staged-rows.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
 
@@ -47,7 +51,15 @@ export interface SqliteOutboxOptions extends QueueLimits {
   resyncIntervalMs?: number;
   /** How often max_age is enforced without a lease (about once a minute). */
   expireIntervalMs?: number;
+  /**
+   * Write-behind delay (staged-rows.ts); 0 (the default) writes every QoS 1/2 message
+   * before it can be leased. Only effective while setWriteBehind(true).
+   */
+  writeDelayMs?: number;
 }
+
+/** At most this many messages wait in memory for the write delay; more go straight to disk. */
+const STAGED_CAP = 4096;
 
 export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<SqliteOutbox> {
   const db = openQueueDatabase(options.path, { durability: options.durability });
@@ -74,6 +86,12 @@ export class SqliteOutbox implements SessionOutbox {
   private readonly notBefore = new Map<number, number>();
   /** Every row with an id below this one is known not to be leasable (a lease cursor). */
   private leaseFrom = 0;
+  /** The highest id ever written to the messages table: lease() skips the scan beyond it. */
+  private maxWrittenId: number;
+  private readonly staged = new StagedRows();
+  private writeBehind = false;
+  private stageTimer: NodeJS.Timeout | undefined;
+  private stageTimerAt = 0;
   private storageError: string | null = null;
   private closed = false;
 
@@ -100,6 +118,7 @@ export class SqliteOutbox implements SessionOutbox {
     this.books.received = totals.n;
     this.space.deadLetterCount = this.statements.deadLetterCount.get()?.n ?? 0;
     this.batch.loadMarks();
+    this.maxWrittenId = this.statements.maxId.get()?.id ?? 0;
     this.every(options.resyncIntervalMs ?? 5000, () => this.resync());
     this.every(options.expireIntervalMs ?? 60_000, () => this.expire(true));
   }
@@ -115,7 +134,10 @@ export class SqliteOutbox implements SessionOutbox {
     }
     const rows = held.filter((h) => !h.ring);
     const rowBytes = rows.reduce((n, h) => n + h.size, 0);
-    const pending = { messages: this.batcher.pendingMessages, bytes: this.batcher.pendingBytes };
+    const pending = {
+      messages: this.batcher.pendingMessages + this.staged.size,
+      bytes: this.batcher.pendingBytes + this.staged.bytes,
+    };
     if (rows.length > 0 && !this.space.makeRoom(rows.length, rowBytes, pending)) {
       this.books.received += messages.length;
       this.books.rejected += messages.length;
@@ -126,6 +148,10 @@ export class SqliteOutbox implements SessionOutbox {
       this.addToRing(ring);
       return Promise.resolve({ status: 'queued' });
     }
+    if (ring.length === 0 && options.seq === undefined && this.stagingOpen(rows))
+      return new Promise<SubmitResult>((resolve, reject) =>
+        this.stage(rows, { open: rows.length, resolve, reject }),
+      );
     // QoS 1/2 messages, and a line's seq mark, wait for the batch's commit (all or nothing).
     return new Promise<SubmitResult>((resolve, reject) => {
       const line: PendingLine = { rows, ring, mark: options.seq, resolve, reject };
@@ -145,13 +171,21 @@ export class SqliteOutbox implements SessionOutbox {
     if ([...this.notBefore.values()].some((t) => t <= now)) this.leaseFrom = 0;
     const fromDb: Held[] = [];
     let examined = this.leaseFrom - 1;
-    for (const row of this.statements.leaseScan.iterate(this.leaseFrom)) {
-      if (fromDb.length >= max) break;
+    const rows = this.leaseFrom > this.maxWrittenId ? [] : this.statements.leaseScan.iterate(this.leaseFrom);
+    let exhausted = true;
+    for (const row of rows) {
+      if (fromDb.length >= max) {
+        exhausted = false;
+        break;
+      }
       examined = row.id;
       if (this.space.leasable(row.id) && due(row.id)) fromDb.push(fromRow(row));
     }
     const fromRing = this.ring.candidates(max, (m) => due(m.id)).map((e) => ({ ...e, ring: true }));
-    const chosen = [...fromDb, ...fromRing].sort((a, b) => a.message.id - b.message.id).slice(0, max);
+    const fromStaged = this.staged.candidates(max, (id) => !this.leased.has(id) && due(id));
+    const chosen = [...fromDb, ...fromStaged, ...fromRing]
+      .sort((a, b) => a.message.id - b.message.id)
+      .slice(0, max);
     for (const held of chosen) {
       if (held.ring) this.ring.remove(held.message.id);
       this.notBefore.delete(held.message.id);
@@ -159,7 +193,10 @@ export class SqliteOutbox implements SessionOutbox {
     }
     // Every row examined is now leased or not leasable, except db candidates the ring displaced.
     const displaced = fromDb.find((h) => !this.leased.has(h.message.id));
-    this.leaseFrom = displaced === undefined ? examined + 1 : displaced.message.id;
+    // A scan that reached the end has seen every row there is: skip the scan until a row is
+    // written or becomes leasable again (no read transaction per lease: issue 4 profile).
+    if (displaced !== undefined) this.leaseFrom = displaced.message.id;
+    else this.leaseFrom = exhausted ? Math.max(examined, this.maxWrittenId) + 1 : examined + 1;
     return chosen.map((h) => h.message);
   }
 
@@ -170,6 +207,7 @@ export class SqliteOutbox implements SessionOutbox {
     this.notBefore.delete(id);
     this.books.published += 1;
     if (held.ring) return;
+    if (this.staged.has(id)) return this.staged.finish(id); // never written: nothing to delete
     // The row is deleted with the next commit (batch, packet write, or the end of this turn):
     // one fsync per batch of acks, not per ack. Until then it is never leased again.
     this.space.markAcked(id, held.size);
@@ -183,7 +221,7 @@ export class SqliteOutbox implements SessionOutbox {
     this.leased.delete(id);
     if (options.attempted === true) {
       held.message = { ...held.message, attempts: held.message.attempts + 1 };
-      if (!held.ring) this.tryWrite(() => this.statements.addAttempt.run(id));
+      if (!held.ring && !this.staged.has(id)) this.tryWrite(() => this.statements.addAttempt.run(id));
     }
     const delayMs = options.delayMs ?? 0;
     if (delayMs > 0) this.notBefore.set(id, this.now() + delayMs);
@@ -198,8 +236,9 @@ export class SqliteOutbox implements SessionOutbox {
     if (held === undefined) return;
     const m = held.message;
     const attempts = m.attempts + 1; // the attempt that failed for good counts
+    const staged = this.staged.has(id);
     const ok = this.tryWrite(() => {
-      if (!held.ring) this.statements.deadLetterRow.run(this.now(), reason, attempts, id);
+      if (!held.ring && !staged) this.statements.deadLetterRow.run(this.now(), reason, attempts, id);
       else
         this.statements.deadLetterValues.run(
           id,
@@ -219,7 +258,8 @@ export class SqliteOutbox implements SessionOutbox {
     if (!ok) return this.release(id, { delayMs: 1000 }); // tried again later
     this.leased.delete(id);
     this.notBefore.delete(id);
-    if (!held.ring) this.space.removed(held.size);
+    if (staged) this.staged.finish(id);
+    else if (!held.ring) this.space.removed(held.size);
     this.books.deadLettered += 1;
     this.space.deadLetterCount += 1;
   }
@@ -242,9 +282,11 @@ export class SqliteOutbox implements SessionOutbox {
     }
     const rowOldest = this.closed ? undefined : this.space.oldestCreatedAt();
     if (rowOldest !== undefined && (oldest === undefined || rowOldest < oldest)) oldest = rowOldest;
+    const stagedOldest = this.staged.oldestCreatedAt();
+    if (stagedOldest !== undefined && (oldest === undefined || stagedOldest < oldest)) oldest = stagedOldest;
     return {
-      depth: this.space.depth + this.ring.length + ringLeased,
-      bytes: this.space.bytes + this.ring.bytes + ringLeasedBytes,
+      depth: this.space.depth + this.staged.size + this.ring.length + ringLeased,
+      bytes: this.space.bytes + this.staged.bytes + this.ring.bytes + ringLeasedBytes,
       inflight: this.leased.size,
       oldestAgeMs: oldest === undefined ? null : Math.max(0, this.now() - oldest),
       ...this.books.snapshot(),
@@ -256,6 +298,7 @@ export class SqliteOutbox implements SessionOutbox {
   /** Commits the pending batch (resolving its submits), then closes the database. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
+    this.writeStaged(true);
     this.flush();
     this.shutdown();
     return Promise.resolve();
@@ -268,16 +311,83 @@ export class SqliteOutbox implements SessionOutbox {
   simulateCrash(): void {
     if (this.closed) return;
     this.batcher.take();
+    this.staged.clear();
     this.shutdown();
   }
 
   private shutdown(): void {
     this.closed = true;
     this.batcher.stop();
+    clearTimeout(this.stageTimer);
     this.due.cancel();
     for (const timer of this.timers) clearInterval(timer);
     this.listeners.clear();
     this.db.close();
+  }
+
+  /**
+   * The broker is connected (the publisher says so): write-behind may hold QoS 1 messages
+   * for the write delay. When it is not, everything staged is written now.
+   */
+  setWriteBehind(active: boolean): void {
+    this.writeBehind = active;
+    if (!active) this.writeStaged(true);
+  }
+
+  private stagingOpen(rows: readonly Held[]): boolean {
+    return (
+      this.writeBehind &&
+      (this.options.writeDelayMs ?? 0) > 0 &&
+      this.storageError === null &&
+      !this.space.hasDoomed && // drop_oldest victims are deleted by the batch that needs their room
+      this.staged.size + rows.length <= STAGED_CAP &&
+      rows.every((h) => h.message.qos === 1)
+    );
+  }
+
+  private stage(rows: readonly Held[], line: StagedLine): void {
+    const now = performance.now(); // the write delay runs on real time, not the queue's clock
+    for (const held of rows) this.staged.add(held, line, now);
+    this.books.received += rows.length;
+    // More than a batch waiting: the surplus is written at the end of this turn, in one go.
+    this.armStageTimer(this.staged.size > (this.options.batchMaxMessages ?? 512));
+    this.notify();
+  }
+
+  /** Writes the staged rows that are due (all of them when `all`) in one transaction. */
+  private writeStaged(all: boolean): void {
+    if (this.closed || this.staged.size === 0) return;
+    const dueBefore = all ? Number.POSITIVE_INFINITY : performance.now() - (this.options.writeDelayMs ?? 0);
+    const rows = this.staged.due(dueBefore, all ? 0 : (this.options.batchMaxMessages ?? 512));
+    if (rows.length === 0) return;
+    const ok = this.tryWrite(() => {
+      for (const held of rows) insertRow(this.statements, held);
+    });
+    if (!ok) return; // stays staged; the timer retries (storageError is set)
+    let bytes = 0;
+    for (const held of rows) {
+      bytes += held.size;
+      this.maxWrittenId = Math.max(this.maxWrittenId, held.message.id);
+    }
+    this.space.inserted(rows.length, bytes);
+    this.staged.written(rows);
+  }
+
+  private armStageTimer(now = false): void {
+    if (this.staged.size === 0) return;
+    if (this.stageTimer !== undefined) {
+      if (!now || this.stageTimerAt <= performance.now()) return;
+      clearTimeout(this.stageTimer);
+    }
+    const oldest = this.staged.oldestStagedAt() ?? performance.now();
+    const delayMs = this.storageError === null ? (this.options.writeDelayMs ?? 0) : 1000;
+    const wait = now && this.storageError === null ? 0 : Math.max(0, oldest + delayMs - performance.now());
+    this.stageTimerAt = performance.now() + wait;
+    this.stageTimer = setTimeout(() => {
+      this.stageTimer = undefined;
+      this.writeStaged(false);
+      this.armStageTimer();
+    }, wait);
   }
 
   private allocate(m: OutMessage): Held {
@@ -306,6 +416,8 @@ export class SqliteOutbox implements SessionOutbox {
       return;
     }
     this.storageError = null;
+    for (const line of lines)
+      for (const held of line.rows) this.maxWrittenId = Math.max(this.maxWrittenId, held.message.id);
     this.books.drop('dropped_oldest', result.dropped);
     this.books.received += result.inserted;
     for (const line of lines) this.addToRing(line.ring);
@@ -364,6 +476,7 @@ export class SqliteOutbox implements SessionOutbox {
       else this.books.drop('removed_externally', -added);
       if (added > 0) {
         this.leaseFrom = 0;
+        this.maxWrittenId = Math.max(this.maxWrittenId, this.statements.maxId.get()?.id ?? 0);
         this.notify();
       }
     } catch (error) {

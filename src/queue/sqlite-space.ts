@@ -40,6 +40,10 @@ export class SqliteSpace {
     return this.acked.size > 0;
   }
 
+  get hasDoomed(): boolean {
+    return this.doomed.size > 0;
+  }
+
   get pendingAckCount(): number {
     return this.acked.size;
   }
@@ -127,6 +131,12 @@ export class SqliteSpace {
     this.acked.clear();
     this.rows += inserted;
     this.rowBytes += insertedBytes;
+  }
+
+  /** Rows written outside a batch (write-behind). */
+  inserted(rows: number, bytes: number): void {
+    this.rows += rows;
+    this.rowBytes += bytes;
   }
 
   /** The batch failed: its victims stay. */

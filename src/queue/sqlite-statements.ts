@@ -28,6 +28,7 @@ export interface Statements {
   olderThan: Statement<[number], { id: number; size: number }>;
   oldestCreatedAt: Statement<[], { id: number; created_at: number }>;
   totals: Statement<[], { n: number; bytes: number }>;
+  maxId: Statement<[], { id: number | null }>;
   addAttempt: Statement<[number]>;
   deadLetterRow: Statement<[number, string, number, number]>;
   deadLetterValues: Statement<
@@ -54,6 +55,7 @@ export function prepareStatements(db: Db): Statements {
     olderThan: db.prepare('SELECT id, size FROM messages WHERE created_at < ? ORDER BY id'),
     oldestCreatedAt: db.prepare('SELECT id, created_at FROM messages ORDER BY id'),
     totals: db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM messages'),
+    maxId: db.prepare('SELECT max(id) AS id FROM messages'),
     addAttempt: db.prepare('UPDATE messages SET attempts = attempts + 1 WHERE id = ?'),
     deadLetterRow: db.prepare(
       `INSERT OR REPLACE INTO dead_letters

@@ -21,3 +21,20 @@ outboxContract('SqliteOutbox', (o) =>
     ...(o.now === undefined ? {} : { now: o.now }),
   }),
 );
+
+// The same contract with write-behind on (the broker connected, durability normal): QoS 1
+// messages of lines without `#seq` wait in memory for up to the write delay.
+outboxContract('SqliteOutbox with write-behind', async (o) => {
+  const box = await openSqliteOutbox({
+    path: join(dir, `q${(n += 1)}`, 'queue.db'),
+    durability: 'normal',
+    maxMessages: o.maxMessages ?? 1000,
+    maxBytes: o.maxBytes ?? 1_000_000,
+    maxAgeMs: o.maxAgeMs ?? 86_400_000,
+    whenFull: o.whenFull ?? 'drop_oldest',
+    writeDelayMs: 20,
+    ...(o.now === undefined ? {} : { now: o.now }),
+  });
+  box.setWriteBehind(true);
+  return box;
+});
