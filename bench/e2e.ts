@@ -1,0 +1,126 @@
+// End-to-end benchmark of issue 4: tty2mqtt against what users would pick instead —
+// `mosquitto_pub -l` and a naive MQTT.js gateway (bench/naive-gateway.js) — through socat
+// ptys and the real serial bindings, against one Mosquitto on loopback, in one run. Each
+// scenario runs every contender in turn, repeated (alternating) --reps times; the table
+// shows medians, min–max and the ratio to the naive gateway at the same QoS, and the
+// same goes to bench/results/e2e.json.
+//
+//   npm run bench                         the full run (~15 min on 2 cores)
+//   npm run bench -- --quick              one repetition, smaller loads (~3 min)
+//   npm run bench -- --only tty2mqtt,naive --scenarios steady-1000 --reps 5
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { REPO, contenders } from './e2e/contenders.ts';
+import { checkGoals, printGoals, printScenario, summarise } from './e2e/report.ts';
+import type { Cell } from './e2e/report.ts';
+import { runOnce } from './e2e/run.ts';
+import type { Metrics, Scenario } from './e2e/run.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    only: { type: 'string' },
+    scenarios: { type: 'string' },
+    out: { type: 'string', default: join(REPO, 'bench/results/e2e.json') },
+  },
+});
+const quick = args.quick === true;
+const reps = Number(args.reps ?? (quick ? 1 : 3));
+
+const scale = quick ? 0.3 : 1;
+const allScenarios: { scenario: Scenario; title: string }[] = [
+  {
+    scenario: { id: 'saturated-1', kind: 'burst', ports: 1, linesPerPort: 100_000 * scale },
+    title: `saturated-1: 1 port, ${(100_000 * scale).toLocaleString('en-US')} lines written as fast as the pty takes them`,
+  },
+  {
+    scenario: { id: 'saturated-8', kind: 'burst', ports: 8, linesPerPort: 25_000 * scale },
+    title: `saturated-8: 8 ports × ${(25_000 * scale).toLocaleString('en-US')} lines, as fast as possible`,
+  },
+  {
+    scenario: {
+      id: 'steady-1000',
+      kind: 'paced',
+      ports: 1,
+      ratePerPort: 1000,
+      warmupMs: 2000,
+      measureMs: 10_000 * scale,
+    },
+    title: 'steady-1000: 1 port at 1,000 lines/s (timestamped lines; latency = pty write → subscriber)',
+  },
+  {
+    scenario: {
+      id: 'steady-8x300',
+      kind: 'paced',
+      ports: 8,
+      ratePerPort: 300,
+      warmupMs: 2000,
+      measureMs: 10_000 * scale,
+    },
+    title: 'steady-8x300: 8 ports × 300 lines/s (a realistic site: CPU per line is what a Pi feels)',
+  },
+];
+const scenarioFilter = args.scenarios?.split(',');
+const scenarios = allScenarios.filter(
+  (s) => scenarioFilter?.some((f) => s.scenario.id.startsWith(f)) ?? true,
+);
+const onlyFilter = args.only?.split(',');
+const selected = contenders().filter((c) => onlyFilter?.some((f) => c.id.startsWith(f)) ?? true);
+// Ratios need the baselines in the same run.
+const needed = new Set(selected.flatMap((c) => [c.id, c.baseline]));
+const lineup = contenders().filter((c) => needed.has(c.id));
+
+// The daemon is measured as installed: the bundle the bin runs (bin/tty2mqtt.js).
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
+const baseDir = mkdtempSync(join(os.tmpdir(), 'tty2mqtt-e2e-'));
+const broker = await startMosquitto();
+console.log(
+  `tty2mqtt e2e benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +
+    `Mosquitto on 127.0.0.1:${broker.port}, ${reps} repetition(s)`,
+);
+const cells: Cell[] = [];
+let runIndex = 0;
+try {
+  for (const { scenario, title } of scenarios) {
+    const runs = new Map<string, Metrics[]>();
+    for (let rep = 0; rep < reps; rep += 1)
+      for (const contender of lineup) {
+        runIndex += 1;
+        process.stdout.write(`  ${scenario.id} ${contender.id} #${rep + 1} … `);
+        const metrics = await runOnce(scenario, contender, broker.port, runIndex, baseDir);
+        console.log(compact(metrics));
+        runs.set(contender.id, [...(runs.get(contender.id) ?? []), metrics]);
+      }
+    const summary = summarise(scenario, lineup, runs);
+    printScenario(title, summary);
+    cells.push(...summary);
+  }
+  const goals = checkGoals(cells);
+  printGoals(goals);
+  mkdirSync(join(REPO, 'bench/results'), { recursive: true });
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    reps,
+    quick,
+    scenarios: scenarios.map((s) => s.scenario),
+    cells,
+    goals,
+  };
+  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nwritten to ${args.out}`);
+} finally {
+  await broker.stop();
+  rmSync(baseDir, { recursive: true, force: true });
+}
+
+function compact(metrics: Metrics): string {
+  return Object.entries(metrics)
+    .map(([k, v]) => `${k}=${Math.abs(v) >= 100 ? Math.round(v) : v.toFixed(2)}`)
+    .join(' ');
+}

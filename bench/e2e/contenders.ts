@@ -1,0 +1,194 @@
+// The programs under test, each started the way its users start it, against the same
+// broker and the gateway ends of the same kind of pty pairs:
+//   mosquitto_pub -l   one process per port, stdin = the tty (a line = one message);
+//   naive              bench/naive-gateway.js (serialport + ReadlineParser + MQTT.js);
+//   tty2mqtt           the real CLI with a generated gateway.yaml and bench/devices/.
+// Node contenders get bench/probe/event-loop.js preloaded for their event-loop delay.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const PROBE = join(REPO, 'bench/probe/event-loop.js');
+
+export interface RigPorts {
+  brokerPort: number;
+  /** Gateway ends of the pty pairs, named p0, p1, … */
+  ports: { name: string; path: string }[];
+  runDir: string;
+  runIndex: number;
+}
+
+export interface Running {
+  pids: number[];
+  /** Where the event-loop probe writes on SIGUSR2 (Node contenders only). */
+  probeFile: string | null;
+  stop(): Promise<void>;
+}
+
+export interface Contender {
+  id: string;
+  qos: 0 | 1;
+  /** The contender whose figures this one's ratios are against (same QoS); itself for baselines. */
+  baseline: string;
+  /** Messages published per line of the throughput runs (`temp=…,hum=…`). */
+  messagesPerLine: number;
+  start(rig: RigPorts): Promise<Running>;
+}
+
+export function contenders(): Contender[] {
+  return [
+    mosquittoPub(0),
+    naive(0),
+    tty2mqtt(0, 'normal'),
+    mosquittoPub(1),
+    naive(1),
+    tty2mqtt(1, 'normal'),
+    tty2mqtt(1, 'full'),
+  ];
+}
+
+function mosquittoPub(qos: 0 | 1): Contender {
+  return {
+    id: `mosquitto_pub-q${qos}`,
+    qos,
+    baseline: `naive-q${qos}`,
+    messagesPerLine: 1,
+    async start(rig) {
+      const children = rig.ports.map((port) => {
+        const fd = openSync(port.path, 'r');
+        const child = spawn(
+          'mosquitto_pub',
+          ['-h', '127.0.0.1', '-p', String(rig.brokerPort), '-q', String(qos), '-l'].concat([
+            '-i',
+            `mp${rig.runIndex}${port.name}`,
+            '-t',
+            `bench/mp/${port.name}/line`,
+          ]),
+          { stdio: [fd, 'ignore', 'inherit'] },
+        );
+        closeSync(fd);
+        return child;
+      });
+      // mosquitto_pub says nothing when connected; it connects in a few ms on loopback.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return { pids: pidsOf(children), probeFile: null, stop: () => stopAll(children) };
+    },
+  };
+}
+
+function naive(qos: 0 | 1): Contender {
+  return {
+    id: `naive-q${qos}`,
+    qos,
+    baseline: `naive-q${qos}`,
+    messagesPerLine: 2,
+    async start(rig) {
+      const probeFile = join(rig.runDir, 'probe.json');
+      const args = ['--import', PROBE, join(REPO, 'bench/naive-gateway.js')];
+      args.push(`mqtt://127.0.0.1:${rig.brokerPort}`, String(qos), 'bench/naive');
+      for (const port of rig.ports) args.push(`${port.name}=${port.path}`);
+      const child = spawnNode(args, probeFile);
+      await waitForOutput(child, (out) => count(out, 'opened ') >= rig.ports.length, 'naive gateway');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // MQTT connect: no output
+      return { pids: pidsOf([child]), probeFile, stop: () => stopAll([child]) };
+    },
+  };
+}
+
+function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
+  return {
+    id: qos === 0 ? 'tty2mqtt-q0' : `tty2mqtt-q1-${durability}`,
+    qos,
+    baseline: `naive-q${qos}`,
+    messagesPerLine: 2,
+    async start(rig) {
+      const config = join(rig.runDir, 'gateway.yaml');
+      writeFileSync(config, gatewayYaml(rig, qos, durability));
+      const probeFile = join(rig.runDir, 'probe.json');
+      const args = ['--import', PROBE, join(REPO, 'bin/tty2mqtt.js'), 'run', '--config', config];
+      const child = spawnNode(args, probeFile, rig.runDir);
+      await waitForOutput(
+        child,
+        (out) => out.includes('connected to broker') && count(out, ': opened ') >= rig.ports.length,
+        'tty2mqtt',
+      );
+      return { pids: pidsOf([child]), probeFile, stop: () => stopAll([child]) };
+    },
+  };
+}
+
+function gatewayYaml(rig: RigPorts, qos: 0 | 1, durability: string): string {
+  const ports = rig.ports
+    .map((p) => `  - { name: ${p.name}, path: ${p.path}, device: bench-kv-q${qos}, idle_timeout: 0 }`)
+    .join('\n');
+  return [
+    'version: 1',
+    `gateway: { id: bench${rig.runIndex}, base_topic: bench/tty }`,
+    `mqtt: { broker: external, url: "mqtt://127.0.0.1:${rig.brokerPort}" }`,
+    `devices_dir: ${join(REPO, 'bench/devices')}`,
+    `queue: { path: ${join(rig.runDir, 'queue.db')}, durability: ${durability} }`,
+    'ports:',
+    ports,
+    'log: { level: info }',
+    '',
+  ].join('\n');
+}
+
+/** BENCH_CPU_PROF=<dir>: every Node contender writes a V8 CPU profile there at exit. */
+function spawnNode(args: string[], probeFile: string, cwd = REPO): ChildProcess {
+  const profileDir = process.env['BENCH_CPU_PROF'];
+  const prof = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  // BENCH_NODE_ARGS: more node flags for the Node contenders (e.g. --perf-basic-prof).
+  prof.push(...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []));
+  return spawn(process.execPath, [...prof, ...args], {
+    cwd,
+    env: { ...process.env, BENCH_PROBE_FILE: probeFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+const MAX_OUTPUT = 256 * 1024;
+
+async function waitForOutput(
+  child: ChildProcess,
+  ready: (out: string) => boolean,
+  what: string,
+): Promise<void> {
+  let out = '';
+  const collect = (chunk: Buffer): void => {
+    if (out.length < MAX_OUTPUT) out += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const deadline = Date.now() + 20_000;
+  while (!ready(out)) {
+    if (child.exitCode !== null) throw new Error(`${what} exited at start:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready within 20 s:\n${out}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+function pidsOf(children: ChildProcess[]): number[] {
+  return children.map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+}
+
+/** SIGTERM each child we started (by its PID), SIGKILL after 5 s. */
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}

@@ -1,0 +1,240 @@
+// One measured run: fresh pty pairs, a counting subscriber, one contender, one load.
+// Every figure comes from outside the contender (/proc, the subscriber's arrival times)
+// except the event-loop delay, which the preloaded probe reports.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createPtyPair } from '../../test/helpers/socat.ts';
+import type { PtyPair } from '../../test/helpers/socat.ts';
+import type { Contender, Running } from './contenders.ts';
+import { sample, threadTicks } from './proc-stats.ts';
+import { startSubscriber } from './subscriber.ts';
+import type { Subscriber } from './subscriber.ts';
+
+export type Scenario =
+  | { id: string; kind: 'burst'; ports: number; linesPerPort: number }
+  | { id: string; kind: 'paced'; ports: number; ratePerPort: number; warmupMs: number; measureMs: number };
+
+export type Metrics = Record<string, number>;
+
+interface WriterResult {
+  startedAtMs: number;
+  linesWritten: number;
+  /** Closes the device ends (after the run). */
+  close(): Promise<void>;
+}
+
+const STALL_MS = 5000;
+
+export async function runOnce(
+  scenario: Scenario,
+  contender: Contender,
+  brokerPort: number,
+  runIndex: number,
+  baseDir: string,
+): Promise<Metrics> {
+  const runDir = join(baseDir, `run${runIndex}`);
+  mkdirSync(runDir, { recursive: true });
+  const pairs: PtyPair[] = [];
+  let subscriber: Subscriber | undefined;
+  let running: Running | undefined;
+  let closeWriter: (() => Promise<void>) | undefined;
+  try {
+    for (let i = 0; i < scenario.ports; i += 1)
+      pairs.push(await createPtyPair(runDir, { device: `dev${i}`, gateway: `tty${i}` }));
+    subscriber = await startSubscriber(brokerPort, scenario.kind === 'paced');
+    running = await contender.start({
+      brokerPort,
+      ports: pairs.map((p, i) => ({ name: `p${i}`, path: p.gatewayPath })),
+      runDir,
+      runIndex,
+    });
+    const devicePaths = pairs.map((p) => p.devicePath);
+    const result =
+      scenario.kind === 'burst'
+        ? await burst(scenario, contender, running, subscriber, devicePaths)
+        : await paced(scenario, contender, running, subscriber, devicePaths);
+    closeWriter = result.close;
+    return result.metrics;
+  } finally {
+    await running?.stop();
+    await subscriber?.stop();
+    await Promise.all(pairs.map((p) => p.kill()));
+    await closeWriter?.();
+  }
+}
+
+async function burst(
+  scenario: Extract<Scenario, { kind: 'burst' }>,
+  contender: Contender,
+  running: Running,
+  subscriber: Subscriber,
+  devicePaths: string[],
+): Promise<{ metrics: Metrics; close: () => Promise<void> }> {
+  const lines = scenario.linesPerPort * scenario.ports;
+  const expected = lines * contender.messagesPerLine;
+  probe(running); // starts the probe's window
+  const before = sample(running.pids);
+  const writer = startWriter({ mode: 'burst', paths: devicePaths, linesPerPort: scenario.linesPerPort });
+  let peak = before.peakRssMb;
+  await until(
+    () => subscriber.count() >= expected,
+    STALL_MS,
+    () => subscriber.count(),
+  );
+  const written = await writer;
+  const after = sample(running.pids);
+  peak = Math.max(peak, after.peakRssMb);
+  const received = Math.min(subscriber.count(), expected);
+  const seconds = (subscriber.lastArrivalMs() - written.startedAtMs) / 1000;
+  const eld = await readProbe(running);
+  return {
+    close: () => written.close(),
+    metrics: {
+      linesPerS: received / contender.messagesPerLine / seconds,
+      messagesPerS: received / seconds,
+      lost: expected - received,
+      cpuSPer100kLines: ((after.cpuS - before.cpuS) / lines) * 1e5,
+      peakRssMb: peak,
+      ...(eld === null ? {} : { eventLoopP99Ms: eld }),
+      diskBytesPerMessage: (after.diskWriteBytes - before.diskWriteBytes) / Math.max(1, received),
+    },
+  };
+}
+
+async function paced(
+  scenario: Extract<Scenario, { kind: 'paced' }>,
+  contender: Contender,
+  running: Running,
+  subscriber: Subscriber,
+  devicePaths: string[],
+): Promise<{ metrics: Metrics; close: () => Promise<void> }> {
+  const durationMs = scenario.warmupMs + scenario.measureMs;
+  const writer = startWriter({
+    mode: 'paced',
+    paths: devicePaths,
+    ratePerPort: scenario.ratePerPort,
+    durationMs,
+  });
+  await sleep(scenario.warmupMs);
+  probe(running);
+  const windowStartMs = performance.timeOrigin + performance.now();
+  const before = sample(running.pids);
+  const threadsBefore = running.pids.map((pid) => threadTicks(pid));
+  const tracer =
+    process.env['BENCH_STRACE'] === undefined
+      ? undefined
+      : process.env['BENCH_STRACE'] === 'perf'
+        ? spawn(
+            'perf',
+            ['record', '-F', '2000', '-g', '-o', '/tmp/perf.data', '-p', String(running.pids[0])],
+            {
+              stdio: ['ignore', 'inherit', 'inherit'],
+            },
+          )
+        : spawn('strace', ['-c', '-f', '-p', String(running.pids[0])], {
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+  const rss: number[] = [];
+  const sampler = setInterval(() => rss.push(sample(running.pids).rssMb), 1000);
+  const written = await writer;
+  tracer?.kill('SIGINT');
+  clearInterval(sampler);
+  const expected = written.linesWritten * 2; // paced lines: temp and ts
+  const expectedFor = contender.messagesPerLine === 1 ? written.linesWritten : expected;
+  await until(
+    () => subscriber.count() >= expectedFor,
+    3000,
+    () => subscriber.count(),
+  );
+  const after = sample(running.pids);
+  if (process.env['BENCH_THREADS'] !== undefined)
+    running.pids.forEach((pid, i) => {
+      const busy = [...threadTicks(pid)].map(
+        ([name, t]) => `${name}=${t - (threadsBefore[i]?.get(name) ?? 0)}`,
+      );
+      console.log(`\n    threads of ${pid} (ticks in window): ${busy.join(' ')}`);
+    });
+  const eld = await readProbe(running);
+  const latencies = subscriber.latencies(windowStartMs).sort((a, b) => a - b);
+  const linesInWindow = (scenario.measureMs / 1000) * scenario.ratePerPort * scenario.ports;
+  const cpuS = after.cpuS - before.cpuS;
+  return {
+    close: () => written.close(),
+    metrics: {
+      latencyP50Ms: quantile(latencies, 0.5),
+      latencyP99Ms: quantile(latencies, 0.99),
+      latencyMaxMs: latencies[latencies.length - 1] ?? Number.NaN,
+      cpuUsPerLine: (cpuS / linesInWindow) * 1e6,
+      cpuSPer100kLines: (cpuS / linesInWindow) * 1e5,
+      cpuPercent: (cpuS / (scenario.measureMs / 1000)) * 100,
+      steadyRssMb: quantile(
+        rss.sort((a, b) => a - b),
+        0.5,
+      ),
+      peakRssMb: after.peakRssMb,
+      ...(eld === null ? {} : { eventLoopP99Ms: eld }),
+      diskBytesPerMessage:
+        (after.diskWriteBytes - before.diskWriteBytes) / (linesInWindow * contender.messagesPerLine),
+      lost: expectedFor - Math.min(subscriber.count(), expectedFor),
+    },
+  };
+}
+
+function startWriter(data: Record<string, unknown>): Promise<WriterResult> {
+  const worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: data });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    worker.once('message', (message: Omit<WriterResult, 'close'>) =>
+      resolve({
+        ...message,
+        close: async () => {
+          worker.postMessage('close');
+          await exited;
+        },
+      }),
+    );
+    worker.once('error', reject);
+  });
+}
+
+/** SIGUSR2 to the Node contender: its probe writes the delay since the last one. */
+function probe(running: Running): void {
+  if (running.probeFile !== null) for (const pid of running.pids) process.kill(pid, 'SIGUSR2');
+}
+
+async function readProbe(running: Running): Promise<number | null> {
+  if (running.probeFile === null) return null;
+  probe(running);
+  await sleep(200);
+  try {
+    return (JSON.parse(readFileSync(running.probeFile, 'utf8')) as { p99Ms: number }).p99Ms;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits for `done`, giving up when `progress` has not moved for `stallMs` (or after 5 min). */
+async function until(done: () => boolean, stallMs: number, progress: () => number): Promise<void> {
+  let last = progress();
+  let lastMoved = Date.now();
+  const deadline = Date.now() + 300_000;
+  while (!done() && Date.now() < deadline) {
+    await sleep(20);
+    const now = progress();
+    if (now !== last) {
+      last = now;
+      lastMoved = Date.now();
+    } else if (Date.now() - lastMoved > stallMs) return;
+  }
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
