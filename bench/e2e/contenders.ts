@@ -2,11 +2,12 @@
 // broker and the gateway ends of the same kind of pty pairs:
 //   mosquitto_pub -l   one process per port, stdin = the tty (a line = one message);
 //   naive              bench/naive-gateway.js (serialport + ReadlineParser + MQTT.js);
+//   lean               bench/lean-gateway.js (tty.ReadStream + MQTT.js: the Node floor);
 //   tty2mqtt           the real CLI with a generated gateway.yaml and bench/devices/.
 // Node contenders get bench/probe/event-loop.js preloaded for their event-loop delay.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { appendFileSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +36,9 @@ export interface Contender {
   baseline: string;
   /** Messages published per line of the throughput runs (`temp=…,hum=…`). */
   messagesPerLine: number;
-  start(rig: RigPorts): Promise<Running>;
+  /** Messages it publishes for the writer's opening empty line, per port. */
+  primingMessages: number;
+  start(rig: RigPorts, script?: string): Promise<Running>;
 }
 
 export function contenders(): Contender[] {
@@ -45,6 +48,7 @@ export function contenders(): Contender[] {
     tty2mqtt(0, 'normal'),
     mosquittoPub(1),
     naive(1),
+    lean(1),
     tty2mqtt(1, 'normal'),
     tty2mqtt(1, 'full'),
   ];
@@ -56,6 +60,7 @@ function mosquittoPub(qos: 0 | 1): Contender {
     qos,
     baseline: `naive-q${qos}`,
     messagesPerLine: 1,
+    primingMessages: 1,
     async start(rig) {
       const children = rig.ports.map((port) => {
         const fd = openSync(port.path, 'r');
@@ -85,9 +90,10 @@ function naive(qos: 0 | 1): Contender {
     qos,
     baseline: `naive-q${qos}`,
     messagesPerLine: 2,
-    async start(rig) {
+    primingMessages: 0,
+    async start(rig, script = 'bench/naive-gateway.js') {
       const probeFile = join(rig.runDir, 'probe.json');
-      const args = ['--import', PROBE, join(REPO, 'bench/naive-gateway.js')];
+      const args = ['--import', PROBE, join(REPO, script)];
       args.push(`mqtt://127.0.0.1:${rig.brokerPort}`, String(qos), 'bench/naive');
       for (const port of rig.ports) args.push(`${port.name}=${port.path}`);
       const child = spawnNode(args, probeFile);
@@ -98,12 +104,19 @@ function naive(qos: 0 | 1): Contender {
   };
 }
 
+/** bench/lean-gateway.js: tty.ReadStream + MQTT.js and nothing else (the Node floor). */
+function lean(qos: 0 | 1): Contender {
+  const base = naive(qos);
+  return { ...base, id: `lean-q${qos}`, start: (rig) => base.start(rig, 'bench/lean-gateway.js') };
+}
+
 function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
   return {
     id: qos === 0 ? 'tty2mqtt-q0' : `tty2mqtt-q1-${durability}`,
     qos,
     baseline: `naive-q${qos}`,
     messagesPerLine: 2,
+    primingMessages: 0,
     async start(rig) {
       const config = join(rig.runDir, 'gateway.yaml');
       writeFileSync(config, gatewayYaml(rig, qos, durability));
@@ -163,6 +176,12 @@ async function waitForOutput(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  // BENCH_LOG=<file>: keep everything the contender prints (e.g. with --trace-gc).
+  const logFile = process.env['BENCH_LOG'];
+  if (logFile !== undefined) {
+    child.stdout?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
+    child.stderr?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
+  }
   const deadline = Date.now() + 20_000;
   while (!ready(out)) {
     if (child.exitCode !== null) throw new Error(`${what} exited at start:\n${out}`);

@@ -73,7 +73,7 @@ async function burst(
   devicePaths: string[],
 ): Promise<{ metrics: Metrics; close: () => Promise<void> }> {
   const lines = scenario.linesPerPort * scenario.ports;
-  const expected = lines * contender.messagesPerLine;
+  const expected = lines * contender.messagesPerLine + scenario.ports * contender.primingMessages;
   probe(running); // starts the probe's window
   const before = sample(running.pids);
   const writer = startWriter({ mode: 'burst', paths: devicePaths, linesPerPort: scenario.linesPerPort });
@@ -92,7 +92,8 @@ async function burst(
   return {
     close: () => written.close(),
     metrics: {
-      linesPerS: received / contender.messagesPerLine / seconds,
+      linesPerS:
+        (received - scenario.ports * contender.primingMessages) / contender.messagesPerLine / seconds,
       messagesPerS: received / seconds,
       lost: expected - received,
       cpuSPer100kLines: ((after.cpuS - before.cpuS) / lines) * 1e5,
@@ -118,6 +119,7 @@ async function paced(
     durationMs,
   });
   await sleep(scenario.warmupMs);
+  if (process.env['BENCH_MEMORY'] !== undefined) await readProbe(running);
   probe(running);
   const windowStartMs = performance.timeOrigin + performance.now();
   const before = sample(running.pids);
@@ -142,7 +144,9 @@ async function paced(
   tracer?.kill('SIGINT');
   clearInterval(sampler);
   const expected = written.linesWritten * 2; // paced lines: temp and ts
-  const expectedFor = contender.messagesPerLine === 1 ? written.linesWritten : expected;
+  const expectedFor =
+    (contender.messagesPerLine === 1 ? written.linesWritten : expected) +
+    scenario.ports * contender.primingMessages;
   await until(
     () => subscriber.count() >= expectedFor,
     3000,
@@ -209,7 +213,10 @@ async function readProbe(running: Running): Promise<number | null> {
   probe(running);
   await sleep(200);
   try {
-    return (JSON.parse(readFileSync(running.probeFile, 'utf8')) as { p99Ms: number }).p99Ms;
+    const report = JSON.parse(readFileSync(running.probeFile, 'utf8')) as { p99Ms: number; memory: unknown };
+    if (process.env['BENCH_MEMORY'] !== undefined)
+      console.log(`\n    memory: ${JSON.stringify(report.memory)}`);
+    return report.p99Ms;
   } catch {
     return null;
   }

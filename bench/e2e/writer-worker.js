@@ -13,12 +13,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { mode, paths, linesPerPort, ratePerPort, durationMs } = workerData;
 const fds = paths.map((path) => openSync(path, 'w'));
 const nowMs = () => performance.timeOrigin + performance.now();
-const startedAtMs = nowMs();
 let linesWritten = 0;
 
 function writeAll(fd, buffer) {
   for (let off = 0; off < buffer.length;) off += writeSync(fd, buffer, off);
 }
+
+// A newline first, before the clock starts: a gateway rightly discards the first line it
+// sees after opening a port (it may be the tail of a line sent before), so the first line
+// must not be a reading. mosquitto_pub -l publishes it as an empty message.
+for (const fd of fds) writeAll(fd, Buffer.from('\n'));
+const startedAtMs = nowMs();
 
 if (mode === 'burst') {
   const line = 'temp=23.5,hum=40.2\n';

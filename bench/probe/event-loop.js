@@ -17,6 +17,7 @@ if (file) {
       p99Ms: ms(histogram.percentile(99)),
       maxMs: ms(histogram.max),
       samples: histogram.count,
+      memory: process.memoryUsage(),
     };
     writeFileSync(file, JSON.stringify(report));
     histogram.reset();

@@ -62,6 +62,8 @@ export class Publisher implements Service {
   /** Of those, the QoS 0 ones (waiting for the socket, not for the broker). */
   private qos0Inflight = 0;
   private pumpScheduled = false;
+  /** The message inside client.publish() right now (see send()). */
+  private sending: QueuedMessage | undefined;
   private readonly session: SessionStore;
   private readonly attempts = new Map<number, number>();
   /**
@@ -349,17 +351,15 @@ export class Publisher implements Service {
     if (message.qos === 0) this.qos0Inflight += 1;
     this.attempts.set(message.id, message.attempts);
     const payload = message.payload;
-    if (message.qos > 0) {
-      const key = contentKey(message.topic, payload);
-      const waiting = this.awaitingPut.get(key);
-      if (waiting === undefined) this.awaitingPut.set(key, [message.id]);
-      else waiting.push(message.id);
-    }
     const opts = {
       qos: message.qos,
       retain: message.retain,
       ...(link.protocolVersion === 5 ? { properties: { userProperties } } : {}),
     };
+    // MQTT.js puts a QoS 1/2 PUBLISH into the store synchronously inside publish(), whether
+    // it sends it now or keeps it for the next connection: `sending` answers that put
+    // without building a content key. Should it come later anyway, the content key does.
+    if (message.qos > 0) this.sending = message;
     client.publish(message.topic, payload, opts, (error) => {
       if (message.qos === 0) {
         // At most once: written to the socket is as far as it goes.
@@ -384,12 +384,24 @@ export class Publisher implements Service {
         outbox.release(message.id, { delayMs: 1000 });
       }
     });
+    if (this.sending === message) {
+      this.sending = undefined;
+      const key = contentKey(message.topic, payload);
+      const waiting = this.awaitingPut.get(key);
+      if (waiting === undefined) this.awaitingPut.set(key, [message.id]);
+      else waiting.push(message.id);
+    }
   }
 
   private takeAwaitingPut(packet: Packet): number | null {
     const { topic, payload } = packet as { topic?: unknown; payload?: unknown };
     if (typeof topic !== 'string') return null;
     const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : '');
+    const sending = this.sending;
+    if (sending !== undefined && sending.topic === topic && sending.payload.equals(body)) {
+      this.sending = undefined;
+      return sending.id;
+    }
     const key = contentKey(topic, body);
     const waiting = this.awaitingPut.get(key);
     const id = waiting?.shift();

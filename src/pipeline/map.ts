@@ -56,6 +56,19 @@ export function createMapper(options: MapperOptions): Mapper {
     return vars;
   }
 
+  // Without device-supplied levels ({node}, regex groups) a field's topic never changes:
+  // render it once (issue 4: rendering re-checked the configured levels on every line).
+  const constantTopics = template.placeholders.every(
+    (n) => n === 'port' || n === 'gateway' || n === 'field' || Object.hasOwn(portVars, n),
+  );
+  const topicCache = new Map<string, ReturnType<typeof renderTopic>>();
+  function topicFor(vars: Record<string, string>, field: string): ReturnType<typeof renderTopic> {
+    if (!constantTopics) return renderTopic(base, template, vars);
+    let rendered = topicCache.get(field);
+    if (rendered === undefined) topicCache.set(field, (rendered = renderTopic(base, template, vars)));
+    return rendered;
+  }
+
   function message(topic: string, payload: string, reading: Reading): OutMessage {
     return { port, topic, payload: Buffer.from(payload, 'utf8'), qos, retain, createdAt: reading.receivedAt };
   }
@@ -64,7 +77,7 @@ export function createMapper(options: MapperOptions): Mapper {
     const vars = varsFor(reading);
     const messages: OutMessage[] = [];
     if (mode === 'json') {
-      const rendered = renderTopic(base, template, vars);
+      const rendered = topicFor(vars, '');
       if (!rendered.ok) return rendered;
       const members: string[] = [];
       for (const name of fieldOrder) {
@@ -79,7 +92,7 @@ export function createMapper(options: MapperOptions): Mapper {
       const value = reading.values.get(name);
       if (value === undefined) continue;
       vars.field = name;
-      const rendered = renderTopic(base, template, vars);
+      const rendered = topicFor(vars, name);
       if (!rendered.ok) return rendered;
       messages.push(message(rendered.topic, valueText(value), reading));
     }

@@ -7,6 +7,8 @@
 import type { Statements } from './sqlite-statements.ts';
 
 export const RESERVE_BLOCK = 4096;
+/** `port:<name>` per port, built once (allocation is on the hot path: issue 4). */
+const portNames = new Map<string, string>();
 
 export class SequenceReserver {
   private readonly next = new Map<string, number>();
@@ -34,6 +36,8 @@ export class SequenceReserver {
   /** Names: the message id sequence, and one per port. */
   static readonly ID = 'id';
   static port(port: string): string {
-    return `port:${port}`;
+    let name = portNames.get(port);
+    if (name === undefined) portNames.set(port, (name = `port:${port}`));
+    return name;
   }
 }

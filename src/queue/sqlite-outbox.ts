@@ -393,7 +393,18 @@ export class SqliteOutbox implements SessionOutbox {
   private allocate(m: OutMessage): Held {
     const id = this.reserver.take(SequenceReserver.ID);
     const portSeq = this.reserver.take(SequenceReserver.port(m.port));
-    return { message: { ...m, id, portSeq, attempts: 0 }, size: sizeOf(m), ring: m.qos === 0 };
+    const message: QueuedMessage = {
+      port: m.port,
+      topic: m.topic,
+      payload: m.payload,
+      qos: m.qos,
+      retain: m.retain,
+      createdAt: m.createdAt,
+      id,
+      portSeq,
+      attempts: 0,
+    };
+    return { message, size: sizeOf(m), ring: m.qos === 0 };
   }
 
   private addToRing(entries: readonly Held[]): void {
