@@ -8,6 +8,17 @@
 //   npm run bench                         the full run (~15 min on 2 cores)
 //   npm run bench -- --quick              one repetition, smaller loads (~3 min)
 //   npm run bench -- --only tty2mqtt,naive --scenarios steady-1000 --reps 5
+//
+// For finding where time goes (environment):
+//   BENCH_CPU_PROF=<dir>      V8 CPU profiles of the Node contenders
+//   BENCH_NODE_ARGS="…"       more node flags for them (--perf-basic-prof, --trace-gc, …)
+//   BENCH_STRACE=1 | perf     strace -c (or perf record -g to /tmp/perf.data) of the first
+//                             contender process during a paced window
+//   BENCH_THREADS=1           CPU ticks per thread in a paced window
+//   BENCH_MEMORY=1            process.memoryUsage() at the start and end of a paced window
+//   BENCH_LOG=<file>          everything the contenders print
+//   BENCH_TTY2MQTT_PROTOCOL / _INFLIGHT / _WRITE_DELAY   tty2mqtt's mqtt.protocol_version,
+//                             queue.inflight and queue.write_delay (defaults: 5, 32, 100ms)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -140,9 +140,9 @@ function gatewayYaml(rig: RigPorts, qos: 0 | 1, durability: string): string {
   return [
     'version: 1',
     `gateway: { id: bench${rig.runIndex}, base_topic: bench/tty }`,
-    `mqtt: { broker: external, url: "mqtt://127.0.0.1:${rig.brokerPort}" }`,
+    `mqtt: { broker: external, url: "mqtt://127.0.0.1:${rig.brokerPort}", protocol_version: ${process.env['BENCH_TTY2MQTT_PROTOCOL'] ?? 5} }`,
     `devices_dir: ${join(REPO, 'bench/devices')}`,
-    `queue: { path: ${join(rig.runDir, 'queue.db')}, durability: ${durability} }`,
+    `queue: { path: ${join(rig.runDir, 'queue.db')}, durability: ${durability}, inflight: ${process.env['BENCH_TTY2MQTT_INFLIGHT'] ?? 32}, write_delay: ${process.env['BENCH_TTY2MQTT_WRITE_DELAY'] ?? '100ms'} }`,
     'ports:',
     ports,
     'log: { level: info }',

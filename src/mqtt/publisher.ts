@@ -46,7 +46,7 @@ export interface PublisherStatus {
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 /** QoS 0 publishes handed to MQTT.js and not yet written to the socket (bounds memory). */
-const QOS0_WINDOW = 512;
+const QOS0_WINDOW = 4096;
 
 export class Publisher implements Service {
   readonly name = 'publisher';
@@ -293,15 +293,16 @@ export class Publisher implements Service {
         outbox.release(queueId, { delayMs: decision.delayMs, attempted: true });
       }
     }
-    // Let MQTT.js finish its own bookkeeping for this packet before sending more.
-    this.schedulePump();
+    // Let MQTT.js finish its own bookkeeping for this packet before sending more (a
+    // microtask: after its handler, before the next read — no extra turn of the loop).
+    this.schedulePump(queueMicrotask);
   }
 
   /** One pump after the current callbacks, however many of them asked for it. */
-  private schedulePump(): void {
+  private schedulePump(later: (run: () => void) => void = setImmediate): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    later(() => {
       this.pumpScheduled = false;
       this.pump();
     });
@@ -318,8 +319,8 @@ export class Publisher implements Service {
         const room = Math.min(acked, QOS0_WINDOW - this.qos0Inflight);
         if (!this.connected || room <= 0) break;
         const batch = this.options.outbox.lease(room);
-        if (batch.length === 0) break;
         for (const message of batch) this.send(message);
+        if (batch.length < room) break; // the outbox has nothing more now
       }
     } finally {
       this.pumping = false;
@@ -332,11 +333,10 @@ export class Publisher implements Service {
     if (client === undefined) return;
     const { outbox, gatewayId, link } = this.options;
     const userProperties = { id: `${gatewayId}/${message.port}/${message.portSeq}` };
-    const size = publishPacketSize(
-      message.topic,
-      message.payload,
-      link.protocolVersion === 5 ? userProperties : {},
-    );
+    const size =
+      this.maxPacketSize === Number.POSITIVE_INFINITY
+        ? 0
+        : publishPacketSize(message.topic, message.payload, link.protocolVersion === 5 ? userProperties : {});
     if (size > this.maxPacketSize) {
       // Sending it would get the connection closed (MQTT 5 §3.1.2.11.4): refuse it here.
       const reason = `packet of ~${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`;

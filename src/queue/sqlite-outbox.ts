@@ -168,7 +168,14 @@ export class SqliteOutbox implements SessionOutbox {
     this.expire(false);
     const now = this.now();
     const due = (id: number): boolean => (this.notBefore.get(id) ?? 0) <= now;
-    if ([...this.notBefore.values()].some((t) => t <= now)) this.leaseFrom = 0;
+    for (const t of this.notBefore.values())
+      if (t <= now) {
+        this.leaseFrom = 0; // a retry became due: rescan from the start
+        break;
+      }
+    const fromStaged = this.staged.candidates(max, (id) => !this.leased.has(id) && due(id));
+    // Nothing anywhere (the usual answer when the publisher asks after an ack): no work.
+    if (this.leaseFrom > this.maxWrittenId && this.ring.length === 0 && fromStaged.length === 0) return [];
     const fromDb: Held[] = [];
     let examined = this.leaseFrom - 1;
     const rows = this.leaseFrom > this.maxWrittenId ? [] : this.statements.leaseScan.iterate(this.leaseFrom);
@@ -181,11 +188,18 @@ export class SqliteOutbox implements SessionOutbox {
       examined = row.id;
       if (this.space.leasable(row.id) && due(row.id)) fromDb.push(fromRow(row));
     }
-    const fromRing = this.ring.candidates(max, (m) => due(m.id)).map((e) => ({ ...e, ring: true }));
-    const fromStaged = this.staged.candidates(max, (id) => !this.leased.has(id) && due(id));
-    const chosen = [...fromDb, ...fromStaged, ...fromRing]
-      .sort((a, b) => a.message.id - b.message.id)
-      .slice(0, max);
+    const fromRing =
+      this.ring.length === 0
+        ? []
+        : this.ring.candidates(max, (m) => due(m.id)).map((e) => ({ ...e, ring: true }));
+    const sources = [fromDb, fromStaged, fromRing].filter((list) => list.length > 0);
+    const chosen =
+      sources.length === 1
+        ? (sources[0] as Held[])
+        : sources
+            .flat()
+            .sort((a, b) => a.message.id - b.message.id)
+            .slice(0, max);
     for (const held of chosen) {
       if (held.ring) this.ring.remove(held.message.id);
       this.notBefore.delete(held.message.id);
