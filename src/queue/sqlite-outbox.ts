@@ -35,8 +35,8 @@ import { SqlitePacketStore } from './sqlite-packet-store.ts';
 import { describeStorageError, fromRow, insertRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 import { SqliteSpace } from './sqlite-space.ts';
-import { StagedRows } from './staged-rows.ts';
-import type { StagedLine } from './staged-rows.ts';
+import type { StagedRows } from './staged-rows.ts';
+import { WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
 
@@ -57,9 +57,6 @@ export interface SqliteOutboxOptions extends QueueLimits {
    */
   writeDelayMs?: number;
 }
-
-/** At most this many messages wait in memory for the write delay; more go straight to disk. */
-const STAGED_CAP = 4096;
 
 export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<SqliteOutbox> {
   const db = openQueueDatabase(options.path, { durability: options.durability });
@@ -88,10 +85,9 @@ export class SqliteOutbox implements SessionOutbox {
   private leaseFrom = 0;
   /** The highest id ever written to the messages table: lease() skips the scan beyond it. */
   private maxWrittenId: number;
-  private readonly staged = new StagedRows();
-  private writeBehind = false;
-  private stageTimer: NodeJS.Timeout | undefined;
-  private stageTimerAt = 0;
+  private readonly writeBehind: WriteBehind;
+  /** The messages write-behind holds in memory (the same Held objects leases hand out). */
+  private readonly staged: StagedRows;
   private storageError: string | null = null;
   private closed = false;
 
@@ -112,6 +108,13 @@ export class SqliteOutbox implements SessionOutbox {
       flush: () => this.flush(),
     });
     this.due = new DueTimer(this.now, () => this.notify());
+    this.writeBehind = new WriteBehind({
+      delayMs: options.writeDelayMs ?? 0,
+      batchMax: options.batchMaxMessages ?? 512,
+      write: (rows) => this.writeStagedRows(rows),
+      storageFailing: () => this.storageError !== null,
+    });
+    this.staged = this.writeBehind.staged;
     const totals = this.statements.totals.get() ?? { n: 0, bytes: 0 };
     this.space.resetTotals(totals.n, totals.bytes);
     this.books.recovered = totals.n;
@@ -148,10 +151,16 @@ export class SqliteOutbox implements SessionOutbox {
       this.addToRing(ring);
       return Promise.resolve({ status: 'queued' });
     }
-    if (ring.length === 0 && options.seq === undefined && this.stagingOpen(rows))
-      return new Promise<SubmitResult>((resolve, reject) =>
-        this.stage(rows, { open: rows.length, resolve, reject }),
-      );
+    if (
+      ring.length === 0 &&
+      options.seq === undefined &&
+      this.writeBehind.accepts(rows, this.space.hasDoomed)
+    )
+      return new Promise<SubmitResult>((resolve, reject) => {
+        this.writeBehind.stage(rows, { open: rows.length, resolve, reject });
+        this.books.received += rows.length;
+        this.notify();
+      });
     // QoS 1/2 messages, and a line's seq mark, wait for the batch's commit (all or nothing).
     return new Promise<SubmitResult>((resolve, reject) => {
       const line: PendingLine = { rows, ring, mark: options.seq, resolve, reject };
@@ -312,7 +321,7 @@ export class SqliteOutbox implements SessionOutbox {
   /** Commits the pending batch (resolving its submits), then closes the database. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.writeStaged(true);
+    this.writeBehind.flush(true);
     this.flush();
     this.shutdown();
     return Promise.resolve();
@@ -332,7 +341,7 @@ export class SqliteOutbox implements SessionOutbox {
   private shutdown(): void {
     this.closed = true;
     this.batcher.stop();
-    clearTimeout(this.stageTimer);
+    this.writeBehind.stop();
     this.due.cancel();
     for (const timer of this.timers) clearInterval(timer);
     this.listeners.clear();
@@ -344,64 +353,23 @@ export class SqliteOutbox implements SessionOutbox {
    * for the write delay. When it is not, everything staged is written now.
    */
   setWriteBehind(active: boolean): void {
-    this.writeBehind = active;
-    if (!active) this.writeStaged(true);
+    this.writeBehind.setActive(active);
   }
 
-  private stagingOpen(rows: readonly Held[]): boolean {
-    return (
-      this.writeBehind &&
-      (this.options.writeDelayMs ?? 0) > 0 &&
-      this.storageError === null &&
-      !this.space.hasDoomed && // drop_oldest victims are deleted by the batch that needs their room
-      this.staged.size + rows.length <= STAGED_CAP &&
-      rows.every((h) => h.message.qos === 1)
-    );
-  }
-
-  private stage(rows: readonly Held[], line: StagedLine): void {
-    const now = performance.now(); // the write delay runs on real time, not the queue's clock
-    for (const held of rows) this.staged.add(held, line, now);
-    this.books.received += rows.length;
-    // More than a batch waiting: the surplus is written at the end of this turn, in one go.
-    this.armStageTimer(this.staged.size > (this.options.batchMaxMessages ?? 512));
-    this.notify();
-  }
-
-  /** Writes the staged rows that are due (all of them when `all`) in one transaction. */
-  private writeStaged(all: boolean): void {
-    if (this.closed || this.staged.size === 0) return;
-    const dueBefore = all ? Number.POSITIVE_INFINITY : performance.now() - (this.options.writeDelayMs ?? 0);
-    const rows = this.staged.due(dueBefore, all ? 0 : (this.options.batchMaxMessages ?? 512));
-    if (rows.length === 0) return;
+  /** Inserts staged rows (write-behind.ts decided they are due) in one transaction. */
+  private writeStagedRows(rows: readonly Held[]): boolean {
+    if (this.closed) return false;
     const ok = this.tryWrite(() => {
       for (const held of rows) insertRow(this.statements, held);
     });
-    if (!ok) return; // stays staged; the timer retries (storageError is set)
+    if (!ok) return false; // they stay staged; storageError is set and the write is retried
     let bytes = 0;
     for (const held of rows) {
       bytes += held.size;
       this.maxWrittenId = Math.max(this.maxWrittenId, held.message.id);
     }
     this.space.inserted(rows.length, bytes);
-    this.staged.written(rows);
-  }
-
-  private armStageTimer(now = false): void {
-    if (this.staged.size === 0) return;
-    if (this.stageTimer !== undefined) {
-      if (!now || this.stageTimerAt <= performance.now()) return;
-      clearTimeout(this.stageTimer);
-    }
-    const oldest = this.staged.oldestStagedAt() ?? performance.now();
-    const delayMs = this.storageError === null ? (this.options.writeDelayMs ?? 0) : 1000;
-    const wait = now && this.storageError === null ? 0 : Math.max(0, oldest + delayMs - performance.now());
-    this.stageTimerAt = performance.now() + wait;
-    this.stageTimer = setTimeout(() => {
-      this.stageTimer = undefined;
-      this.writeStaged(false);
-      this.armStageTimer();
-    }, wait);
+    return true;
   }
 
   private allocate(m: OutMessage): Held {

@@ -1,9 +1,10 @@
-// Write-behind for the durable outbox (issue 4). With `durability: normal` and the broker
-// connected, the QoS 1 messages of a line without a `#seq` mark are leasable at once and
-// written to the database only if the broker has not acknowledged them within the write
-// delay (or when too many wait). A healthy broker answers within a few milliseconds, so
-// almost every message is published and forgotten without touching the disk: no SQLite
-// commit per line, no 4 KiB WAL page per message on the SD card.
+// Write-behind for the durable outbox (issue 4; when rows are written: write-behind.ts).
+// With `durability: normal` and the broker connected, the QoS 1 messages of a line without
+// a `#seq` mark are leasable at once and written to the database only if the broker has
+// not acknowledged them within the write delay (or when too many wait). A healthy broker
+// answers within a few milliseconds, so almost every message is published and forgotten
+// without touching the disk: no SQLite commit per line, no 4 KiB WAL page per message on
+// the SD card.
 //
 // What this trades (README "Delivery guarantees"): a kill -9 or power cut can lose the
 // readings of devices without `#seq` that were received in the last write delay and not

@@ -1,0 +1,91 @@
+// When staged rows go to disk (issue 4; what and why: staged-rows.ts). Rows are written
+// once they have waited `delayMs` on the real clock without the broker's acknowledgement,
+// at the end of the turn when more than `batchMax` wait, and all at once when the broker
+// goes away or the queue closes. A failed write leaves them staged and is retried a second
+// later. The outbox owns the database; this class only decides and calls `write`.
+import { StagedRows } from './staged-rows.ts';
+import type { StagedLine } from './staged-rows.ts';
+import type { Held } from './sqlite-rows.ts';
+
+/** At most this many messages wait in memory; beyond it lines go straight to disk. */
+export const STAGED_CAP = 4096;
+const RETRY_AFTER_FAILURE_MS = 1000;
+
+export interface WriteBehindOptions {
+  delayMs: number;
+  batchMax: number;
+  /** Inserts the rows in one transaction; false when storage failed. */
+  write(rows: readonly Held[]): boolean;
+  /** The last write failed and has not been followed by a good one. */
+  storageFailing(): boolean;
+}
+
+export class WriteBehind {
+  readonly staged = new StagedRows();
+  private active = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+
+  constructor(private readonly options: WriteBehindOptions) {}
+
+  /** The broker is connected (true), or not: then everything staged is written now. */
+  setActive(active: boolean): void {
+    this.active = active;
+    if (!active) this.flush(true);
+  }
+
+  /**
+   * Whether a line's rows may be staged. `roomTaken`: drop_oldest chose victims for this
+   * line, and only a batch commit deletes them (with the rows that need their room).
+   */
+  accepts(rows: readonly Held[], roomTaken: boolean): boolean {
+    return (
+      this.active &&
+      this.options.delayMs > 0 &&
+      !this.options.storageFailing() &&
+      !roomTaken &&
+      this.staged.size + rows.length <= STAGED_CAP &&
+      rows.every((h) => h.message.qos === 1)
+    );
+  }
+
+  stage(rows: readonly Held[], line: StagedLine): void {
+    const now = performance.now(); // the delay runs on real time, not the queue's clock
+    for (const held of rows) this.staged.add(held, line, now);
+    // More than a batch waiting: the surplus is written at the end of this turn, in one go.
+    this.arm(this.staged.size > this.options.batchMax);
+  }
+
+  /** Writes the rows that are due (all of them when `all`) in one transaction. */
+  flush(all: boolean): void {
+    if (this.staged.size === 0) return;
+    const dueBefore = all ? Number.POSITIVE_INFINITY : performance.now() - this.options.delayMs;
+    const rows = this.staged.due(dueBefore, all ? 0 : this.options.batchMax);
+    if (rows.length === 0) return;
+    if (this.options.write(rows)) this.staged.written(rows);
+  }
+
+  /** A crash (simulated) or close: no timer left behind. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(now = false): void {
+    if (this.staged.size === 0) return;
+    if (this.timer !== undefined) {
+      if (!now || this.timerAt <= performance.now()) return;
+      clearTimeout(this.timer);
+    }
+    const failing = this.options.storageFailing();
+    const oldest = this.staged.oldestStagedAt() ?? performance.now();
+    const delayMs = failing ? RETRY_AFTER_FAILURE_MS : this.options.delayMs;
+    const wait = now && !failing ? 0 : Math.max(0, oldest + delayMs - performance.now());
+    this.timerAt = performance.now() + wait;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush(false);
+      this.arm();
+    }, wait);
+  }
+}
