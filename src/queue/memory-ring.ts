@@ -2,11 +2,13 @@
 // first, never blocks a serial port"). Holds the unleased QoS 0 messages in id order; a
 // leased one leaves the ring and comes back on release. Never touches storage.
 //
-// Every operation on the hot path is O(1) (issue 4: a sorted array spliced at both ends
-// was 20% of the CPU at saturation): messages arriving in id order are appended to a Map
-// (insertion order = id order); the rare one that arrives out of order — a released
-// message, or a line committed after a later one — goes to a small sorted side list, and
-// readers merge the two.
+// Every operation on the hot path is O(1) amortised (issue 4: a sorted array spliced at
+// both ends, and then a Map used as a FIFO — whose iterator walks every deleted slot from
+// the front — each cost most of the CPU at saturation). Messages arriving in id order go
+// to an array deque; removal marks them dead (`live` no longer maps their id to them) and
+// the head skips the dead. The rare message that arrives out of order — a released one, or
+// a line committed after a later one — goes to a small sorted side list; readers merge.
+import { Fifo } from './fifo.ts';
 import type { QueuedMessage } from './outbox.ts';
 
 export interface RingEntry {
@@ -15,8 +17,10 @@ export interface RingEntry {
 }
 
 export class MemoryRing {
-  private readonly inOrder = new Map<number, RingEntry>();
-  /** Entries older than the newest in `inOrder` when they came: sorted by id, few. */
+  private readonly queue = new Fifo<RingEntry>();
+  /** The live entries of `queue` by id (an entry no longer here is dead). */
+  private readonly live = new Map<number, RingEntry>();
+  /** Entries older than the newest in `queue` when they came: sorted by id, few. */
   private late: RingEntry[] = [];
   private lastId = -Infinity;
   private bytesHeld = 0;
@@ -24,7 +28,7 @@ export class MemoryRing {
   constructor(readonly maxMessages: number) {}
 
   get length(): number {
-    return this.inOrder.size + this.late.length;
+    return this.live.size + this.late.length;
   }
 
   get bytes(): number {
@@ -35,7 +39,8 @@ export class MemoryRing {
   push(entry: RingEntry): number {
     const id = entry.message.id;
     if (id > this.lastId) {
-      this.inOrder.set(id, entry);
+      this.queue.push(entry);
+      this.live.set(id, entry);
       this.lastId = id;
     } else {
       let i = this.late.length;
@@ -56,17 +61,20 @@ export class MemoryRing {
   /** The first `max` entries that `eligible` accepts, oldest first, left in place. */
   candidates(max: number, eligible: (m: QueuedMessage) => boolean): RingEntry[] {
     const out: RingEntry[] = [];
+    if (max <= 0) return out;
     for (const entry of this.ordered()) {
-      if (out.length >= max) break;
       if (eligible(entry.message)) out.push(entry);
+      if (out.length >= max) break;
     }
     return out;
   }
 
   remove(id: number): RingEntry | undefined {
-    let entry = this.inOrder.get(id);
-    if (entry !== undefined) this.inOrder.delete(id);
-    else {
+    let entry = this.live.get(id);
+    if (entry !== undefined) {
+      this.live.delete(id);
+      this.dropDeadHead();
+    } else {
       const i = this.late.findIndex((e) => e.message.id === id);
       if (i < 0) return undefined;
       entry = this.late.splice(i, 1)[0];
@@ -84,30 +92,42 @@ export class MemoryRing {
 
   oldestCreatedAt(): number | undefined {
     let oldest: number | undefined;
-    for (const entry of [this.late[0], this.inOrder.values().next().value])
+    for (const entry of [this.late[0], this.queue.peek()])
       if (entry !== undefined && (oldest === undefined || entry.message.createdAt < oldest))
         oldest = entry.message.createdAt;
     return oldest;
   }
 
   clear(): void {
-    this.inOrder.clear();
+    while (this.queue.shift() !== undefined);
+    this.live.clear();
     this.late = [];
     this.bytesHeld = 0;
   }
 
+  private isLive(entry: RingEntry): boolean {
+    return this.live.get(entry.message.id) === entry;
+  }
+
+  /** Keeps the deque's head live, so peek() is the oldest live entry. */
+  private dropDeadHead(): void {
+    for (let head = this.queue.peek(); head !== undefined && !this.isLive(head); head = this.queue.peek())
+      this.queue.shift();
+  }
+
   private first(): RingEntry | undefined {
     const a = this.late[0];
-    const b = this.inOrder.values().next().value;
+    const b = this.queue.peek();
     if (a === undefined) return b;
     if (b === undefined) return a;
     return a.message.id < b.message.id ? a : b;
   }
 
-  /** Both lists merged in id order. */
+  /** Both lists merged in id order, live entries only. */
   private *ordered(): IterableIterator<RingEntry> {
     let i = 0;
-    for (const entry of this.inOrder.values()) {
+    for (const entry of this.queue) {
+      if (!this.isLive(entry)) continue;
       while (i < this.late.length && (this.late[i] as RingEntry).message.id < entry.message.id)
         yield this.late[i++] as RingEntry;
       yield entry;
