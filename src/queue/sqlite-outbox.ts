@@ -9,8 +9,8 @@
 // apply to the durable rows; the ring has its own bound (`ring.maxMessages`), and max_age
 // applies to both. Storage errors reject the submits of the failed batch (no device is
 // ACKed), are reported in stats().storageError, and the next batch simply retries.
-// Write-behind (staged-rows.ts) lets QoS 1 lines without a `#seq` mark skip the disk
-// when the broker acknowledges them within `writeDelayMs`.
+// Write-behind (write-behind.ts, staged-rows.ts) lets QoS 1 lines without a `#seq` mark
+// skip the disk when the broker acknowledges them within `writeDelayMs`.
 import { DueTimer } from './due-timer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { QueueBooks, sizeOf } from './limits.ts';
@@ -52,7 +52,7 @@ export interface SqliteOutboxOptions extends QueueLimits {
   /** How often max_age is enforced without a lease (about once a minute). */
   expireIntervalMs?: number;
   /**
-   * Write-behind delay (staged-rows.ts); 0 (the default) writes every QoS 1/2 message
+   * Write-behind delay (write-behind.ts); 0 (the default) writes every QoS 1/2 message
    * before it can be leased. Only effective while setWriteBehind(true).
    */
   writeDelayMs?: number;
@@ -183,11 +183,12 @@ export class SqliteOutbox implements SessionOutbox {
         break;
       }
     const fromStaged = this.staged.candidates(max, (id) => !this.leased.has(id) && due(id));
+    const scanDb = this.leaseFrom <= this.maxWrittenId;
     // Nothing anywhere (the usual answer when the publisher asks after an ack): no work.
-    if (this.leaseFrom > this.maxWrittenId && this.ring.length === 0 && fromStaged.length === 0) return [];
+    if (!scanDb && this.ring.length === 0 && fromStaged.length === 0) return [];
     const fromDb: Held[] = [];
     let examined = this.leaseFrom - 1;
-    const rows = this.leaseFrom > this.maxWrittenId ? [] : this.statements.leaseScan.iterate(this.leaseFrom);
+    const rows = scanDb ? this.statements.leaseScan.iterate(this.leaseFrom) : [];
     let exhausted = true;
     for (const row of rows) {
       if (fromDb.length >= max) {
