@@ -29,7 +29,7 @@ export interface AckDeviceOptions {
   rate: number;
   /** Readings to send in total. */
   count: number;
-  /** Lines in flight (default 1, like the firmware). */
+  /** Sliding window: lines in flight, at most this many ids apart (default 1, like the firmware). */
   window?: number;
   resendAfterMs?: number;
   /** Delay before resending a line answered `NAK <seq> full`. */
@@ -144,6 +144,19 @@ export async function startAckDevice(options: AckDeviceOptions): Promise<AckDevi
     if (partial.length > MAX_REPLY_LINE) partial = ''; // garbage: resync at the next newline
   });
 
+  /**
+   * The id of the oldest line not yet acknowledged (Map order is send order; resends keep
+   * their place), or the next id when nothing is in flight. New lines stay within `window`
+   * of it — a sliding window, not a count — so a line whose ACK was lost is resent before
+   * more than `window` newer lines were committed: the gateway recognises a resend only
+   * within the last 256 (PRODUCT.md §4.1), and a count-only window let the others stream
+   * on past that while one line waited for its resend across a gateway restart.
+   */
+  const oldestInFlight = (): number => {
+    for (const entry of inflight.values()) return entry.id;
+    return nextId;
+  };
+
   const write = (text: string): void => {
     writing = true;
     // One write at a time: while the pty is full (nobody reads the gateway end) nothing
@@ -176,7 +189,7 @@ export async function startAckDevice(options: AckDeviceOptions): Promise<AckDevi
         counts.resends += 1;
       }
     const limit = zeroAcked ? window : 1;
-    while (tokens >= 1 && inflight.size < limit && nextId < firstId + total) {
+    while (tokens >= 1 && nextId - oldestInFlight() < limit && nextId < firstId + total) {
       const seq = nextSeq;
       const id = nextId;
       nextSeq = nextSeq >= MAX_SEQ ? 1 : nextSeq + 1;
