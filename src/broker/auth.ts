@@ -9,7 +9,7 @@
 //   may do nothing (deny by default, as Mosquitto does with an acl_file).
 // - Whatever the ACL says, no client may publish to a `$` topic (the `$SYS` guard, aedes #597).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { filterCovers, isValidTopicFilter, topicMatches } from './topic-filter.ts';
+import { filterCovers, isValidTopicFilter, topicMatches } from '../pipeline/topic-filter.ts';
 
 export interface BrokerUser {
   username: string;

@@ -253,6 +253,44 @@ export const lineSchema = z.strictObject({
   pattern: z.string().optional(),
 });
 
+/**
+ * A topic id of MQTT-SN 1.2 §5.3.11: 0x0000 and 0xFFFF are reserved. YAML map keys are
+ * strings, so predefined ids arrive as "1", "0x10" — decimal only, to stay unambiguous.
+ */
+const topicIdKey = z
+  .string()
+  .regex(/^[1-9][0-9]{0,4}$/, 'must be a topic id: 1 to 65534')
+  .refine((s) => Number(s) <= 0xfffe, 'must be a topic id: 1 to 65534');
+
+/** A device topic relative to `base_topic/<port>/`: one or more levels, no wildcards. */
+export const deviceTopic = z.string().refine((s) => s.split('/').every((l) => LEVEL_PATTERN.test(l)), {
+  message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
+});
+
+/** PRODUCT.md §4.2: how MQTT-SN v1.2 packets travel on the serial line, and the gateway's limits. */
+export const mqttsnSchema = z.strictObject({
+  framing: z.enum(['raw', 'slip', 'cobs']).default('raw'),
+  /** Largest packet accepted or sent, in octets (the MQTT-SN length field allows 65535). */
+  max_packet: z.number().int().min(16).max(65535).default(1024),
+  /** raw framing: the silence that ends a framing error and drops a stale partial packet. */
+  idle: duration.default(100),
+  /** GwId in GWINFO (MQTT-SN 1.2 §5.3.5). */
+  gateway_id: z.number().int().min(0).max(255).default(1),
+  /** Predefined topic ids (§6.9): id → topic relative to `base_topic/<port>/`. */
+  predefined: z.record(topicIdKey, deviceTopic).default({}),
+  /** Messages kept for a sleeping client (§6.14); the oldest goes first when full. */
+  sleep_buffer: z.number().int().min(0).max(10_000).default(50),
+  /** Clients per port (more than one only behind a forwarder, §5.5). */
+  max_clients: z.number().int().min(1).max(1000).default(16),
+  /** Topic ids a client may register (§6.5); bounds the per-client table. */
+  max_topics: z.number().int().min(1).max(65_534).default(256),
+  /** T_retry and N_retry (§6.13) for the gateway's REGISTER and QoS 1/2 PUBLISH to a client. */
+  retry: duration.default(10_000),
+  retries: z.number().int().min(0).max(20).default(3),
+  /** A topic without a field in `fields:` is published as sent (true) or refused (false). */
+  undeclared_topics: z.boolean().default(true),
+});
+
 export const publishSchema = z.strictObject({
   /** Relative to base_topic; must start with `{port}`. Placeholders: {port} {field} {gateway} {node} + port vars. */
   topic: z.string().min(1).optional(),
@@ -267,6 +305,7 @@ export const profileSchema = z
     description: z.string().default(''),
     protocol: z.enum(['line', 'mqttsn']).default('line'),
     line: lineSchema.optional(),
+    mqttsn: mqttsnSchema.optional(),
     /** Expected seconds between readings; availability and the simulator use it. */
     interval: duration.default(10_000),
     fields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, LEVEL_MESSAGE), fieldSchema).default({}),
@@ -276,6 +315,10 @@ export const profileSchema = z
   .superRefine((p, ctx) => {
     if (p.protocol === 'line' && p.line === undefined)
       ctx.addIssue({ code: 'custom', path: ['line'], message: 'is required when protocol is line' });
+    if (p.protocol === 'mqttsn' && p.line !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['line'], message: 'is only for protocol: line' });
+    if (p.protocol === 'line' && p.mqttsn !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['mqttsn'], message: 'is only for protocol: mqttsn' });
     if (p.line?.format === 'csv' && (p.line.columns === undefined || p.line.columns.length === 0))
       ctx.addIssue({ code: 'custom', path: ['line', 'columns'], message: 'is required when format is csv' });
     if (p.line?.format === 'regex') {
@@ -331,4 +374,5 @@ export const profileSchema = z
 
 export type DeviceProfile = z.output<typeof profileSchema>;
 export type LineSpec = z.output<typeof lineSchema>;
+export type MqttSnSpec = z.output<typeof mqttsnSchema>;
 export type CommandSpec = z.output<typeof commandSchema>;

@@ -1,4 +1,5 @@
-// MQTT topic-filter matching for the embedded broker's ACL (PRODUCT.md §2 `embedded_broker.acl`).
+// MQTT topic-filter matching: the embedded broker's ACL (PRODUCT.md §2 `embedded_broker.acl`) and
+// the dispatch of messages from the broker to subscribers inside the gateway (MQTT-SN, commands).
 // Pure: no I/O. Implements MQTT 3.1.1 §4.7 (topic names and filters).
 
 /**
