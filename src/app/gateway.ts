@@ -11,6 +11,7 @@ import { Publisher } from '../mqtt/publisher.ts';
 import type { QueueStats, SessionOutbox } from '../queue/outbox.ts';
 import { openSqliteOutbox } from '../queue/sqlite-outbox.ts';
 import { LinePort } from './line-port.ts';
+import { MqttSnPort } from './mqttsn-port.ts';
 import { StatusReporter, stateTopic } from './status-reporter.ts';
 
 export interface GatewayOptions {
@@ -35,7 +36,7 @@ function connectHost(host: string): string {
 }
 
 export class Gateway {
-  readonly ports: LinePort[];
+  readonly ports: (LinePort | MqttSnPort)[];
   private broker: EmbeddedBroker | undefined;
   private publisher: Publisher | undefined;
   private status: StatusReporter | undefined;
@@ -79,6 +80,21 @@ export class Gateway {
       const profile = profiles.get(port.device);
       if (profile === undefined)
         throw new Error(`no profile ${port.device} (config loader should have said so)`);
+      if (profile.protocol === 'mqttsn')
+        return new MqttSnPort({
+          port,
+          profile,
+          base: config.gateway.base_topic,
+          outbox: this.outbox,
+          // The publisher exists once start() runs, before any port opens.
+          subscribe: (filter, qos, handler) => {
+            if (this.publisher === undefined) throw new Error('subscribe before the publisher started');
+            return this.publisher.subscriptions.add(filter, qos, handler);
+          },
+          log: options.log.child({ port: port.name }),
+          binding: options.binding,
+          onChange: () => void this.status?.portChanged(),
+        });
       return new LinePort({
         port,
         profile,

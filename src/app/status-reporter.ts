@@ -6,6 +6,7 @@
 import type { Logger } from '../log.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { PublisherStatus } from '../mqtt/publisher.ts';
+import type { MqttSnPortCounters } from './mqttsn-port.ts';
 import type { PortCounters } from './port-counters.ts';
 
 export interface PortView {
@@ -22,7 +23,7 @@ export interface PortView {
   losses: number;
   fields: string[];
   commands: string[];
-  counters: PortCounters;
+  counters: PortCounters | MqttSnPortCounters;
 }
 
 export interface StatusSink {

@@ -69,13 +69,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   simulate: {
     summary: "play a device profile's reference device on a real tty",
-    usage: 'tty2mqtt simulate --device ID --path TTY [--baud N] [--interval DURATION] [--count N] [-c FILE]',
+    usage:
+      'tty2mqtt simulate --device ID --path TTY [--baud N] [--interval DURATION] [--count N] [--qos Q] [--sleep S] [-c FILE]',
     details:
       '  --device ID           the profile to play (from devices_dir of -c FILE, ./devices, or the shipped profiles)\n' +
       '  --path TTY            the tty to write to, e.g. one end of: socat -d -d pty,raw,echo=0 pty,raw,echo=0\n' +
       '  --baud N              baud rate (default 115200)\n' +
       "  --interval DURATION   time between readings (default: the profile's interval)\n" +
-      '  --count N             stop after N readings (default: run until Ctrl-C)\n',
+      '  --count N             stop after N readings (default: run until Ctrl-C)\n' +
+      '  --qos Q               MQTT-SN profiles: PUBLISH QoS -1, 0, 1 or 2 (default 1)\n' +
+      '  --sleep S             MQTT-SN profiles: sleep between readings (DISCONNECT with a duration of at\n' +
+      '                        least S seconds, then wake with PINGREQ and collect what the gateway kept)\n',
     options: {
       ...configOption,
       device: { type: 'string' },
@@ -83,6 +87,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       baud: { type: 'string' },
       interval: { type: 'string' },
       count: { type: 'string' },
+      qos: { type: 'string' },
+      sleep: { type: 'string' },
     },
     run: async (c) => (await import('./simulate.ts')).simulateCommand(c),
   },

@@ -5,6 +5,7 @@ import { parseDuration } from '../config/units.ts';
 import { loadProfileById } from '../config/profiles.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { runSimulate } from '../sim/simulate-command.ts';
+import { runSimulateMqttSn } from '../sim/simulate-mqttsn.ts';
 import type { CommandContext } from './context.ts';
 import { stringArg } from './context.ts';
 import { loadConfigFor } from './load.ts';
@@ -40,6 +41,24 @@ export async function simulateCommand(context: CommandContext): Promise<number> 
   context.stderr.write(
     `simulating ${profile.id} (${profile.description}) on ${resolve(context.cwd, path)}; Ctrl-C stops\n`,
   );
+  if (profile.protocol === 'mqttsn') {
+    const qosText = stringArg(context, 'qos') ?? '1';
+    if (!['-1', '0', '1', '2'].includes(qosText))
+      throw usage(`--qos must be -1, 0, 1 or 2, got "${qosText}"`);
+    const sleepS = positiveInt(stringArg(context, 'sleep'), 'sleep');
+    await runSimulateMqttSn({
+      profile,
+      path,
+      baudRate: positiveInt(stringArg(context, 'baud'), 'baud') ?? 115200,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+      ...(count === undefined ? {} : { count }),
+      qos: Number(qosText) as -1 | 0 | 1 | 2,
+      ...(sleepS === undefined ? {} : { sleepS }),
+      signal: context.signal,
+      out: (line) => context.stdout.write(`${line}\n`),
+    });
+    return 0;
+  }
   await runSimulate({
     profile,
     path,

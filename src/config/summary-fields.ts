@@ -28,6 +28,17 @@ export function displayFields(config: ResolvedConfig, port: PortConfig, profile:
   const names = Object.keys(profile.fields);
   const width = Math.max(0, ...names.map((n) => n.length));
   const lines: string[] = [];
+  if (profile.protocol === 'mqttsn') {
+    // PRODUCT.md §4.2: a device's topics are names under <base>/<port>/; a field is the schema
+    // of the topic named by its key.
+    for (const [name, f] of Object.entries(profile.fields))
+      lines.push(
+        `field      ${name.padEnd(width)}  ${base}/${port.name}/${f.key ?? name}  (${fieldKind(f)})`,
+      );
+    for (const [id, topicName] of Object.entries(profile.mqttsn?.predefined ?? {}))
+      lines.push(`topic id   ${id.padEnd(width)}  ${base}/${port.name}/${topicName}  (predefined)`);
+    return lines;
+  }
   if (profile.publish.mode === 'json') lines.push(`json       ${topic('')}  {${names.join(', ')}}`);
   else
     for (const [name, f] of Object.entries(profile.fields))

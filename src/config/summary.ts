@@ -63,11 +63,18 @@ export function summarizeConfig(loaded: LoadedConfig): string {
     const profile = loaded.profiles.get(port.device);
     lines.push('', `  ${port.name}: ${port.path} at ${port.baud_rate} baud`);
     if (profile === undefined) continue; // cannot happen after a successful load
-    const format = profile.protocol === 'line' ? `line, format ${profile.line?.format ?? '?'}` : 'mqttsn';
     lines.push(`    device     ${profile.id} (${profile.file})`);
-    lines.push(
-      `    format     ${format}; ${profile.publish.mode}, qos ${profile.publish.qos}${profile.publish.retain ? ', retained' : ''}`,
-    );
+    if (profile.protocol === 'line')
+      lines.push(
+        `    format     line, format ${profile.line?.format ?? '?'}; ${profile.publish.mode}, qos ${profile.publish.qos}${profile.publish.retain ? ', retained' : ''}`,
+      );
+    else {
+      const sn = profile.mqttsn;
+      lines.push(
+        `    format     MQTT-SN 1.2, ${sn?.framing ?? 'raw'} framing; QoS and retain as each PUBLISH says; ` +
+          `topics under ${config.gateway.base_topic}/${port.name}/`,
+      );
+    }
     for (const line of displayFields(config, port, profile)) lines.push(`    ${line}`);
   }
   return lines.join('\n');

@@ -20,6 +20,7 @@ import { redactUrl, toClientOptions } from './connect-options.ts';
 import type { BrokerLink } from './connect-options.ts';
 import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
 import { SessionStore } from './session-store.ts';
+import { Subscriptions } from './subscriptions.ts';
 
 export interface PublisherOptions {
   link: BrokerLink;
@@ -65,6 +66,8 @@ export class Publisher implements Service {
   /** The message inside client.publish() right now (see send()). */
   private sending: QueuedMessage | undefined;
   private readonly session: SessionStore;
+  /** Messages from the broker to the gateway's consumers (MQTT-SN devices, commands). */
+  readonly subscriptions: Subscriptions;
   private readonly attempts = new Map<number, number>();
   /**
    * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
@@ -83,6 +86,7 @@ export class Publisher implements Service {
   constructor(private readonly options: PublisherOptions) {
     this.inflightLimit = options.inflight;
     this.session = new SessionStore(options.outbox.packets, (packet) => this.takeAwaitingPut(packet));
+    this.subscriptions = new Subscriptions(options.log);
     for (const id of this.session.queueIds()) this.inflight.add(id);
   }
 
@@ -91,9 +95,11 @@ export class Publisher implements Service {
     const clientOptions = toClientOptions(link);
     clientOptions.clean = false;
     clientOptions.outgoingStore = this.session;
+    clientOptions.resubscribe = false; // subscriptions.ts resubscribes what the broker lacks
     if (link.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
     const client = mqtt.connect(link.url, clientOptions);
     this.client = client;
+    this.subscriptions.attach(client);
     client.on('connect', (connack) => this.onConnect(connack));
     client.on('close', () => this.onClose());
     client.on('packetreceive', (packet) => this.onPacket(packet));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { profileSchema, type DeviceProfile } from '../../src/config/schema.ts';
+import { compileFields, validateValues } from '../../src/pipeline/validate.ts';
 import { encodeLine } from '../../src/sim/encode.ts';
 import { createValueGenerator } from '../../src/sim/values.ts';
 
@@ -57,6 +58,18 @@ void describe('shipped device profiles', () => {
       void it('can be simulated', () => {
         const profile = loadProfile(id);
         if (profile.line?.format === 'regex') return; // regex profiles cannot be simulated
+        if (profile.protocol === 'mqttsn') {
+          // simulate-mqttsn.ts publishes each generated value on its field's topic: every
+          // value must pass that field's schema, as the gateway checks (PUBACK 0x03 otherwise).
+          const values = createValueGenerator(profile)();
+          const checked = validateValues(
+            compileFields(profile.fields),
+            new Map([...values].map(([k, v]) => [k, String(v)])),
+          );
+          assert.deepEqual(checked.rejected, []);
+          assert.equal(checked.values.size, Object.keys(profile.fields).length);
+          return;
+        }
         const line = encodeLine(profile, createValueGenerator(profile)(), { seq: 0 });
         assert.ok(
           line.length > 0 &&

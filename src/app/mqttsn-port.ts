@@ -1,0 +1,297 @@
+// One MQTT-SN port (PRODUCT.md §4.2): serial bytes → framer (raw, SLIP or COBS) → packet
+// codec → the port's MQTT-SN gateway (mqttsn/gateway.ts) → queue; and back: the gateway's
+// packets, wrapped for a forwarder's node (§5.5) where needed, framed and written. Its
+// clients' subscriptions become broker subscriptions through the publisher.
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { LoadedProfile } from '../config/load.ts';
+import { mqttsnSchema } from '../config/schema.ts';
+import type { PortConfig } from '../config/schema.ts';
+import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
+import type { PacketFramer } from '../framing/packet-framer.ts';
+import type { Logger } from '../log.ts';
+import type { InboundHandler, QoS } from '../mqtt/subscriptions.ts';
+import type { ClientSession, ClientState } from '../mqttsn/client-session.ts';
+import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
+import { decodePacket } from '../mqttsn/decode.ts';
+import { encodePacket } from '../mqttsn/encode.ts';
+import { MqttSnGateway } from '../mqttsn/gateway.ts';
+import type { InnerPacket } from '../mqttsn/packet-types.ts';
+import { compileFields } from '../pipeline/validate.ts';
+import type { Outbox } from '../queue/outbox.ts';
+import { ManagedPort } from '../serial/port.ts';
+import type { Service } from '../service.ts';
+import { createRateLimitedLog } from './rate-limited-log.ts';
+import type { RateLimitedLog } from './rate-limited-log.ts';
+import type { PortView } from './status-reporter.ts';
+
+/** Adds a broker subscription for the port; returns its removal (mqtt/subscriptions.ts). */
+export type Subscribe = (filter: string, qos: QoS, handler: InboundHandler) => () => void;
+
+export interface MqttSnPortOptions {
+  port: PortConfig;
+  profile: LoadedProfile;
+  base: string;
+  outbox: Outbox;
+  subscribe: Subscribe;
+  log: Logger;
+  binding?: BindingInterface | undefined;
+  now?: () => number;
+  onChange: () => void;
+}
+
+export interface MqttSnPortCounters extends SnCounters {
+  bytes: number;
+  /** Packets the framer delivered (before decoding). */
+  frames: number;
+  /** Framing and decoding discards, by reason. */
+  discards: Partial<Record<string, number>>;
+}
+
+/** One broker subscription per filter for all clients of the port, at their highest QoS. */
+interface Upstream {
+  counts: [number, number, number];
+  qos: QoS;
+  remove: () => void;
+}
+
+/** How often keep-alive, sleep and retries are checked. */
+const TICK_MS = 250;
+
+export class MqttSnPort implements Service {
+  readonly name: string;
+  private readonly serial: ManagedPort;
+  private readonly framer: PacketFramer;
+  private readonly gateway: MqttSnGateway;
+  private readonly upstream = new Map<string, Upstream>();
+  private readonly badInput: RateLimitedLog;
+  private readonly now: () => number;
+  private readonly io = { bytes: 0, frames: 0, discards: {} as Partial<Record<string, number>> };
+  private timer: NodeJS.Timeout | undefined;
+  private lastSeen: number | null = null;
+  /** The last broker message handed on: one message may match several of our filters. */
+  private lastInbound: object | null = null;
+
+  constructor(private readonly options: MqttSnPortOptions) {
+    const { port, profile, log } = options;
+    const spec = profile.mqttsn ?? mqttsnSchema.parse({});
+    this.name = `port ${port.name}`;
+    this.now = options.now ?? Date.now;
+    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
+    this.framer = createPacketFramer(spec.framing, { maxPacket: spec.max_packet, idleMs: spec.idle });
+    this.gateway = new MqttSnGateway({
+      port: port.name,
+      prefix: `${options.base}/${port.name}`,
+      spec,
+      fields: compileFields(profile.fields),
+      env: {
+        now: this.now,
+        send: (address, packet) => this.send(address, packet),
+        queue: (messages, mark) => options.outbox.submit(messages, mark === undefined ? {} : { seq: mark }),
+        marks: (key) => options.outbox.seqMarks(key),
+        subscribe: (filter, qos) => this.subscribeUpstream(filter, qos),
+        unsubscribe: (filter) => this.unsubscribeUpstream(filter),
+        drop: (reason, detail, address) => this.dropped(reason, detail, address),
+        clientChanged: (client, from) => this.clientChanged(client, from),
+      },
+    });
+    this.serial = new ManagedPort(
+      {
+        name: port.name,
+        path: port.path,
+        baudRate: port.baud_rate,
+        resetOnOpen: port.reset_on_open,
+        idleTimeoutMs: port.idle_timeout,
+        log,
+        ...(options.binding === undefined ? {} : { binding: options.binding }),
+      },
+      {
+        onOpen: () => {
+          this.framer.reset();
+          options.onChange();
+        },
+        onData: (chunk) => this.onData(chunk),
+        onClose: () => options.onChange(),
+      },
+    );
+  }
+
+  get counters(): MqttSnPortCounters {
+    return { ...this.io, ...this.gateway.counters };
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.timer = setInterval(() => {
+      // raw framing: a partial packet followed by silence is stale (PRODUCT.md §4.2).
+      this.handleFrames(this.framer.idle(this.now()));
+      this.gateway.tick();
+    }, TICK_MS);
+    this.timer.unref();
+    await this.serial.start(signal);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.serial.stop();
+    for (const u of this.upstream.values()) u.remove();
+    this.upstream.clear();
+  }
+
+  clients(): readonly ClientSession[] {
+    return this.gateway.clients();
+  }
+
+  view(): PortView {
+    const s = this.serial.status();
+    const { port, profile } = this.options;
+    const connected = this.gateway.clients().some((c) => c.state !== 'disconnected' && c.state !== 'lost');
+    return {
+      name: port.name,
+      path: port.path,
+      device: profile.id,
+      description: profile.description,
+      format: `mqttsn/${profile.mqttsn?.framing ?? 'raw'}`,
+      state: s.state,
+      available: s.state === 'open' && connected,
+      lastSeen: this.lastSeen,
+      opens: s.opens,
+      losses: s.losses,
+      fields: Object.keys(profile.fields),
+      commands: Object.keys(profile.commands),
+      counters: this.counters,
+    };
+  }
+
+  private onData(chunk: Buffer): void {
+    this.io.bytes += chunk.length;
+    this.lastSeen = this.now();
+    this.handleFrames(this.framer.push(chunk, this.now()));
+  }
+
+  private handleFrames(events: ReturnType<PacketFramer['push']>): void {
+    for (const event of events) {
+      if (event.kind === 'discard') {
+        this.countDiscard(event.reason);
+        if (event.reason !== 'padding')
+          this.badInput.warn(
+            event.reason,
+            { port: this.options.port.name, bytes: event.bytes },
+            'frame discarded',
+          );
+        continue;
+      }
+      this.io.frames += 1;
+      const decoded = decodePacket(event.packet);
+      if (!decoded.ok) {
+        this.countDiscard(decoded.reason);
+        this.badInput.warn(
+          decoded.reason,
+          { port: this.options.port.name, reason: decoded.reason, detail: decoded.detail },
+          'MQTT-SN packet discarded',
+        );
+        continue;
+      }
+      const p = decoded.packet;
+      try {
+        if (p.type === 'ENCAPSULATED') this.gateway.receive(p.wirelessNodeId.toString('hex'), p.packet);
+        else this.gateway.receive('', p);
+      } catch (error) {
+        // A bug in one handler must not take the port down: count it, say it, go on.
+        this.countDiscard('internal_error');
+        this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
+      }
+    }
+  }
+
+  private send(address: string, packet: InnerPacket): void {
+    const spec = this.options.profile.mqttsn;
+    let bytes: Buffer;
+    try {
+      bytes =
+        address === ''
+          ? encodePacket(packet)
+          : encodePacket({
+              type: 'ENCAPSULATED',
+              radius: 0,
+              wirelessNodeId: Buffer.from(address, 'hex'),
+              packet,
+            });
+    } catch (error) {
+      // Too long for the wire (a long topic name or payload from the broker): §6.10 says drop it.
+      this.dropped('delivery_dropped', `${packet.type} not encodable: ${(error as Error).message}`, address);
+      return;
+    }
+    if (bytes.length > (spec?.max_packet ?? 1024)) {
+      this.dropped(
+        'delivery_dropped',
+        `${packet.type} of ${bytes.length} octets exceeds max_packet`,
+        address,
+      );
+      return;
+    }
+    this.serial.write(encodeFrame(spec?.framing ?? 'raw', bytes)).catch((error: unknown) => {
+      this.options.log.debug(
+        { port: this.options.port.name, err: (error as Error).message },
+        'packet not written',
+      );
+    });
+  }
+
+  private subscribeUpstream(filter: string, qos: QoS): void {
+    let u = this.upstream.get(filter);
+    if (u === undefined) {
+      u = { counts: [0, 0, 0], qos, remove: () => undefined };
+      this.upstream.set(filter, u);
+    }
+    u.counts[qos] += 1;
+    this.resubscribe(filter, u);
+  }
+
+  private unsubscribeUpstream(filter: string): void {
+    const u = this.upstream.get(filter);
+    if (u === undefined) return;
+    const qos = ([2, 1, 0] as const).find((q) => u.counts[q] > 0);
+    if (qos !== undefined) u.counts[qos] -= 1;
+    if (u.counts.every((n) => n === 0)) {
+      u.remove();
+      this.upstream.delete(filter);
+    } else this.resubscribe(filter, u);
+  }
+
+  /** (Re)adds the port's one handler for `filter` at the highest QoS its clients asked for. */
+  private resubscribe(filter: string, u: Upstream): void {
+    const wanted: QoS = u.counts[2] > 0 ? 2 : u.counts[1] > 0 ? 1 : 0;
+    if (wanted === u.qos && u.counts.reduce((a, b) => a + b, 0) > 1) return;
+    u.remove();
+    u.qos = wanted;
+    u.remove = this.options.subscribe(filter, wanted, (m) => {
+      // Subscriptions hands one message object to every matching filter's handler; the
+      // gateway matches each client's filters itself, so one call per message is enough.
+      if (m === this.lastInbound) return;
+      this.lastInbound = m;
+      this.gateway.deliver(m.topic, m.payload, m.qos, m.retain);
+    });
+  }
+
+  private dropped(reason: SnDropReason, detail: string, address: string): void {
+    this.badInput.warn(
+      reason,
+      { port: this.options.port.name, node: address === '' ? undefined : address, reason, detail },
+      'MQTT-SN message not handled',
+    );
+  }
+
+  private clientChanged(client: ClientSession, from: ClientState): void {
+    const fields = { port: this.options.port.name, client: client.clientId, from, to: client.state };
+    const message = `MQTT-SN client ${client.clientId} ${client.state}`;
+    // Sleeping clients go asleep → awake → asleep every report: that is not news.
+    if (client.state === 'lost') this.options.log.warn(fields, `${message} (silent past its keep-alive)`);
+    else if (client.state === 'asleep' || client.state === 'awake' || from === 'awake' || from === 'asleep')
+      this.options.log.debug(fields, message);
+    else this.options.log.info(fields, message);
+    this.options.onChange();
+  }
+
+  private countDiscard(reason: string): void {
+    this.io.discards[reason] = (this.io.discards[reason] ?? 0) + 1;
+  }
+}

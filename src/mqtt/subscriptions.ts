@@ -1,0 +1,111 @@
+// Messages from the broker to parts of the gateway (MQTT-SN devices' subscriptions; device
+// commands later): each part adds a filter with a handler; one broker subscription per
+// filter, at the highest QoS asked for it, dropped with its last handler. The MQTT session
+// is persistent (publisher.ts: clean = false), so the broker keeps subscriptions and queues
+// QoS 1/2 messages while the gateway is away. What the broker has confirmed (SUBACK) is
+// remembered; on every connect whatever it lacks is subscribed — everything when the
+// session is new (CONNACK session present = 0, MQTT 3.1.1 §3.2.2.2) — and nothing is
+// subscribed twice, which would make the broker send retained messages again
+// ([MQTT-3.8.4-3]). MQTT.js's own `resubscribe` is therefore off for this client.
+import type { MqttClient } from 'mqtt';
+import type { Logger } from '../log.ts';
+import { topicMatches } from '../pipeline/topic-filter.ts';
+
+export type QoS = 0 | 1 | 2;
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+}
+
+export type InboundHandler = (message: InboundMessage) => void;
+
+interface Entry {
+  qos: QoS;
+  handler: InboundHandler;
+}
+
+export class Subscriptions {
+  private readonly byFilter = new Map<string, Set<Entry>>();
+  /** Filters the broker has confirmed in this session, with their QoS. */
+  private readonly confirmed = new Map<string, QoS>();
+  /** SUBSCRIBEs sent and not yet answered (not sent twice while one is on its way). */
+  private readonly requested = new Map<string, QoS>();
+  private client: MqttClient | undefined;
+
+  constructor(private readonly log: Logger) {}
+
+  /** Called by the publisher once its client exists (before it connects). */
+  attach(client: MqttClient): void {
+    this.client = client;
+    client.on('message', (topic, payload, packet) =>
+      this.dispatch({ topic, payload, qos: packet.qos, retain: packet.retain }),
+    );
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent) this.confirmed.clear();
+      this.requested.clear(); // unanswered ones died with the old connection
+      for (const filter of new Set([...this.byFilter.keys(), ...this.confirmed.keys()])) this.sync(filter);
+    });
+  }
+
+  /** Adds a handler for `filter`; returns the function that removes it again. */
+  add(filter: string, qos: QoS, handler: InboundHandler): () => void {
+    const entry: Entry = { qos, handler };
+    const entries = this.byFilter.get(filter) ?? new Set<Entry>();
+    entries.add(entry);
+    this.byFilter.set(filter, entries);
+    this.sync(filter);
+    return () => {
+      entries.delete(entry);
+      if (entries.size === 0) this.byFilter.delete(filter);
+      this.sync(filter);
+    };
+  }
+
+  /** Filters the broker has confirmed, with their QoS, for status and tests. */
+  filters(): ReadonlyMap<string, QoS> {
+    return this.confirmed;
+  }
+
+  private dispatch(message: InboundMessage): void {
+    for (const [filter, entries] of this.byFilter) {
+      if (!topicMatches(filter, message.topic)) continue;
+      for (const { handler } of entries) {
+        try {
+          handler(message);
+        } catch (error) {
+          // One faulty consumer must not stop the others or the MQTT client's event loop.
+          this.log.error({ topic: message.topic, err: (error as Error).message }, 'message handler failed');
+        }
+      }
+    }
+  }
+
+  /** Brings the broker's subscription for `filter` in line with its handlers (when connected). */
+  private sync(filter: string): void {
+    const client = this.client;
+    if (client === undefined || !client.connected) return; // done on connect
+    const entries = this.byFilter.get(filter);
+    const wanted = entries === undefined ? undefined : (Math.max(...[...entries].map((e) => e.qos)) as QoS);
+    if (wanted === (this.requested.get(filter) ?? this.confirmed.get(filter))) return;
+    if (wanted === undefined) {
+      this.confirmed.delete(filter);
+      this.requested.delete(filter);
+      client.unsubscribe(filter, (error) => {
+        if (error) this.log.warn({ filter, err: error.message }, 'unsubscribe failed');
+      });
+      return;
+    }
+    this.requested.set(filter, wanted);
+    client.subscribe(filter, { qos: wanted }, (error, granted) => {
+      if (this.requested.get(filter) === wanted) this.requested.delete(filter);
+      if (error) return this.log.warn({ filter, err: error.message }, 'subscribe failed');
+      const refused = granted?.find((g) => g.qos >= 0x80);
+      if (refused !== undefined)
+        return this.log.warn({ filter, code: refused.qos }, 'the broker refused a subscription (ACL?)');
+      this.confirmed.set(filter, wanted);
+    });
+  }
+}

@@ -1,0 +1,103 @@
+// What the MQTT-SN handlers share: the port's settings, its clients, its counters, and the
+// environment — everything with I/O or time behind one interface, so the protocol logic
+// stays pure and testable with a fake (ARCHITECTURE.md: a clock is injected).
+import type { MqttSnSpec } from '../config/schema.ts';
+import type { FieldTable } from '../pipeline/validate.ts';
+import type { OutMessage, SeqMark, SubmitResult } from '../queue/outbox.ts';
+import type { ClientSession, ClientState } from './client-session.ts';
+import type { InnerPacket, Qos } from './packet-types.ts';
+
+/** Why a packet from a device was not acted on (counted per reason, logged at a limited rate). */
+export type SnDropReason =
+  | 'not_connected'
+  | 'unexpected'
+  | 'invalid_topic_id'
+  | 'topic_refused'
+  | 'payload_refused'
+  | 'queue_full'
+  | 'too_many_clients'
+  | 'delivery_dropped'
+  | 'delivery_failed'
+  | 'sleep_buffer_full';
+
+export interface SnEnvironment {
+  now(): number;
+  /** To one client; the port wraps it for a forwarder's node (§5.5) and frames it. */
+  send(address: string, packet: InnerPacket): void;
+  /** Into the durable queue (QoS 1/2) or the ring (QoS 0), with an optional de-dup mark. */
+  queue(messages: OutMessage[], mark?: SeqMark): Promise<SubmitResult>;
+  /** The marks committed under a key (restores a client's de-dup window after a restart). */
+  marks(key: string): readonly SeqMark[];
+  /** Upstream subscriptions, counted by the environment (many clients, one filter). */
+  subscribe(filter: string, qos: Qos): void;
+  unsubscribe(filter: string): void;
+  drop(reason: SnDropReason, detail: string, address: string): void;
+  clientChanged(client: ClientSession, from: ClientState): void;
+}
+
+export interface SnSettings {
+  /** The port's name: OutMessage.port and the de-dup mark keys. */
+  port: string;
+  /** `base_topic/<port>`: every device topic lives under it (PRODUCT.md §4.2). */
+  prefix: string;
+  spec: MqttSnSpec;
+  /** Fields by wire key, the key being the device-relative topic name. */
+  fields: FieldTable;
+  /** Predefined topic id → device-relative name (§6.9). */
+  predefined: ReadonlyMap<number, string>;
+  /** Device-relative name → predefined id (downlink uses the id where there is one). */
+  predefinedIds: ReadonlyMap<string, number>;
+}
+
+export interface SnCounters {
+  packetsIn: number;
+  packetsOut: number;
+  connects: number;
+  /** PUBLISHes from devices queued for the broker. */
+  published: number;
+  /** Retransmissions (DUP) recognised and acknowledged again, not queued twice. */
+  duplicates: number;
+  /** Messages from the broker handed to devices (PUBLISH sent; QoS 1/2 acknowledged). */
+  delivered: number;
+  willsPublished: number;
+  lost: number;
+  drops: Partial<Record<SnDropReason, number>>;
+}
+
+export function createSnCounters(): SnCounters {
+  return {
+    packetsIn: 0,
+    packetsOut: 0,
+    connects: 0,
+    published: 0,
+    duplicates: 0,
+    delivered: 0,
+    willsPublished: 0,
+    lost: 0,
+    drops: {},
+  };
+}
+
+export interface SnContext {
+  readonly env: SnEnvironment;
+  readonly settings: SnSettings;
+  readonly clients: Map<string, ClientSession>;
+  readonly counters: SnCounters;
+}
+
+export function send(ctx: SnContext, address: string, packet: InnerPacket): void {
+  ctx.counters.packetsOut += 1;
+  ctx.env.send(address, packet);
+}
+
+export function drop(ctx: SnContext, reason: SnDropReason, detail: string, address: string): void {
+  ctx.counters.drops[reason] = (ctx.counters.drops[reason] ?? 0) + 1;
+  ctx.env.drop(reason, detail, address);
+}
+
+export function setState(ctx: SnContext, client: ClientSession, state: ClientState): void {
+  const from = client.state;
+  if (from === state) return;
+  client.state = state;
+  ctx.env.clientChanged(client, from);
+}

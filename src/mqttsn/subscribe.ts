@@ -1,0 +1,83 @@
+// SUBSCRIBE and UNSUBSCRIBE from a client (MQTT-SN 1.2 §6.9), confined to the port's
+// subtree (PRODUCT.md §4.2). The gateway subscribes upstream on the client's behalf; the
+// environment counts filters so many clients share one broker subscription.
+import type { ClientSession, Subscription } from './client-session.ts';
+import { drop, send } from './context.ts';
+import type { SnContext } from './context.ts';
+import { confineFilter, isWildcardFilter } from './device-topics.ts';
+import { ReturnCode } from './packet-types.ts';
+import type { InnerPacket, Qos, SubscribeTopic } from './packet-types.ts';
+
+type Packet<T extends InnerPacket['type']> = Extract<InnerPacket, { type: T }>;
+
+type Resolved =
+  { ok: true; filter: string; sub: Subscription['topic']; name: string } | { ok: false; code: 2 | 3 };
+
+function resolve(ctx: SnContext, client: ClientSession, topic: SubscribeTopic): Resolved {
+  let name: string;
+  let sub: Subscription['topic'];
+  if (topic.kind === 'predefined') {
+    const predefined = ctx.settings.predefined.get(topic.id);
+    if (predefined === undefined) return { ok: false, code: ReturnCode.REJECTED_INVALID_TOPIC_ID };
+    name = predefined;
+    sub = { kind: 'predefined', id: topic.id };
+  } else if (topic.kind === 'short') {
+    name = topic.name;
+    sub = { kind: 'short', name: topic.name };
+  } else {
+    name = topic.name;
+    sub = { kind: 'name' };
+  }
+  const confined = confineFilter(ctx.settings.prefix, name);
+  if (!confined.ok) {
+    drop(ctx, 'topic_refused', `SUBSCRIBE "${name.slice(0, 80)}": ${confined.reason}`, client.address);
+    return { ok: false, code: ReturnCode.REJECTED_NOT_SUPPORTED };
+  }
+  return { ok: true, filter: confined.topic, sub, name };
+}
+
+export function onSubscribe(ctx: SnContext, client: ClientSession, p: Packet<'SUBSCRIBE'>): void {
+  const r = resolve(ctx, client, p.topic);
+  const suback = (qos: Qos, topicId: number, returnCode: 0 | 1 | 2 | 3): void =>
+    send(ctx, client.address, { type: 'SUBACK', qos, topicId, msgId: p.msgId, returnCode });
+  if (!r.ok) return suback(0, 0, r.code);
+  // §6.9: a topic name without wildcards gets its topic id in the SUBACK; a wildcard gets
+  // 0x0000 and each matching topic is REGISTERed before its first PUBLISH (§6.10).
+  let topicId = 0;
+  if (p.topic.kind === 'predefined') topicId = p.topic.id;
+  else if (p.topic.kind === 'name' && !isWildcardFilter(r.name)) {
+    const id = client.topics.assign(r.name);
+    if (id === undefined) {
+      drop(
+        ctx,
+        'topic_refused',
+        `topic table full (max_topics ${ctx.settings.spec.max_topics})`,
+        client.address,
+      );
+      return suback(0, 0, ReturnCode.REJECTED_CONGESTION);
+    }
+    topicId = id;
+    client.knownIds.add(id); // the client learns it from this SUBACK
+  }
+  const previous = client.subscriptions.get(r.filter);
+  client.subscriptions.set(r.filter, { filter: r.filter, qos: p.qos, topic: r.sub });
+  if (previous === undefined) ctx.env.subscribe(r.filter, p.qos);
+  else if (previous.qos !== p.qos) {
+    ctx.env.unsubscribe(r.filter);
+    ctx.env.subscribe(r.filter, p.qos);
+  }
+  suback(p.qos, topicId, ReturnCode.ACCEPTED);
+}
+
+export function onUnsubscribe(ctx: SnContext, client: ClientSession, p: Packet<'UNSUBSCRIBE'>): void {
+  const r = resolve(ctx, client, p.topic);
+  if (r.ok && client.subscriptions.delete(r.filter)) ctx.env.unsubscribe(r.filter);
+  // §6.9: UNSUBACK either way (there is no return code to say the name was unknown).
+  send(ctx, client.address, { type: 'UNSUBACK', msgId: p.msgId });
+}
+
+/** Drops every upstream subscription the client holds (clean session, lost, evicted). */
+export function unsubscribeAll(ctx: SnContext, client: ClientSession): void {
+  for (const filter of client.subscriptions.keys()) ctx.env.unsubscribe(filter);
+  client.subscriptions.clear();
+}
