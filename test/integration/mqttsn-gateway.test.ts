@@ -1,9 +1,10 @@
 // Issue 5, end to end: MQTT-SN devices on socat ptys (the real serialport bindings on both
 // ends), the real daemon as a child process, a real Mosquitto, and mosquitto_sub /
 // mosquitto_pub as the user's other clients. One port speaks raw framing (devices/
-// sn-weather), one SLIP with CRC-16 (devices/sn-relay).
+// sn-weather), one SLIP with CRC-16 (devices/sn-relay), one COBS with a forwarder carrying
+// two wireless nodes in Forwarder Encapsulation (a profile written by the test).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +76,7 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
   let broker: Mosquitto;
   let weatherPty: PtyPair;
   let relayPty: PtyPair;
+  let fwdPty: PtyPair;
   let gateway: GatewayProcess;
   let sub: Subscription;
   const devices: Device[] = [];
@@ -85,6 +87,7 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
     await gateway.waitForOutput('tty2mqtt running', 20_000);
     await gateway.waitForOutput('port weather: opened', 10_000);
     await gateway.waitForOutput('port relay: opened', 10_000);
+    await gateway.waitForOutput('port fwd: opened', 10_000);
   };
 
   before(async () => {
@@ -92,6 +95,19 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
     broker = await startMosquitto();
     weatherPty = await createPtyPair(dir, { device: 'weather-dev', gateway: 'weather-gw' });
     relayPty = await createPtyPair(dir, { device: 'relay-dev', gateway: 'relay-gw' });
+    fwdPty = await createPtyPair(dir, { device: 'fwd-dev', gateway: 'fwd-gw' });
+    mkdirSync(join(dir, 'devices', 'sn-fwd'), { recursive: true });
+    writeFileSync(
+      join(dir, 'devices', 'sn-fwd', 'profile.yaml'),
+      [
+        'id: sn-fwd',
+        'description: a forwarder on COBS carrying several wireless nodes (test profile)',
+        'protocol: mqttsn',
+        'mqttsn: { framing: cobs, max_clients: 2 }',
+        'fields:',
+        '  temp: { type: number, min: -40, max: 85 }',
+      ].join('\n'),
+    );
     configPath = join(dir, 'gateway.yaml');
     writeFileSync(
       configPath,
@@ -100,9 +116,11 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
         `gateway: { id: sngw, base_topic: ${BASE} }`,
         `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
         `queue: { path: "${join(dir, 'queue.db')}" }`,
+        `devices_dir: "${join(dir, 'devices')}"`,
         'ports:',
         `  - { name: weather, path: "${weatherPty.gatewayPath}", device: sn-weather, idle_timeout: 0 }`,
         `  - { name: relay, path: "${relayPty.gatewayPath}", device: sn-relay, idle_timeout: 0 }`,
+        `  - { name: fwd, path: "${fwdPty.gatewayPath}", device: sn-fwd, idle_timeout: 0 }`,
         'log: { level: debug }',
       ].join('\n'),
     );
@@ -123,6 +141,7 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
     await sub?.stop();
     await weatherPty?.kill();
     await relayPty?.kill();
+    await fwdPty?.kill();
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -265,6 +284,59 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
       ['100', '101', '102', '103', '104'],
     );
     assert.equal(await d.client.publish('undeclared', '1', { qos: 1 }), 3, 'undeclared_topics: false');
+  });
+
+  it('COBS behind a forwarder: two wireless nodes on one port, each its own session (§5.5)', async () => {
+    const nodes: Device[] = [];
+    // Both nodes share the forwarder's tty: one SerialPort, two clients told apart by node id.
+    const port = new SerialPort({ path: fwdPty.devicePath, baudRate: 115200, autoOpen: false, hupcl: false });
+    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    for (const id of [0x2a, 0x2b]) {
+      const messages: MqttSnMessage[] = [];
+      const client = new MqttSnClient({
+        clientId: `node-${id.toString(16)}`,
+        framing: 'cobs',
+        nodeId: Buffer.from([0x00, id]),
+        retryMs: 1000,
+        write: (bytes) => port.write(bytes),
+        onMessage: (m) => messages.push(m),
+      });
+      port.on('data', (chunk: Buffer) => client.onInput(chunk));
+      nodes.push({ client, port, messages, close: () => Promise.resolve(client.stop()) });
+    }
+    devices.push(...nodes, {
+      client: (nodes[0] as Device).client,
+      port,
+      messages: [],
+      close: async () => {
+        if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+      },
+    });
+    const [a, b] = nodes as [Device, Device];
+    assert.equal(await a.client.connect(), 0);
+    assert.equal(await b.client.connect(), 0);
+    // Noise on the line: a damaged frame between two delimiters, then real traffic.
+    port.write(Buffer.from([0x00, 0x05, 0x11, 0x22, 0x33, 0x00]));
+    assert.equal(await a.client.publish('temp', '20.5', { qos: 1 }), 0);
+    assert.equal(await b.client.publish('temp', '21.5', { qos: 1 }), 0);
+    assert.equal(await b.client.publish('temp', '-99', { qos: 1 }), 3, 'below min: refused');
+    await until('both readings', () => on(sub, `${BASE}/fwd/temp`).length === 2);
+    assert.deepEqual(
+      on(sub, `${BASE}/fwd/temp`).map((m) => m.payload),
+      ['20.5', '21.5'],
+    );
+    assert.equal((await b.client.subscribe('led/set', 1)).returnCode, 0);
+    await sleep(300);
+    await publish({
+      host: broker.host,
+      port: broker.port,
+      topic: `${BASE}/fwd/led/set`,
+      payload: 'on',
+      qos: 1,
+    });
+    await until('the command at node b', () => b.messages.length === 1);
+    assert.equal(b.messages[0]?.payload.toString(), 'on');
+    assert.equal(a.messages.length, 0, 'node a did not subscribe');
   });
 
   it('kill -9 between a QoS 1 PUBLISH and its PUBACK: the device resends (DUP), nothing lost or doubled', async () => {
