@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SerialPort } from 'serialport';
+import { loadProfileById } from '../../src/config/profiles.ts';
 import { MqttSnClient } from '../../src/sim/mqttsn-client.ts';
 import type { MqttSnClientOptions, MqttSnMessage } from '../../src/sim/mqttsn-client.ts';
-import { startGateway } from '../helpers/gateway-process.ts';
+import { runSimulateMqttSn } from '../../src/sim/simulate-mqttsn.ts';
+import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
@@ -371,5 +373,31 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
       `queued once: the restarted gateway recognised the DUP by its committed mark\n${trace.join('\n')}`,
     );
     assert.ok(!stableIds.has(undefined), 'every copy carries its stable id');
+  });
+
+  it('tty2mqtt simulate plays an MQTT-SN device: QoS 2 readings, sleeping between them (issue 5 §7)', async () => {
+    for (const d of devices.splice(0)) await d.close(); // free the weather pty
+    const before = on(sub, `${BASE}/weather/humidity`).length;
+    const lines: string[] = [];
+    await runSimulateMqttSn({
+      profile: await loadProfileById('sn-weather', [join(REPO_ROOT, 'devices')], REPO_ROOT),
+      path: weatherPty.devicePath,
+      baudRate: 115200,
+      intervalMs: 300,
+      count: 2,
+      qos: 2,
+      sleepS: 1,
+      signal: new AbortController().signal,
+      out: (line) => lines.push(line),
+    });
+    await until(
+      'two more humidity readings',
+      () => on(sub, `${BASE}/weather/humidity`).length === before + 2,
+    );
+    for (const expected of ['< CONNACK returnCode=0', '< PUBCOMP', '> DISCONNECT duration=1', '< PINGRESP'])
+      assert.ok(
+        lines.some((l) => l.startsWith(expected)),
+        `${expected} in the trace:\n${lines.join('\n')}`,
+      );
   });
 });
