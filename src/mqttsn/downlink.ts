@@ -145,6 +145,11 @@ export function onPubAck(ctx: SnContext, client: ClientSession, p: Packet<'PUBAC
     if (p.returnCode === ReturnCode.REJECTED_INVALID_TOPIC_ID) forgetId(client, p.topicId);
     return;
   }
+  if (p.returnCode === ReturnCode.REJECTED_CONGESTION && o.tries <= ctx.settings.spec.retries) {
+    // §6.6: congestion — wait (T_retry here) and send the same message again (DUP).
+    o.sentAt = ctx.env.now();
+    return;
+  }
   client.outstanding = null;
   // §6.10: the client lost the id; the mapping goes even when this message is given up.
   if (p.returnCode === ReturnCode.REJECTED_INVALID_TOPIC_ID) forgetId(client, p.topicId);

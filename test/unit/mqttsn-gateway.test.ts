@@ -1035,6 +1035,25 @@ describe('§6.10/§6.13 delivery from the broker', () => {
     assert.equal(client(s.gw).downlink.length, 0);
   });
 
+  it('§6.6: PUBACK 0x01 (congestion) from the client → the same message again after T_retry, DUP set', () => {
+    const s = setup();
+    connect(s);
+    const id = subscribeName(s, 'led', 1);
+    s.gw.deliver(`${PREFIX}/led`, buf('1'), 1, false);
+    const [pub] = s.env.takeFor();
+    assert.ok(pub?.type === 'PUBLISH');
+    s.gw.receive('', { type: 'PUBACK', topicId: id, msgId: pub.msgId, returnCode: 1 });
+    assert.deepEqual(s.env.takeFor(), [], 'nothing at once');
+    s.env.advance(1000); // T_retry of setup()
+    s.gw.tick();
+    const [again] = s.env.takeFor();
+    assert.ok(again?.type === 'PUBLISH');
+    assert.equal(again.msgId, pub.msgId);
+    assert.equal(again.dup, true);
+    s.gw.receive('', { type: 'PUBACK', topicId: id, msgId: again.msgId, returnCode: 0 });
+    assert.equal(s.gw.counters.delivered, 1);
+  });
+
   it('§6.10: PUBACK 0x02 from the client → the gateway REGISTERs the topic again and resends', () => {
     const s = setup();
     connect(s);
