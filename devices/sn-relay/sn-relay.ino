@@ -41,7 +41,8 @@
 // - DISCONNECT from the gateway (it restarted and forgot the board): reconnect, register
 //   and subscribe again, then resend the pending PUBLISH with DUP=1 and its MsgId. The
 //   gateway recognises a resend of what it already queued, so nothing is lost or doubled.
-// - 45 s without sending anything: PINGREQ (keep-alive, §6.11).
+// - A PINGREQ every 45 s while connected, busy or not: one within each 60 s keep-alive
+//   period (§6.11).
 //
 // Sleeping (§6.14): #define SLEEP_SECONDS N (N > 0) makes the board sleep between reports:
 // after each report it sends DISCONNECT(Duration N) and waits for the gateway's DISCONNECT,
@@ -80,7 +81,7 @@ static const unsigned long BAUD_RATE = 115200UL; // gateway.yaml default baud_ra
 
 static const char CLIENT_ID[] = "sn-relay";
 static const uint16_t KEEP_ALIVE_S = 60;               // CONNECT Duration (§5.4.4, §6.11)
-static const unsigned long PING_IDLE_MS = 45000UL;     // PINGREQ after this long without sending
+static const unsigned long PING_INTERVAL_MS = 45000UL; // a PINGREQ within each keep-alive period
 static const unsigned long REPORT_INTERVAL_MS = 30000UL; // profile: interval: 30s
 static const unsigned long CONNECT_RETRY_MS = 5000UL;  // CONNECT again until CONNACK
 // §6.13 retransmission: T_retry and N_retry. The spec suggests 10-15 s for radio networks;
@@ -199,7 +200,7 @@ static bool sleepAfterReport = false;
 
 static bool relayOn = false;
 static uint16_t lastMsgId = 0;
-static unsigned long lastSentMs = 0; // any packet sent: the gateway's keep-alive counts them all
+static unsigned long lastPingMs = 0; // last PINGREQ or CONNECT: starts a keep-alive period
 static unsigned long lastReportMs = 0;
 static uint32_t uptimeSeconds = 0;
 static unsigned long uptimeMarkMs = 0;
@@ -324,7 +325,6 @@ static void txSend() {
   slipWrite((uint8_t)(crc >> 8));
   slipWrite((uint8_t)(crc & 0xFF));
   Serial.write(SLIP_END);
-  lastSentMs = millis();
 }
 
 // CONNECT (§5.4.4): Flags (Will, CleanSession), ProtocolId, Duration (keep-alive), ClientId.
@@ -335,6 +335,7 @@ static void sendConnect() {
   txWord(KEEP_ALIVE_S);
   txText(CLIENT_ID);
   txSend();
+  lastPingMs = millis();
 }
 
 // WILLTOPIC (§5.4.7): Flags (Will QoS 1, Will Retain), WillTopic.
@@ -387,6 +388,7 @@ static void sendPingReq(bool withClientId) {
   txBegin(MT_PINGREQ);
   if (withClientId) txText(CLIENT_ID);
   txSend();
+  lastPingMs = millis();
 }
 
 static void sendPingResp() {
@@ -755,11 +757,15 @@ void loop() {
   if (request != REQ_NONE) return;
   if (congested && now - congestedMs >= T_WAIT_MS) congested = false;
 
+  // §6.11: the client sends a PINGREQ within each keep-alive period, also while it is busy
+  // publishing or waiting out a congestion; 2 octets every 45 s, and the session does not
+  // depend on the gateway counting other packets as signs of life. Silent for 1.5 × 60 s,
+  // the board would be taken for lost and its Will published.
+  bool connected = session == ST_REGISTERING || session == ST_SUBSCRIBING || session == ST_ACTIVE;
+  if (connected && now - lastPingMs >= PING_INTERVAL_MS) {
+    startRequest(REQ_PING);
+    return;
+  }
   if (session == ST_ACTIVE) activeStep(now);
   else if ((session == ST_REGISTERING || session == ST_SUBSCRIBING) && !congested) advanceSession();
-
-  // §6.11 keep-alive, also while waiting out a congestion: the gateway must hear from us
-  // within 1.5 × 60 s or it takes the board for lost and publishes the Will.
-  bool connected = session == ST_REGISTERING || session == ST_SUBSCRIBING || session == ST_ACTIVE;
-  if (request == REQ_NONE && connected && now - lastSentMs >= PING_IDLE_MS) startRequest(REQ_PING);
 }

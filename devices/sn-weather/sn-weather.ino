@@ -28,8 +28,11 @@
 // - DISCONNECT from the gateway (it restarted and forgot this client) or PUBACK 0x02:
 //   reconnect, subscribe again, and resend the pending PUBLISH with DUP=1 and the same
 //   MsgId. The gateway recognises a resend of a message it has already queued (MsgId, DUP,
-//   same content) and acknowledges it without publishing it twice: nothing is lost.
-// - 45 s without sending anything: PINGREQ (keep-alive, §6.11).
+//   same content) and acknowledges it without publishing it twice: nothing is lost. A
+//   second PUBACK 0x02 for the same reading drops it: the gateway's profile does not know
+//   that predefined id, and resending cannot fix that (§6.7). PUBACK 0x03 (value refused)
+//   drops it too; PUBACK 0x01 (congestion) holds it for T_WAIT, then resends it.
+// - A PINGREQ every 45 s, busy or not: one within each 60 s keep-alive period (§6.11).
 // - PUBLISH on id 3 with "on" / "off": switch the LED; PUBACK it when it is QoS 1.
 //
 // The serial line carries MQTT-SN only: never Serial.print() debug text here, the gateway
@@ -56,7 +59,7 @@ static const unsigned long BAUD_RATE = 115200UL; // gateway.yaml default baud_ra
 
 static const char CLIENT_ID[] = "sn-weather";
 static const uint16_t KEEP_ALIVE_S = 60;              // CONNECT Duration (§5.4.4, §6.11)
-static const unsigned long PING_IDLE_MS = 45000UL;    // PINGREQ after this long without sending
+static const unsigned long PING_INTERVAL_MS = 45000UL; // a PINGREQ within each keep-alive period
 static const unsigned long READ_INTERVAL_MS = 10000UL; // profile: interval: 10s
 static const unsigned long CONNECT_RETRY_MS = 5000UL; // CONNECT again until CONNACK
 // §6.13 retransmission: T_retry and N_retry. The spec suggests 10-15 s for radio networks;
@@ -136,7 +139,7 @@ static bool congested = false;    // PUBACK 0x01: hold publishing for T_WAIT (§
 static unsigned long congestedMs = 0;
 
 static uint16_t lastMsgId = 0;
-static unsigned long lastSentMs = 0; // any packet sent: the gateway's keep-alive counts them all
+static unsigned long lastPingMs = 0; // last PINGREQ or CONNECT: starts a keep-alive period
 static unsigned long lastReadMs = 0;
 
 static uint8_t txBuf[PACKET_MAX];
@@ -206,7 +209,6 @@ static void txText(const char *text) {
 static void txSend() {
   txBuf[0] = txLen;
   Serial.write(txBuf, txLen);
-  lastSentMs = millis();
 }
 
 // CONNECT (§5.4.4): Flags, ProtocolId, Duration (keep-alive), ClientId. No Will.
@@ -217,6 +219,7 @@ static void sendConnect() {
   txWord(KEEP_ALIVE_S);
   txText(CLIENT_ID);
   txSend();
+  lastPingMs = millis();
 }
 
 // SUBSCRIBE (§5.4.15) to the predefined topic id of led/set at QoS 1.
@@ -244,6 +247,7 @@ static void sendHeadPublish() {
 static void sendPingReq() {
   txBegin(MT_PINGREQ); // §5.4.19: no ClientId while active
   txSend();
+  lastPingMs = millis();
 }
 
 static void sendPingResp() {
@@ -534,7 +538,14 @@ void loop() {
   superviseRequest(now);
   if (session != ST_ACTIVE || request != REQ_NONE) return;
 
-  // Active and nothing outstanding: the next reading, the pending one, or a keep-alive.
+  // Active and nothing outstanding. §6.11: the client sends a PINGREQ within each keep-alive
+  // period, also while it is busy publishing; 2 octets every 45 s, and the session does not
+  // depend on the gateway counting PUBLISHes as signs of life.
+  if (now - lastPingMs >= PING_INTERVAL_MS) {
+    startRequest(REQ_PING);
+    return;
+  }
+  // Then the next reading, or the pending one.
   // (Not while a packet is arriving: the DHT22 read turns interrupts off for ~5 ms.)
   if (outboxCount == 0 && rxState == RX_LENGTH && now - lastReadMs >= READ_INTERVAL_MS) {
     lastReadMs = now;
@@ -542,5 +553,4 @@ void loop() {
   }
   if (congested && now - congestedMs >= T_WAIT_MS) congested = false;
   if (outboxCount > 0 && !congested) startRequest(REQ_PUBLISH);
-  else if (now - lastSentMs >= PING_IDLE_MS) startRequest(REQ_PING); // §6.11 keep-alive
 }

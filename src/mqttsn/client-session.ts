@@ -82,7 +82,7 @@ export class ClientSession {
     this.lastHeard = now;
   }
 
-  /** A MsgId for the gateway's own REGISTER or PUBLISH: 1..0xFFFF, never 0 (§5.3.6). */
+  /** A MsgId for the gateway's own REGISTER or PUBLISH: 1..0xFFFF, never 0 (§5.3.7). */
   takeMsgId(): number {
     const id = this.nextMsgId;
     this.nextMsgId = id >= 0xffff ? 1 : id + 1;

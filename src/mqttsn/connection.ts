@@ -116,7 +116,9 @@ export function onWillMsgUpd(ctx: SnContext, client: ClientSession, p: Packet<'W
 export function onPingReq(ctx: SnContext, address: string, p: Packet<'PINGREQ'>): void {
   const client = ctx.clients.get(address);
   if (client === undefined || client.state === 'disconnected' || client.state === 'lost') {
-    if (client !== undefined) send(ctx, address, { type: 'DISCONNECT' });
+    // A sleeping client waking after a gateway restart is unknown here: DISCONNECT tells it
+    // at once to CONNECT again, rather than after its retries run out.
+    send(ctx, address, { type: 'DISCONNECT' });
     return drop(ctx, 'not_connected', 'PINGREQ from a client that is not connected', address);
   }
   client.lastHeard = ctx.env.now();

@@ -56,6 +56,10 @@ export class MqttSnGateway {
   receive(address: string, packet: InnerPacket): void {
     const ctx = this.ctx;
     ctx.counters.packetsIn += 1;
+    // §6.11: any message from a client shows it is alive, not only PINGREQ — a device that
+    // publishes every 10 s is not lost after 1.5× its keep-alive.
+    const known = ctx.clients.get(address);
+    if (known !== undefined) known.lastHeard = ctx.env.now();
     switch (packet.type) {
       // Packets that need no session.
       case 'SEARCHGW': // §6.1: on a serial line the gateway is always right there
@@ -78,7 +82,6 @@ export class MqttSnGateway {
       if (packet.type !== 'DISCONNECT') send(ctx, address, { type: 'DISCONNECT' });
       return drop(ctx, 'not_connected', `${packet.type} without a connection`, address);
     }
-    client.lastHeard = ctx.env.now();
     this.inSession(client, packet);
   }
 

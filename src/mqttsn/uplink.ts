@@ -115,7 +115,7 @@ async function publishOnce(
   const hash = hashBody(`${name}\u0000${p.payload.toString('latin1')}`);
   // A retransmission says so (DUP, §5.3.4); a QoS 2 MsgId still waiting for PUBREL cannot
   // be reused yet (§6.7), so a copy of it is a retransmission whatever its flag says.
-  // MsgId 0 is not a QoS 1/2 id (§5.3.6): nothing to recognise a retransmission by.
+  // MsgId 0 is not a QoS 1/2 id (§5.3.7): nothing to recognise a retransmission by.
   const maybeResent = p.dup || c.awaitingRel.has(p.msgId);
   if (p.msgId !== 0 && maybeResent && c.dedupe.check(p.msgId, hash) === 'duplicate') {
     ctx.counters.duplicates += 1;

@@ -20,7 +20,7 @@ export interface OutboundMessage {
   payload: Buffer;
   qos: PublishQos;
   retain: boolean;
-  /** 0x0000 for QoS 0 (§5.3.6); for QoS 1/2 taken just before the first send. */
+  /** 0x0000 for QoS 0 (§5.3.7); for QoS 1/2 taken just before the first send. */
   msgId: number;
   /** Sent at least once: every later send carries DUP=1. */
   sent: boolean;

@@ -61,7 +61,7 @@ export class SessionRequests {
     return this.#state;
   }
 
-  /** MsgIds 1..65535, wrapping (0x0000 is for QoS 0, §5.3.6). */
+  /** MsgIds 1..65535, wrapping (0x0000 is for QoS 0, §5.3.7). */
   nextMsgId(): number {
     this.#msgId = (this.#msgId % 0xffff) + 1;
     return this.#msgId;

@@ -967,7 +967,7 @@ describe('§6.10/§6.13 delivery from the broker', () => {
       const [pub] = s.env.takeFor();
       assert.ok(pub?.type === 'PUBLISH');
       assert.equal(pub.qos, expected);
-      assert.equal(pub.msgId === 0, expected === 0, 'MsgId 0 exactly for QoS 0 (§5.3.6)');
+      assert.equal(pub.msgId === 0, expected === 0, 'MsgId 0 exactly for QoS 0 (§5.3.7)');
     });
   }
 
@@ -1236,6 +1236,33 @@ describe('§6.14 sleeping clients', () => {
 });
 
 describe('§6.11/§6.12 keep-alive and DISCONNECT', () => {
+  it('§6.11: any message keeps a client alive — one that only PUBLISHes is never lost', async () => {
+    const s = setup();
+    connectWithWill(s, { topic: 'state', qos: 1, retain: true, payload: 'gone' }, '', { duration: 10 });
+    for (let i = 0; i < 10; i++) {
+      s.env.advance(9_000);
+      s.gw.receive('', {
+        type: 'PUBLISH',
+        dup: false,
+        qos: 0,
+        retain: false,
+        topic: { kind: 'short', name: 'tm' },
+        msgId: 0,
+        payload: buf(String(i)),
+      });
+      s.gw.tick();
+    }
+    await settle();
+    assert.equal(client(s.gw).state, 'active');
+    assert.equal(s.gw.counters.willsPublished, 0);
+  });
+
+  it('a PINGREQ from a client the gateway does not know (it restarted) is answered DISCONNECT', () => {
+    const s = setup();
+    s.gw.receive('', { type: 'PINGREQ', clientId: 'sleeper' });
+    assert.deepEqual(s.env.takeFor(), [{ type: 'DISCONNECT' }]);
+  });
+
   it('§6.11: silent for more than 1.5× the keep-alive → Lost, the Will queued as given', async () => {
     const s = setup();
     connectWithWill(s, { topic: 'state', qos: 1, retain: true, payload: 'gone' }, '', { duration: 10 });
