@@ -10,8 +10,12 @@ import type { BrokerLink } from '../mqtt/connect-options.ts';
 import { Publisher } from '../mqtt/publisher.ts';
 import type { QueueStats, SessionOutbox } from '../queue/outbox.ts';
 import { openSqliteOutbox } from '../queue/sqlite-outbox.ts';
+import { HaDiscoveryPublisher, discoveryInput } from './ha-discovery-publisher.ts';
+import { listPorts } from '../serial/list.ts';
+import { GatewayRequests } from './gateway-requests.ts';
 import { LinePort } from './line-port.ts';
 import { MqttSnPort } from './mqttsn-port.ts';
+import type { Subscribe } from '../mqtt/subscriptions.ts';
 import { StatusReporter, stateTopic } from './status-reporter.ts';
 
 export interface GatewayOptions {
@@ -40,6 +44,8 @@ export class Gateway {
   private broker: EmbeddedBroker | undefined;
   private publisher: Publisher | undefined;
   private status: StatusReporter | undefined;
+  private discovery: HaDiscoveryPublisher | undefined;
+  private requests: GatewayRequests | undefined;
   private started = false;
   private storageWatch: NodeJS.Timeout | undefined;
   private lastStorageError: string | null = null;
@@ -76,6 +82,11 @@ export class Gateway {
     readonly outbox: SessionOutbox,
   ) {
     const { config, profiles } = options.loaded;
+    // The publisher exists once start() runs, before any port starts.
+    const subscribe: Subscribe = (filter, qos, handler) => {
+      if (this.publisher === undefined) throw new Error('subscribe before the publisher started');
+      return this.publisher.subscriptions.add(filter, qos, handler);
+    };
     this.ports = config.ports.map((port) => {
       const profile = profiles.get(port.device);
       if (profile === undefined)
@@ -86,11 +97,7 @@ export class Gateway {
           profile,
           base: config.gateway.base_topic,
           outbox: this.outbox,
-          // The publisher exists once start() runs, before any port opens.
-          subscribe: (filter, qos, handler) => {
-            if (this.publisher === undefined) throw new Error('subscribe before the publisher started');
-            return this.publisher.subscriptions.add(filter, qos, handler);
-          },
+          subscribe,
           log: options.log.child({ port: port.name }),
           binding: options.binding,
           onChange: () => void this.status?.portChanged(),
@@ -98,6 +105,7 @@ export class Gateway {
       return new LinePort({
         port,
         profile,
+        subscribe,
         base: config.gateway.base_topic,
         gatewayId: config.gateway.id ?? 'gateway',
         outbox: this.outbox,
@@ -151,7 +159,10 @@ export class Gateway {
       inflight: config.queue.inflight,
       gatewayId: config.gateway.id ?? 'gateway',
       log: log.child({ service: 'publisher' }),
-      onConnect: () => void this.status?.republishAll(),
+      onConnect: () => {
+        void this.status?.republishAll();
+        void this.discovery?.publishAll();
+      },
     });
     this.publisher = publisher;
     this.status = new StatusReporter({
@@ -167,6 +178,31 @@ export class Gateway {
         ? {}
         : { healthIntervalMs: this.options.healthIntervalMs }),
     });
+    if (config.homeassistant.discovery) {
+      this.discovery = new HaDiscoveryPublisher({
+        input: discoveryInput(this.options.loaded),
+        sink: publisher,
+        subscribe: (filter, qos, handler) => publisher.subscriptions.add(filter, qos, handler),
+        log: log.child({ service: 'ha-discovery' }),
+      });
+      this.discovery.start();
+    }
+    this.requests = new GatewayRequests({
+      base,
+      subscribe: (filter, qos, handler) => publisher.subscriptions.add(filter, qos, handler),
+      sink: publisher,
+      health: () => this.health(),
+      ports: () => this.ports.map((p) => ({ name: p.view().name, restart: () => p.restart() })),
+      listPorts: async () => ({
+        configured: this.ports.map((p) => {
+          const v = p.view();
+          return { name: v.name, path: v.path, device: v.device, state: v.state, available: v.available };
+        }),
+        serial: await listPorts(),
+      }),
+      log: log.child({ service: 'requests' }),
+    });
+    this.requests.start();
     await publisher.start(signal);
     this.status.start();
     for (const port of this.ports) await port.start(signal);
@@ -187,6 +223,8 @@ export class Gateway {
     clearInterval(this.storageWatch);
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();
+    this.discovery?.stop();
+    this.requests?.stop();
     let drained = false;
     if (this.publisher !== undefined) {
       drained = await this.publisher.drain(Math.max(0, remaining() - 1500));

@@ -23,6 +23,8 @@ import { countDiscard, createPortCounters } from './port-counters.ts';
 import type { PortCounters } from './port-counters.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import type { RateLimitedLog } from './rate-limited-log.ts';
+import { CommandRunner } from './command-runner.ts';
+import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { PortView } from './status-reporter.ts';
 
 export interface LinePortOptions {
@@ -34,6 +36,8 @@ export interface LinePortOptions {
   log: Logger;
   binding?: BindingInterface | undefined;
   now?: () => number;
+  /** Broker subscriptions for the profile's commands (absent: commands are not taken). */
+  subscribe?: Subscribe;
   /** The port opened, closed, or was heard from: availability may have changed. */
   onChange: () => void;
 }
@@ -53,6 +57,7 @@ export class LinePort implements Service {
   private readonly now: () => number;
   private heard = false;
   private lastSeen: number | null = null;
+  private readonly commands: CommandRunner | null;
 
   constructor(private readonly options: LinePortOptions) {
     const { port, profile, log } = options;
@@ -90,6 +95,7 @@ export class LinePort implements Service {
           this.framer.reset();
           this.heard = false;
           options.onChange();
+          this.commands?.portOpened();
         },
         onData: (chunk) => this.onData(chunk),
         onClose: () => {
@@ -98,9 +104,25 @@ export class LinePort implements Service {
         },
       },
     );
+    this.commands =
+      options.subscribe === undefined || Object.keys(profile.commands).length === 0
+        ? null
+        : new CommandRunner({
+            port: port.name,
+            base: options.base,
+            gatewayId: options.gatewayId,
+            profile,
+            write: (line) => this.serial.write(line),
+            isOpen: () => this.serial.status().state === 'open',
+            subscribe: options.subscribe,
+            submit: (messages) => options.outbox.submit(messages),
+            log,
+            now: this.now,
+          });
   }
 
   start(signal: AbortSignal): Promise<void> {
+    this.commands?.start();
     return this.serial.start(signal);
   }
 
@@ -118,9 +140,15 @@ export class LinePort implements Service {
   }
 
   async stop(): Promise<void> {
+    this.commands?.stop();
     await this.serial.stop();
     // Lines already read are still being queued: let them finish so their ACKs are true.
     await Promise.allSettled([...this.pendingSeqs.values()]);
+  }
+
+  /** Closes and reopens the serial port (gateway/request/restart_port). */
+  restart(): boolean {
+    return this.serial.restart('restart requested over MQTT');
   }
 
   view(): PortView {
@@ -133,7 +161,12 @@ export class LinePort implements Service {
       description: profile.description,
       format: profile.line?.format ?? profile.protocol,
       state: s.state,
-      available: s.state === 'open' && this.heard,
+      // Issue 6 §3: open, and heard from within the profile's availability timeout.
+      available:
+        s.state === 'open' &&
+        this.heard &&
+        this.lastSeen !== null &&
+        this.now() - this.lastSeen <= profile.availabilityTimeoutMs,
       lastSeen: this.lastSeen,
       opens: s.opens,
       losses: s.losses,
@@ -160,6 +193,8 @@ export class LinePort implements Service {
 
   private onLine(text: string): void {
     this.counters.lines += 1;
+    // The device's answer to a command (the profile's reply pattern) is not a reading.
+    if (this.commands?.onDeviceLine(text) === true) return;
     const line = this.options.profile.line!;
     const envelope = parseEnvelope(text, { checksum: line.checksum, ack: line.ack });
     if (!envelope.ok) {

@@ -9,7 +9,7 @@ import type { PortConfig } from '../config/schema.ts';
 import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
 import type { PacketFramer } from '../framing/packet-framer.ts';
 import type { Logger } from '../log.ts';
-import type { InboundHandler, QoS } from '../mqtt/subscriptions.ts';
+import type { QoS, Subscribe } from '../mqtt/subscriptions.ts';
 import type { ClientSession, ClientState } from '../mqttsn/client-session.ts';
 import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
 import { decodePacket } from '../mqttsn/decode.ts';
@@ -23,9 +23,6 @@ import type { Service } from '../service.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import type { RateLimitedLog } from './rate-limited-log.ts';
 import type { PortView } from './status-reporter.ts';
-
-/** Adds a broker subscription for the port; returns its removal (mqtt/subscriptions.ts). */
-export type Subscribe = (filter: string, qos: QoS, handler: InboundHandler) => () => void;
 
 export interface MqttSnPortOptions {
   port: PortConfig;
@@ -138,6 +135,11 @@ export class MqttSnPort implements Service {
 
   clients(): readonly ClientSession[] {
     return this.gateway.clients();
+  }
+
+  /** Closes and reopens the serial port (gateway/request/restart_port). */
+  restart(): boolean {
+    return this.serial.restart('restart requested over MQTT');
   }
 
   view(): PortView {

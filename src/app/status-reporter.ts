@@ -53,6 +53,7 @@ export class StatusReporter {
   private readonly now: () => number;
   private readonly lastAvailability = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StatusReporterOptions) {
     this.now = options.now ?? Date.now;
@@ -62,10 +63,14 @@ export class StatusReporter {
   start(): void {
     this.timer = setInterval(() => void this.publishHealth(), this.options.healthIntervalMs ?? 30_000);
     this.timer.unref();
+    // A device falling silent changes availability without any event: look every second.
+    this.silenceTimer = setInterval(() => void this.portChanged(), 1000);
+    this.silenceTimer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearInterval(this.silenceTimer);
   }
 
   /** After every (re)connect: everything retained, then a health report. */

@@ -19,7 +19,12 @@ export type LoadedProfile = DeviceProfile & {
   dir: string;
   /** `publish.topic`, or the default for the profile's mode and format (PRODUCT.md §5). */
   topicTemplate: string;
+  /** `availability_timeout`, or 3× a stated `interval`, or 120 s (issue 6 §3). */
+  availabilityTimeoutMs: number;
 };
+
+/** Availability without a stated interval: a device silent for 2 minutes is gone. */
+const DEFAULT_AVAILABILITY_TIMEOUT_MS = 120_000;
 
 /** A port's `device:` value and where it is written. */
 export interface ProfileRef {
@@ -77,6 +82,29 @@ function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): Conf
       problems.push(
         problemAt(src, ['commands', name, 'write'], 'must not contain CR, LF or NUL (a newline is appended)'),
       );
+    for (const key of ['ok', 'error'] as const) {
+      const pattern = command.reply?.[key];
+      if (pattern === undefined) continue;
+      try {
+        new RegExp(pattern);
+      } catch (e) {
+        problems.push(
+          problemAt(
+            src,
+            ['commands', name, 'reply', key],
+            `is not a valid regular expression: ${(e as Error).message}`,
+          ),
+        );
+      }
+    }
+    if (profile.protocol === 'mqttsn')
+      problems.push(
+        problemAt(
+          src,
+          ['commands', name],
+          'MQTT-SN devices subscribe to their own command topics; commands: is for line devices',
+        ),
+      );
   }
   return problems;
 }
@@ -97,7 +125,14 @@ async function loadOne(
   }
   const problems = [...parsed.problems, ...checkProfile(src, id, result.data)];
   const topicTemplate = result.data.publish.topic ?? defaultTopicTemplate(result.data);
-  return { profile: { ...result.data, file, dir: dirname(file), topicTemplate }, problems };
+  const statedInterval = (data as { interval?: unknown } | null)?.interval !== undefined;
+  const availabilityTimeoutMs =
+    result.data.availability_timeout ??
+    (statedInterval ? 3 * result.data.interval : DEFAULT_AVAILABILITY_TIMEOUT_MS);
+  return {
+    profile: { ...result.data, file, dir: dirname(file), topicTemplate, availabilityTimeoutMs },
+    problems,
+  };
 }
 
 /**

@@ -233,11 +233,37 @@ export const commandPayloadSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
 ]);
 
+/**
+ * How a device answers a command (issue 6 §2): a line matching `ok` → `acked`, one matching
+ * `error` → `failed` (a named group `reason` becomes the reason); neither within `timeout`
+ * → `failed` with reason `timeout`. The patterns are JavaScript regular expressions.
+ */
+export const commandReplySchema = z.strictObject({
+  ok: z.string().min(1),
+  error: z.string().min(1).optional(),
+  timeout: duration.default(2000),
+});
+
 export const commandSchema = z.strictObject({
   payload: commandPayloadSchema,
   /** Written to the device with a newline appended; `{value}` is the validated payload. */
   write: z.string().min(1),
+  reply: commandReplySchema.optional(),
   description: z.string().optional(),
+});
+
+/** Command handling of a profile (issue 6 §1), with the defaults an Arduino Uno needs. */
+export const commandOptionsSchema = z.strictObject({
+  /** Longest command line, newline included: an Uno's serial receive buffer is 64 bytes. */
+  max_bytes: z.number().int().min(2).max(65536).default(63),
+  /** Pause after each command so a burst cannot overflow the device's buffer. */
+  gap: duration.default(10),
+  /** A command not written within this long after it arrived is dropped (`expired`). */
+  ttl: duration.default(30_000),
+  /** Commands waiting per port (e.g. while it is closed); more are rejected. */
+  max_pending: z.number().int().min(1).max(10_000).default(100),
+  /** Retained `…/set` messages are ignored by default: no ghost switching after a broker restart. */
+  accept_retained: z.boolean().default(false),
 });
 
 export const lineSchema = z.strictObject({
@@ -311,6 +337,18 @@ export const profileSchema = z
     fields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, LEVEL_MESSAGE), fieldSchema).default({}),
     publish: publishSchema.default({ mode: 'per_field', qos: 1, retain: true }),
     commands: z.record(level, commandSchema).default({}),
+    command_options: commandOptionsSchema.default({
+      max_bytes: 63,
+      gap: 10,
+      ttl: 30_000,
+      max_pending: 100,
+      accept_retained: false,
+    }),
+    /**
+     * Silence after which the device counts as unavailable (issue 6 §3). Default: 3× the
+     * profile's `interval` when it states one, else 120 s.
+     */
+    availability_timeout: duration.optional(),
   })
   .superRefine((p, ctx) => {
     if (p.protocol === 'line' && p.line === undefined)
@@ -376,3 +414,4 @@ export type DeviceProfile = z.output<typeof profileSchema>;
 export type LineSpec = z.output<typeof lineSchema>;
 export type MqttSnSpec = z.output<typeof mqttsnSchema>;
 export type CommandSpec = z.output<typeof commandSchema>;
+export type CommandOptions = z.output<typeof commandOptionsSchema>;

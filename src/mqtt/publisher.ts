@@ -140,7 +140,11 @@ export class Publisher implements Service {
    * outbox: these describe the present, so only the latest matters and the owner
    * republishes it on every reconnect. Resolves false when not connected.
    */
-  publishNow(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }): Promise<boolean> {
+  publishNow(
+    topic: string,
+    payload: string,
+    opts: { qos: 0 | 1 | 2; retain: boolean; correlationData?: Buffer },
+  ): Promise<boolean> {
     const client = this.client;
     if (client === undefined || !client.connected) return Promise.resolve(false);
     if (publishPacketSize(topic, Buffer.from(payload), {}) > this.maxPacketSize) {
@@ -152,7 +156,13 @@ export class Publisher implements Service {
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
-      client.publish(topic, payload, opts, (error) => {
+      const { correlationData, ...flags } = opts;
+      // MQTT 5 §4.10 request/response: the answer carries the request's Correlation Data.
+      const properties =
+        correlationData !== undefined && this.options.link.protocolVersion === 5
+          ? { correlationData }
+          : undefined;
+      client.publish(topic, payload, properties === undefined ? flags : { ...flags, properties }, (error) => {
         // MQTT.js passes undefined or null for success depending on the path.
         if (error) this.options.log.debug({ topic, err: error.message }, 'status publish failed');
         resolve(!error);

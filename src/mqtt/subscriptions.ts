@@ -18,9 +18,18 @@ export interface InboundMessage {
   payload: Buffer;
   qos: QoS;
   retain: boolean;
+  /** MQTT 5 Message Expiry Interval in seconds, as the broker forwarded it (§3.3.2.3.3). */
+  expirySeconds?: number;
+  /** MQTT 5 Correlation Data (§3.3.2.3.6). */
+  correlationData?: Buffer;
+  /** MQTT 5 Response Topic (§3.3.2.3.5). */
+  responseTopic?: string;
 }
 
 export type InboundHandler = (message: InboundMessage) => void;
+
+/** Adds a broker subscription with its handler; returns its removal (Subscriptions.add). */
+export type Subscribe = (filter: string, qos: QoS, handler: InboundHandler) => () => void;
 
 interface Entry {
   qos: QoS;
@@ -40,9 +49,16 @@ export class Subscriptions {
   /** Called by the publisher once its client exists (before it connects). */
   attach(client: MqttClient): void {
     this.client = client;
-    client.on('message', (topic, payload, packet) =>
-      this.dispatch({ topic, payload, qos: packet.qos, retain: packet.retain }),
-    );
+    client.on('message', (topic, payload, packet) => {
+      const message: InboundMessage = { topic, payload, qos: packet.qos, retain: packet.retain };
+      const expiry = packet.properties?.messageExpiryInterval;
+      if (expiry !== undefined) message.expirySeconds = expiry;
+      const correlation = packet.properties?.correlationData;
+      if (correlation !== undefined) message.correlationData = correlation;
+      const responseTopic = packet.properties?.responseTopic;
+      if (responseTopic !== undefined) message.responseTopic = responseTopic;
+      this.dispatch(message);
+    });
     client.on('connect', (connack) => {
       if (!connack.sessionPresent) this.confirmed.clear();
       this.requested.clear(); // unanswered ones died with the old connection

@@ -126,6 +126,26 @@ export class ManagedPort implements Service {
     return this.stopping;
   }
 
+  /**
+   * Closes and reopens the port now (`gateway/request/restart_port`, issue 6 §5): an open
+   * port is closed as after an idle timeout and reopened at once; one waiting to reopen
+   * tries now instead of after its backoff. False when the port is stopped.
+   */
+  restart(reason: string): boolean {
+    if (this.stopped) return false;
+    if (this.state === 'open') {
+      this.lost(this.session, reason, 'idle');
+      return true;
+    }
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.backoff.reset();
+      this.scheduleOpen(0);
+    }
+    return true;
+  }
+
   status(): PortStatus {
     return { state: this.state, ...this.counters, lastDataAt: this.lastDataAt, lastError: this.lastError };
   }

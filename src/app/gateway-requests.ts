@@ -1,0 +1,113 @@
+// Request/response over MQTT (issue 6 §5): a message on `<base>/gateway/request/<action>`
+// is answered on `<base>/gateway/response/<action>` with
+//   {"id":…,"action":…,"ok":true,"result":…}   or   {"id":…,"action":…,"ok":false,"error":…}
+// The id is the request's MQTT 5 Correlation Data, else the `id` member of a JSON payload,
+// else null; an MQTT 5 request with a Response Topic is also answered there, with its
+// Correlation Data (MQTT 5 §4.10). Actions:
+//   health                        gateway/health's report, now
+//   ports                         the configured ports and the serial ports on this machine
+//   restart_port {"port": NAME}   closes and reopens one configured port
+import type { Logger } from '../log.ts';
+import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
+
+export interface RequestPort {
+  readonly name: string;
+  restart(): boolean;
+}
+
+export interface ResponseSink {
+  publishNow(
+    topic: string,
+    payload: string,
+    opts: { qos: 0 | 1 | 2; retain: boolean; correlationData?: Buffer },
+  ): Promise<boolean>;
+}
+
+export interface GatewayRequestsOptions {
+  base: string;
+  subscribe: Subscribe;
+  sink: ResponseSink;
+  health: () => Record<string, unknown> | undefined;
+  ports: () => readonly RequestPort[];
+  /** The configured ports as gateway/devices shows them, plus the machine's serial ports. */
+  listPorts: () => Promise<unknown>;
+  log: Logger;
+}
+
+type Outcome = { ok: true; result: unknown } | { ok: false; error: string };
+
+/** Requests larger than this are refused unread (they are small JSON objects). */
+const MAX_REQUEST_BYTES = 4096;
+
+export class GatewayRequests {
+  private remove: (() => void) | undefined;
+
+  constructor(private readonly options: GatewayRequestsOptions) {}
+
+  start(): void {
+    const filter = `${this.options.base}/gateway/request/+`;
+    this.remove = this.options.subscribe(filter, 1, (m) => void this.handle(m));
+  }
+
+  stop(): void {
+    this.remove?.();
+  }
+
+  private async handle(m: InboundMessage): Promise<void> {
+    // A retained request would be answered again at every restart: it is not a request.
+    if (m.retain) return;
+    const action = m.topic.slice(m.topic.lastIndexOf('/') + 1);
+    const body = parseBody(m.payload);
+    const id = m.correlationData?.toString('utf8') ?? (typeof body?.['id'] === 'string' ? body['id'] : null);
+    let outcome: Outcome;
+    try {
+      outcome = await this.run(action, body);
+    } catch (error) {
+      outcome = { ok: false, error: (error as Error).message };
+    }
+    const payload = JSON.stringify({ id, action, ...outcome });
+    const { base, sink } = this.options;
+    const opts = {
+      qos: 1 as const,
+      retain: false,
+      ...(m.correlationData === undefined ? {} : { correlationData: m.correlationData }),
+    };
+    const responseTopic = `${base}/gateway/response/${action}`;
+    await sink.publishNow(responseTopic, payload, opts);
+    if (m.responseTopic !== undefined && m.responseTopic !== responseTopic)
+      await sink.publishNow(m.responseTopic, payload, opts);
+    this.options.log.info({ action, id, ok: outcome.ok }, `request ${action} answered`);
+  }
+
+  private async run(action: string, body: Record<string, unknown> | null): Promise<Outcome> {
+    switch (action) {
+      case 'health':
+        return { ok: true, result: this.options.health() ?? null };
+      case 'ports':
+        return { ok: true, result: await this.options.listPorts() };
+      case 'restart_port': {
+        const name = body?.['port'];
+        if (typeof name !== 'string') return { ok: false, error: 'restart_port needs {"port": "<name>"}' };
+        const port = this.options.ports().find((p) => p.name === name);
+        if (port === undefined) return { ok: false, error: `no port named "${name.slice(0, 64)}"` };
+        return port.restart()
+          ? { ok: true, result: { port: name, restarting: true } }
+          : { ok: false, error: `port ${name} is stopped` };
+      }
+      default:
+        return { ok: false, error: `unknown action "${action.slice(0, 64)}" (health, ports, restart_port)` };
+    }
+  }
+}
+
+function parseBody(payload: Buffer): Record<string, unknown> | null {
+  if (payload.length === 0 || payload.length > MAX_REQUEST_BYTES) return null;
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,387 @@
+// Home Assistant MQTT discovery (issue 6 §4): the retained config messages that make every
+// port appear in Home Assistant as a device with one entity per field and per command.
+// Pure: the same input always gives the same messages, in the same order (gateway first, so
+// the device that ports name as `via_device` is usually known before they arrive).
+//
+// One config per entity, at `<prefix>/<component>/<node_id>/<object_id>/config` with
+// node_id `tty2mqtt_<gateway>` and object_id `<port>_<name>`, both limited to [a-zA-Z0-9_-]
+// as the discovery documentation requires. Payloads use the full, unabbreviated keys.
+//
+//   field number/integer   sensor         unit_of_measurement, device_class, state_class
+//   field string           sensor         device_class only if it is date/timestamp
+//   field enum             sensor         device_class enum + options
+//   field boolean          binary_sensor  payload_on/payload_off "true"/"false" (map.ts)
+//   command enum           select         options
+//   command boolean        switch         payload_on/payload_off "on"/"off" (command.ts)
+//   command number/integer number         min/max (wide defaults, box mode when unbounded), step
+//   command string         text           max = max_length (HA allows at most 255)
+//   command none           button         payload_press "PRESS" (type none ignores the payload)
+//
+// A field whose topic needs a level only the device supplies at run time (MySensors {node},
+// a regex group) has no fixed state topic and gets no entity; its commands still do.
+import type { DeviceProfile, FieldSpec } from '../config/schema.ts';
+import { renderTopic } from '../config/topic-template.ts';
+
+export interface DiscoveryProfile extends Pick<
+  DeviceProfile,
+  'id' | 'protocol' | 'fields' | 'commands' | 'publish'
+> {
+  /** `publish.topic`, or the default for the profile's mode and format (LoadedProfile). */
+  topicTemplate: string;
+}
+
+export interface DiscoveryPort {
+  name: string;
+  /** The port's `vars:`, usable in the profile's topic template. */
+  vars: Readonly<Record<string, string>>;
+  profile: DiscoveryProfile;
+}
+
+export interface DiscoveryInput {
+  /** base_topic, e.g. `iot/home1`. */
+  base: string;
+  gatewayId: string;
+  /** homeassistant.prefix, e.g. `homeassistant`. */
+  prefix: string;
+  /** tty2mqtt's version, shown as the gateway device's sw_version. */
+  version: string;
+  ports: readonly DiscoveryPort[];
+}
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: string;
+}
+
+export type Component = 'sensor' | 'binary_sensor' | 'select' | 'switch' | 'number' | 'text' | 'button';
+
+/** HA's sensor device classes that take a number (sensor.markdown); others are dropped. */
+const NUMERIC_SENSOR_CLASSES = new Set([
+  'absolute_humidity',
+  'apparent_power',
+  'aqi',
+  'area',
+  'atmospheric_pressure',
+  'battery',
+  'blood_glucose_concentration',
+  'carbon_dioxide',
+  'carbon_monoxide',
+  'current',
+  'data_rate',
+  'data_size',
+  'distance',
+  'duration',
+  'energy',
+  'energy_distance',
+  'energy_storage',
+  'frequency',
+  'gas',
+  'humidity',
+  'illuminance',
+  'irradiance',
+  'moisture',
+  'monetary',
+  'nitrogen_dioxide',
+  'nitrogen_monoxide',
+  'nitrous_oxide',
+  'ozone',
+  'ph',
+  'pm1',
+  'pm25',
+  'pm10',
+  'power_factor',
+  'power',
+  'precipitation',
+  'precipitation_intensity',
+  'pressure',
+  'reactive_energy',
+  'reactive_power',
+  'signal_strength',
+  'sound_pressure',
+  'speed',
+  'sulphur_dioxide',
+  'temperature',
+  'volatile_organic_compounds',
+  'volatile_organic_compounds_parts',
+  'voltage',
+  'volume',
+  'volume_flow_rate',
+  'volume_storage',
+  'water',
+  'weight',
+  'wind_direction',
+  'wind_speed',
+]);
+const TEXT_SENSOR_CLASSES = new Set(['date', 'timestamp']);
+/** HA's binary_sensor device classes (binary_sensor.markdown). */
+const BINARY_SENSOR_CLASSES = new Set([
+  'battery',
+  'battery_charging',
+  'carbon_monoxide',
+  'cold',
+  'connectivity',
+  'door',
+  'garage_door',
+  'gas',
+  'heat',
+  'light',
+  'lock',
+  'moisture',
+  'motion',
+  'moving',
+  'occupancy',
+  'opening',
+  'plug',
+  'power',
+  'presence',
+  'problem',
+  'running',
+  'safety',
+  'smoke',
+  'sound',
+  'tamper',
+  'update',
+  'vibration',
+  'window',
+]);
+
+/** What the gateway publishes for a boolean reading (pipeline/map.ts valueText). */
+const BOOLEAN_TRUE = 'true';
+const BOOLEAN_FALSE = 'false';
+/** What a boolean command accepts and writes (pipeline/command.ts). */
+const COMMAND_ON = 'on';
+const COMMAND_OFF = 'off';
+/** Bounds for a number command that states none: HA's own default is 1..100. */
+const NUMBER_DEFAULT_MIN = -2147483648;
+const NUMBER_DEFAULT_MAX = 2147483647;
+/** HA's text entity accepts at most 255 characters. */
+const TEXT_MAX = 255;
+
+/** A discovery topic level: only [a-zA-Z0-9_-] (HA MQTT discovery, "Discovery topic"). */
+export function discoveryId(text: string): string {
+  return text.replace(/[^a-zA-Z0-9_-]/g, '_');
+}
+
+/** The discovery node id of a gateway: `tty2mqtt_<gateway>`. */
+export function discoveryNodeId(gatewayId: string): string {
+  return discoveryId(`tty2mqtt_${gatewayId}`);
+}
+
+/** The filter matching every discovery config this gateway can have published. */
+export function discoveryFilter(prefix: string, gatewayId: string): string {
+  return `${prefix}/+/${discoveryNodeId(gatewayId)}/+/config`;
+}
+
+/** An entity id's object part: lowercase, [a-z0-9_], no leading, trailing or double `_`. */
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** `reset_energy` → `Reset energy` (HA names entities in sentence case). */
+function humanize(name: string): string {
+  const words = name.replace(/[_.-]+/g, ' ').trim();
+  return words === '' ? name : words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A Jinja expression reading one member of a JSON payload. */
+function jsonMember(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `value_json.${name}` : `value_json[${JSON.stringify(name)}]`;
+}
+
+/**
+ * Where a field's value is published, or undefined when the topic needs a level the device
+ * supplies at run time. `json` says the payload is the object of all fields (mode: json).
+ */
+export function fieldStateTopic(
+  input: Pick<DiscoveryInput, 'base' | 'gatewayId'>,
+  port: DiscoveryPort,
+  field: string,
+): { topic: string; json: boolean } | undefined {
+  const { profile } = port;
+  const spec = profile.fields[field];
+  if (spec === undefined) return undefined;
+  // PRODUCT.md §4.2: an MQTT-SN field is the schema of the topic named by its key.
+  if (profile.protocol === 'mqttsn')
+    return { topic: `${input.base}/${port.name}/${spec.key ?? field}`, json: false };
+  const json = profile.publish.mode === 'json';
+  const rendered = renderTopic(profile.topicTemplate, {
+    ...port.vars,
+    port: port.name,
+    gateway: input.gatewayId,
+    field: json ? '' : field,
+  });
+  if (/[{}]/.test(rendered)) return undefined;
+  return { topic: `${input.base}/${rendered}`, json };
+}
+
+export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
+  const node = discoveryNodeId(input.gatewayId);
+  const gatewayDevice = `tty2mqtt_${input.gatewayId}`;
+  const origin = { name: 'tty2mqtt', sw_version: input.version };
+  const gatewayState = `${input.base}/gateway/state`;
+  const messages: DiscoveryMessage[] = [];
+  const emit = (component: Component, objectId: string, config: Record<string, unknown>): void => {
+    messages.push({
+      topic: `${input.prefix}/${component}/${node}/${discoveryId(objectId)}/config`,
+      payload: JSON.stringify(config),
+    });
+  };
+
+  // The gateway itself: the device every port is connected through. Its connectivity
+  // entity has no availability of its own: `offline` (also the will) is its `off` state.
+  emit('binary_sensor', 'gateway_connectivity', {
+    name: 'Connectivity',
+    unique_id: `${gatewayDevice}_gateway_connectivity`,
+    default_entity_id: `binary_sensor.${slug(`${gatewayDevice}_gateway_connectivity`)}`,
+    state_topic: gatewayState,
+    payload_on: 'online',
+    payload_off: 'offline',
+    device_class: 'connectivity',
+    entity_category: 'diagnostic',
+    device: {
+      identifiers: [gatewayDevice],
+      name: `tty2mqtt ${input.gatewayId}`,
+      manufacturer: 'tty2mqtt',
+      model: 'gateway',
+      sw_version: input.version,
+    },
+    origin,
+  });
+
+  for (const port of input.ports) {
+    const { profile } = port;
+    const deviceId = `${gatewayDevice}_${port.name}`;
+    const common = (component: Component, name: string): Record<string, unknown> => ({
+      name: humanize(name),
+      unique_id: `${deviceId}_${name}`,
+      default_entity_id: `${component}.${slug(`${deviceId}_${name}`)}`,
+      availability: [
+        { topic: gatewayState, payload_available: 'online', payload_not_available: 'offline' },
+        {
+          topic: `${input.base}/${port.name}/availability`,
+          payload_available: 'online',
+          payload_not_available: 'offline',
+        },
+      ],
+      availability_mode: 'all',
+      device: {
+        identifiers: [deviceId],
+        name: port.name,
+        manufacturer: 'tty2mqtt',
+        model: profile.id,
+        via_device: gatewayDevice,
+      },
+      origin,
+    });
+
+    for (const [name, spec] of Object.entries(profile.fields)) {
+      const state = fieldStateTopic(input, port, name);
+      if (state === undefined) continue;
+      const component: Component = spec.type === 'boolean' ? 'binary_sensor' : 'sensor';
+      emit(component, `${port.name}_${name}`, {
+        ...common(component, name),
+        state_topic: state.topic,
+        ...fieldConfig(spec, state.json ? jsonMember(name) : null, profile.protocol === 'mqttsn'),
+        qos: profile.publish.qos,
+      });
+    }
+
+    for (const [name, command] of Object.entries(profile.commands)) {
+      const payload = command.payload;
+      const component = commandComponent(payload.type);
+      emit(component, `${port.name}_${name}`, {
+        ...common(component, name),
+        command_topic: `${input.base}/${port.name}/${name}/set`,
+        ...commandConfig(payload),
+        qos: 1,
+      });
+    }
+  }
+  return messages;
+}
+
+/** The component-specific keys of a field's entity. */
+function fieldConfig(spec: FieldSpec, member: string | null, mqttsn: boolean): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  switch (spec.type) {
+    case 'boolean': {
+      if (member !== null) config['value_template'] = `{{ ${member} | lower }}`;
+      // An MQTT-SN device's payload is published as it sent it: any boolean word.
+      else if (mqttsn)
+        config['value_template'] =
+          "{{ 'true' if (value | lower) in ['true', '1', 'on', 'yes'] else 'false' if (value | lower) in ['false', '0', 'off', 'no'] else '' }}";
+      config['payload_on'] = BOOLEAN_TRUE;
+      config['payload_off'] = BOOLEAN_FALSE;
+      if (spec.device_class !== undefined && BINARY_SENSOR_CLASSES.has(spec.device_class))
+        config['device_class'] = spec.device_class;
+      return config;
+    }
+    case 'enum':
+      if (member !== null) config['value_template'] = `{{ ${member} }}`;
+      config['device_class'] = 'enum';
+      config['options'] = [...spec.values];
+      return config;
+    case 'string':
+      if (member !== null) config['value_template'] = `{{ ${member} }}`;
+      if (spec.device_class !== undefined && TEXT_SENSOR_CLASSES.has(spec.device_class))
+        config['device_class'] = spec.device_class;
+      return config;
+    case 'number':
+    case 'integer':
+      if (member !== null) config['value_template'] = `{{ ${member} }}`;
+      if (spec.device_class !== undefined && NUMERIC_SENSOR_CLASSES.has(spec.device_class))
+        config['device_class'] = spec.device_class;
+      if (spec.unit !== undefined) config['unit_of_measurement'] = spec.unit;
+      if (spec.state_class !== undefined) config['state_class'] = spec.state_class;
+      return config;
+  }
+}
+
+type CommandPayload = DeviceProfile['commands'][string]['payload'];
+
+function commandComponent(type: CommandPayload['type']): Component {
+  switch (type) {
+    case 'enum':
+      return 'select';
+    case 'boolean':
+      return 'switch';
+    case 'number':
+    case 'integer':
+      return 'number';
+    case 'string':
+      return 'text';
+    case 'none':
+      return 'button';
+  }
+}
+
+/** The component-specific keys of a command's entity. */
+function commandConfig(payload: CommandPayload): Record<string, unknown> {
+  switch (payload.type) {
+    case 'enum':
+      return { options: [...payload.values] };
+    case 'boolean':
+      return { payload_on: COMMAND_ON, payload_off: COMMAND_OFF };
+    case 'number':
+    case 'integer': {
+      const bounded = payload.min !== undefined && payload.max !== undefined;
+      return {
+        min: payload.min ?? NUMBER_DEFAULT_MIN,
+        max: payload.max ?? NUMBER_DEFAULT_MAX,
+        // HA's smallest step is 0.001; integers move by whole units.
+        step: payload.type === 'integer' ? 1 : 0.001,
+        // A slider over ±2^31 is useless: unbounded numbers are typed in.
+        ...(bounded ? {} : { mode: 'box' }),
+      };
+    }
+    case 'string':
+      // The command's `pattern` is a JavaScript regular expression; HA would compile it
+      // with Python's `re`, so it is not passed on (the gateway checks it either way).
+      return { max: Math.min(payload.max_length, TEXT_MAX) };
+    case 'none':
+      return { payload_press: 'PRESS' };
+  }
+}
