@@ -1,6 +1,6 @@
 // climate.ino — reference firmware for devices/climate/profile.yaml (tty2mqtt).
 //
-// A DHT22 (AM2302) on pin D2 is read every 10 s and printed as one key=value line
+// A DHT22 (AM2302) is read every 10 s and printed as one key=value line
 // (PRODUCT.md §4.1, format kv, checksum optional):
 //
 //   temp=23.5,hum=40.2*52
@@ -9,8 +9,33 @@
 // A failed reading (no answer, bad DHT22 checksum) is simply skipped: any other line
 // would be counted as a discard by the gateway.
 //
-// Commands arrive on the serial input, one per line ending in '\n':
-//   LED on | LED off   switch the built-in LED (profile command `led`)
+// Wiring (Arduino Uno):
+//   DHT22 (AM2302)  pin 1 VCC  -> 5V
+//                   pin 2 DATA -> D2, with a 10 kOhm pull-up to 5V (breakout boards have one)
+//                   pin 3      -> not connected
+//                   pin 4 GND  -> GND
+//   LED             D13: the built-in LED (or an LED and a 220 Ohm resistor from D13 to GND)
+//   USB             to the machine running tty2mqtt; 115200 baud, 8N1
+//
+// Boot: the sketch prints one comment line, '# climate booting'. Opening the USB port
+// resets an Uno, so that line is the first one the gateway reads after opening the port,
+// and the gateway always discards that first, possibly partial, line (PRODUCT.md §4.1):
+// the banner takes the discard instead of the first reading. Anywhere else it would be
+// a counted parse discard (it is not key=value), never a reading.
+//
+// Commands arrive on the serial input, one per line ending in '\n'; each is answered with
+// one line (the profile's `reply:` patterns), which the gateway does not read as data:
+//   LED on | LED off   switch the LED (profile command `led`) -> 'OK LED on' / 'OK LED off'
+//   anything else                                              -> 'ERR unknown command'
+//   a line longer than 63 bytes                                -> 'ERR line too long'
+// A reply has no '=' or ':', so should one arrive while no command is waiting for it
+// (e.g. after the gateway's reply timeout) it is a counted parse discard, not a reading.
+// While the real DHT22 is read, interrupts are off for ~5 ms; a command arriving exactly
+// then may lose bytes and go unanswered (the gateway reports `failed: timeout`).
+//
+// #define FAKE_SENSORS 1 (or build with -DFAKE_SENSORS=1) replaces the DHT22 by a fixed-seed
+// sequence of plausible readings, the same on every run, and never touches D2: for
+// emulators and tests that have no sensor attached.
 //
 // Needs only the Arduino AVR core: no libraries, every function declared before use.
 
@@ -18,7 +43,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef FAKE_SENSORS
+#define FAKE_SENSORS 0 // 1: no DHT22, deterministic fake readings
+#endif
+
 static const uint8_t DHT_PIN = 2;
+static const uint8_t LED_PIN = LED_BUILTIN;            // D13 on an Uno
 static const unsigned long READ_INTERVAL_MS = 10000UL; // profile: interval: 10s
 static const unsigned long BAUD_RATE = 115200UL;       // gateway.yaml default baud_rate
 static const uint8_t RX_MAX = 63;                      // longest command line we keep
@@ -28,8 +58,26 @@ static uint8_t rxLength = 0;
 static bool rxOverflow = false; // drop the rest of an overlong line
 static unsigned long lastReadMs = 0;
 
-// ---------------------------------------------------------------- DHT22, bit-banged
+// ---------------------------------------------------------------- sensor
 
+#if FAKE_SENSORS
+static uint16_t fakeState = 0xACE1; // fixed seed: the same readings on every run
+
+// 16-bit Galois LFSR (taps 0xB400, period 65535).
+static uint16_t fakeNext() {
+  uint16_t lsb = (uint16_t)(fakeState & 1U);
+  fakeState >>= 1;
+  if (lsb != 0) fakeState ^= 0xB400;
+  return fakeState;
+}
+
+// 20.0 .. 24.0 °C and 40.0 .. 50.0 %, well inside the profile's ranges.
+static bool readSensor(float *temperature, float *humidity) {
+  *temperature = (float)(200 + (int16_t)(fakeNext() % 41U)) * 0.1f;
+  *humidity = (float)(400 + (int16_t)(fakeNext() % 101U)) * 0.1f;
+  return true;
+}
+#else
 // Counts loop passes while the pin stays at `level`; 0 means it never left (timeout).
 // Counting passes instead of reading micros() keeps working with interrupts disabled.
 static uint16_t dhtPulse(uint8_t level) {
@@ -42,7 +90,7 @@ static uint16_t dhtPulse(uint8_t level) {
 
 // One DHT22 transaction (datasheet: host pulls low >= 1 ms, sensor answers 80 us low +
 // 80 us high, then 40 bits: 50 us low + 26-28 us high (0) or 70 us high (1)).
-static bool dhtRead(float *temperature, float *humidity) {
+static bool readSensor(float *temperature, float *humidity) {
   uint16_t cycles[80];
   uint8_t data[5] = {0, 0, 0, 0, 0};
 
@@ -76,6 +124,7 @@ static bool dhtRead(float *temperature, float *humidity) {
   *temperature = (data[2] & 0x80) ? -t : t;
   return true;
 }
+#endif
 
 // ---------------------------------------------------------------- output
 
@@ -109,9 +158,16 @@ static void printReading(float temperature, float humidity) {
 // ---------------------------------------------------------------- commands
 
 static void handleCommand(const char *line) {
-  if (strcmp(line, "LED on") == 0) digitalWrite(LED_BUILTIN, HIGH);
-  else if (strcmp(line, "LED off") == 0) digitalWrite(LED_BUILTIN, LOW);
-  // anything else is ignored: printing a reply would only add discards on the gateway
+  if (line[0] == '\0') return; // an empty line is no command
+  if (strcmp(line, "LED on") == 0) {
+    digitalWrite(LED_PIN, HIGH);
+    Serial.print(F("OK LED on\n"));
+  } else if (strcmp(line, "LED off") == 0) {
+    digitalWrite(LED_PIN, LOW);
+    Serial.print(F("OK LED off\n"));
+  } else {
+    Serial.print(F("ERR unknown command\n"));
+  }
 }
 
 // Collects bytes into a bounded line buffer; a line longer than RX_MAX is dropped whole.
@@ -119,7 +175,9 @@ static void readCommands() {
   while (Serial.available() > 0) {
     char c = (char)Serial.read();
     if (c == '\n') {
-      if (!rxOverflow) {
+      if (rxOverflow) {
+        Serial.print(F("ERR line too long\n"));
+      } else {
         if (rxLength > 0 && rxLine[rxLength - 1] == '\r') rxLength--;
         rxLine[rxLength] = '\0';
         handleCommand(rxLine);
@@ -137,10 +195,17 @@ static void readCommands() {
 // ---------------------------------------------------------------- Arduino entry points
 
 void setup() {
-  pinMode(LED_BUILTIN, OUTPUT);
-  digitalWrite(LED_BUILTIN, LOW);
+  pinMode(LED_PIN, OUTPUT);
+  digitalWrite(LED_PIN, LOW);
+#if !FAKE_SENSORS
   pinMode(DHT_PIN, INPUT_PULLUP);
+#endif
   Serial.begin(BAUD_RATE);
+#if FAKE_SENSORS
+  Serial.print(F("# climate booting (fake sensors)\n"));
+#else
+  Serial.print(F("# climate booting\n"));
+#endif
   lastReadMs = millis() - READ_INTERVAL_MS + 2000UL; // first reading 2 s after boot (DHT22 warm-up)
 }
 
@@ -151,6 +216,6 @@ void loop() {
     lastReadMs = now;
     float temperature;
     float humidity;
-    if (dhtRead(&temperature, &humidity)) printReading(temperature, humidity);
+    if (readSensor(&temperature, &humidity)) printReading(temperature, humidity);
   }
 }

@@ -13,19 +13,48 @@
 //   12;2;1;0;1;45.0                          set V_HUM    (1)  of child 2 → field humidity
 //   12;3;1;0;2;0                             set V_STATUS (2)  of child 3 → field light
 //
+// Wiring (Arduino Uno): nothing but USB to the machine running tty2mqtt; 115200 baud, 8N1.
+// (The real GatewaySerial wires an nRF24L01+ to D9 CE, D10 CSN, D11-D13 SPI, 3.3 V.)
+//
+// Boot: like the real gateway, the sketch first prints 0;255;3;0;14;Gateway startup
+// complete. Opening the USB port resets an Uno, so that line is the first one the gateway
+// reads after opening the port, and the gateway discards that first, possibly partial,
+// line (PRODUCT.md §4.1). Anywhere else it is an internal message: ignored, not published.
+//
 // Input (from the controller, i.e. the profile's commands), one message per line:
-//   12;3;1;0;2;1     switch node 12's light on; the node reports the new state back
+//   12;3;1;1;2;1     set V_STATUS of node 12's child 3 (its light) to 1, echo requested
+//                    (ack 1). The node switches and, as MySensors does, echoes the message
+//                    back with ack 1 — 12;3;1;1;2;1, the profile's `reply: ok` pattern, which
+//                    the gateway takes as the command's answer, not as data — then reports
+//                    its new state, 12;3;1;0;2;1, which is published as the field light.
+//   12;3;1;0;2;1     the same without an echo: only the state report follows.
 //   0;255;3;0;2;     I_VERSION request; answered with 0;255;3;0;2;2.3.2
+// A message for a node that does not exist gets no answer (a real radio send would fail):
+// a command waiting for its echo then ends `failed: timeout`. Should an echo arrive when
+// no command waits for it, it is a set message like any other and is published as the
+// light's state — the same state as the report that follows it.
+//
+// #define FAKE_SENSORS 1 (or build with -DFAKE_SENSORS=1) seeds the nodes' random walks with
+// a fixed seed instead of analogRead(A0) of a floating pin: the same readings on every
+// run, and no ADC access — for emulators and tests.
+//
 // Needs only the Arduino AVR core: no libraries, every function declared before use.
 
 #include <Arduino.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef FAKE_SENSORS
+#define FAKE_SENSORS 0 // 1: a fixed random seed, no analogRead()
+#endif
+
 static const unsigned long BAUD_RATE = 115200UL;
 static const unsigned long INTERVAL_MS = 30000UL; // profile: interval: 30s
 static const uint8_t RX_MAX = 63;
 static const uint8_t NODE_COUNT = 2;
+#if FAKE_SENSORS
+static const unsigned long FAKE_SEED = 0xACE1UL; // any non-zero value: randomSeed(0) is ignored
+#endif
 
 // MySensors serial API numbers (MyMessage.h).
 static const uint8_t C_PRESENTATION = 0;
@@ -51,26 +80,28 @@ static bool rxOverflow = false;
 
 // ---------------------------------------------------------------- output
 
-// Prints node;child;command;0;type; — the payload follows.
-static void printHeader(uint8_t node, uint8_t child, uint8_t command, uint8_t type) {
+// Prints node;child;command;ack;type; — the payload follows.
+static void printHeader(uint8_t node, uint8_t child, uint8_t command, uint8_t ack, uint8_t type) {
   Serial.print(node);
   Serial.print(';');
   Serial.print(child);
   Serial.print(';');
   Serial.print(command);
-  Serial.print(";0;");
+  Serial.print(';');
+  Serial.print(ack);
+  Serial.print(';');
   Serial.print(type);
   Serial.print(';');
 }
 
 static void printText(uint8_t node, uint8_t child, uint8_t command, uint8_t type, const char *payload) {
-  printHeader(node, child, command, type);
+  printHeader(node, child, command, 0, type);
   Serial.print(payload);
   Serial.print('\n');
 }
 
 static void printNumber(uint8_t node, uint8_t child, uint8_t type, float value) {
-  printHeader(node, child, C_SET, type);
+  printHeader(node, child, C_SET, 0, type);
   Serial.print(value, 1);
   Serial.print('\n');
 }
@@ -123,17 +154,22 @@ static bool splitMessage(char *line, char *fields[6]) {
 static void handleMessage(char *line) {
   char *f[6];
   if (!splitMessage(line, f)) return;
-  int node = atoi(f[0]), child = atoi(f[1]), command = atoi(f[2]), type = atoi(f[4]);
+  int node = atoi(f[0]), child = atoi(f[1]), command = atoi(f[2]), ack = atoi(f[3]), type = atoi(f[4]);
   if (node == 0 && command == C_INTERNAL && type == I_VERSION) {
     printText(0, NODE_SENSOR, C_INTERNAL, I_VERSION, "2.3.2");
     return;
   }
   if (command != C_SET || child != CHILD_LIGHT || type != V_STATUS) return;
   for (uint8_t i = 0; i < NODE_COUNT; i++) {
-    if (nodes[i].id == node) {
-      nodes[i].light = strcmp(f[5], "1") == 0;
-      reportLight(&nodes[i]); // a MySensors node reports the state it switched to
+    if (nodes[i].id != node) continue;
+    nodes[i].light = strcmp(f[5], "1") == 0;
+    if (ack == 1) {
+      // The echo the controller asked for: the message as received, ack 1.
+      printHeader(nodes[i].id, CHILD_LIGHT, C_SET, 1, V_STATUS);
+      Serial.print(f[5]);
+      Serial.print('\n');
     }
+    reportLight(&nodes[i]); // a MySensors node reports the state it switched to
   }
 }
 
@@ -161,7 +197,11 @@ static void readInput() {
 
 void setup() {
   Serial.begin(BAUD_RATE);
+#if FAKE_SENSORS
+  randomSeed(FAKE_SEED); // the same walks on every boot
+#else
   randomSeed(analogRead(A0)); // a floating pin: different walks on each boot
+#endif
   printText(0, NODE_SENSOR, C_INTERNAL, I_GATEWAY_READY, "Gateway startup complete.");
   for (uint8_t i = 0; i < NODE_COUNT; i++) presentNode(&nodes[i]);
   lastReportMs = millis() - INTERVAL_MS + 2000UL; // first report 2 s after boot

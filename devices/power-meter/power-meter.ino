@@ -1,9 +1,9 @@
 // power-meter.ino — reference firmware for devices/power-meter/profile.yaml (tty2mqtt).
 //
-// Measures mains power EmonLib-style: a CT clamp (e.g. SCT-013-030, 30 A : 1 V) on A0
-// and a 9 V AC voltage transformer on A1, both biased to mid-rail. Every 10 s it prints
-// one JSON line with at-least-once delivery (PRODUCT.md §4.1, format json, ack: true,
-// checksum: required):
+// Measures mains power EmonLib-style: a current transformer clamped around one mains
+// conductor and a low-voltage AC transformer, both biased to mid-rail and sampled by the
+// ADC. Every 10 s it prints one JSON line with at-least-once delivery (PRODUCT.md §4.1,
+// format json, ack: true, checksum: required):
 //
 //   #12 {"power":123.4,"voltage":230.1,"current":0.54,"energy":12.345}*58
 //
@@ -16,13 +16,43 @@
 //   'NAK <seq> <other reason>': the gateway rejected the line for good; drop it.
 //   No new reading is taken while a line is unacknowledged (energy keeps counting).
 //
-// Commands (one per line ending in '\n'): 'RESET energy' sets the energy counter to 0.
+// Wiring (Arduino Uno; never connect mains to the Arduino directly):
+//   Bias        two 10 kOhm resistors from 5V to GND, their midpoint (2.5 V) decoupled by
+//               10 uF to GND: the mid-rail both inputs swing around
+//   CT clamp    SCT-013-030 (30 A : 1 V, burden built in) around ONE conductor; its two
+//               leads to A0 and to the bias midpoint
+//   Voltage     9 V AC plug-in transformer -> 100 kOhm / 10 kOhm divider; the divider's
+//               midpoint to A1, its bottom to the bias midpoint (calibrate VOLTAGE_CAL)
+//   USB         to the machine running tty2mqtt; 115200 baud, 8N1
+//
+// Boot: the sketch prints one comment line, '# power-meter booting'. Opening the USB port
+// resets an Uno, so that line is the first one the gateway reads after opening the port,
+// and the gateway always discards that first, possibly partial, line (PRODUCT.md §4.1):
+// the banner takes the discard instead of the first reading. Anywhere else it has neither
+// '#<seq> ' nor '*HH', so it is a counted checksum discard (no seq, so no NAK).
+//
+// Commands (one per line ending in '\n'), each answered with one line (the profile's
+// `reply:` patterns), which the gateway does not read as data:
+//   RESET energy        set the energy counter to 0 (command `reset_energy`) -> 'OK RESET'
+//   anything else       -> 'ERR unknown command'; a line over 63 bytes -> 'ERR line too long'
+// 'ACK ...' and 'NAK ...' lines from the gateway are never answered. A reply has no '*HH',
+// so one arriving while no command waits for it is a counted checksum discard, never a
+// reading and never NAKed.
+//
+// #define FAKE_SENSORS 1 (or build with -DFAKE_SENSORS=1) replaces the ADC sampling by a
+// fixed-seed sequence of plausible measurements (about 230 V, 0.5-12 A), the same on every
+// run, without any analogRead(): for emulators and tests with nothing on A0/A1.
+//
 // Needs only the Arduino AVR core: no libraries, every function declared before use.
 
 #include <Arduino.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef FAKE_SENSORS
+#define FAKE_SENSORS 0 // 1: no ADC, deterministic fake measurements
+#endif
 
 static const uint8_t CURRENT_PIN = A0;
 static const uint8_t VOLTAGE_PIN = A1;
@@ -38,8 +68,6 @@ static const unsigned long ACK_TIMEOUT_MS = 2000UL;
 static const unsigned long MAX_BACKOFF_MS = 30000UL;
 static const uint8_t RX_MAX = 63; // longest line we accept from the gateway
 
-static float offsetI = 512.0f;
-static float offsetV = 512.0f;
 static float power = 0.0f;
 static float voltage = 0.0f;
 static float current = 0.0f;
@@ -59,9 +87,37 @@ static bool rxOverflow = false;
 
 // ---------------------------------------------------------------- measuring
 
+#if FAKE_SENSORS
+static uint16_t fakeState = 0xACE1; // fixed seed: the same measurements on every run
+static float fakeAmps = 2.0f;       // the simulated load, wandering between 0.5 and 12 A
+
+// 16-bit Galois LFSR (taps 0xB400, period 65535).
+static uint16_t fakeNext() {
+  uint16_t lsb = (uint16_t)(fakeState & 1U);
+  fakeState >>= 1;
+  if (lsb != 0) fakeState ^= 0xB400;
+  return fakeState;
+}
+
+// Sets voltage, current and power as the ADC would: 228-232 V, a load that wanders between
+// 0.5 and 12 A (at most ±0.5 A a second) at a power factor of 0.90-1.00. That keeps power
+// below 2800 W, inside the profile's 0-4000 W.
+static void sampleMains() {
+  fakeAmps += (float)((int16_t)(fakeNext() % 101U) - 50) * 0.01f;
+  if (fakeAmps < 0.5f) fakeAmps = 0.5f;
+  if (fakeAmps > 12.0f) fakeAmps = 12.0f;
+  voltage = 228.0f + (float)(fakeNext() % 41U) * 0.1f;
+  current = fakeAmps;
+  float powerFactor = 0.90f + (float)(fakeNext() % 11U) * 0.01f;
+  power = voltage * current * powerFactor;
+}
+#else
+static float offsetI = 512.0f;
+static float offsetV = 512.0f;
+
 // Samples voltage and current together; real power is the mean of v*i. The DC offset of
 // each input follows a slow low-pass filter, as EmonLib does.
-static void measure(unsigned long elapsedMs) {
+static void sampleMains() {
   float sumV2 = 0.0f, sumI2 = 0.0f, sumP = 0.0f;
   for (uint16_t n = 0; n < SAMPLES; n++) {
     int rawV = analogRead(VOLTAGE_PIN);
@@ -77,6 +133,12 @@ static void measure(unsigned long elapsedMs) {
   voltage = sqrt(sumV2 / SAMPLES);
   current = sqrt(sumI2 / SAMPLES);
   power = sumP / SAMPLES;
+}
+#endif
+
+// One measurement; the energy counter integrates power over the `elapsedMs` since the last.
+static void measure(unsigned long elapsedMs) {
+  sampleMains();
   if (power < 0.0f) power = 0.0f;       // a reversed clamp reads negative: fix the wiring
   if (power > 99999.0f) power = 99999.0f; // keeps the printed line short
   energyKwh += power * (float)elapsedMs / 3.6e9f;
@@ -155,6 +217,9 @@ static void handleLine(const char *line) {
     }
   } else if (strcmp(line, "RESET energy") == 0) {
     energyKwh = 0.0f;
+    Serial.print(F("OK RESET\n"));
+  } else if (line[0] != '\0') {
+    Serial.print(F("ERR unknown command\n"));
   }
 }
 
@@ -163,7 +228,9 @@ static void readInput() {
   while (Serial.available() > 0) {
     char c = (char)Serial.read();
     if (c == '\n') {
-      if (!rxOverflow) {
+      if (rxOverflow) {
+        Serial.print(F("ERR line too long\n")); // no gateway line is this long
+      } else {
         if (rxLength > 0 && rxLine[rxLength - 1] == '\r') rxLength--;
         rxLine[rxLength] = '\0';
         handleLine(rxLine);
@@ -182,6 +249,11 @@ static void readInput() {
 
 void setup() {
   Serial.begin(BAUD_RATE);
+#if FAKE_SENSORS
+  Serial.print(F("# power-meter booting (fake sensors)\n"));
+#else
+  Serial.print(F("# power-meter booting\n"));
+#endif
   lastMeasureMs = millis();
   lastReadingMs = lastMeasureMs - INTERVAL_MS + 2000UL; // first reading 2 s after boot
 }

@@ -197,6 +197,24 @@ export class SimulatedDevice {
     if (this.settled) this.#options.onSettled?.();
   }
 
+  /**
+   * Answers a command the way the reference firmware does, so the gateway's reply pattern
+   * (`commands.<name>.reply.ok`) sees `acked`: the firmware conventions are `OK <line>`
+   * (climate, soil-csv), `OK <first word>` (power-meter) and, for MySensors, the message
+   * echoed with its ack flag set. The first of those the pattern accepts is sent.
+   */
+  #answerCommand(line: string): void {
+    for (const command of Object.values(this.#profile.commands)) {
+      const ok = command.reply?.ok;
+      if (ok === undefined) continue;
+      const pattern = new RegExp(ok);
+      const fields = line.split(';');
+      const echo = fields.length === 6 ? [...fields.slice(0, 3), '1', ...fields.slice(4)].join(';') : line;
+      const answer = [`OK ${line}`, `OK ${line.split(' ')[0] ?? line}`, echo].find((a) => pattern.test(a));
+      if (answer !== undefined) return this.#send(answer);
+    }
+  }
+
   #armRetry(): void {
     this.#scheduler.clearTimeout(this.#retryTimer);
     this.#retryTimer = this.#scheduler.setTimeout(() => {
@@ -213,6 +231,7 @@ export class SimulatedDevice {
     if (!this.#ack || reply === null) {
       this.stats.commands++;
       this.lastCommand = line;
+      this.#answerCommand(line);
       return;
     }
     const [, kind, seqText, reason] = reply;

@@ -32,6 +32,7 @@ const GARDEN = [
   config('sensor', 'garden_moisture'),
   config('sensor', 'garden_raw'),
   config('sensor', 'garden_battery'),
+  config('switch', 'garden_pump'),
 ];
 
 function gatewayYaml(url: string, ports: { name: string; path: string; device: string }[]): string {

@@ -546,6 +546,7 @@ void describe('Home Assistant discovery for the shipped profiles', () => {
         'sensor garden_moisture',
         'sensor garden_raw',
         'sensor garden_battery',
+        'switch garden_pump',
         'sensor weather_temperature',
         'sensor weather_humidity',
         'sensor relay_relay',

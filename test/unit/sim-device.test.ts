@@ -111,6 +111,24 @@ void describe('SimulatedDevice', () => {
     assert.equal(device.lastCommand, 'LED off');
   });
 
+  void it("answers a command the way the firmware does, so the profile's reply pattern acks it", async () => {
+    const withLed = profileSchema.parse({
+      ...climate,
+      commands: {
+        led: {
+          payload: { type: 'enum', values: ['on', 'off'] },
+          write: 'LED {value}',
+          reply: { ok: '^OK LED (on|off)$' },
+        },
+      },
+    });
+    const { sent, device } = setup(withLed);
+    device.onInput('LED on\nBOGUS\n');
+    await device.stop();
+    assert.ok(sent.includes('OK LED on'), sent.join(' | '));
+    assert.ok(!sent.some((l) => l.includes('BOGUS')), 'an unknown command gets no OK');
+  });
+
   void it(`drops an input line longer than ${MAX_INPUT_LINE} characters up to its newline`, () => {
     const { device } = setup(climate);
     device.onInput('x'.repeat(10_000));
