@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`). Self-sufficient on a fresh machine: the
-# integration tests need real Mosquitto and socat, so when they are missing this installs
-# them where it can (root with apt-get) and otherwise stops with the exact command to run.
+# integration tests need real Mosquitto and socat, the firmware-in-the-loop tests the AVR
+# toolchain, the Arduino core and libsimavr, so when they are missing this installs them
+# where it can (root with apt-get) and otherwise stops with the exact command to run.
 # It never skips those tests.
-#   npm test            every test
-#   npm test -- unit    unit tests only (no system tools needed)
+#   npm test                  every test
+#   npm test -- unit          unit tests only (no system tools needed)
+#   npm test -- integration   integration tests only
+#   npm test -- hil           firmware in the loop only (test/hil: devices/*.ino on an emulated Uno)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,29 +19,60 @@ if [ "$scope" != unit ]; then
     if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then need+=("$pkg"); fi
   done
 fi
+# Firmware in the loop (test/hil): avr-gcc, avr-libc, the Arduino AVR core, libsimavr (with
+# libelf) and a C compiler for hil/harness.c.
+if [ "$scope" != unit ] && [ "$scope" != integration ]; then
+  command -v avr-gcc >/dev/null 2>&1 || need+=(gcc-avr)
+  [ -f /usr/lib/avr/include/avr/io.h ] || need+=(avr-libc)
+  [ -f /usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h ] || need+=(arduino-core-avr)
+  [ -f /usr/include/simavr/sim_avr.h ] || need+=(libsimavr-dev)
+  [ -f /usr/include/libelf.h ] || need+=(libelf-dev) # libsimavr.a is linked statically
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
+  [ -f /usr/include/pty.h ] || need+=(libc6-dev)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   mapfile -t pkgs < <(printf '%s\n' "${need[@]}" | sort -u)
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test/run.sh: installing ${pkgs[*]} (needed by the integration tests)"
+    echo "test/run.sh: installing ${pkgs[*]} (needed by the integration and HIL tests)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
   else
-    echo "test/run.sh: the integration tests need: ${pkgs[*]}" >&2
+    echo "test/run.sh: the integration and HIL tests need: ${pkgs[*]}" >&2
     echo "install them with:  sudo apt-get install -y --no-install-recommends ${pkgs[*]}" >&2
     exit 1
   fi
 fi
 
 case "$scope" in
-  unit) dirs=(test/unit) ;;
-  integration) dirs=(test/integration) ;;
-  *) dirs=(test/unit test/integration) ;;
+  unit) dirs=(test/unit) hil=0 ;;
+  integration) dirs=(test/integration) hil=0 ;;
+  hil) dirs=() hil=1 ;;
+  *) dirs=(test/unit test/integration) hil=1 ;;
 esac
-mapfile -t files < <(find "${dirs[@]}" -name '*.test.ts' 2>/dev/null | sort)
-if [ "${#files[@]}" -eq 0 ]; then
-  echo "test/run.sh: no test files found in ${dirs[*]}" >&2
-  exit 1
+
+# Node 20's --test does not expand globs, hence explicit lists (ARCHITECTURE.md).
+tests() {
+  local list
+  mapfile -t list < <(find "$@" -name '*.test.ts' 2>/dev/null | sort)
+  if [ "${#list[@]}" -eq 0 ]; then
+    echo "test/run.sh: no test files found in $*" >&2
+    return 1
+  fi
+  printf '%s\n' "${list[@]}"
+}
+status=0
+if [ "${#dirs[@]}" -gt 0 ]; then
+  mapfile -t files < <(tests "${dirs[@]}")
+  [ "${#files[@]}" -gt 0 ] || exit 1
+  node --import tsx --test --test-timeout=180000 --test-concurrency=2 "${files[@]}" || status=$?
 fi
-# Node 20's --test does not expand globs, hence the explicit list (ARCHITECTURE.md).
-exec node --import tsx --test --test-timeout=180000 --test-concurrency=2 "${files[@]}"
+if [ "$hil" = 1 ]; then
+  # Each emulated Uno takes 20-40% of a core and is paced to real time: the HIL files run
+  # one at a time, after the rest, so their boards never compete with each other.
+  bash hil/build-harness.sh >/dev/null
+  mapfile -t files < <(tests test/hil)
+  [ "${#files[@]}" -gt 0 ] || exit 1
+  node --import tsx --test --test-timeout=180000 --test-concurrency=1 "${files[@]}" || status=$?
+fi
+exit "$status"

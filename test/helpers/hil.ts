@@ -1,0 +1,255 @@
+// Firmware in the loop: the reference sketches in devices/ compiled for an Arduino Uno
+// (hil/build-firmware.sh) and run in the emulated Uno of hil/harness.c, whose UART is a
+// fresh pty the real gateway opens like a USB serial port. Missing tools are an error
+// naming the apt packages, never a skip. Every board is stopped by its own PID.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from './gateway-process.ts';
+
+const HIL_DIR = join(REPO_ROOT, 'hil');
+const HARNESS = join(HIL_DIR, 'build', 'harness');
+const PACKAGES = 'gcc-avr avr-libc arduino-core-avr libsimavr-dev libelf-dev';
+const BUILD_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 2_000;
+const MAX_OUTPUT = 1_000_000;
+/** Each emulated Uno takes 20–40% of a core; the test machines have two. */
+export const MAX_BOARDS = 3;
+
+export interface BuildOptions {
+  /** -DFAKE_SENSORS=1: the sketch's fixed-seed fake sensor mode (no sensor is emulated). */
+  fake?: boolean;
+  /** More -D NAME=VALUE for the sketch and the core, e.g. { SERIAL_RX_BUFFER_SIZE: 128 }. */
+  defines?: Readonly<Record<string, string | number>>;
+}
+
+export interface BoardOptions {
+  /** Reset the chip whenever the pty is opened again, like an Uno's DTR auto-reset. */
+  resetOnOpen?: boolean;
+  /** Report pin levels (D2–D13, A0–A5) through pins() and waitForPin(). */
+  pins?: boolean;
+}
+
+export interface EmulatedBoard {
+  /** The pty to put in gateway.yaml, e.g. /dev/pts/7. The chip starts when it is first opened. */
+  path: string;
+  pid: number;
+  /** Last reported level of each pin that changed (needs `pins: true`), e.g. D13 → 1. */
+  pins(): Map<string, 0 | 1>;
+  /** Resolves once `pin` is at `level`; rejects with the harness output after timeoutMs. */
+  waitForPin(pin: string, level: 0 | 1, timeoutMs?: number): Promise<void>;
+  /** What the harness printed on stderr: pin changes, opens/closes/resets, libsimavr notes. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the harness has exited. */
+  exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after 2 s; the pty goes away (the gateway sees a hang-up). Safe twice. */
+  stop(): Promise<void>;
+}
+
+// Per test process: each test file is its own process under node --test, and test/run.sh
+// runs the HIL files one at a time, so these bound the whole machine.
+const builds = new Map<string, Promise<string>>();
+let toolsReady: Promise<void> | undefined;
+let running = 0;
+
+function onPath(command: string): boolean {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // next directory
+    }
+  }
+  return false;
+}
+
+function arduinoCoreFound(): boolean {
+  const candidates = [process.env['ARDUINO_AVR_CORE'], '/usr/share/arduino/hardware/arduino/avr'];
+  try {
+    const listed = execFileSync('dpkg', ['-L', 'arduino-core-avr'], { encoding: 'utf8', stdio: 'pipe' });
+    candidates.push(...listed.split('\n').filter((line) => line.endsWith('/hardware/arduino/avr')));
+  } catch {
+    // not a dpkg system, or the package is not installed
+  }
+  return candidates.some(
+    (dir) => dir !== undefined && existsSync(join(dir, 'cores', 'arduino', 'Arduino.h')),
+  );
+}
+
+/**
+ * Throws, naming the apt packages, when the AVR toolchain, the Arduino core or libsimavr
+ * is missing; then builds hil/build/harness (hil/build-harness.sh, a no-op when current).
+ */
+export function ensureHilTools(): Promise<void> {
+  toolsReady ??= (async () => {
+    const missing: string[] = [];
+    if (!onPath('avr-gcc') || !onPath('avr-size')) missing.push('avr-gcc (gcc-avr, avr-libc)');
+    if (!arduinoCoreFound()) missing.push('the Arduino AVR core (arduino-core-avr)');
+    if (!existsSync('/usr/include/simavr/sim_avr.h')) missing.push('libsimavr headers (libsimavr-dev)');
+    if (!existsSync('/usr/include/libelf.h')) missing.push('libelf (libelf-dev)');
+    if (missing.length > 0)
+      throw new Error(
+        `the firmware-in-the-loop tests need ${missing.join(', ')}; install with:\n` +
+          `  sudo apt-get install -y --no-install-recommends ${PACKAGES}`,
+      );
+    await run('bash', [join(HIL_DIR, 'build-harness.sh')], 'hil/build-harness.sh');
+  })();
+  return toolsReady;
+}
+
+function run(command: string, args: string[], what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd: REPO_ROOT, timeout: BUILD_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) resolve(stdout);
+        else reject(new Error(`${what} failed (${error.message.split('\n')[0]}):\n${stderr}${stdout}`));
+      },
+    );
+  });
+}
+
+/**
+ * Compiles devices/<id>/<id>.ino with hil/build-firmware.sh and resolves with the ELF's
+ * path. The same id and options are built once per test process.
+ */
+export function buildFirmware(id: string, options: BuildOptions = {}): Promise<string> {
+  const defines = Object.entries(options.defines ?? {}).map(([name, value]) => `${name}=${value}`);
+  const key = JSON.stringify([id, options.fake === true, defines]);
+  let build = builds.get(key);
+  if (build === undefined) {
+    build = (async () => {
+      await ensureHilTools();
+      const args = [join(HIL_DIR, 'build-firmware.sh'), id];
+      if (options.fake === true) args.push('--fake');
+      for (const define of defines) args.push('-D', define);
+      const stdout = await run('bash', args, `hil/build-firmware.sh ${args.slice(1).join(' ')}`);
+      const elf = stdout.trim().split('\n').at(-1) ?? '';
+      if (!elf.endsWith('.elf') || !existsSync(elf))
+        throw new Error(`hil/build-firmware.sh printed no ELF path:\n${stdout}`);
+      return elf;
+    })();
+    builds.set(key, build);
+    build.catch(() => builds.delete(key)); // a failed build is retried, not cached
+  }
+  return build;
+}
+
+/**
+ * Starts an emulated Uno running `elf` (hil/build/harness) and resolves with its pty path
+ * once the harness has printed it. At most MAX_BOARDS run at once in a test process.
+ */
+export async function startEmulatedBoard(elf: string, options: BoardOptions = {}): Promise<EmulatedBoard> {
+  await ensureHilTools();
+  if (running >= MAX_BOARDS)
+    throw new Error(`at most ${MAX_BOARDS} emulated boards at once (two cores); stop one first`);
+  running += 1;
+  let released = false;
+  const release = (): void => {
+    if (!released) running -= 1;
+    released = true;
+  };
+  const args = [
+    ...(options.resetOnOpen === true ? ['--reset-on-open'] : []),
+    ...(options.pins === true ? ['--pins'] : []),
+    elf,
+  ];
+  const child = spawn(HARNESS, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
+  let stderr = '';
+  const pins = new Map<string, 0 | 1>();
+  const waiters = new Set<() => void>();
+  const notify = (): void => {
+    for (const wake of [...waiters]) wake();
+  };
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (stderr.length < MAX_OUTPUT) stderr += `${line}\n`;
+    const pin = /^PIN ([A-Z]\d+) ([01])$/.exec(line);
+    if (pin !== null) pins.set(pin[1] ?? '', pin[2] === '1' ? 1 : 0);
+    notify();
+  });
+  let exitedYet = false;
+  const exited = new Promise<number | string>((resolve) => {
+    const done = (code: number | string): void => {
+      exitedYet = true;
+      release();
+      notify();
+      resolve(code);
+    };
+    child.once('close', (code, signal) => done(code ?? signal ?? 'unknown'));
+    child.once('error', (error) => done(`spawn error: ${error.message}`));
+  });
+
+  // The first stdout line is the pty path; nothing else is ever printed there.
+  const path = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    let settled = false;
+    const settle = (error: Error | null, line = ''): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      lines.close();
+      if (error === null) return resolve(line.trim());
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      reject(new Error(`${error.message}\n${stderr}`));
+    };
+    const timer = setTimeout(
+      () => settle(new Error(`the harness printed no pty path within ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
+    lines.once('line', (line) => settle(null, line));
+    void exited.then((code) => settle(new Error(`the harness exited (${code}) before printing its pty`)));
+  });
+  const pid = child.pid;
+  if (pid === undefined || !path.startsWith('/dev/')) {
+    await stopChild(child, exited);
+    throw new Error(`the harness printed ${JSON.stringify(path)} instead of a pty path\n${stderr}`);
+  }
+
+  return {
+    path,
+    pid,
+    pins: () => new Map(pins),
+    output: () => stderr,
+    exited,
+    waitForPin(pin, level, timeoutMs = 5_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (pins.get(pin) === level) finish();
+          else if (exitedYet) finish(new Error(`the harness exited before ${pin} became ${level}`));
+        };
+        const finish = (error?: Error): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error === undefined) resolve();
+          else reject(new Error(`${error.message}\nharness output:\n${stderr}`));
+        };
+        const timer = setTimeout(
+          () => finish(new Error(`${pin} did not become ${level} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiters.add(check);
+        check();
+      });
+    },
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | string>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM'); // this child's PID only
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  } else {
+    await exited;
+  }
+}
