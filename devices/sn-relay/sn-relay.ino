@@ -22,7 +22,7 @@
 // the gateway assigns the topic ids and the sketch keeps them in topicIds[]:
 //   relay       PUBLISH QoS 1 "on" / "off": on every change and every 30 s
 //   uptime      PUBLISH QoS 1, seconds since boot as integer text, every 30 s
-//   radio/rssi  PUBLISH QoS 1, e.g. "-60" (dBm), every 30 s (simulated: a USB board has no
+//   radio/rssi  PUBLISH QoS 0 (a lost sample is replaced by the next), e.g. "-60" (dBm), every 30 s (simulated: a USB board has no
 //               radio; replace readRssi() with your radio's reading)
 //   relay/set   SUBSCRIBE QoS 1 by name; the SUBACK carries its topic id. "on" / "off"
 //               switch the relay; the PUBLISH is PUBACKed and the new state published.
@@ -383,6 +383,17 @@ static void sendHeldPublish() {
   pubSent = true;
 }
 
+// PUBLISH QoS 0 (§6.6): sent once, not acknowledged, MsgId 0x0000 (§5.3.7) — for a value
+// where the next sample replaces a lost one.
+static void sendQos0Publish(uint8_t topic, const char *text) {
+  txBegin(MT_PUBLISH);
+  txByte((uint8_t)(FLAG_RETAIN | TOPIC_ID_NORMAL));
+  txWord(topicIds[topic]);
+  txWord(0);
+  txText(text);
+  txSend();
+}
+
 // PINGREQ (§5.4.19): with the ClientId only when waking from sleep (§6.14).
 static void sendPingReq(bool withClientId) {
   txBegin(MT_PINGREQ);
@@ -491,9 +502,14 @@ static void holdNextPublish() {
     if ((dirty & (1U << i)) == 0) continue;
     dirty = (uint8_t)(dirty & ~(1U << i));
     if (topicIds[i] == 0) continue; // the gateway refused this name: nothing to publish on
+    if (i == T_RSSI) {
+      char text[8];
+      itoa(readRssi(), text, 10);
+      sendQos0Publish(T_RSSI, text);
+      continue;
+    }
     if (i == T_RELAY) strcpy(pubText, relayOn ? "on" : "off");
-    else if (i == T_UPTIME) ultoa(uptimeSeconds, pubText, 10);
-    else itoa(readRssi(), pubText, 10);
+    else ultoa(uptimeSeconds, pubText, 10);
     pubTopic = i;
     pubMsgId = nextMsgId();
     pubHeld = true;

@@ -286,7 +286,11 @@ export class MqttSnPort implements Service {
     const fields = { port: this.options.port.name, client: client.clientId, from, to: client.state };
     const message = `MQTT-SN client ${client.clientId} ${client.state}`;
     // Sleeping clients go asleep → awake → asleep every report: that is not news.
-    if (client.state === 'lost') this.options.log.warn(fields, `${message} (silent past its keep-alive)`);
+    if (client.state === 'lost')
+      this.options.log.warn(
+        fields,
+        `${message} (${from === 'asleep' ? 'asleep past 1.5× its sleep duration' : 'silent past 1.5× its keep-alive'})`,
+      );
     else if (client.state === 'asleep' || client.state === 'awake' || from === 'awake' || from === 'asleep')
       this.options.log.debug(fields, message);
     else this.options.log.info(fields, message);
