@@ -6,12 +6,10 @@ import { confineName } from './device-topics.ts';
 import { pumpDownlink } from './downlink.ts';
 import { unsubscribeAll } from './subscribe.ts';
 import { PROTOCOL_ID, ReturnCode } from './packet-types.ts';
-import type { InnerPacket, WillTopicFields } from './packet-types.ts';
-
-type Packet<T extends InnerPacket['type']> = Extract<InnerPacket, { type: T }>;
+import type { PacketOf, WillTopicFields } from './packet-types.ts';
 
 /** §6.2: CONNECT. Also the way back from Lost, Asleep, Awake and Disconnected (§6.14). */
-export function onConnect(ctx: SnContext, address: string, p: Packet<'CONNECT'>): void {
+export function onConnect(ctx: SnContext, address: string, p: PacketOf<'CONNECT'>): void {
   const now = ctx.env.now();
   if (p.protocolId !== PROTOCOL_ID) {
     // §5.3.8: other ProtocolIds are reserved; "not supported" lets the client give up cleanly.
@@ -55,7 +53,7 @@ export function onConnect(ctx: SnContext, address: string, p: Packet<'CONNECT'>)
 }
 
 /** §6.3: the Will topic of the handshake; an empty WILLTOPIC means no Will. */
-export function onWillTopic(ctx: SnContext, client: ClientSession, p: Packet<'WILLTOPIC'>): void {
+export function onWillTopic(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLTOPIC'>): void {
   if (client.state !== 'connecting')
     return drop(ctx, 'unexpected', 'WILLTOPIC outside CONNECT', client.address);
   if (p.will === null) {
@@ -71,7 +69,7 @@ export function onWillTopic(ctx: SnContext, client: ClientSession, p: Packet<'WI
   send(ctx, client.address, { type: 'WILLMSGREQ' });
 }
 
-export function onWillMsg(ctx: SnContext, client: ClientSession, p: Packet<'WILLMSG'>): void {
+export function onWillMsg(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLMSG'>): void {
   if (client.state !== 'connecting' || client.pendingWill === null)
     return drop(ctx, 'unexpected', 'WILLMSG outside CONNECT', client.address);
   client.will = { ...client.pendingWill, payload: p.willMsg };
@@ -80,7 +78,7 @@ export function onWillMsg(ctx: SnContext, client: ClientSession, p: Packet<'WILL
 }
 
 /** §6.4: WILLTOPICUPD — an empty one deletes the Will topic and message. */
-export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: Packet<'WILLTOPICUPD'>): void {
+export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLTOPICUPD'>): void {
   if (p.will === null) client.will = null;
   else {
     const topic = confineWill(ctx, client, p.will);
@@ -98,7 +96,7 @@ export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: Packet<
   send(ctx, client.address, { type: 'WILLTOPICRESP', returnCode: ReturnCode.ACCEPTED });
 }
 
-export function onWillMsgUpd(ctx: SnContext, client: ClientSession, p: Packet<'WILLMSGUPD'>): void {
+export function onWillMsgUpd(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLMSGUPD'>): void {
   if (client.will === null) {
     // §6.4 updates the message of an existing Will; without a Will topic there is nothing to update.
     send(ctx, client.address, { type: 'WILLMSGRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
@@ -113,7 +111,7 @@ export function onWillMsgUpd(ctx: SnContext, client: ClientSession, p: Packet<'W
  * Awake; its buffered messages go out and PINGRESP follows (downlink.ts). Without one it
  * is a plain keep-alive.
  */
-export function onPingReq(ctx: SnContext, address: string, p: Packet<'PINGREQ'>): void {
+export function onPingReq(ctx: SnContext, address: string, p: PacketOf<'PINGREQ'>): void {
   const client = ctx.clients.get(address);
   if (client === undefined || client.state === 'disconnected' || client.state === 'lost') {
     // A sleeping client waking after a gateway restart is unknown here: DISCONNECT tells it
@@ -134,7 +132,7 @@ export function onPingReq(ctx: SnContext, address: string, p: Packet<'PINGREQ'>)
 }
 
 /** §6.12/§6.14: DISCONNECT — with a Duration the client goes to sleep. The Will is not sent. */
-export function onDisconnect(ctx: SnContext, client: ClientSession, p: Packet<'DISCONNECT'>): void {
+export function onDisconnect(ctx: SnContext, client: ClientSession, p: PacketOf<'DISCONNECT'>): void {
   send(ctx, client.address, { type: 'DISCONNECT' });
   if (p.duration !== undefined && p.duration > 0) {
     client.sleepMs = p.duration * 1000;

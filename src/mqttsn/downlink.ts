@@ -10,9 +10,7 @@ import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
 import { relativeName } from './device-topics.ts';
 import { ReturnCode } from './packet-types.ts';
-import type { InnerPacket, PublishTopic, Qos } from './packet-types.ts';
-
-type Packet<T extends InnerPacket['type']> = Extract<InnerPacket, { type: T }>;
+import type { PacketOf, PublishTopic, Qos } from './packet-types.ts';
 
 /** A message from the broker: hand it to every client whose subscription matches. */
 export function deliver(ctx: SnContext, topic: string, payload: Buffer, qos: Qos, retain: boolean): void {
@@ -121,7 +119,7 @@ function publish(ctx: SnContext, client: ClientSession, d: Delivery, msgId: numb
 }
 
 /** §6.10: the client's answer to the gateway's REGISTER. */
-export function onRegAck(ctx: SnContext, client: ClientSession, p: Packet<'REGACK'>): void {
+export function onRegAck(ctx: SnContext, client: ClientSession, p: PacketOf<'REGACK'>): void {
   const o = client.outstanding;
   if (o === null || o.kind !== 'register' || o.msgId !== p.msgId) return;
   client.outstanding = null;
@@ -138,7 +136,7 @@ export function onRegAck(ctx: SnContext, client: ClientSession, p: Packet<'REGAC
 }
 
 /** PUBACK for the gateway's QoS 1 PUBLISH (or an error for any QoS, §5.4.13). */
-export function onPubAck(ctx: SnContext, client: ClientSession, p: Packet<'PUBACK'>): void {
+export function onPubAck(ctx: SnContext, client: ClientSession, p: PacketOf<'PUBACK'>): void {
   const o = client.outstanding;
   if (o === null || o.kind !== 'publish' || o.msgId !== p.msgId) {
     // An error PUBACK for a QoS 0 PUBLISH: the client does not know that id (§6.10).
@@ -166,7 +164,7 @@ export function onPubAck(ctx: SnContext, client: ClientSession, p: Packet<'PUBAC
   pumpDownlink(ctx, client);
 }
 
-export function onPubRec(ctx: SnContext, client: ClientSession, p: Packet<'PUBREC'>): void {
+export function onPubRec(ctx: SnContext, client: ClientSession, p: PacketOf<'PUBREC'>): void {
   const o = client.outstanding;
   if (o === null || o.msgId !== p.msgId || (o.kind !== 'publish' && o.kind !== 'pubrel')) return;
   o.kind = 'pubrel';
@@ -175,7 +173,7 @@ export function onPubRec(ctx: SnContext, client: ClientSession, p: Packet<'PUBRE
   send(ctx, client.address, { type: 'PUBREL', msgId: p.msgId });
 }
 
-export function onPubComp(ctx: SnContext, client: ClientSession, p: Packet<'PUBCOMP'>): void {
+export function onPubComp(ctx: SnContext, client: ClientSession, p: PacketOf<'PUBCOMP'>): void {
   const o = client.outstanding;
   if (o === null || o.kind !== 'pubrel' || o.msgId !== p.msgId) return;
   client.outstanding = null;

@@ -173,6 +173,9 @@ export type InnerPacket =
  * MQTT-SN 1.2 §5.5: a forwarder's wrapping of one message to or from a wireless node.
  * `radius` is Ctrl bits 1–0 (meaningful only gateway → forwarder; bits 7–2 are reserved).
  */
+/** The variant of one message type, e.g. `PacketOf<'PUBLISH'>`, for the handlers. */
+export type PacketOf<T extends InnerPacket['type']> = Extract<InnerPacket, { type: T }>;
+
 export interface EncapsulatedPacket {
   type: 'ENCAPSULATED';
   radius: 0 | 1 | 2 | 3;

@@ -6,9 +6,7 @@ import { drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineFilter, isWildcardFilter } from './device-topics.ts';
 import { ReturnCode } from './packet-types.ts';
-import type { InnerPacket, Qos, SubscribeTopic } from './packet-types.ts';
-
-type Packet<T extends InnerPacket['type']> = Extract<InnerPacket, { type: T }>;
+import type { PacketOf, Qos, SubscribeTopic } from './packet-types.ts';
 
 type Resolved =
   { ok: true; filter: string; sub: Subscription['topic']; name: string } | { ok: false; code: 2 | 3 };
@@ -36,7 +34,7 @@ function resolve(ctx: SnContext, client: ClientSession, topic: SubscribeTopic): 
   return { ok: true, filter: confined.topic, sub, name };
 }
 
-export function onSubscribe(ctx: SnContext, client: ClientSession, p: Packet<'SUBSCRIBE'>): void {
+export function onSubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'SUBSCRIBE'>): void {
   const r = resolve(ctx, client, p.topic);
   const suback = (qos: Qos, topicId: number, returnCode: 0 | 1 | 2 | 3): void =>
     send(ctx, client.address, { type: 'SUBACK', qos, topicId, msgId: p.msgId, returnCode });
@@ -69,7 +67,7 @@ export function onSubscribe(ctx: SnContext, client: ClientSession, p: Packet<'SU
   suback(p.qos, topicId, ReturnCode.ACCEPTED);
 }
 
-export function onUnsubscribe(ctx: SnContext, client: ClientSession, p: Packet<'UNSUBSCRIBE'>): void {
+export function onUnsubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'UNSUBSCRIBE'>): void {
   const r = resolve(ctx, client, p.topic);
   if (r.ok && client.subscriptions.delete(r.filter)) ctx.env.unsubscribe(r.filter);
   // §6.9: UNSUBACK either way (there is no return code to say the name was unknown).

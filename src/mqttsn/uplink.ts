@@ -11,13 +11,12 @@ import { ClientSession } from './client-session.ts';
 import { drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineName } from './device-topics.ts';
+import { topicIdField } from './wire.ts';
 import { ReturnCode } from './packet-types.ts';
-import type { InnerPacket, PublishTopic, ReturnCodeValue } from './packet-types.ts';
-
-type Packet<T extends InnerPacket['type']> = Extract<InnerPacket, { type: T }>;
+import type { PacketOf, PublishTopic, ReturnCodeValue } from './packet-types.ts';
 
 /** §6.5: REGISTER from the client; the gateway assigns the id (REGACK). */
-export function onRegister(ctx: SnContext, client: ClientSession, p: Packet<'REGISTER'>): void {
+export function onRegister(ctx: SnContext, client: ClientSession, p: PacketOf<'REGISTER'>): void {
   const confined = confineName(ctx.settings.prefix, p.topicName);
   const reply = (topicId: number, returnCode: ReturnCodeValue): void =>
     send(ctx, client.address, { type: 'REGACK', topicId, msgId: p.msgId, returnCode });
@@ -50,14 +49,7 @@ export function nameOf(
   return client?.topics.nameOf(topic.id);
 }
 
-/** The 2-octet TopicId field a PUBACK echoes (§5.4.13); a short name as its two octets. */
-function topicIdField(topic: PublishTopic): number {
-  if (topic.kind !== 'short') return topic.id;
-  const b = Buffer.from(topic.name, 'utf8');
-  return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
-}
-
-export function onPublish(ctx: SnContext, address: string, p: Packet<'PUBLISH'>): void {
+export function onPublish(ctx: SnContext, address: string, p: PacketOf<'PUBLISH'>): void {
   const client = ctx.clients.get(address);
   const connected = client !== undefined && (client.state === 'active' || client.state === 'awake');
   // §6.8: QoS −1 needs no connection (predefined ids and short names only: the codec checks).
@@ -108,7 +100,7 @@ export function onPublish(ctx: SnContext, address: string, p: Packet<'PUBLISH'>)
 async function publishOnce(
   ctx: SnContext,
   c: ClientSession,
-  p: Packet<'PUBLISH'>,
+  p: PacketOf<'PUBLISH'>,
   message: OutMessage,
   name: string,
 ): Promise<void> {
@@ -139,12 +131,12 @@ async function publishOnce(
 }
 
 /** §6.7: the client releases a QoS 2 message the gateway PUBRECed. Idempotent. */
-export function onPubRel(ctx: SnContext, client: ClientSession, p: Packet<'PUBREL'>): void {
+export function onPubRel(ctx: SnContext, client: ClientSession, p: PacketOf<'PUBREL'>): void {
   client.awaitingRel.delete(p.msgId);
   send(ctx, client.address, { type: 'PUBCOMP', msgId: p.msgId });
 }
 
-function acknowledge(ctx: SnContext, client: ClientSession, p: Packet<'PUBLISH'>): void {
+function acknowledge(ctx: SnContext, client: ClientSession, p: PacketOf<'PUBLISH'>): void {
   if (p.qos === 2) {
     client.awaitingRel.add(p.msgId);
     send(ctx, client.address, { type: 'PUBREC', msgId: p.msgId });

@@ -2,7 +2,7 @@
 // MQTT-SN 1.2 §5.3.4, Table 4: DUP(7) | QoS(6,5) | Retain(4) | Will(3) | CleanSession(2) |
 // TopicIdType(1,0). Each message uses only some of them; the spec calls the rest "not used"
 // without requiring them to be zero, so the decoder ignores them and the encoder writes 0.
-import type { PublishQos } from './packet-types.ts';
+import type { PublishQos, PublishTopic } from './packet-types.ts';
 
 export const FLAG_DUP = 0x80;
 export const FLAG_RETAIN = 0x10;
@@ -35,3 +35,8 @@ export function isReservedTopicId(id: number): boolean {
 export const MAX_PACKET_LENGTH = 0xffff;
 /** First octet 0x01 announces the 3-octet Length form (MQTT-SN 1.2 §5.2.1). */
 export const LONG_LENGTH_MARKER = 0x01;
+
+/** The 2-octet TopicId field of a PUBLISH, echoed in its PUBACK (§5.4.13); a short name as its two octets. */
+export function topicIdField(topic: PublishTopic): number {
+  return topic.kind === 'short' ? Buffer.from(topic.name, 'utf8').readUInt16BE(0) : topic.id;
+}

@@ -4,6 +4,7 @@
 // its answer. Bounded: the duplicate-detection sets keep a fixed number of MsgIds.
 import { ReturnCode } from '../mqttsn/packet-types.ts';
 import type { InnerPacket, PublishQos, PublishTopic } from '../mqttsn/packet-types.ts';
+import { topicIdField } from '../mqttsn/wire.ts';
 
 export interface MqttSnMessage {
   topic: string;
@@ -122,11 +123,6 @@ export class InboundDelivery {
         return topic.name;
     }
   }
-}
-
-/** The 2-octet TopicId field of a PUBLISH, echoed in its PUBACK (§5.4.13). */
-export function topicIdField(topic: PublishTopic): number {
-  return topic.kind === 'short' ? Buffer.from(topic.name, 'utf8').readUInt16BE(0) : topic.id;
 }
 
 /** Adds `id` as the newest entry, dropping the oldest beyond the bound. */
