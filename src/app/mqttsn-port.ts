@@ -44,13 +44,6 @@ export interface MqttSnPortCounters extends SnCounters {
   discards: Partial<Record<string, number>>;
 }
 
-/** One broker subscription per filter for all clients of the port, at their highest QoS. */
-interface Upstream {
-  counts: [number, number, number];
-  qos: QoS;
-  remove: () => void;
-}
-
 /** How often keep-alive, sleep and retries are checked. */
 const TICK_MS = 250;
 
@@ -59,7 +52,11 @@ export class MqttSnPort implements Service {
   private readonly serial: ManagedPort;
   private readonly framer: PacketFramer;
   private readonly gateway: MqttSnGateway;
-  private readonly upstream = new Map<string, Upstream>();
+  /**
+   * One handler per client subscription, by filter and QoS: Subscriptions keeps one broker
+   * subscription per filter at the highest QoS still wanted.
+   */
+  private readonly upstream = new Map<string, (() => void)[]>();
   private readonly badInput: RateLimitedLog;
   private readonly now: () => number;
   private readonly io = { bytes: 0, frames: 0, discards: {} as Partial<Record<string, number>> };
@@ -86,7 +83,7 @@ export class MqttSnPort implements Service {
         queue: (messages, mark) => options.outbox.submit(messages, mark === undefined ? {} : { seq: mark }),
         marks: (key) => options.outbox.seqMarks(key),
         subscribe: (filter, qos) => this.subscribeUpstream(filter, qos),
-        unsubscribe: (filter) => this.unsubscribeUpstream(filter),
+        unsubscribe: (filter, qos) => this.unsubscribeUpstream(filter, qos),
         drop: (reason, detail, address) => this.dropped(reason, detail, address),
         clientChanged: (client, from) => this.clientChanged(client, from),
       },
@@ -129,7 +126,7 @@ export class MqttSnPort implements Service {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.serial.stop();
-    for (const u of this.upstream.values()) u.remove();
+    for (const removers of this.upstream.values()) for (const remove of removers) remove();
     this.upstream.clear();
   }
 
@@ -239,39 +236,25 @@ export class MqttSnPort implements Service {
   }
 
   private subscribeUpstream(filter: string, qos: QoS): void {
-    let u = this.upstream.get(filter);
-    if (u === undefined) {
-      u = { counts: [0, 0, 0], qos, remove: () => undefined };
-      this.upstream.set(filter, u);
-    }
-    u.counts[qos] += 1;
-    this.resubscribe(filter, u);
+    const key = `${qos} ${filter}`;
+    const removers = this.upstream.get(key) ?? [];
+    removers.push(
+      this.options.subscribe(filter, qos, (m) => {
+        // Subscriptions hands one message object to every matching handler; the gateway
+        // matches each client's filters itself, so one call per message is enough.
+        if (m === this.lastInbound) return;
+        this.lastInbound = m;
+        this.gateway.deliver(m.topic, m.payload, m.qos, m.retain);
+      }),
+    );
+    this.upstream.set(key, removers);
   }
 
-  private unsubscribeUpstream(filter: string): void {
-    const u = this.upstream.get(filter);
-    if (u === undefined) return;
-    const qos = ([2, 1, 0] as const).find((q) => u.counts[q] > 0);
-    if (qos !== undefined) u.counts[qos] -= 1;
-    if (u.counts.every((n) => n === 0)) {
-      u.remove();
-      this.upstream.delete(filter);
-    } else this.resubscribe(filter, u);
-  }
-
-  /** (Re)adds the port's one handler for `filter` at the highest QoS its clients asked for. */
-  private resubscribe(filter: string, u: Upstream): void {
-    const wanted: QoS = u.counts[2] > 0 ? 2 : u.counts[1] > 0 ? 1 : 0;
-    if (wanted === u.qos && u.counts.reduce((a, b) => a + b, 0) > 1) return;
-    u.remove();
-    u.qos = wanted;
-    u.remove = this.options.subscribe(filter, wanted, (m) => {
-      // Subscriptions hands one message object to every matching filter's handler; the
-      // gateway matches each client's filters itself, so one call per message is enough.
-      if (m === this.lastInbound) return;
-      this.lastInbound = m;
-      this.gateway.deliver(m.topic, m.payload, m.qos, m.retain);
-    });
+  private unsubscribeUpstream(filter: string, qos: QoS): void {
+    const key = `${qos} ${filter}`;
+    const removers = this.upstream.get(key);
+    removers?.pop()?.();
+    if (removers?.length === 0) this.upstream.delete(key);
   }
 
   private dropped(reason: SnDropReason, detail: string, address: string): void {

@@ -30,7 +30,8 @@ export interface SnEnvironment {
   marks(key: string): readonly SeqMark[];
   /** Upstream subscriptions, counted by the environment (many clients, one filter). */
   subscribe(filter: string, qos: Qos): void;
-  unsubscribe(filter: string): void;
+  /** Ends one subscribe(filter, qos) made earlier. */
+  unsubscribe(filter: string, qos: Qos): void;
   drop(reason: SnDropReason, detail: string, address: string): void;
   clientChanged(client: ClientSession, from: ClientState): void;
 }

@@ -61,7 +61,7 @@ export function onSubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'
   client.subscriptions.set(r.filter, { filter: r.filter, qos: p.qos, topic: r.sub });
   if (previous === undefined) ctx.env.subscribe(r.filter, p.qos);
   else if (previous.qos !== p.qos) {
-    ctx.env.unsubscribe(r.filter);
+    ctx.env.unsubscribe(r.filter, previous.qos);
     ctx.env.subscribe(r.filter, p.qos);
   }
   suback(p.qos, topicId, ReturnCode.ACCEPTED);
@@ -69,13 +69,17 @@ export function onSubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'
 
 export function onUnsubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'UNSUBSCRIBE'>): void {
   const r = resolve(ctx, client, p.topic);
-  if (r.ok && client.subscriptions.delete(r.filter)) ctx.env.unsubscribe(r.filter);
+  const sub = r.ok ? client.subscriptions.get(r.filter) : undefined;
+  if (sub !== undefined) {
+    client.subscriptions.delete(sub.filter);
+    ctx.env.unsubscribe(sub.filter, sub.qos);
+  }
   // §6.9: UNSUBACK either way (there is no return code to say the name was unknown).
   send(ctx, client.address, { type: 'UNSUBACK', msgId: p.msgId });
 }
 
 /** Drops every upstream subscription the client holds (clean session, lost, evicted). */
 export function unsubscribeAll(ctx: SnContext, client: ClientSession): void {
-  for (const filter of client.subscriptions.keys()) ctx.env.unsubscribe(filter);
+  for (const sub of client.subscriptions.values()) ctx.env.unsubscribe(sub.filter, sub.qos);
   client.subscriptions.clear();
 }
