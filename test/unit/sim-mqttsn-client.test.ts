@@ -3,53 +3,18 @@
 // through onInput. Time is a hand-driven clock, so retries are deterministic and instant.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { decodePacket } from '../../src/mqttsn/decode.ts';
 import { encodePacket } from '../../src/mqttsn/encode.ts';
 import type { InnerPacket, MqttSnPacket } from '../../src/mqttsn/packet-types.ts';
 import { createPacketFramer, encodeFrame, type PacketFraming } from '../../src/framing/packet-framers.ts';
 import type { PacketFramer } from '../../src/framing/packet-framer.ts';
-import type { Scheduler } from '../../src/sim/device.ts';
 import {
   MqttSnClient,
   MqttSnClientError,
   type MqttSnClientOptions,
   type MqttSnMessage,
 } from '../../src/sim/mqttsn-client.ts';
-
-/** Timers driven by hand: advance(ms) fires everything due, in time order. */
-class FakeClock implements Scheduler {
-  now = 0;
-  #next = 1;
-  readonly #timers = new Map<number, { at: number; callback: () => void }>();
-
-  setTimeout(callback: () => void, ms: number): number {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.now + ms, callback });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
-  }
-
-  get pending(): number {
-    return this.#timers.size;
-  }
-
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      let due: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.#timers)
-        if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry;
-      if (due === undefined) break;
-      this.#timers.delete(due[0]);
-      this.now = due[1].at;
-      due[1].callback();
-    }
-    this.now = end;
-  }
-}
 
 /** Lets every pending promise continuation (and the gateway's microtask replies) run. */
 function settle(): Promise<void> {
