@@ -4,10 +4,16 @@
 // naming the apt packages, never a skip. Every board is stopped by its own PID.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from './gateway-process.ts';
+import { REPO_ROOT, startGateway } from './gateway-process.ts';
+import type { GatewayProcess } from './gateway-process.ts';
+import { startMosquitto } from './mosquitto.ts';
+import type { Mosquitto } from './mosquitto.ts';
+import { subscribe } from './mqtt-sub.ts';
+import type { Subscription } from './mqtt-sub.ts';
 
 const HIL_DIR = join(REPO_ROOT, 'hil');
 const HARNESS = join(HIL_DIR, 'build', 'harness');
@@ -252,4 +258,64 @@ async function stopChild(child: ChildProcess, exited: Promise<number | string>):
   } else {
     await exited;
   }
+}
+
+/** One emulated board, a Mosquitto, an MQTT 5 subscriber on `<base>/#` and the real daemon. */
+export interface HilRig {
+  dir: string;
+  board: EmulatedBoard;
+  broker: Mosquitto;
+  sub: Subscription;
+  gateway: GatewayProcess;
+  /** Stops everything the rig started (by PID) and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+export interface HilRigOptions {
+  device: string;
+  /** The port's name in gateway.yaml. */
+  port: string;
+  base: string;
+  board?: BoardOptions;
+}
+
+/** Builds `device` with fake sensors, starts its board and a gateway on its pty. */
+export async function startHilRig(options: HilRigOptions): Promise<HilRig> {
+  const { device, port, base } = options;
+  const dir = mkdtempSync(join(tmpdir(), `tty2mqtt-hil-${device}-`));
+  const elf = await buildFirmware(device, { fake: true });
+  const board = await startEmulatedBoard(elf, options.board);
+  const broker = await startMosquitto();
+  const sub = await subscribe({
+    host: broker.host,
+    port: broker.port,
+    topics: [`${base}/#`],
+    qos: 2,
+    protocolV5: true,
+  });
+  const config = [
+    'version: 1',
+    `gateway: { id: hilgw, base_topic: ${base} }`,
+    `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
+    `queue: { path: "${join(dir, 'queue.db')}" }`,
+    'ports:',
+    `  - { name: ${port}, path: "${board.path}", device: ${device}, idle_timeout: 0 }`,
+    'log: { level: debug }',
+  ];
+  writeFileSync(join(dir, 'gateway.yaml'), `${config.join('\n')}\n`);
+  const gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
+  return {
+    dir,
+    board,
+    broker,
+    sub,
+    gateway,
+    async stop() {
+      await gateway.kill('SIGKILL');
+      await sub.stop();
+      await board.stop();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -3,16 +3,14 @@
 // open), read by the real daemon through its pty with the real serialport bindings, and
 // published to a real Mosquitto, where an independent mosquitto_sub checks what arrives.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { buildFirmware, startEmulatedBoard } from '../helpers/hil.ts';
-import type { EmulatedBoard } from '../helpers/hil.ts';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startHilRig } from '../helpers/hil.ts';
+import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
@@ -38,42 +36,25 @@ const fakeMode = readFileSync(join(DEVICE_DIR, 'climate.ino'), 'utf8').includes(
 const READING_TIMEOUT_MS = 25_000;
 
 describe('climate.ino on an emulated Uno → gateway → Mosquitto', () => {
-  let dir: string;
   let board: EmulatedBoard;
   let broker: Mosquitto;
   let sub: Subscription;
   let gateway: GatewayProcess;
 
+  let rig: HilRig | undefined;
+
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-'));
-    const elf = await buildFirmware('climate', { fake: true });
-    board = await startEmulatedBoard(elf, { resetOnOpen: true, pins: true });
-    broker = await startMosquitto();
-    sub = await subscribe({
-      host: broker.host,
-      port: broker.port,
-      topics: [`${BASE}/#`],
-      qos: 2,
-      protocolV5: true,
+    rig = await startHilRig({
+      device: 'climate',
+      port: PORT,
+      base: BASE,
+      board: { resetOnOpen: true, pins: true },
     });
-    const config = [
-      'version: 1',
-      `gateway: { id: hilgw, base_topic: ${BASE} }`,
-      `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
-      'ports:',
-      `  - { name: ${PORT}, path: "${board.path}", device: climate, idle_timeout: 0 }`,
-      'log: { level: debug }',
-    ];
-    writeFileSync(join(dir, 'gateway.yaml'), `${config.join('\n')}\n`);
-    gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
+    ({ board, broker, sub, gateway } = rig);
   });
 
   after(async () => {
-    await gateway?.kill('SIGKILL');
-    await sub?.stop();
-    await board?.stop();
-    await broker?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('the gateway opens the pty and the emulated board starts running the sketch', async () => {

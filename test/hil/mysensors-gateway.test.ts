@@ -7,16 +7,14 @@
 // ignored, the boot line `0;255;3;0;14;Gateway startup complete.` never published (also after
 // a reopen resets the board), and the light command acked by the node's echo.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { buildFirmware, startEmulatedBoard } from '../helpers/hil.ts';
-import type { EmulatedBoard } from '../helpers/hil.ts';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startHilRig } from '../helpers/hil.ts';
+import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
@@ -59,7 +57,6 @@ interface PortCounters {
 }
 
 describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → gateway → Mosquitto', () => {
-  let dir: string;
   let board: EmulatedBoard;
   let broker: Mosquitto;
   let sub: Subscription;
@@ -90,38 +87,21 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     return counters;
   };
 
+  let rig: HilRig | undefined;
+
   before(async () => {
     assert.equal(profile.line.format, 'mysensors');
-    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-mys-'));
-    const elf = await buildFirmware('mysensors-gateway', { fake: true });
-    board = await startEmulatedBoard(elf, { resetOnOpen: true });
-    broker = await startMosquitto();
-    sub = await subscribe({
-      host: broker.host,
-      port: broker.port,
-      topics: [`${BASE}/#`],
-      qos: 2,
-      protocolV5: true,
+    rig = await startHilRig({
+      device: 'mysensors-gateway',
+      port: PORT,
+      base: BASE,
+      board: { resetOnOpen: true },
     });
-    const config = [
-      'version: 1',
-      `gateway: { id: hilgw, base_topic: ${BASE} }`,
-      `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
-      `queue: { path: "${join(dir, 'queue.db')}" }`,
-      'ports:',
-      `  - { name: ${PORT}, path: "${board.path}", device: mysensors-gateway, idle_timeout: 0 }`,
-      'log: { level: debug }',
-    ];
-    writeFileSync(join(dir, 'gateway.yaml'), `${config.join('\n')}\n`);
-    gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
+    ({ board, broker, sub, gateway } = rig);
   });
 
   after(async () => {
-    await gateway?.kill('SIGKILL');
-    await sub?.stop();
-    await board?.stop();
-    await broker?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('publishes each node’s temperature, humidity and light on <port>/<node>/<field>, in range, retained', async () => {

@@ -7,16 +7,14 @@
 // 'OK PUMP on|off'), and the boot banner never published — also after a reopen resets the
 // board.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { buildFirmware, startEmulatedBoard } from '../helpers/hil.ts';
-import type { EmulatedBoard } from '../helpers/hil.ts';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startHilRig } from '../helpers/hil.ts';
+import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { ReceivedMessage, Subscription } from '../helpers/mqtt-sub.ts';
@@ -51,7 +49,6 @@ interface PortCounters {
 }
 
 describe('soil-csv.ino (csv, pump command) on an emulated Uno → gateway → Mosquitto', () => {
-  let dir: string;
   let board: EmulatedBoard;
   let broker: Mosquitto;
   let sub: Subscription;
@@ -107,38 +104,21 @@ describe('soil-csv.ino (csv, pump command) on an emulated Uno → gateway → Mo
     return { written, acked };
   };
 
+  let rig: HilRig | undefined;
+
   before(async () => {
     assert.equal(profile.line.format, 'csv');
-    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-soil-'));
-    const elf = await buildFirmware('soil-csv', { fake: true });
-    board = await startEmulatedBoard(elf, { resetOnOpen: true, pins: true });
-    broker = await startMosquitto();
-    sub = await subscribe({
-      host: broker.host,
-      port: broker.port,
-      topics: [`${BASE}/#`],
-      qos: 2,
-      protocolV5: true,
+    rig = await startHilRig({
+      device: 'soil-csv',
+      port: PORT,
+      base: BASE,
+      board: { resetOnOpen: true, pins: true },
     });
-    const config = [
-      'version: 1',
-      `gateway: { id: hilgw, base_topic: ${BASE} }`,
-      `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
-      `queue: { path: "${join(dir, 'queue.db')}" }`,
-      'ports:',
-      `  - { name: ${PORT}, path: "${board.path}", device: soil-csv, idle_timeout: 0 }`,
-      'log: { level: debug }',
-    ];
-    writeFileSync(join(dir, 'gateway.yaml'), `${config.join('\n')}\n`);
-    gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
+    ({ board, broker, sub, gateway } = rig);
   });
 
   after(async () => {
-    await gateway?.kill('SIGKILL');
-    await sub?.stop();
-    await board?.stop();
-    await broker?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('publishes moisture, raw and battery on <port>/<field>, in range, retained at QoS 0', async () => {
