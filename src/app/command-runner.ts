@@ -40,8 +40,7 @@ interface Pending {
 
 interface Awaiting {
   pending: Pending;
-  ok: RegExp;
-  error: RegExp | null;
+  reply: NonNullable<CompiledCommand['reply']>;
   timer: NodeJS.Timeout;
 }
 
@@ -115,11 +114,11 @@ export class CommandRunner {
   onDeviceLine(text: string): boolean {
     const a = this.awaiting;
     if (a === null) return false;
-    if (a.ok.test(text)) {
+    if (a.reply.ok.test(text)) {
       this.answer(a, 'acked');
       return true;
     }
-    const match = a.error?.exec(text);
+    const match = a.reply.error?.exec(text);
     if (match === null || match === undefined) return false;
     this.answer(a, 'failed', match.groups?.['reason'] ?? text);
     return true;
@@ -161,17 +160,12 @@ export class CommandRunner {
       () => {
         this.busy = false;
         this.result(next, 'written');
-        const reply = next.command.spec.reply;
-        if (reply !== undefined && !this.stopped) {
+        const reply = next.command.reply;
+        if (reply !== null && !this.stopped) {
           const timer = setTimeout(() => {
             if (this.awaiting?.pending === next) this.answer(this.awaiting, 'failed', 'timeout');
-          }, reply.timeout);
-          this.awaiting = {
-            pending: next,
-            ok: new RegExp(reply.ok),
-            error: reply.error === undefined ? null : new RegExp(reply.error),
-            timer,
-          };
+          }, reply.timeoutMs);
+          this.awaiting = { pending: next, reply, timer };
           return;
         }
         this.pause();

@@ -20,15 +20,26 @@ export type CommandLine = { ok: true; line: string; value: string | null } | { o
 export interface CompiledCommand {
   readonly name: string;
   readonly spec: CommandSpec;
+  /** The device's answer (`reply:`), its patterns compiled once. */
+  readonly reply: { ok: RegExp; error: RegExp | null; timeoutMs: number } | null;
   prepare(payload: Buffer): CommandLine;
 }
 
 export function compileCommand(name: string, spec: CommandSpec, maxBytes: number): CompiledCommand {
   const table: FieldTable | null =
     spec.payload.type === 'none' ? null : compileFields({ value: spec.payload });
+  const reply = spec.reply;
   return {
     name,
     spec,
+    reply:
+      reply === undefined
+        ? null
+        : {
+            ok: new RegExp(reply.ok),
+            error: reply.error === undefined ? null : new RegExp(reply.error),
+            timeoutMs: reply.timeout,
+          },
     prepare(payload) {
       let value: string | null = null;
       if (table !== null) {
