@@ -5,7 +5,7 @@
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import type { LoadedProfile } from '../config/load.ts';
 import { mqttsnSchema } from '../config/schema.ts';
-import type { PortConfig } from '../config/schema.ts';
+import type { MqttSnSpec, PortConfig } from '../config/schema.ts';
 import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
 import type { PacketFramer } from '../framing/packet-framer.ts';
 import type { Logger } from '../log.ts';
@@ -51,6 +51,8 @@ export class MqttSnPort implements Service {
   readonly name: string;
   private readonly serial: ManagedPort;
   private readonly framer: PacketFramer;
+  /** The profile's `mqttsn:` section with its defaults. */
+  private readonly spec: MqttSnSpec;
   private readonly gateway: MqttSnGateway;
   /**
    * One handler per client subscription, by filter and QoS: Subscriptions keeps one broker
@@ -68,6 +70,7 @@ export class MqttSnPort implements Service {
   constructor(private readonly options: MqttSnPortOptions) {
     const { port, profile, log } = options;
     const spec = profile.mqttsn ?? mqttsnSchema.parse({});
+    this.spec = spec;
     this.name = `port ${port.name}`;
     this.now = options.now ?? Date.now;
     this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
@@ -148,7 +151,7 @@ export class MqttSnPort implements Service {
       path: port.path,
       device: profile.id,
       description: profile.description,
-      format: `mqttsn/${profile.mqttsn?.framing ?? 'raw'}`,
+      format: `mqttsn/${this.spec.framing}`,
       state: s.state,
       available: s.state === 'open' && connected,
       lastSeen: this.lastSeen,
@@ -202,7 +205,7 @@ export class MqttSnPort implements Service {
   }
 
   private send(address: string, packet: InnerPacket): void {
-    const spec = this.options.profile.mqttsn;
+    const spec = this.spec;
     let bytes: Buffer;
     try {
       bytes =
@@ -219,7 +222,7 @@ export class MqttSnPort implements Service {
       this.dropped('delivery_dropped', `${packet.type} not encodable: ${(error as Error).message}`, address);
       return;
     }
-    if (bytes.length > (spec?.max_packet ?? 1024)) {
+    if (bytes.length > spec.max_packet) {
       this.dropped(
         'delivery_dropped',
         `${packet.type} of ${bytes.length} octets exceeds max_packet`,
@@ -227,7 +230,7 @@ export class MqttSnPort implements Service {
       );
       return;
     }
-    this.serial.write(encodeFrame(spec?.framing ?? 'raw', bytes)).catch((error: unknown) => {
+    this.serial.write(encodeFrame(spec.framing, bytes)).catch((error: unknown) => {
       this.options.log.debug(
         { port: this.options.port.name, err: (error as Error).message },
         'packet not written',
