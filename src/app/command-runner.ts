@@ -41,7 +41,10 @@ interface Pending {
 interface Awaiting {
   pending: Pending;
   reply: NonNullable<CompiledCommand['reply']>;
-  timer: NodeJS.Timeout;
+  /** Armed once the write has completed. */
+  timer: NodeJS.Timeout | undefined;
+  /** An answer that came before the write's completion: reported right after `written`. */
+  early?: { status: 'acked' | 'failed'; reason?: string };
 }
 
 export interface CommandCounters {
@@ -114,13 +117,19 @@ export class CommandRunner {
   onDeviceLine(text: string): boolean {
     const a = this.awaiting;
     if (a === null) return false;
-    if (a.reply.ok.test(text)) {
-      this.answer(a, 'acked');
-      return true;
+    let status: 'acked' | 'failed';
+    let reason: string | undefined;
+    if (a.reply.ok.test(text)) status = 'acked';
+    else {
+      const match = a.reply.error?.exec(text);
+      if (match === null || match === undefined) return false;
+      status = 'failed';
+      reason = match.groups?.['reason'] ?? text;
     }
-    const match = a.reply.error?.exec(text);
-    if (match === null || match === undefined) return false;
-    this.answer(a, 'failed', match.groups?.['reason'] ?? text);
+    // A fast device can answer before the write's completion reaches us: keep the order
+    // written → acked/failed by holding the answer until then.
+    if (this.busy) a.early = reason === undefined ? { status } : { status, reason };
+    else this.answer(a, status, reason);
     return true;
   }
 
@@ -156,27 +165,26 @@ export class CommandRunner {
     if (next === undefined || !this.options.isOpen()) return;
     this.queue.shift();
     this.busy = true;
+    // Listening for the reply starts with the write, not after it: see onDeviceLine.
+    const reply = next.command.reply;
+    const awaiting: Awaiting | null = reply === null ? null : { pending: next, reply, timer: undefined };
+    this.awaiting = awaiting;
     this.options.write(next.line).then(
       () => {
         this.busy = false;
         this.result(next, 'written');
-        const reply = next.command.reply;
-        if (reply !== null && !this.stopped) {
-          const timer = setTimeout(() => {
-            if (this.awaiting?.pending === next) this.answer(this.awaiting, 'failed', 'timeout');
-          }, reply.timeoutMs);
-          this.awaiting = { pending: next, reply, timer };
-          return;
-        }
-        this.pause();
+        if (awaiting === null || this.stopped) return this.pause();
+        if (awaiting.early !== undefined)
+          return this.answer(awaiting, awaiting.early.status, awaiting.early.reason);
+        awaiting.timer = setTimeout(() => {
+          if (this.awaiting === awaiting) this.answer(awaiting, 'failed', 'timeout');
+        }, awaiting.reply.timeoutMs);
       },
       (error: unknown) => {
         // The port closed under the write: the command waits for the port again (if in time).
         this.busy = false;
-        this.options.log.debug(
-          { port: this.options.port, err: (error as Error).message },
-          'command not written',
-        );
+        this.awaiting = null;
+        this.options.log.debug({ err: (error as Error).message }, 'command not written');
         this.queue.unshift(next);
         this.pause();
       },
