@@ -65,7 +65,9 @@ status=0
 if [ "${#dirs[@]}" -gt 0 ]; then
   mapfile -t files < <(tests "${dirs[@]}")
   [ "${#files[@]}" -gt 0 ] || exit 1
-  node --import tsx --test --test-timeout=180000 --test-concurrency=2 "${files[@]}" || status=$?
+  # A file's own cases carry their bounds; this one catches a file that hangs. The kill -9
+  # crash file runs two cases of ~80 s each (slower on a loaded machine): 180 s was too close.
+  node --import tsx --test --test-timeout=420000 --test-concurrency=2 "${files[@]}" || status=$?
 fi
 if [ "$hil" = 1 ]; then
   # Each emulated Uno takes 20-40% of a core and is paced to real time: the HIL files run
