@@ -18,6 +18,11 @@ if [ "$scope" != unit ]; then
     bin="${tool%%:*}" pkg="${tool##*:}"
     if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then need+=("$pkg"); fi
   done
+  # Production operation: a test CA for the TLS tests, systemd-analyze for the unit file,
+  # headless Chromium for the status page.
+  for tool in openssl:openssl systemd-analyze:systemd chromium:chromium; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
+  done
 fi
 # Firmware in the loop (test/hil): avr-gcc, avr-libc, the Arduino AVR core, libsimavr (with
 # libelf) and a C compiler for hil/harness.c.
