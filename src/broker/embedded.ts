@@ -4,35 +4,85 @@
 //
 // aedes allows everything by default and speaks MQTT 3.1.1 only (it refuses protocol level 5
 // with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe with
-// AccessPolicy (auth.ts), which keeps the `$SYS` guard, and listen exactly where configured.
+// AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, and listen
+// exactly where configured (loopback by default). The gateway's own client goes through the
+// same hooks: with `users` set it logs in with an internal per-run credential (see
+// gatewayCredentials()) limited to the gateway's own topic roots.
+import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { Aedes } from 'aedes';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from '../log.ts';
 import type { Service } from '../service.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { AccessPolicy } from './auth.ts';
+import { createRateLimitedLog } from '../app/rate-limited-log.ts';
+import type { RateLimitedLog } from '../app/rate-limited-log.ts';
+import { AccessPolicy, DEFAULT_MAX_TOPIC_LEVELS } from './auth.ts';
 import { maxGrantedQos } from './granted-qos.ts';
-import type { BrokerAclEntry, BrokerUser } from './auth.ts';
-import { PacketSizeGuard, PacketSizeLimitError } from './guarded-stream.ts';
+import type { BrokerAclEntry, BrokerUser, Decision } from './auth.ts';
+import {
+  DEFAULT_MAX_OUTGOING_BYTES,
+  PacketSizeGuard,
+  PacketSizeLimitError,
+  SlowClientError,
+} from './guarded-stream.ts';
 import { formatListenAddress, parseListenAddress } from './listen-address.ts';
 import type { ListenAddress } from './listen-address.ts';
-import { listenTcp, listenWebSocket } from './listeners.ts';
-import type { Listener } from './listeners.ts';
+import { listenTcp, listenTls, listenWebSocket } from './listeners.ts';
+import type { GuardLimits, Listener } from './listeners.ts';
 
 /** Bounds what one client can make the broker buffer (see packet-size.ts). */
 export const DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
+/** A client that connects and sends no CONNECT is dropped after this long. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** aedes' hard ceiling (its topic matcher cannot take more); filters above it close the connection. */
+const AEDES_MAX_TOPIC_LEVELS = 100;
+
+export interface EmbeddedBrokerTls {
+  /** `host:port`, like `listen`. */
+  listen: string;
+  /** Absolute paths of PEM files. */
+  cert: string;
+  key: string;
+  /** When given, clients must present a certificate it signed. */
+  ca: string | null;
+}
+
+/** What the broker refused or dropped since start, for logs, metrics and tests. */
+export interface EmbeddedBrokerStats {
+  refusedLogins: number;
+  refusedPublishes: number;
+  refusedSubscriptions: number;
+  /** Publishes and subscriptions refused for too many topic levels (also counted above). */
+  tooManyLevels: number;
+  oversizePackets: number;
+  slowClientsDropped: number;
+  tlsHandshakeFailures: number;
+}
 
 export interface EmbeddedBrokerOptions {
   /** `host:port` or `[::1]:port`; port 0 asks the OS for a free port (tests). */
   listen: string;
   /** Same form, or null for no WebSocket listener. */
   websocket: string | null;
+  tls?: EmbeddedBrokerTls | null;
   /** Secrets already read by the config loader. Non-empty = authentication required. */
   users: readonly BrokerUser[];
   acl: readonly BrokerAclEntry[];
   log: Logger;
   maxPacketSize?: number;
+  maxTopicLevels?: number;
+  /** Unread outgoing bytes after which a client is dropped (guarded-stream.ts). */
+  maxOutgoingBytes?: number;
+  connectTimeoutMs?: number;
+  tlsHandshakeTimeoutMs?: number;
+  /**
+   * The topic roots the gateway itself publishes and subscribes under (`<base_topic>/#`, and
+   * the discovery prefix). With users set, gatewayCredentials() then yields an internal login
+   * allowed exactly these; null when the gateway logs in as a configured user instead.
+   */
+  gatewayRoots?: readonly string[] | null;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -57,37 +107,108 @@ export class EmbeddedBroker implements Service {
   readonly #usernames = new WeakMap<Client, string>();
   /** Filter → granted QoS per client, for the QoS downgrade aedes misses (granted-qos.ts). */
   readonly #granted = new WeakMap<Client, Map<string, number>>();
+  readonly #gatewayLogin: { username: string; password: string } | null;
+  readonly #limited: RateLimitedLog;
+  readonly #stats: EmbeddedBrokerStats = {
+    refusedLogins: 0,
+    refusedPublishes: 0,
+    refusedSubscriptions: 0,
+    tooManyLevels: 0,
+    oversizePackets: 0,
+    slowClientsDropped: 0,
+    tlsHandshakeFailures: 0,
+  };
   #aedes: Aedes | null = null;
   #listeners: Listener[] = [];
+  #tcpListener: Listener | null = null;
+  #tlsListener: Listener | null = null;
+  #wsListener: Listener | null = null;
   #stopping: Promise<void> | null = null;
 
+  /** Throws BROKER_PASSWORD_FILE_INVALID when a user's hashed password_file does not parse. */
   constructor(options: EmbeddedBrokerOptions) {
     this.#options = options;
     this.#log = options.log;
-    this.#policy = new AccessPolicy(options.users, options.acl);
+    // Refusals are client-driven: a scanner hammering the port must not flood journald.
+    this.#limited = createRateLimitedLog(options.log, { perWindow: 5, windowMs: 60_000 });
+    const roots = options.gatewayRoots ?? null;
+    // A fresh random login per run, only ever in memory: nothing to configure, store or leak,
+    // and the hashed password files never need a plain-text twin for the gateway (issue 8 #4).
+    this.#gatewayLogin =
+      roots !== null && options.users.length > 0
+        ? {
+            username: `tty2mqtt-gateway-${randomBytes(6).toString('hex')}`,
+            password: randomBytes(32).toString('base64url'),
+          }
+        : null;
+    this.#policy = new AccessPolicy(options.users, options.acl, {
+      maxTopicLevels: options.maxTopicLevels ?? DEFAULT_MAX_TOPIC_LEVELS,
+      ...(this.#gatewayLogin !== null && roots !== null
+        ? { internalUser: { ...this.#gatewayLogin, publish: roots, subscribe: roots } }
+        : {}),
+    });
+  }
+
+  /**
+   * The login the gateway's own MQTT client must use: the internal per-run credential when
+   * users are configured and gatewayRoots was given, else null (anonymous, or mqtt.username).
+   */
+  gatewayCredentials(): { username: string; password: string } | null {
+    return this.#gatewayLogin;
+  }
+
+  stats(): Readonly<EmbeddedBrokerStats> {
+    return { ...this.#stats };
   }
 
   async start(signal: AbortSignal): Promise<void> {
     const tcp = parseOrThrow(this.#options.listen, 'listen');
     const ws = this.#options.websocket === null ? null : parseOrThrow(this.#options.websocket, 'websocket');
-    const maxPacketSize = this.#options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+    const tlsOptions = this.#options.tls ?? null;
+    const tls = tlsOptions === null ? null : parseOrThrow(tlsOptions.listen, 'tls.listen');
+    const limits: GuardLimits = {
+      maxPacketSize: this.#options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+      maxOutgoingBytes: this.#options.maxOutgoingBytes ?? DEFAULT_MAX_OUTGOING_BYTES,
+    };
     signal.throwIfAborted();
     try {
+      const pem = tlsOptions === null ? null : await readTlsFiles(tlsOptions);
       const aedes = await Aedes.createBroker(this.#aedesOptions());
       this.#aedes = aedes;
       this.#observe(aedes);
       signal.throwIfAborted();
       const handle = (connection: PacketSizeGuard): void => {
-        connection.on('error', (error) => {
-          if (error instanceof PacketSizeLimitError) {
-            this.#log.warn({ peer: connection.peer }, `embedded broker dropped a client: ${error.message}`);
-          } else this.#log.debug({ peer: connection.peer, err: error }, 'connection error');
-        });
+        connection.on('error', (error) => this.#connectionError(connection, error));
         aedes.handle(connection);
       };
-      this.#listeners.push(await listenTcp(tcp, maxPacketSize, handle));
+      this.#tcpListener = await listenTcp(tcp, limits, handle);
+      this.#listeners.push(this.#tcpListener);
       signal.throwIfAborted();
-      if (ws !== null) this.#listeners.push(await listenWebSocket(ws, maxPacketSize, handle));
+      if (tls !== null && pem !== null) {
+        this.#tlsListener = await listenTls(
+          tls,
+          limits,
+          {
+            ...pem,
+            handshakeTimeoutMs: this.#options.tlsHandshakeTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+            onHandshakeError: (error, peer) => {
+              this.#stats.tlsHandshakeFailures++;
+              this.#limited.warn(
+                'tls',
+                { peer, err: error.message },
+                'embedded broker: TLS handshake failed',
+              );
+            },
+          },
+          handle,
+        );
+        this.#listeners.push(this.#tlsListener);
+      }
+      signal.throwIfAborted();
+      if (ws !== null) {
+        this.#wsListener = await listenWebSocket(ws, limits, handle);
+        this.#listeners.push(this.#wsListener);
+      }
       signal.throwIfAborted();
     } catch (error) {
       await this.stop();
@@ -98,14 +219,50 @@ export class EmbeddedBroker implements Service {
 
   /** Where the TCP listener actually is (the real port when 0 was asked). */
   address(): ListenAddress {
-    const listener = this.#listeners[0];
-    if (listener === undefined) throw new Error('embedded broker is not listening');
-    return listener.address;
+    if (this.#tcpListener === null) throw new Error('embedded broker is not listening');
+    return this.#tcpListener.address;
   }
 
   /** Where the WebSocket listener is, or null when none is configured. */
   websocketAddress(): ListenAddress | null {
-    return this.#listeners[1]?.address ?? null;
+    return this.#wsListener?.address ?? null;
+  }
+
+  /** Where the TLS listener is, or null when none is configured. */
+  tlsAddress(): ListenAddress | null {
+    return this.#tlsListener?.address ?? null;
+  }
+
+  #connectionError(connection: PacketSizeGuard, error: Error): void {
+    if (error instanceof PacketSizeLimitError) {
+      this.#stats.oversizePackets++;
+      this.#limited.warn(
+        'packet-size',
+        { peer: connection.peer },
+        `embedded broker dropped a client: ${error.message}`,
+      );
+    } else if (error instanceof SlowClientError) {
+      this.#stats.slowClientsDropped++;
+      this.#limited.warn(
+        'slow-client',
+        { peer: connection.peer },
+        `embedded broker dropped a slow client: ${error.message}`,
+      );
+    } else this.#log.debug({ peer: connection.peer, err: error }, 'connection error');
+  }
+
+  /** Counts and rate-limit-logs a refused publish or subscription. */
+  #refused(what: 'publish' | 'subscription', client: Client | null, decision: Decision): void {
+    if (decision.allowed) return;
+    if (what === 'publish') this.#stats.refusedPublishes++;
+    else this.#stats.refusedSubscriptions++;
+    if (decision.rule === 'levels') this.#stats.tooManyLevels++;
+    const username = client === null ? undefined : this.#usernames.get(client);
+    this.#limited.warn(
+      `${what}:${decision.rule}`,
+      { clientId: client?.id, username },
+      `embedded broker refused a ${what}: ${decision.reason}`,
+    );
   }
 
   /** Ends every client connection and both listeners at once; safe to call twice. */
@@ -143,27 +300,39 @@ export class EmbeddedBroker implements Service {
 
   #aedesOptions(): AedesOptions {
     const policy = this.#policy;
-    const log = this.#log;
     const usernames = this.#usernames;
     const granted = this.#granted;
     return {
       // A frozen subscriber must not stall delivery to everyone else (aedes docs, drainTimeout).
+      // Rarely reached: guarded-stream.ts drops a client that stops reading well before.
       drainTimeout: 30_000,
-      connectTimeout: 10_000,
+      connectTimeout: this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // Our own cap (auth.ts) is lower and answers SUBACK 0x80; aedes' guard, which closes the
+      // connection, only ever sees what ours cannot (filters beyond its ceiling).
+      maxTopicLevels: AEDES_MAX_TOPIC_LEVELS,
       authenticate: (client, username, password, done) => {
-        const check = policy.checkCredentials(username, password);
-        if (check.ok) {
-          if (username !== undefined) usernames.set(client, username);
-          done(null, true);
-          return;
-        }
-        log.warn(
-          { clientId: client.id, username, peer: peerOf(client) },
-          `embedded broker refused a client: ${check.reason}`,
+        void policy.checkCredentials(username, password).then(
+          (check) => {
+            if (check.ok) {
+              if (username !== undefined) usernames.set(client, username);
+              done(null, true);
+              return;
+            }
+            this.#stats.refusedLogins++;
+            // Username and peer only: never the password, nor how it is stored.
+            this.#limited.warn(
+              `login:${check.reason}`,
+              { clientId: client.id, username, peer: peerOf(client) },
+              `embedded broker refused a client: ${check.reason}`,
+            );
+            // CONNACK 3 = server unavailable, 4 = bad user name or password, 5 = not authorized
+            // (MQTT 3.1.1 §3.2.2.3).
+            const returnCode: AuthenticateError['returnCode'] =
+              check.reason === 'missing credentials' ? 5 : check.reason === 'too many logins waiting' ? 3 : 4;
+            done(Object.assign(new Error(check.reason), { returnCode }), false);
+          },
+          (error: unknown) => done(error as AuthenticateError, false),
         );
-        // CONNACK 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1 §3.2.2.3).
-        const returnCode: AuthenticateError['returnCode'] = check.reason === 'missing credentials' ? 5 : 4;
-        done(Object.assign(new Error(check.reason), { returnCode }), false);
       },
       authorizePublish: (client, packet, done) => {
         const decision = policy.mayPublish(client === null ? undefined : usernames.get(client), packet.topic);
@@ -171,12 +340,10 @@ export class EmbeddedBroker implements Service {
           done(null);
           return;
         }
-        // MQTT-3.3.5-2: with no way to tell a 3.1.1 client, the broker closes its connection;
-        // the message is not delivered nor retained.
-        log.warn(
-          { clientId: client?.id, username: client === null ? undefined : usernames.get(client) },
-          `embedded broker refused a publish: ${decision.reason}`,
-        );
+        // MQTT 3.1.1 has no negative PUBACK; §3.3.5 lets the server "close the Network
+        // Connection" when it refuses a PUBLISH [MQTT-3.3.5-2], which is what aedes does with
+        // this error. The message is neither delivered nor retained.
+        this.#refused('publish', client, decision);
         done(new Error(decision.reason));
       },
       authorizeSubscribe: (client, subscription, done) => {
@@ -188,11 +355,9 @@ export class EmbeddedBroker implements Service {
           done(null, subscription);
           return;
         }
-        // A null subscription makes aedes answer SUBACK 0x80 (failure) and keep the client.
-        log.warn(
-          { clientId: client.id, username: usernames.get(client) },
-          `embedded broker refused a subscription: ${decision.reason}`,
-        );
+        // A null subscription makes aedes answer SUBACK 0x80 (failure, MQTT 3.1.1 §3.9.3) and
+        // keep the client.
+        this.#refused('subscription', client, decision);
         done(null, null);
       },
       authorizeForward: (client, packet) => {
@@ -216,9 +381,17 @@ export class EmbeddedBroker implements Service {
     aedes.on('unsubscribe', (filters, client) => {
       for (const filter of filters) this.#granted.get(client)?.delete(filter);
     });
-    aedes.on('clientError', (client, error) =>
-      log.debug({ clientId: client.id, err: error }, 'client error'),
-    );
+    aedes.on('clientError', (client, error) => {
+      // aedes' own level guard (beyond AEDES_MAX_TOPIC_LEVELS): count it like ours.
+      if (error.message === 'topic has too many levels') {
+        this.#stats.tooManyLevels++;
+        this.#limited.warn(
+          'levels:aedes',
+          { clientId: client.id },
+          `embedded broker dropped a client: topic with more than ${AEDES_MAX_TOPIC_LEVELS} levels`,
+        );
+      } else log.debug({ clientId: client.id, err: error }, 'client error');
+    });
     aedes.on('connectionError', (client, error) =>
       log.debug({ peer: peerOf(client), err: error }, 'connection error'),
     );
@@ -227,6 +400,27 @@ export class EmbeddedBroker implements Service {
     const emitter: EventEmitter = aedes;
     emitter.on('error', (error: unknown) => log.error({ err: error }, 'embedded broker error'));
   }
+}
+
+async function readTlsFiles(
+  tls: EmbeddedBrokerTls,
+): Promise<{ cert: string; key: string; ca: string | null }> {
+  const read = async (file: string, what: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw new GatewayError(
+        ErrorCodes.BROKER_TLS_INVALID,
+        `embedded_broker.tls.${what} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        { cause: error },
+      );
+    }
+  };
+  return {
+    cert: await read(tls.cert, 'cert'),
+    key: await read(tls.key, 'key'),
+    ca: tls.ca === null ? null : await read(tls.ca, 'ca'),
+  };
 }
 
 function peerOf(client: Client): string | undefined {

@@ -1,10 +1,14 @@
-// The sockets the embedded broker listens on: plain TCP, and optionally MQTT over WebSocket
-// (PRODUCT.md §2 `embedded_broker.listen` / `websocket`). Each accepted connection is wrapped
-// in a PacketSizeGuard and handed to `onConnection`; every open connection is tracked so that
-// close() can end them at once instead of waiting for clients to hang up.
+// The sockets the embedded broker listens on: plain TCP, and optionally MQTT over TLS and MQTT
+// over WebSocket (PRODUCT.md §2 `embedded_broker.listen` / `tls` / `websocket`). Each accepted
+// connection is wrapped in a PacketSizeGuard and handed to `onConnection`; every open
+// connection is tracked so that close() can end them at once instead of waiting for clients
+// to hang up. A client that sends no CONNECT is dropped by aedes' connectTimeout
+// (embedded.ts); for TLS, the handshake before it has its own timeout here.
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
@@ -14,6 +18,22 @@ import { formatListenAddress } from './listen-address.ts';
 import type { ListenAddress } from './listen-address.ts';
 
 export type ConnectionHandler = (connection: PacketSizeGuard, request?: IncomingMessage) => void;
+
+/** What bounds one connection's buffers (packet-size.ts, guarded-stream.ts). */
+export interface GuardLimits {
+  maxPacketSize: number;
+  maxOutgoingBytes: number;
+}
+
+export interface TlsListenerOptions {
+  /** PEM contents, already read. */
+  cert: string;
+  key: string;
+  /** When given, clients must present a certificate signed by it. */
+  ca: string | null;
+  handshakeTimeoutMs: number;
+  onHandshakeError: (error: Error, peer: string) => void;
+}
 
 export interface Listener {
   readonly address: ListenAddress;
@@ -37,7 +57,7 @@ function listenError(what: string, address: ListenAddress, error: NodeJS.ErrnoEx
 }
 
 function listen(
-  server: TcpServer | HttpServer,
+  server: TcpServer | HttpServer | TlsServer,
   address: ListenAddress,
   what: string,
 ): Promise<ListenAddress> {
@@ -52,7 +72,7 @@ function listen(
   });
 }
 
-function closeServer(server: TcpServer | HttpServer, connections: Set<Duplex>): Promise<void> {
+function closeServer(server: TcpServer | HttpServer | TlsServer, connections: Set<Duplex>): Promise<void> {
   return new Promise((resolve) => {
     for (const connection of connections) connection.destroy();
     connections.clear();
@@ -64,16 +84,24 @@ function closeServer(server: TcpServer | HttpServer, connections: Set<Duplex>): 
   });
 }
 
+function peerOf(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
 export async function listenTcp(
   address: ListenAddress,
-  maxPacketSize: number,
+  limits: GuardLimits,
   onConnection: ConnectionHandler,
 ): Promise<Listener> {
   const connections = new Set<Duplex>();
   const server = createTcpServer((socket) => {
     socket.setNoDelay(true);
-    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    const guarded = new PacketSizeGuard(socket, maxPacketSize, peer);
+    const guarded = new PacketSizeGuard(
+      socket,
+      limits.maxPacketSize,
+      peerOf(socket),
+      limits.maxOutgoingBytes,
+    );
     connections.add(guarded);
     guarded.once('close', () => connections.delete(guarded));
     onConnection(guarded);
@@ -87,12 +115,71 @@ export async function listenTcp(
   }
 }
 
+/**
+ * MQTT over TLS (`mqtts://`, port 8883 by convention). The handshake must finish within
+ * handshakeTimeoutMs (node:tls `handshakeTimeout`) so a silent TCP client cannot hold a slot;
+ * failures go to onHandshakeError (the caller rate-limits the log).
+ */
+export async function listenTls(
+  address: ListenAddress,
+  limits: GuardLimits,
+  options: TlsListenerOptions,
+  onConnection: ConnectionHandler,
+): Promise<Listener> {
+  const connections = new Set<Duplex>();
+  let server: TlsServer;
+  try {
+    server = createTlsServer({
+      cert: options.cert,
+      key: options.key,
+      ...(options.ca === null ? {} : { ca: options.ca, requestCert: true, rejectUnauthorized: true }),
+      handshakeTimeout: options.handshakeTimeoutMs,
+      minVersion: 'TLSv1.2',
+    });
+  } catch (error) {
+    throw new GatewayError(
+      ErrorCodes.BROKER_TLS_INVALID,
+      `embedded broker cannot use embedded_broker.tls: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  // Raw sockets are tracked from accept, so close() also ends clients mid-handshake.
+  server.on('connection', (socket: Duplex) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('tlsClientError', (error, socket) => {
+    options.onHandshakeError(error, peerOf(socket));
+    socket.destroy();
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.setNoDelay(true);
+    const guarded = new PacketSizeGuard(
+      socket,
+      limits.maxPacketSize,
+      `${peerOf(socket)} (tls)`,
+      limits.maxOutgoingBytes,
+    );
+    connections.add(guarded);
+    guarded.once('close', () => connections.delete(guarded));
+    onConnection(guarded);
+  });
+  try {
+    const actual = await listen(server, address, ' (tls)');
+    return { address: actual, close: () => closeServer(server, connections) };
+  } catch (error) {
+    await closeServer(server, connections);
+    throw error;
+  }
+}
+
 /** MQTT over WebSocket (subprotocol `mqtt`), as MQTT.js `ws://host:port` speaks it. */
 export async function listenWebSocket(
   address: ListenAddress,
-  maxPacketSize: number,
+  limits: GuardLimits,
   onConnection: ConnectionHandler,
 ): Promise<Listener> {
+  const { maxPacketSize } = limits;
   const connections = new Set<Duplex>();
   const server = createHttpServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
@@ -101,7 +188,7 @@ export async function listenWebSocket(
   wss.on('connection', (socket, request) => {
     const stream = createWebSocketStream(socket);
     const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'} (websocket)`;
-    const guarded = new PacketSizeGuard(stream, maxPacketSize, peer);
+    const guarded = new PacketSizeGuard(stream, maxPacketSize, peer, limits.maxOutgoingBytes);
     connections.add(guarded);
     guarded.once('close', () => connections.delete(guarded));
     onConnection(guarded, request);

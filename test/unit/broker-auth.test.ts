@@ -14,40 +14,40 @@ const acl = [
 ];
 
 void describe('AccessPolicy credentials', () => {
-  void it('lets everyone in when no users are configured', () => {
+  void it('lets everyone in when no users are configured', async () => {
     const policy = new AccessPolicy([], []);
     assert.equal(policy.requiresAuthentication, false);
-    assert.deepEqual(policy.checkCredentials(undefined, undefined), { ok: true });
+    assert.deepEqual(await policy.checkCredentials(undefined, undefined), { ok: true });
   });
 
-  void it('requires a known username with its exact password', () => {
+  void it('requires a known username with its exact password', async () => {
     const policy = new AccessPolicy(users, []);
-    assert.deepEqual(policy.checkCredentials('gateway', Buffer.from('gw-secret')), { ok: true });
-    assert.deepEqual(policy.checkCredentials('gateway', Buffer.from('gw-secreT')), {
+    assert.deepEqual(await policy.checkCredentials('gateway', Buffer.from('gw-secret')), { ok: true });
+    assert.deepEqual(await policy.checkCredentials('gateway', Buffer.from('gw-secreT')), {
       ok: false,
       reason: 'bad username or password',
     });
-    assert.deepEqual(policy.checkCredentials('gateway', Buffer.from('gw-secret ')), {
+    assert.deepEqual(await policy.checkCredentials('gateway', Buffer.from('gw-secret ')), {
       ok: false,
       reason: 'bad username or password',
     });
-    assert.deepEqual(policy.checkCredentials('gateway', Buffer.from('')), {
+    assert.deepEqual(await policy.checkCredentials('gateway', Buffer.from('')), {
       ok: false,
       reason: 'bad username or password',
     });
-    assert.deepEqual(policy.checkCredentials('ha', Buffer.from('gw-secret')), {
+    assert.deepEqual(await policy.checkCredentials('ha', Buffer.from('gw-secret')), {
       ok: false,
       reason: 'bad username or password',
     });
-    assert.deepEqual(policy.checkCredentials('stranger', Buffer.from('')), {
+    assert.deepEqual(await policy.checkCredentials('stranger', Buffer.from('')), {
       ok: false,
       reason: 'bad username or password',
     });
-    assert.deepEqual(policy.checkCredentials(undefined, undefined), {
+    assert.deepEqual(await policy.checkCredentials(undefined, undefined), {
       ok: false,
       reason: 'missing credentials',
     });
-    assert.deepEqual(policy.checkCredentials('gateway', undefined), {
+    assert.deepEqual(await policy.checkCredentials('gateway', undefined), {
       ok: false,
       reason: 'missing credentials',
     });
@@ -88,6 +88,39 @@ void describe('AccessPolicy publish/subscribe', () => {
     assert.equal(policy.maySubscribe('ha', '#').allowed, false);
   });
 
+  void it('caps topic levels for publishes and filters, whatever the ACL says', () => {
+    const policy = new AccessPolicy(users, [], { maxTopicLevels: 4 });
+    assert.equal(policy.mayPublish('gateway', 'a/b/c/d').allowed, true);
+    assert.equal(policy.maySubscribe('gateway', 'a/b/c/#').allowed, true);
+    const publish = policy.mayPublish('gateway', 'a/b/c/d/e');
+    assert.ok(!publish.allowed && publish.rule === 'levels', JSON.stringify(publish));
+    const subscribe = policy.maySubscribe('gateway', 'a/+/c/d/#');
+    assert.ok(!subscribe.allowed && subscribe.rule === 'levels', JSON.stringify(subscribe));
+    assert.match(subscribe.reason, /5 topic levels, more than the maximum of 4/);
+  });
+
+  void it("confines the gateway's internal login to its roots, with or without an ACL", async () => {
+    const internalUser = {
+      username: 'gw-internal',
+      password: 'r4nd0m',
+      publish: ['tty2mqtt/#'],
+      subscribe: ['tty2mqtt/#'],
+    };
+    for (const rules of [[], acl]) {
+      const policy = new AccessPolicy(users, rules, { internalUser });
+      assert.deepEqual(await policy.checkCredentials('gw-internal', Buffer.from('r4nd0m')), { ok: true });
+      assert.equal(policy.mayPublish('gw-internal', 'tty2mqtt/attic/temp').allowed, true);
+      assert.equal(policy.mayPublish('gw-internal', 'elsewhere/x').allowed, false);
+      assert.equal(policy.maySubscribe('gw-internal', 'tty2mqtt/+/led/set').allowed, true);
+      assert.equal(policy.maySubscribe('gw-internal', '#').allowed, false);
+      assert.equal(policy.mayPublish('gw-internal', '$SYS/x').allowed, false);
+    }
+    // No users: anonymous broker; the internal login is not needed and not accepted specially.
+    const open = new AccessPolicy([], [], { internalUser });
+    assert.equal(open.requiresAuthentication, false);
+    assert.equal(open.mayPublish(undefined, 'elsewhere/x').allowed, true);
+  });
+
   void it('denies users without an ACL entry and anonymous clients', () => {
     const policy = new AccessPolicy(users, acl);
     assert.equal(policy.mayPublish('nobody', 'tty2mqtt/x').allowed, false);
@@ -105,9 +138,9 @@ void describe('AccessPolicy publish/subscribe', () => {
     assert.equal(policy.maySubscribe('gateway', 'c').allowed, true);
   });
 
-  void it('never puts a password in a reason', () => {
+  void it('never puts a password in a reason', async () => {
     const policy = new AccessPolicy(users, acl);
-    const check = policy.checkCredentials('gateway', Buffer.from('wrong-gw-secret'));
+    const check = await policy.checkCredentials('gateway', Buffer.from('wrong-gw-secret'));
     assert.ok(!JSON.stringify(check).includes('secret'));
   });
 });
