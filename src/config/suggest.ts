@@ -16,10 +16,19 @@ function editDistance(a: string, b: string): number {
 const normalize = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, '');
 
 /**
- * The known key the user most likely meant: same letters ignoring case and `_`/`-`
+ * Keys that other MQTT tools use for what gateway.yaml says another way, with what to write
+ * here instead. Node's and MQTT.js's `rejectUnauthorized: false` is `insecure: true` (issue 8:
+ * verification is off only with that explicit key, never under the library's name).
+ */
+const FOREIGN_KEYS = new Map([['rejectunauthorized', { key: 'insecure', write: 'insecure: true' }]]);
+
+/**
+ * The known key the user most likely meant (or, for another tool's key, what to write): same letters ignoring case and `_`/`-`
  * (`baudRate`), a small edit distance (`prot`→`port`), or a prefix (`baud`→`baud_rate`).
  */
 export function closestKey(key: string, candidates: readonly string[]): string | undefined {
+  const foreign = FOREIGN_KEYS.get(normalize(key));
+  if (foreign !== undefined && candidates.includes(foreign.key)) return foreign.write;
   let best: { name: string; score: number } | undefined;
   const lower = key.toLowerCase();
   for (const name of candidates) {

@@ -1,6 +1,8 @@
 // Turns the `mqtt:` section of gateway.yaml into MQTT.js client options. Kept apart from
 // the publisher so that TLS file handling and the will are testable on their own.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 
@@ -25,6 +27,43 @@ function readPem(kind: string, path: string): Buffer {
       {
         cause: error,
       },
+    );
+  }
+}
+
+function unusable(message: string, cause: unknown): GatewayError {
+  // Exit 78 like an unreadable file: the fix is in the same place, the TLS files.
+  return new GatewayError(ErrorCodes.SECRET_UNREADABLE, message, { cause });
+}
+
+/**
+ * Files that read fine but cannot work fail here, at start, with their key named — not as
+ * OpenSSL's "key values mismatch" from deep inside the connect, nor (a CA file that is not a
+ * certificate: Node ignores it silently) as every broker refused as untrusted.
+ */
+function checkTlsMaterial(tls: NonNullable<BrokerLink['tls']>, options: IClientOptions): void {
+  if (tls.ca !== null && options.ca !== undefined) {
+    try {
+      new X509Certificate(options.ca as Buffer);
+    } catch (error) {
+      throw unusable(`mqtt.tls.ca ${tls.ca} holds no PEM certificate (${(error as Error).message})`, error);
+    }
+  }
+  if ((tls.cert === null) !== (tls.key === null))
+    throw unusable(
+      'mqtt.tls.cert and mqtt.tls.key go together: set both for a client certificate, or neither',
+      null,
+    );
+  if (tls.cert === null) return;
+  try {
+    createSecureContext({ cert: options.cert as Buffer, key: options.key as Buffer });
+  } catch (error) {
+    const text = (error as Error).message;
+    throw unusable(
+      /key values mismatch/.test(text)
+        ? `mqtt.tls.key ${tls.key} is not the key of mqtt.tls.cert ${tls.cert}`
+        : `mqtt.tls.cert ${tls.cert} / mqtt.tls.key ${tls.key} cannot be used: ${text}`,
+      error,
     );
   }
 }
@@ -54,9 +93,13 @@ export function toClientOptions(link: BrokerLink): IClientOptions {
     if (link.tls.ca !== null) options.ca = readPem('CA', link.tls.ca);
     if (link.tls.cert !== null) options.cert = readPem('certificate', link.tls.cert);
     if (link.tls.key !== null) options.key = readPem('key', link.tls.key);
-    // Certificates are verified unless the user said `insecure: true` in so many words.
-    options.rejectUnauthorized = !link.tls.insecure;
+    checkTlsMaterial(link.tls, options);
   }
+  // Certificates are verified unless the user said `insecure: true` in so many words (issue
+  // 8); set explicitly even without a tls: section, so no library default decides it. The
+  // host name check needs nothing here: for a named host MQTT.js passes it as servername
+  // (SNI), and Node checks the certificate against it (tls.checkServerIdentity).
+  options.rejectUnauthorized = link.tls?.insecure !== true;
   return options;
 }
 

@@ -2,7 +2,16 @@
 // PID (never by name). Missing mosquitto is an error, never a skip.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
@@ -24,12 +33,28 @@ export interface Mosquitto {
   log(): string;
   /** The temp dir holding mosquitto.conf; removed by stop(). */
   dir: string;
+  /** With `tls`: the TLS listener's port (the plain listener on `port` stays, for test clients). */
+  tlsPort?: number;
+  /** With `tls`: `mqtts://127.0.0.1:tlsPort` */
+  tlsUrl?: string;
+}
+
+/** A second listener speaking TLS (issue 8), with certificates from test/helpers/test-ca.ts. */
+export interface MosquittoTlsListener {
+  /** Default: a free port. Pass the old one to start an impostor or a fixed broker in its place. */
+  port?: number;
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  /** Mutual TLS: clients must present a certificate signed by `cafile`. */
+  requireCertificate?: boolean;
 }
 
 export interface MosquittoOptions {
   port?: number;
   /** Extra lines appended to the generated mosquitto.conf. */
   config?: string;
+  tls?: MosquittoTlsListener;
 }
 
 const INSTALL_HINT = 'mosquitto is not installed; run: apt-get install -y mosquitto mosquitto-clients';
@@ -55,11 +80,35 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/**
+ * Run as root, mosquitto drops to user `mosquitto` before it loads certificates, and the test
+ * CA's directory is 0700: copies it can read go into <dir>/tls (throwaway test keys only).
+ */
+function readableTlsCopies(dir: string, tls: MosquittoTlsListener): MosquittoTlsListener {
+  const tlsDir = join(dir, 'tls');
+  mkdirSync(tlsDir);
+  chmodSync(dir, 0o755);
+  chmodSync(tlsDir, 0o755);
+  const copy = (from: string, name: string): string => {
+    const to = join(tlsDir, name);
+    copyFileSync(from, to);
+    chmodSync(to, 0o644);
+    return to;
+  };
+  return {
+    cafile: copy(tls.cafile, 'ca.pem'),
+    certfile: copy(tls.certfile, 'server.pem'),
+    keyfile: copy(tls.keyfile, 'server.key'),
+  };
+}
+
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const binary = findMosquitto();
   const port = options.port ?? (await freePort());
+  const tlsPort = options.tls === undefined ? undefined : (options.tls.port ?? (await freePort()));
   const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-mosquitto-'));
   const configFile = join(dir, 'mosquitto.conf');
+  const tlsFiles = options.tls === undefined ? undefined : readableTlsCopies(dir, options.tls);
   const lines = [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
@@ -70,6 +119,16 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     'log_type all',
     'connection_messages true',
     options.config ?? '',
+    // Last: lines after a `listener` belong to it, so `config` above stays with the plain one.
+    ...(options.tls === undefined || tlsPort === undefined
+      ? []
+      : [
+          `listener ${tlsPort} 127.0.0.1`,
+          `cafile ${tlsFiles?.cafile}`,
+          `certfile ${tlsFiles?.certfile}`,
+          `keyfile ${tlsFiles?.keyfile}`,
+          `require_certificate ${options.tls.requireCertificate === true}`,
+        ]),
   ];
   writeFileSync(configFile, `${lines.join('\n')}\n`);
 
@@ -93,6 +152,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     );
     early.catch(() => undefined);
     await Promise.race([waitForPort('127.0.0.1', port, START_TIMEOUT_MS), early]);
+    if (tlsPort !== undefined)
+      await Promise.race([waitForPort('127.0.0.1', tlsPort, START_TIMEOUT_MS), early]);
     proc.removeAllListeners('exit');
   };
 
@@ -132,6 +193,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       handle.pid = currentPid();
     },
     log: () => output,
+    ...(tlsPort === undefined ? {} : { tlsPort, tlsUrl: `mqtts://127.0.0.1:${tlsPort}` }),
   };
 
   try {
