@@ -1,6 +1,7 @@
 // The only file that reads argv, touches process.* and chooses exit codes (ARCHITECTURE.md).
 // Exit codes (PRODUCT.md §1): 0 success; 78 (EX_CONFIG) invalid configuration, every
-// problem printed first; 1 any other fatal error, with a one-line cause.
+// problem printed first; 75 (EX_TEMPFAIL) a port or the queue is held by another process
+// at start-up (issue 8 §6); 1 any other fatal error, with a one-line cause.
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
@@ -14,6 +15,13 @@ import { COMMANDS, HELP, commandHelp } from './commands/help.ts';
 import type { CommandContext } from './commands/context.ts';
 
 const EX_CONFIG = 78;
+/**
+ * sysexits.h EX_TEMPFAIL, "try again later": the port or queue may be freed (a leftover
+ * process ends, ModemManager lets go), so a systemd unit with Restart=on-failure and
+ * RestartPreventExitStatus=78 retries after RestartSec — unlike a bad config, which
+ * retrying cannot fix. StartLimitBurst still bounds a holder that never lets go.
+ */
+const EX_TEMPFAIL = 75;
 
 function usage(message: string): GatewayError {
   return new GatewayError(ErrorCodes.USAGE, `${message} (see: tty2mqtt --help)`);
@@ -69,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY: process.stdout.isTTY === true,
+    pid: process.pid,
     signal: shutdownSignal(),
   };
   return spec.run(context);
@@ -89,6 +98,12 @@ try {
   ) {
     process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
     process.exitCode = EX_CONFIG;
+  } else if (
+    isGatewayError(error, ErrorCodes.PORT_IN_USE) ||
+    isGatewayError(error, ErrorCodes.QUEUE_IN_USE)
+  ) {
+    process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
+    process.exitCode = EX_TEMPFAIL;
   } else {
     process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
     process.exitCode = 1;

@@ -10,6 +10,19 @@ export interface OpenFailure {
   kind: OpenFailureKind;
   /** The binding's own message, for status() and debug logs. */
   detail: string;
+  /** Who holds the port's lock (`pid 1234: minicom …`), when /proc/locks says. */
+  holders?: string;
+}
+
+/** Thrown by openPort when /proc/locks shows the port locked: the binding was not called. */
+export class PortLockedError extends Error {
+  constructor(
+    path: string,
+    readonly holders: string,
+  ) {
+    super(`Cannot lock port ${path}: locked by ${holders}`);
+    this.name = 'PortLockedError';
+  }
 }
 
 const PATTERNS: readonly (readonly [OpenFailureKind, RegExp])[] = [
@@ -19,6 +32,8 @@ const PATTERNS: readonly (readonly [OpenFailureKind, RegExp])[] = [
 ];
 
 export function classifyOpenFailure(error: unknown): OpenFailure {
+  if (error instanceof PortLockedError)
+    return { kind: 'busy', detail: error.message, holders: error.holders };
   const detail = error instanceof Error ? error.message : String(error);
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   const text = `${code} ${detail}`;
@@ -32,7 +47,7 @@ export function describeOpenFailure(path: string, failure: OpenFailure): string 
     case 'missing':
       return `${path} does not exist (is the device plugged in?)`;
     case 'busy':
-      return `${path} is in use by another program (locked or busy)`;
+      return `${path} is in use by another program (${failure.holders ?? 'locked or busy'})`;
     case 'permission':
       return `no permission to open ${path} (is the user in the dialout group?)`;
     case 'other':

@@ -3,7 +3,9 @@
 // `reset_on_open` (see modem-lines.ts for why that decides whether an Arduino reboots).
 import { realpath } from 'node:fs/promises';
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
+import { describeHolders, findLockHolders } from './lock-holder.ts';
 import { clearHupcl, pulseDtr } from './modem-lines.ts';
+import { PortLockedError } from './open-failure.ts';
 import { fdOfBinding } from './reader.ts';
 import { errorMessage } from './settle.ts';
 
@@ -24,6 +26,11 @@ export interface OpenedPort {
 /** Throws what the binding throws when the port cannot be opened. */
 export async function openPort(binding: BindingInterface, request: OpenRequest): Promise<OpenedPort> {
   const { path, baudRate, resetOnOpen } = request;
+  // bindings-cpp sets termios (tcsetattr) before it tries its flock, so opening a port that
+  // someone else holds rewrites the holder's settings (HUPCL included) on every retry. When
+  // /proc/locks already shows the lock, do not call it (lock-holder.ts).
+  const holders = findLockHolders(path);
+  if (holders.length > 0) throw new PortLockedError(path, describeHolders(holders));
   const port = await binding.open({
     path,
     baudRate,

@@ -268,14 +268,22 @@ void test('the port is locked while open; a second opener waits, reporting "in u
   const first = harness({ path: p.gatewayPath });
   await start(first);
   await until(() => opens(first) === 1, 'first open');
-  const second = harness({ path: p.gatewayPath, name: 'second', backoff: { initialMs: 50, maxMs: 100 } });
+  assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m);
+  // reset_on_open: true would set HUPCL if the second opener's termios reached the port:
+  // bindings-cpp applies termios before its flock, so the lock is looked up first.
+  const second = harness({
+    path: p.gatewayPath,
+    name: 'second',
+    resetOnOpen: true,
+    backoff: { initialMs: 50, maxMs: 100 },
+  });
   await start(second);
   await new Promise((resolve) => setTimeout(resolve, 400));
   assert.equal(opens(second), 0);
-  assert.equal(
-    second.logs().filter((l) => l.level === 40 && /in use by another program/.test(l.msg)).length,
-    1,
-  );
+  const inUse = second.logs().filter((l) => l.level === 40 && /in use by another program/.test(l.msg));
+  assert.equal(inUse.length, 1);
+  assert.match(inUse[0]?.msg ?? '', new RegExp(`\\(pid ${process.pid}: `), 'names the holder');
+  assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m, "the holder's termios were left alone");
   await first.port.stop();
   await until(() => opens(second) === 1, 'second open after the first stopped');
 });

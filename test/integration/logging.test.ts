@@ -1,0 +1,202 @@
+// Log output of the real daemon (PRODUCT.md §2 `log:`, issue 8 §6): JSON lines on stdout
+// when it is not a TTY (journald), human-readable on a TTY (under script(1), which gives
+// the daemon a pseudo-terminal), `log.format` forcing either; and bad input logged at a
+// limited rate — a handful of lines and one "N more suppressed" summary for a burst of
+// 1,000, while the counters count all 1,000.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { openDevice } from '../helpers/device.ts';
+import type { DeviceEnd } from '../helpers/device.ts';
+import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import type { GatewayProcess } from '../helpers/gateway-process.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
+import type { Mosquitto } from '../helpers/mosquitto.ts';
+import { publish, subscribe } from '../helpers/mqtt-sub.ts';
+import type { Subscription } from '../helpers/mqtt-sub.ts';
+import { createPtyPair } from '../helpers/socat.ts';
+import type { PtyPair } from '../helpers/socat.ts';
+
+const BASE = 'iot/home1';
+const TEMPERATURE = `${BASE}/livingroom/temperature`;
+const BURST = 1000;
+
+interface LogLine {
+  level: number;
+  time: number;
+  msg: string;
+  suppressed?: number;
+  reason?: string;
+}
+
+function configYaml(url: string, portPath: string, queuePath: string, log: string): string {
+  return [
+    'version: 1',
+    'gateway: { id: testgw, base_topic: iot/home1 }',
+    `mqtt: { broker: external, url: "${url}" }`,
+    `queue: { path: "${queuePath}" }`,
+    'ports:',
+    `  - { name: livingroom, path: "${portPath}", device: climate, idle_timeout: 0 }`,
+    `log: ${log}`,
+  ].join('\n');
+}
+
+/** Every stdout line must be one JSON object with level, time and msg. */
+function parseJsonLines(stdout: string): LogLine[] {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  assert.ok(lines.length > 0, 'the daemon logged something');
+  return lines.map((l) => {
+    const parsed = JSON.parse(l) as LogLine;
+    assert.equal(typeof parsed.level, 'number', l);
+    assert.equal(typeof parsed.time, 'number', l);
+    assert.equal(typeof parsed.msg, 'string', l);
+    return parsed;
+  });
+}
+
+/**
+ * Runs the daemon on a pseudo-terminal (script -q: no banner; -e: its exit code; -f: flush
+ * at once) and stops it with SIGTERM after `runSeconds` through timeout(1), so it ends by
+ * itself; returns the terminal output without colour codes.
+ */
+async function runOnTty(
+  config: string,
+  runSeconds: number,
+): Promise<{ code: number | null; output: string }> {
+  const command = `timeout --preserve-status -s TERM ${runSeconds} ${process.execPath} --import tsx src/cli.ts run -c ${config}`;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const guard = setTimeout(() => child.kill('SIGKILL'), (runSeconds + 30) * 1000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(guard);
+  // eslint-disable-next-line no-control-regex -- stripping the ANSI colour codes pino-pretty writes
+  return { code, output: output.replace(/\u001b\[[0-9;]*m/g, '').replace(/\r/g, '') };
+}
+
+describe('daemon log output', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  let pty: PtyPair;
+  let gateway: GatewayProcess;
+  let sub: Subscription;
+  let device: DeviceEnd;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-logging-'));
+    broker = await startMosquitto();
+    pty = await createPtyPair(dir, { device: 'climate-dev', gateway: 'climate-gw' });
+    sub = await subscribe({ host: broker.host, port: broker.port, topics: [`${BASE}/#`], qos: 1 });
+  });
+
+  // A failed test must not leave its daemon holding the port for the next one.
+  afterEach(async () => {
+    await device?.close();
+    await gateway?.kill('SIGKILL');
+  });
+
+  after(async () => {
+    await device?.close();
+    await gateway?.kill('SIGKILL');
+    await sub?.stop();
+    await pty?.kill();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stdout a pipe: JSON lines; 1,000 bad lines → a few warnings, one summary, all counted', async () => {
+    const config = join(dir, 'pipe.yaml');
+    writeFileSync(config, configYaml(broker.url, pty.gatewayPath, join(dir, 'q1.db'), '{ level: info }'));
+    gateway = startGateway(['run', '-c', config]);
+    await gateway.waitForOutput(`opened ${pty.gatewayPath}`, 20_000);
+    device = await openDevice(pty.devicePath);
+    await device.write('boot noise\ntemp=20.5,hum=40\n');
+    await sub.waitFor((m) => m.topic === TEMPERATURE && m.payload === '20.5', 10_000);
+
+    // Bad checksums: well-formed lines the gateway must discard (PRODUCT.md §4.1).
+    await device.write('temp=21.0,hum=41*00\n'.repeat(BURST));
+    await device.write('temp=22.5,hum=40\n');
+    await sub.waitFor((m) => m.topic === TEMPERATURE && m.payload === '22.5', 15_000);
+
+    const before = sub.messages.length;
+    await publish({
+      host: broker.host,
+      port: broker.port,
+      topic: `${BASE}/gateway/request/health`,
+      payload: '{}',
+    });
+    const reply = await sub.waitFor(
+      (m) => m.topic === `${BASE}/gateway/response/health` && sub.messages.indexOf(m) >= before,
+      10_000,
+    );
+    const port = (
+      JSON.parse(reply.payload) as { result: { ports: { livingroom: { discards: Record<string, number> } } } }
+    ).result.ports.livingroom;
+    assert.equal(port.discards['checksum_mismatch'], BURST, JSON.stringify(port.discards));
+
+    const warned = parseJsonLines(gateway.stdout()).filter(
+      (l) => l.level === 40 && l.reason === 'checksum_mismatch' && l.suppressed === undefined,
+    );
+    assert.ok(
+      warned.length >= 1 && warned.length <= 5,
+      `${warned.length} warning lines for ${BURST} bad lines`,
+    );
+    // The summary comes when the rate-limit window (60 s) ends, even though the device is
+    // quiet by then.
+    await gateway.waitForOutput(/more suppressed/, 90_000);
+    const summaries = parseJsonLines(gateway.stdout()).filter((l) => l.suppressed !== undefined);
+    assert.equal(summaries.length, 1, JSON.stringify(summaries));
+    assert.equal(summaries[0]?.suppressed, BURST - warned.length);
+    assert.equal(summaries[0]?.level, 40);
+    assert.match(
+      summaries[0]?.msg ?? '',
+      new RegExp(`: ${BURST - warned.length} more suppressed in the last 60 s$`),
+    );
+
+    assert.equal(await gateway.kill('SIGTERM'), 0);
+    await device.close();
+    const lines = parseJsonLines(gateway.stdout()); // the shutdown lines are JSON too
+    assert.ok(lines.some((l) => l.msg === 'tty2mqtt stopped'));
+  });
+
+  it('stdout a TTY: human-readable lines, not JSON', async () => {
+    const config = join(dir, 'tty.yaml');
+    writeFileSync(config, configYaml(broker.url, pty.gatewayPath, join(dir, 'q2.db'), '{ level: info }'));
+    const { code, output } = await runOnTty(config, 6);
+    assert.equal(code, 0, output);
+    const lines = output.split('\n').filter((l) => l.trim() !== '');
+    assert.ok(
+      lines.some((l) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: starting tty2mqtt$/.test(l)),
+      output,
+    );
+    assert.ok(
+      lines.some((l) => /INFO: tty2mqtt running: 1 port\(s\)/.test(l)),
+      output,
+    );
+    // The last line, written just before exit, still reaches the terminal.
+    assert.ok(
+      lines.some((l) => /INFO: tty2mqtt stopped$/.test(l)),
+      output,
+    );
+    for (const line of lines) assert.doesNotMatch(line, /^\{.*\}$/, 'no JSON line on a TTY');
+  });
+
+  it('log.format: json keeps JSON lines on a TTY', async () => {
+    const config = join(dir, 'tty-json.yaml');
+    writeFileSync(
+      config,
+      configYaml(broker.url, pty.gatewayPath, join(dir, 'q3.db'), '{ level: info, format: json }'),
+    );
+    const { code, output } = await runOnTty(config, 6);
+    assert.equal(code, 0, output);
+    const lines = parseJsonLines(output);
+    assert.ok(lines.some((l) => l.msg === 'starting tty2mqtt'));
+  });
+});
