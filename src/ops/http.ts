@@ -1,0 +1,215 @@
+// `http.listen` (PRODUCT.md §2, issue 8 §5): one node:http server for /metrics (Prometheus
+// text), /healthz, the status page at / with its /status.json and live /events
+// (Server-Sent Events). Read-only: GET and HEAD only, everything else 405; unknown paths
+// 404. It listens where the config says — loopback unless the user opens it.
+//
+// Live updates are Server-Sent Events rather than polling: one long-lived response per
+// open page instead of a request every 2 s, the browser reconnects by itself (EventSource),
+// and a snapshot is built once per tick for all viewers. close() ends those responses at
+// once (closeAllConnections) so the gateway's 5 s stop deadline holds (PRODUCT.md §6).
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatListenAddress, parseListenAddress } from '../broker/listen-address.ts';
+import type { ListenAddress } from '../broker/listen-address.ts';
+import { ErrorCodes, GatewayError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createHistory } from './history.ts';
+import type { History } from './history.ts';
+import { createMetrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.ts';
+import { buildSnapshot } from './status-snapshot.ts';
+import { judgeHealth } from './status-health.ts';
+import { framedTotal } from './status-source.ts';
+import type { OpsSource } from './status-source.ts';
+
+export interface OpsServerOptions {
+  /** `host:port` as written in gateway.yaml (`http.listen`). */
+  listen: string;
+  source: OpsSource;
+  log: Logger;
+  /** How often each open page gets a snapshot (default 2 s). */
+  eventIntervalMs?: number;
+  /** Open pages at most; more get 503 (every buffer and connection set is bounded). */
+  maxEventClients?: number;
+}
+
+export interface OpsServer {
+  address: ListenAddress;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+const WHY: Record<string, string> = {
+  EADDRINUSE: 'address in use (is another tty2mqtt or exporter running? change http.listen)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this host',
+};
+
+function listenError(address: string, error: NodeJS.ErrnoException): GatewayError {
+  const why = WHY[error.code ?? ''] ?? error.message;
+  return new GatewayError(ErrorCodes.HTTP_LISTEN_FAILED, `http.listen: cannot listen on ${address}: ${why}`, {
+    cause: error,
+  });
+}
+
+function listen(server: Server, address: ListenAddress): Promise<ListenAddress> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void =>
+      reject(listenError(formatListenAddress(address), error));
+    server.once('error', onError);
+    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve({ host: address.host, port: (server.address() as AddressInfo).port });
+    });
+  });
+}
+
+/** An event stream this far behind is dropped; EventSource reconnects when it can. */
+const MAX_UNREAD_BYTES = 1024 * 1024;
+
+const NO_STORE = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+function send(response: ServerResponse, status: number, type: string, body: string, extra = {}): void {
+  response.writeHead(status, { ...NO_STORE, 'content-type': type, ...extra }).end(body);
+}
+
+function json(response: ServerResponse, status: number, value: unknown): void {
+  send(response, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
+}
+
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const { source, log } = options;
+  const address = parseListenAddress(options.listen);
+  // The schema checked the shape; this is the range (port ≤ 65535).
+  if (address === undefined)
+    throw new GatewayError(ErrorCodes.HTTP_LISTEN_FAILED, `http.listen: not a host:port: ${options.listen}`);
+  const metrics = createMetrics(source);
+  const history: History = createHistory({
+    take: () => ({
+      depth: source.queue().depth,
+      lines: Object.fromEntries(source.ports().map((p) => [p.name, framedTotal(p)])),
+    }),
+  });
+  const snapshot = (): string => JSON.stringify(buildSnapshot(source, history, Date.now()));
+  const events = new Set<ServerResponse>();
+  const maxClients = options.maxEventClients ?? 32;
+  let ticker: NodeJS.Timeout | undefined;
+
+  const broadcast = (): void => {
+    if (events.size === 0) return;
+    const frame = `event: status\ndata: ${snapshot()}\n\n`;
+    for (const response of events) {
+      // A viewer that stops reading (a suspended phone) would make its buffer grow forever.
+      if (response.writableLength > MAX_UNREAD_BYTES) response.destroy();
+      else response.write(frame);
+    }
+  };
+
+  const openEvents = (request: IncomingMessage, response: ServerResponse): void => {
+    if (events.size >= maxClients) {
+      send(response, 503, 'text/plain; charset=utf-8', 'too many open status pages\n', {
+        'retry-after': '10',
+      });
+      return;
+    }
+    response.writeHead(200, {
+      ...NO_STORE,
+      'content-type': 'text/event-stream; charset=utf-8',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no', // a reverse proxy must not hold events back
+    });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    // `retry`: how long EventSource waits before reconnecting after the gateway restarts.
+    response.write(`retry: 2000\n\nevent: status\ndata: ${snapshot()}\n\n`);
+    events.add(response);
+    response.once('close', () => events.delete(response));
+  };
+
+  const health = (response: ServerResponse): void => {
+    const queue = source.queue();
+    const broker = source.broker();
+    const verdict = judgeHealth({
+      started: source.started(),
+      queue,
+      limits: source.queueLimits,
+      brokerConnected: broker?.connected === true,
+    });
+    json(response, verdict.ok ? 200 : 503, {
+      status: verdict.ok ? 'ok' : 'unhealthy',
+      reasons: verdict.reasons,
+      broker_connected: broker?.connected === true,
+      queue_depth: queue.depth,
+      queue_storage_error: queue.storageError,
+    });
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      send(response, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n', { allow: 'GET, HEAD' });
+      return;
+    }
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    switch (path) {
+      case '/':
+        send(response, 200, 'text/html; charset=utf-8', STATUS_PAGE_HTML, {
+          'content-security-policy': STATUS_PAGE_CSP,
+          'referrer-policy': 'no-referrer',
+        });
+        return;
+      case '/status.json':
+        send(response, 200, 'application/json; charset=utf-8', `${snapshot()}\n`);
+        return;
+      case '/events':
+        openEvents(request, response);
+        return;
+      case '/metrics': {
+        const { contentType, body } = await metrics.render();
+        send(response, 200, contentType, body);
+        return;
+      }
+      case '/healthz':
+        health(response);
+        return;
+      default:
+        send(response, 404, 'text/plain; charset=utf-8', 'not found: try /, /metrics, /healthz\n');
+    }
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log.error({ err: (error as Error).message, url: request.url }, 'http request failed');
+      if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  const actual = await listen(server, address);
+  history.start();
+  ticker = setInterval(broadcast, options.eventIntervalMs ?? 2000);
+  ticker.unref();
+  log.info(
+    { listen: formatListenAddress(actual) },
+    `status page, /metrics and /healthz on http://${formatListenAddress(actual)}/`,
+  );
+
+  return {
+    address: actual,
+    metrics,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(ticker);
+        ticker = undefined;
+        history.stop();
+        for (const response of events) response.end();
+        events.clear();
+        server.close(() => resolve());
+        // Open pages keep their event streams (and browsers their keep-alive sockets) open.
+        server.closeAllConnections();
+      }),
+  };
+}

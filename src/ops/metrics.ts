@@ -1,0 +1,246 @@
+// /metrics (issue 8 §5): Prometheus text format from a prom-client Registry of our own (the
+// global default registry would mix in whatever else shares the process). Every gauge and
+// counter reads the live stats in collect(), on scrape — the same numbers gateway/health
+// publishes, never a second copy kept in step. Only publish latency is observed as it
+// happens (a Histogram cannot be rebuilt from totals).
+// Names follow Prometheus naming (prometheus.io/docs/practices/naming): `tty2mqtt_` prefix,
+// `_total` for counters, base units `_bytes` and `_seconds`.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PortView } from '../app/status-reporter.ts';
+import type { OpsSource } from './status-source.ts';
+
+export interface Metrics {
+  registry: Registry;
+  /** One message the broker acknowledged (QoS 1/2) or the socket took (QoS 0). */
+  observeDelivery(qos: 0 | 1 | 2, latencySeconds: number): void;
+  /** The text exposition, with its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** From a local broker's ~1 ms to a backlog delivered after an hour-long outage. */
+export const LATENCY_BUCKETS_S = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600,
+];
+
+type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'>;
+type PortLabels = { port: string; device: string };
+
+const labelsOf = (p: PortView): PortLabels => ({ port: p.name, device: p.device });
+
+/** A port's counters under one shape, whichever kind of port it is. */
+function portTotals(p: PortView): {
+  lines: number | undefined;
+  frames: number | undefined;
+  queued: number;
+  discards: Record<string, number>;
+} {
+  const c = p.counters as {
+    lines?: number;
+    frames?: number;
+    messages?: number;
+    published?: number;
+    discards?: Partial<Record<string, number>>;
+    drops?: Partial<Record<string, number>>;
+  };
+  // MQTT-SN ports count framing/decoding discards and protocol drops apart; both are
+  // input that went nowhere, by reason.
+  const discards: Record<string, number> = {};
+  for (const source of [c.discards ?? {}, c.drops ?? {}])
+    for (const [reason, n] of Object.entries(source)) discards[reason] = (discards[reason] ?? 0) + (n ?? 0);
+  return { lines: c.lines, frames: c.frames, queued: c.messages ?? c.published ?? 0, discards };
+}
+
+export function createMetrics(source: Source, options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  /** A counter whose value is read from the live stats at scrape time. */
+  function liveCounter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
+  ): void {
+    new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        read((labels, value) => this.inc(labels, value));
+      },
+    });
+  }
+
+  function liveGauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
+  ): void {
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        read((labels, value) => this.set(labels, value));
+      },
+    });
+  }
+
+  const portLabels = ['port', 'device'] as const;
+  const eachPort = (fn: (p: PortView) => void): void => source.ports().forEach(fn);
+
+  liveGauge('tty2mqtt_port_open', 'Serial port open (1) or not (0).', portLabels, (set) =>
+    eachPort((p) => set(labelsOf(p), p.state === 'open' ? 1 : 0)),
+  );
+  liveGauge(
+    'tty2mqtt_port_available',
+    'Port open and its device heard from (the <port>/availability topic).',
+    portLabels,
+    (set) => eachPort((p) => set(labelsOf(p), p.available ? 1 : 0)),
+  );
+  liveGauge(
+    'tty2mqtt_port_last_seen_timestamp_seconds',
+    'When the device last sent anything (Unix time).',
+    portLabels,
+    (set) =>
+      eachPort((p) => {
+        if (p.lastSeen !== null) set(labelsOf(p), p.lastSeen / 1000);
+      }),
+  );
+  liveCounter('tty2mqtt_port_read_bytes_total', 'Bytes read from the serial port.', portLabels, (set) =>
+    eachPort((p) => set(labelsOf(p), (p.counters as { bytes: number }).bytes)),
+  );
+  liveCounter('tty2mqtt_port_lines_total', 'Complete lines framed (line ports).', portLabels, (set) =>
+    eachPort((p) => {
+      const { lines } = portTotals(p);
+      if (lines !== undefined) set(labelsOf(p), lines);
+    }),
+  );
+  liveCounter('tty2mqtt_port_frames_total', 'Packets framed (MQTT-SN ports).', portLabels, (set) =>
+    eachPort((p) => {
+      const { frames } = portTotals(p);
+      if (frames !== undefined) set(labelsOf(p), frames);
+    }),
+  );
+  liveCounter(
+    'tty2mqtt_port_messages_queued_total',
+    'Messages from this port handed to the queue.',
+    portLabels,
+    (set) => eachPort((p) => set(labelsOf(p), portTotals(p).queued)),
+  );
+  liveCounter(
+    'tty2mqtt_port_discards_total',
+    'Input discarded, by reason (overlong, checksum_mismatch, parse_error, queue_full, ...).',
+    [...portLabels, 'reason'],
+    (set) =>
+      eachPort((p) => {
+        for (const [reason, n] of Object.entries(portTotals(p).discards)) set({ ...labelsOf(p), reason }, n);
+      }),
+  );
+  liveCounter('tty2mqtt_port_opens_total', 'Times the serial port was opened.', portLabels, (set) =>
+    eachPort((p) => set(labelsOf(p), p.opens)),
+  );
+  liveCounter('tty2mqtt_port_losses_total', 'Times an open serial port was lost.', portLabels, (set) =>
+    eachPort((p) => set(labelsOf(p), p.losses)),
+  );
+
+  const queue = (read: (q: ReturnType<Source['queue']>) => number) => (set: (l: object, v: number) => void) =>
+    set({}, read(source.queue()));
+  liveGauge(
+    'tty2mqtt_queue_depth',
+    'Messages waiting in the queue (incl. in flight).',
+    [],
+    queue((q) => q.depth),
+  );
+  liveGauge(
+    'tty2mqtt_queue_bytes',
+    'Bytes of the messages waiting in the queue.',
+    [],
+    queue((q) => q.bytes),
+  );
+  liveGauge(
+    'tty2mqtt_queue_inflight',
+    'Messages sent to the broker and not yet acknowledged.',
+    [],
+    queue((q) => q.inflight),
+  );
+  liveGauge(
+    'tty2mqtt_queue_oldest_age_seconds',
+    'Age of the oldest waiting message (0 when empty).',
+    [],
+    queue((q) => (q.oldestAgeMs ?? 0) / 1000),
+  );
+  liveGauge(
+    'tty2mqtt_queue_storage_ok',
+    'Queue storage healthy (1) or failing, e.g. disk full (0).',
+    [],
+    queue((q) => (q.storageError === null ? 1 : 0)),
+  );
+  liveCounter(
+    'tty2mqtt_queue_received_total',
+    'Messages taken by the queue.',
+    [],
+    queue((q) => q.received),
+  );
+  liveCounter(
+    'tty2mqtt_queue_published_total',
+    'Messages delivered to the broker.',
+    [],
+    queue((q) => q.published),
+  );
+  liveCounter(
+    'tty2mqtt_queue_dead_lettered_total',
+    'Messages the broker refused for good.',
+    [],
+    queue((q) => q.deadLettered),
+  );
+  liveCounter(
+    'tty2mqtt_queue_rejected_total',
+    'Messages refused because the queue was full (when_full: reject_new).',
+    [],
+    queue((q) => q.rejected),
+  );
+  liveCounter(
+    'tty2mqtt_queue_dropped_total',
+    'Messages dropped, by reason (dropped_oldest, expired, ring_overflow).',
+    ['reason'],
+    (set) => {
+      for (const [reason, n] of Object.entries(source.queue().dropped)) set({ reason }, n);
+    },
+  );
+
+  liveGauge('tty2mqtt_broker_connected', 'Connected to the MQTT broker (1) or not (0).', [], (set) =>
+    set({}, source.broker()?.connected === true ? 1 : 0),
+  );
+  liveCounter('tty2mqtt_broker_connects_total', 'Successful connections to the broker.', [], (set) =>
+    set({}, source.broker()?.connects ?? 0),
+  );
+
+  const latency = new Histogram<'qos'>({
+    name: 'tty2mqtt_publish_latency_seconds',
+    help: 'From a reading arriving (queued) to the broker acknowledging it (QoS 1/2) or the socket taking it (QoS 0).',
+    labelNames: ['qos'],
+    buckets: LATENCY_BUCKETS_S,
+    registers,
+  });
+
+  if (options.defaultMetrics !== false)
+    // Process CPU/memory and event-loop delay (tty2mqtt_nodejs_eventloop_lag_*_seconds);
+    // 10 ms resolution is plenty for a daemon whose serial reads take microseconds.
+    collectDefaultMetrics({ register: registry, prefix: 'tty2mqtt_', eventLoopMonitoringPrecision: 10 });
+
+  return {
+    registry,
+    observeDelivery(qos, seconds) {
+      latency.observe({ qos: String(qos) }, Math.max(0, seconds));
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// What the HTTP endpoints read, all live (issue 8 §5: collect on scrape, no second source
+// of truth). The gateway supplies it; /metrics, /healthz, /status.json and the status page
+// are views of the same numbers gateway/health publishes.
+import type { PortView } from '../app/status-reporter.ts';
+import type { PublisherStatus } from '../mqtt/publisher.ts';
+import type { QueueStats } from '../queue/outbox.ts';
+import type { RecentErrors } from './recent-errors.ts';
+import type { LastReadings } from './status-readings.ts';
+
+export interface OpsSource {
+  gatewayId: string;
+  baseTopic: string;
+  /** Milliseconds since the epoch when the daemon started. */
+  startedAt: number;
+  ports(): PortView[];
+  queue(): QueueStats;
+  queueLimits: { maxMessages: number; maxBytes: number; whenFull: 'drop_oldest' | 'reject_new' };
+  /** null before the publisher exists. */
+  broker(): PublisherStatus | null;
+  started(): boolean;
+  readings: LastReadings;
+  errors: RecentErrors;
+  /** The unit a port's profile declares for a field, if any. */
+  unit(port: string, field: string): string | undefined;
+}
+
+/** A port's running total of framed input: lines for line ports, frames for MQTT-SN ones. */
+export function framedTotal(port: PortView): number {
+  const c = port.counters as { lines?: number; frames?: number };
+  return c.lines ?? c.frames ?? 0;
+}
