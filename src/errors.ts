@@ -10,10 +10,20 @@ export const ErrorCodes = {
   SECRET_UNREADABLE: 'TTY2MQTT_SECRET_UNREADABLE',
   /** A serial port could not be opened (retried; never fatal). */
   PORT_OPEN_FAILED: 'TTY2MQTT_PORT_OPEN_FAILED',
+  /** At start-up a configured port is locked by another process (exit 75, EX_TEMPFAIL). */
+  PORT_IN_USE: 'TTY2MQTT_PORT_IN_USE',
+  /** At start-up the queue is locked by another gateway (exit 75, EX_TEMPFAIL). */
+  QUEUE_IN_USE: 'TTY2MQTT_QUEUE_IN_USE',
   /** A serial port went away while open (unplug, hang-up). */
   PORT_LOST: 'TTY2MQTT_PORT_LOST',
   /** The embedded broker could not listen (exit 1). */
   BROKER_LISTEN_FAILED: 'TTY2MQTT_BROKER_LISTEN_FAILED',
+  /** An embedded_broker user's password_file looks like a mosquitto_passwd hash but is not one (exit 1). */
+  BROKER_PASSWORD_FILE_INVALID: 'TTY2MQTT_BROKER_PASSWORD_FILE_INVALID',
+  /** embedded_broker.tls cert/key/ca cannot be read or do not form a TLS context (exit 1). */
+  BROKER_TLS_INVALID: 'TTY2MQTT_BROKER_TLS_INVALID',
+  /** The HTTP endpoint (`http.listen`: /metrics, /healthz, status page) could not listen (exit 1). */
+  HTTP_LISTEN_FAILED: 'TTY2MQTT_HTTP_LISTEN_FAILED',
   /** The queue refused a message because it is full under `when_full: reject_new`. */
   QUEUE_FULL: 'TTY2MQTT_QUEUE_FULL',
   /** A command line that cannot be understood (exit 1, with a hint to use --help). */

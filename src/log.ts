@@ -3,6 +3,8 @@
 // Secrets are redacted by path so that a config dumped into a log line cannot leak them.
 import { pino } from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
+import { attachRecentErrors, createRecentErrors, recordingHook } from './ops/recent-errors.ts';
+import type { LogMethodHook } from './ops/recent-errors.ts';
 
 export type { Logger };
 
@@ -24,7 +26,21 @@ export interface LogOptions {
 }
 
 export function createLogger(options: LogOptions): Logger {
-  const base = { level: options.level, redact: { paths: REDACT, censor: '[redacted]' }, base: null };
+  // Warnings and errors also go into a bounded ring for the status page (src/ops/http.ts);
+  // the hook passes every call through unchanged, so stdout is exactly what it was.
+  const recent = createRecentErrors();
+  const logger = createRootLogger(options, recordingHook(recent));
+  attachRecentErrors(logger, recent);
+  return logger;
+}
+
+function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger {
+  const base = {
+    level: options.level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    base: null,
+    hooks: { logMethod },
+  };
   if (options.pretty === true) {
     return pino({
       ...base,
@@ -36,6 +52,17 @@ export function createLogger(options: LogOptions): Logger {
   }
   if (options.destination !== undefined) return pino(base, options.destination);
   return pino(base);
+}
+
+/**
+ * The daemon's logger options from gateway.yaml `log:` (PRODUCT.md §2): `format: auto` is
+ * pretty on a TTY and JSON lines otherwise (journald); `json` / `pretty` force one.
+ */
+export function logOptions(
+  config: { level: LevelWithSilent; format: 'auto' | 'json' | 'pretty' },
+  stdoutIsTTY: boolean,
+): LogOptions {
+  return { level: config.level, pretty: config.format === 'auto' ? stdoutIsTTY : config.format === 'pretty' };
 }
 
 /** A logger that discards everything, for unit tests and library use. */

@@ -2,14 +2,19 @@
 // started in order — embedded broker, queue, publisher, status, ports — and stopped in
 // reverse with one deadline (PRODUCT.md §6: stop reading, flush, publish `offline`, exit
 // within 5 s). The only place that knows every folder.
+import { resolve as resolvePath } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import type { LoadedConfig } from '../config/load.ts';
 import { EmbeddedBroker } from '../broker/embedded.ts';
 import type { Logger } from '../log.ts';
 import type { BrokerLink } from '../mqtt/connect-options.ts';
 import { Publisher } from '../mqtt/publisher.ts';
+import type { ServiceSnapshot } from '../ops/liveness.ts';
 import type { QueueStats, SessionOutbox } from '../queue/outbox.ts';
+import { lockQueue } from '../queue/lock.ts';
+import type { QueueLock } from '../queue/lock.ts';
 import { openSqliteOutbox } from '../queue/sqlite-outbox.ts';
+import { assertPortsFree } from '../serial/port-in-use.ts';
 import { HaDiscoveryPublisher, discoveryInput } from './ha-discovery-publisher.ts';
 import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from './gateway-requests.ts';
@@ -17,6 +22,11 @@ import { LinePort } from './line-port.ts';
 import { MqttSnPort } from './mqttsn-port.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import { StatusReporter, stateTopic } from './status-reporter.ts';
+import { startOpsServer } from '../ops/http.ts';
+import type { OpsServer } from '../ops/http.ts';
+import { recentErrorsOf } from '../ops/recent-errors.ts';
+import { createLastReadings } from '../ops/status-readings.ts';
+import type { OpsSource } from '../ops/status-source.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -49,9 +59,30 @@ export class Gateway {
   private started = false;
   private storageWatch: NodeJS.Timeout | undefined;
   private lastStorageError: string | null = null;
+  /** `http.listen`: /metrics, /healthz and the status page (issue 8 §5). */
+  private http: OpsServer | undefined;
+  private readonly readings = createLastReadings();
+  private readonly startedAt = Date.now();
 
-  /** Opens the durable queue (recovering what a previous run left), then wires the ports. */
+  /**
+   * Locks first (issue 8 §6): the queue, then a look at every port, so a second gateway
+   * fails fast before it starts a broker, publishes `gateway/state` or touches a port. Then
+   * opens the durable queue (recovering what a previous run left) and wires the ports.
+   */
   static async open(options: GatewayOptions): Promise<Gateway> {
+    const q = options.loaded.config.queue;
+    const queueLock = lockQueue(q.path ?? 'data/queue.db');
+    try {
+      // Mock bindings (the demo) have no real ports to look at.
+      if (options.binding === undefined) assertPortsFree(options.loaded.config.ports);
+      return await Gateway.openLocked(options, queueLock);
+    } catch (error) {
+      queueLock.release();
+      throw error;
+    }
+  }
+
+  private static async openLocked(options: GatewayOptions, queueLock: QueueLock): Promise<Gateway> {
     const q = options.loaded.config.queue;
     const outbox = await openSqliteOutbox({
       path: q.path ?? 'data/queue.db',
@@ -74,12 +105,13 @@ export class Gateway {
         },
         'recovered queued messages from a previous run',
       );
-    return new Gateway(options, outbox);
+    return new Gateway(options, outbox, queueLock);
   }
 
   private constructor(
     private readonly options: GatewayOptions,
     readonly outbox: SessionOutbox,
+    private readonly queueLock: QueueLock,
   ) {
     const { config, profiles } = options.loaded;
     // The publisher exists once start() runs, before any port starts.
@@ -101,6 +133,7 @@ export class Gateway {
           log: options.log.child({ port: port.name }),
           binding: options.binding,
           onChange: () => void this.status?.portChanged(),
+          onReading: (values, at) => this.readings.record(port.name, values, at),
         });
       return new LinePort({
         port,
@@ -112,6 +145,7 @@ export class Gateway {
         log: options.log.child({ port: port.name }),
         binding: options.binding,
         onChange: () => void this.status?.portChanged(),
+        onReading: (values, at) => this.readings.record(port.name, values, at),
       });
     });
   }
@@ -127,26 +161,46 @@ export class Gateway {
     let url = config.mqtt.url ?? '';
     if (config.mqtt.broker === 'embedded') {
       const b = config.embedded_broker;
+      const dir = this.options.loaded.dir;
+      // Without mqtt.username the gateway logs in with the broker's internal per-run login,
+      // allowed exactly its own roots (issue 8: the gateway's publishes pass the same checks).
+      const roots = [
+        `${config.gateway.base_topic}/#`,
+        ...(config.homeassistant.discovery ? [`${config.homeassistant.prefix}/#`] : []),
+      ];
       this.broker = new EmbeddedBroker({
         listen: b.listen,
         websocket: b.websocket,
+        tls:
+          b.tls === null
+            ? null
+            : {
+                listen: b.tls.listen,
+                cert: resolvePath(dir, b.tls.cert),
+                key: resolvePath(dir, b.tls.key),
+                ca: b.tls.ca === null ? null : resolvePath(dir, b.tls.ca),
+              },
         users: b.users.map((u) => ({
           username: u.username,
           password: (u as { password?: string }).password ?? '',
         })),
         acl: b.acl,
+        maxPacketSize: b.max_packet_size,
+        maxTopicLevels: b.max_topic_levels,
+        gatewayRoots: config.mqtt.username === undefined ? roots : null,
         log: log.child({ service: 'embedded-broker' }),
       });
       await this.broker.start(signal);
       const address = this.broker.address();
       url = `mqtt://${connectHost(address.host)}:${address.port}`;
     }
+    const internalLogin = this.broker?.gatewayCredentials() ?? null;
     const base = config.gateway.base_topic;
     const link: BrokerLink = {
       url,
       clientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
-      username: config.mqtt.username,
-      password: config.mqtt.password,
+      username: internalLogin?.username ?? config.mqtt.username,
+      password: internalLogin?.password ?? config.mqtt.password,
       // aedes speaks MQTT 3.1.1 only: the embedded broker refuses MQTT 5 clients.
       protocolVersion: config.mqtt.broker === 'embedded' ? 4 : config.mqtt.protocol_version,
       keepaliveMs: config.mqtt.keepalive,
@@ -163,6 +217,7 @@ export class Gateway {
         void this.status?.republishAll();
         void this.discovery?.publishAll();
       },
+      onDelivered: (qos, ms) => this.http?.metrics.observeDelivery(qos, ms / 1000),
     });
     this.publisher = publisher;
     this.status = new StatusReporter({
@@ -205,6 +260,12 @@ export class Gateway {
     this.requests.start();
     await publisher.start(signal);
     this.status.start();
+    if (config.http.listen !== null)
+      this.http = await startOpsServer({
+        listen: config.http.listen,
+        source: this.opsSource(),
+        log: log.child({ service: 'http' }),
+      });
     for (const port of this.ports) await port.start(signal);
     this.storageWatch = setInterval(() => this.watchStorage(), 1000);
     this.storageWatch.unref();
@@ -221,6 +282,7 @@ export class Gateway {
     const remaining = (): number => Math.max(0, deadlineMs - (Date.now() - startedAt));
     const log = this.options.log;
     clearInterval(this.storageWatch);
+    await this.http?.close();
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();
     this.discovery?.stop();
@@ -233,6 +295,7 @@ export class Gateway {
     }
     await this.broker?.stop();
     await this.outbox.close();
+    this.queueLock.release();
     const q = this.outbox.stats();
     const report = { drained, queued: q.depth, elapsedMs: Date.now() - startedAt };
     const counters = Object.fromEntries(this.ports.map((p) => [p.view().name, p.counters]));
@@ -254,6 +317,41 @@ export class Gateway {
       );
     else this.options.log.info({ was: this.lastStorageError }, 'queue storage recovered');
     this.lastStorageError = error;
+  }
+
+  /** Read-only progress figures for the systemd watchdog and STATUS= (src/ops/watchdog.ts). */
+  liveness(): ServiceSnapshot {
+    return {
+      ports: this.started ? this.ports.map((p) => p.supervision()) : [],
+      publisher: this.publisher?.progress() ?? null,
+      configuredPorts: this.ports.length,
+      queued: this.outbox.stats().depth,
+    };
+  }
+
+  /** What /metrics, /healthz and the status page read: the live objects, no copies. */
+  private opsSource(): OpsSource {
+    const { config, profiles } = this.options.loaded;
+    return {
+      gatewayId: config.gateway.id ?? 'gateway',
+      baseTopic: config.gateway.base_topic,
+      startedAt: this.startedAt,
+      ports: () => this.ports.map((p) => p.view()),
+      queue: () => this.outbox.stats(),
+      queueLimits: {
+        maxMessages: config.queue.max_messages,
+        maxBytes: config.queue.max_bytes,
+        whenFull: config.queue.when_full,
+      },
+      broker: () => this.publisher?.status() ?? null,
+      started: () => this.publisher !== undefined,
+      readings: this.readings,
+      errors: recentErrorsOf(this.options.log),
+      unit: (port, field) => {
+        const device = config.ports.find((p) => p.name === port)?.device;
+        return device === undefined ? undefined : profiles.get(device)?.fields[field]?.unit;
+      },
+    };
   }
 
   health(): Record<string, unknown> | undefined {

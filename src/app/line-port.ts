@@ -13,11 +13,12 @@ import { createSeqWindow, hashBody } from '../line/seq-window.ts';
 import type { Logger } from '../log.ts';
 import { createMapper } from '../pipeline/map.ts';
 import { compileTemplate } from '../pipeline/topics.ts';
-import type { DiscardReason, Decoder, Reading } from '../pipeline/types.ts';
+import type { DiscardReason, Decoder, FieldValue, Reading } from '../pipeline/types.ts';
 import { compileFields, validateValues } from '../pipeline/validate.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
 import type { OutMessage, Outbox, SubmitResult } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
+import type { PortSupervision } from '../serial/port.ts';
 import type { Service } from '../service.ts';
 import { countDiscard, createPortCounters } from './port-counters.ts';
 import type { PortCounters } from './port-counters.ts';
@@ -40,6 +41,8 @@ export interface LinePortOptions {
   subscribe?: Subscribe;
   /** The port opened, closed, or was heard from: availability may have changed. */
   onChange: () => void;
+  /** A reading was queued: its valid fields (the status page's last values). */
+  onReading?: (values: ReadonlyMap<string, FieldValue>, at: number) => void;
 }
 
 export class LinePort implements Service {
@@ -151,6 +154,11 @@ export class LinePort implements Service {
     return this.serial.restart('restart requested over MQTT');
   }
 
+  /** The serial supervision's last tick, for the systemd watchdog (src/ops/liveness.ts). */
+  supervision(): PortSupervision {
+    return this.serial.supervision();
+  }
+
   view(): PortView {
     const s = this.serial.status();
     const { port, profile } = this.options;
@@ -257,6 +265,7 @@ export class LinePort implements Service {
     if (!(await this.commit(mapped.messages, seq, hash))) return;
     this.counters.readings += 1;
     this.counters.messages += mapped.messages.length;
+    this.options.onReading?.(checked.values, reading.receivedAt);
   }
 
   /**

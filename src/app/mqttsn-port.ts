@@ -19,6 +19,7 @@ import type { InnerPacket } from '../mqttsn/packet-types.ts';
 import { compileFields } from '../pipeline/validate.ts';
 import type { Outbox } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
+import type { PortSupervision } from '../serial/port.ts';
 import type { Service } from '../service.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import type { RateLimitedLog } from './rate-limited-log.ts';
@@ -34,6 +35,8 @@ export interface MqttSnPortOptions {
   binding?: BindingInterface | undefined;
   now?: () => number;
   onChange: () => void;
+  /** Device PUBLISHes were queued: topic under `<base>/<port>/` → payload text (status page). */
+  onReading?: (values: ReadonlyMap<string, string>, at: number) => void;
 }
 
 export interface MqttSnPortCounters extends SnCounters {
@@ -83,7 +86,11 @@ export class MqttSnPort implements Service {
       env: {
         now: this.now,
         send: (address, packet) => this.send(address, packet),
-        queue: (messages, mark) => options.outbox.submit(messages, mark === undefined ? {} : { seq: mark }),
+        queue: (messages, mark) =>
+          options.outbox.submit(messages, mark === undefined ? {} : { seq: mark }).then((result) => {
+            if (result.status === 'queued') this.queued(messages);
+            return result;
+          }),
         marks: (key) => options.outbox.seqMarks(key),
         subscribe: (filter, qos) => this.subscribeUpstream(filter, qos),
         unsubscribe: (filter, qos) => this.unsubscribeUpstream(filter, qos),
@@ -140,6 +147,11 @@ export class MqttSnPort implements Service {
   /** Closes and reopens the serial port (gateway/request/restart_port). */
   restart(): boolean {
     return this.serial.restart('restart requested over MQTT');
+  }
+
+  /** The serial supervision's last tick, for the systemd watchdog (src/ops/liveness.ts). */
+  supervision(): PortSupervision {
+    return this.serial.supervision();
   }
 
   view(): PortView {
@@ -281,6 +293,18 @@ export class MqttSnPort implements Service {
       this.options.log.debug(fields, message);
     else this.options.log.info(fields, message);
     this.options.onChange();
+  }
+
+  private queued(messages: readonly { topic: string; payload: Buffer }[]): void {
+    if (this.options.onReading === undefined || messages.length === 0) return;
+    const prefix = `${this.options.base}/${this.options.port.name}/`;
+    const values = new Map<string, string>();
+    for (const m of messages)
+      values.set(
+        m.topic.startsWith(prefix) ? m.topic.slice(prefix.length) : m.topic,
+        m.payload.toString('utf8'),
+      );
+    this.options.onReading(values, this.now());
   }
 
   private countDiscard(reason: string): void {

@@ -8,6 +8,8 @@ export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   isTTY: boolean;
+  /** This process's id (systemd's WATCHDOG_PID names the process that must ping). */
+  pid: number;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
 }

@@ -1,16 +1,29 @@
 // `tty2mqtt run`: the daemon. The configuration is loaded and validated completely before
 // any port, file or socket is opened (PRODUCT.md §1), then the gateway runs until SIGTERM
-// or Ctrl-C and stops gracefully within 5 s (PRODUCT.md §6).
+// or Ctrl-C and stops gracefully within 5 s (PRODUCT.md §6). Under systemd (Type=notify,
+// deploy/tty2mqtt.service) it reports READY=1, STATUS=, WATCHDOG=1 and STOPPING=1.
+import { performance } from 'node:perf_hooks';
 import { Gateway } from '../app/gateway.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, logOptions } from '../log.ts';
+import { createNotifier } from '../ops/systemd-notify.ts';
+import { SystemdSupervisor } from '../ops/watchdog.ts';
 import type { CommandContext } from './context.ts';
 import { loadConfigFor } from './load.ts';
 
 export async function runCommand(context: CommandContext): Promise<number> {
   const loaded = await loadConfigFor(context);
-  const log = createLogger({ level: loaded.config.log.level, pretty: context.isTTY });
+  const log = createLogger(logOptions(loaded.config.log, context.isTTY));
   log.info({ config: loaded.file, gateway: loaded.config.gateway.id }, 'starting tty2mqtt');
   const gateway = await Gateway.open({ loaded, log });
+  const systemd = new SystemdSupervisor({
+    notifier: createNotifier({ env: context.env, log: log.child({ service: 'systemd' }) }),
+    env: context.env,
+    pid: context.pid,
+    log: log.child({ service: 'systemd' }),
+    snapshot: () => gateway.liveness(),
+    now: () => performance.now(),
+    scheduler: { setTimeout, clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout) },
+  });
   const stopped = new Promise<void>((resolve) => {
     if (context.signal.aborted) resolve();
     else context.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -22,9 +35,13 @@ export async function runCommand(context: CommandContext): Promise<number> {
     await gateway.stop(2000);
     throw error;
   }
+  await systemd.ready(context.signal);
   await stopped;
   log.info({ signal: String(context.signal.reason) }, 'stopping');
+  // Not awaited first: telling systemd must not eat into the 5 s stop deadline.
+  const told = systemd.stopping();
   await gateway.stop(5000);
+  await told;
   log.flush();
   return 0;
 }

@@ -64,6 +64,14 @@ function walk(node: unknown, path: ConfigPath, env: NodeJS.ProcessEnv, out: EnvS
   } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i], env, out));
 }
 
+/** The problem text for an unset variable without a default. */
+export function missingVariableMessage(name: string): string {
+  // systemd sets it only for a unit with LoadCredential= (issue 8).
+  if (name === 'CREDENTIALS_DIRECTORY')
+    return 'environment variable CREDENTIALS_DIRECTORY is not set: systemd sets it only for a unit with LoadCredential= (see also password_file: credential:NAME)';
+  return `environment variable ${name} is not set (write \${${name}:-default} for a fallback)`;
+}
+
 /** Substitutes in place, in values only (never in keys). */
 export function substituteEnv(doc: Document, env: NodeJS.ProcessEnv): EnvSubstitution {
   const out: EnvSubstitution = { missing: [], substituted: [] };

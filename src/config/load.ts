@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, ErrorCodes, GatewayError } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
 import { crossCheck, profileRefs } from './cross-checks.ts';
-import { substituteEnv } from './env.ts';
+import { missingVariableMessage, substituteEnv } from './env.ts';
 import { issuesToProblems, withoutPaths } from './issues.ts';
 import { formatPath } from './positions.ts';
 import type { ConfigPath } from './positions.ts';
@@ -95,14 +95,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const problems: ConfigProblem[] = [...parsed.problems];
 
   const env = substituteEnv(src.doc, options.env);
-  for (const m of env.missing)
-    problems.push(
-      problemAt(
-        src,
-        m.path,
-        `environment variable ${m.name} is not set (write \${${m.name}:-default} for a fallback)`,
-      ),
-    );
+  for (const m of env.missing) problems.push(problemAt(src, m.path, missingVariableMessage(m.name)));
   const data: unknown = src.doc.toJS();
   const empty = data === null || data === undefined;
   if (empty)
@@ -136,7 +129,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const lookup = { config: src, devicesDir, shippedDir: options.shippedDevicesDir, cwd: options.cwd };
   const { profiles, problems: profileProblems } = await loadProfiles(profileRefs(data), lookup);
   problems.push(...profileProblems, ...crossCheck(src, data, profiles));
-  const secrets = await readPasswordFiles(src, data, dir);
+  const secrets = await readPasswordFiles(src, data, dir, options.env);
   problems.push(...secrets.problems, ...(await checkTlsFiles(src, data, dir)));
 
   if (problems.length > 0 || !result.success) throw new ConfigError(ordered(problems));

@@ -80,9 +80,22 @@ const mqttSchema = z
       });
   });
 
+/** MQTT over TLS on the embedded broker; `ca` given = clients must present a certificate it signed. */
+const embeddedTlsSchema = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:8883'),
+  cert: z.string().min(1),
+  key: z.string().min(1),
+  ca: z.string().min(1).nullable().default(null),
+});
+
 const embeddedBrokerSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:1883'),
   websocket: listenAddress.nullable().default(null),
+  tls: embeddedTlsSchema.nullable().default(null),
+  /** Larger packets are cut off from their first bytes (src/broker/packet-size.ts). */
+  max_packet_size: size.default(1024 * 1024),
+  /** Levels of a PUBLISH topic or SUBSCRIBE filter; aedes cannot match more than 100. */
+  max_topic_levels: z.number().int().min(1).max(100).default(32),
   users: z.array(z.strictObject({ username: z.string().min(1), password_file: z.string() })).default([]),
   acl: z
     .array(
@@ -135,6 +148,9 @@ export const gatewayConfigSchema = z
     embedded_broker: embeddedBrokerSchema.default({
       listen: '127.0.0.1:1883',
       websocket: null,
+      tls: null,
+      max_packet_size: 1024 * 1024,
+      max_topic_levels: 32,
       users: [],
       acl: [],
     }),
@@ -156,8 +172,10 @@ export const gatewayConfigSchema = z
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        /** auto: JSON lines when stdout is not a TTY (journald), pretty when it is (issue 8 §6). */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
-      .default({ level: 'info' }),
+      .default({ level: 'info', format: 'auto' }),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();

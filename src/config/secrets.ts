@@ -1,8 +1,12 @@
 // password_file (PRODUCT.md §2): relative to the config file, readable, and not readable by
 // group or others. The contents are a secret: no message ever includes them.
+// `password_file: credential:NAME` reads systemd's LoadCredential=NAME:… (issue 8): the file
+// $CREDENTIALS_DIRECTORY/NAME, which systemd makes readable by the service alone, so the
+// secret file itself can stay root-only. (`${CREDENTIALS_DIRECTORY}/NAME` works as well,
+// through the ${ENV} substitution of env.ts.)
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.ts';
 import type { ConfigPath } from './positions.ts';
 import { formatPath } from './positions.ts';
@@ -38,6 +42,40 @@ export async function readSecretFile(file: string): Promise<SecretRead> {
   }
 }
 
+const CREDENTIAL_PREFIX = 'credential:';
+
+type SecretLocation = { ok: true; file: string } | { ok: false; message: string };
+
+/** The file a password_file value names: a path relative to `dir`, or `credential:NAME`. */
+export function secretLocation(value: string, dir: string, env: NodeJS.ProcessEnv): SecretLocation {
+  if (!value.startsWith(CREDENTIAL_PREFIX)) return { ok: true, file: resolve(dir, value) };
+  const name = value.slice(CREDENTIAL_PREFIX.length);
+  // systemd.exec(5): a credential name is a valid file name.
+  if (name === '' || name === '.' || name === '..' || name.includes('/'))
+    return { ok: false, message: `"${value}": a credential name is a file name such as mqtt-password` };
+  const credentials = env['CREDENTIALS_DIRECTORY'];
+  if (credentials === undefined || credentials === '')
+    return {
+      ok: false,
+      message: `${value} needs systemd's LoadCredential=${name}:/etc/tty2mqtt/<secret file> in the unit, and CREDENTIALS_DIRECTORY is not set (not started by systemd with LoadCredential=); outside systemd give a file path`,
+    };
+  return { ok: true, file: join(credentials, name) };
+}
+
+async function readPasswordFile(value: string, dir: string, env: NodeJS.ProcessEnv): Promise<SecretRead> {
+  const location = secretLocation(value, dir, env);
+  if (!location.ok) return location;
+  const result = await readSecretFile(location.file);
+  if (!result.ok && value.startsWith(CREDENTIAL_PREFIX) && result.message.endsWith('does not exist')) {
+    const name = value.slice(CREDENTIAL_PREFIX.length);
+    return {
+      ok: false,
+      message: `credential ${name} is not in $CREDENTIALS_DIRECTORY (${location.file} does not exist); the unit needs LoadCredential=${name}:/etc/tty2mqtt/<secret file>`,
+    };
+  }
+  return result;
+}
+
 /** Where password_file keys may appear in gateway.yaml, as written. */
 function passwordFileRefs(data: unknown): { path: ConfigPath; file: string }[] {
   const refs: { path: ConfigPath; file: string }[] = [];
@@ -60,11 +98,16 @@ export interface SecretFiles {
   problems: ConfigProblem[];
 }
 
-export async function readPasswordFiles(src: YamlSource, data: unknown, dir: string): Promise<SecretFiles> {
+export async function readPasswordFiles(
+  src: YamlSource,
+  data: unknown,
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<SecretFiles> {
   const passwords = new Map<string, string>();
   const problems: ConfigProblem[] = [];
   for (const ref of passwordFileRefs(data)) {
-    const result = await readSecretFile(resolve(dir, ref.file));
+    const result = await readPasswordFile(ref.file, dir, env);
     if (result.ok) passwords.set(formatPath(ref.path), result.value);
     else problems.push(problemAt(src, ref.path, result.message));
   }

@@ -21,6 +21,8 @@ import type { BrokerLink } from './connect-options.ts';
 import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
 import { SessionStore } from './session-store.ts';
 import { Subscriptions } from './subscriptions.ts';
+import { TlsRefusals, urlHost } from './tls-refusals.ts';
+import type { RecordedRefusal, TlsLinkStatus } from './tls-refusals.ts';
 
 export interface PublisherOptions {
   link: BrokerLink;
@@ -31,6 +33,8 @@ export interface PublisherOptions {
   log: Logger;
   /** Called after every successful (re)connect: republish retained state (gateway/state, availability). */
   onConnect?: () => void;
+  /** A message delivered: its latency from reading to broker ack (/metrics, issue 8 §5). */
+  onDelivered?: (qos: 0 | 1 | 2, latencyMs: number) => void;
 }
 
 export interface PublisherStatus {
@@ -42,6 +46,16 @@ export interface PublisherStatus {
   inflightLimit: number;
   published: number;
   refusedByBroker: number;
+  /** TLS refusals of the broker's certificate (issue 8); see tls-refusals.ts. Always set by status(). */
+  tls?: TlsLinkStatus;
+}
+
+/** For the systemd watchdog (src/ops/liveness.ts); times on performance.now()'s clock. */
+export interface PublisherProgress {
+  connected: boolean;
+  inflight: number;
+  /** Last connect, completed delivery, or start of an in-flight period after an idle one. */
+  lastProgressAt: number;
 }
 
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
@@ -69,6 +83,8 @@ export class Publisher implements Service {
   /** Messages from the broker to the gateway's consumers (MQTT-SN devices, commands). */
   readonly subscriptions: Subscriptions;
   private readonly attempts = new Map<number, number>();
+  /** When each in-flight message's reading arrived (same life as `attempts`), for latency. */
+  private readonly createdAt = new Map<number, { at: number; qos: 1 | 2 }>();
   /**
    * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
    * MQTT.js clones a packet before storing it, so identity is lost; it stores packets in
@@ -81,9 +97,17 @@ export class Publisher implements Service {
   private lastError: string | null = null;
   private stopping = false;
   private pumping = false;
+  private lastProgressAt = performance.now();
   private readonly idleWaiters = new Set<() => void>();
 
+  private readonly tls: TlsRefusals;
+
   constructor(private readonly options: PublisherOptions) {
+    this.tls = new TlsRefusals({
+      host: urlHost(options.link.url),
+      caConfigured: options.link.tls?.ca != null,
+      clientCertConfigured: options.link.tls?.cert != null,
+    });
     this.inflightLimit = options.inflight;
     this.session = new SessionStore(options.outbox.packets, (packet) => this.takeAwaitingPut(packet));
     this.subscriptions = new Subscriptions(options.log);
@@ -99,18 +123,26 @@ export class Publisher implements Service {
     if (link.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
     const client = mqtt.connect(link.url, clientOptions);
     this.client = client;
+    this.tls.watch(client.stream);
     this.subscriptions.attach(client);
     client.on('connect', (connack) => this.onConnect(connack));
     client.on('close', () => this.onClose());
     client.on('packetreceive', (packet) => this.onPacket(packet));
     client.on('error', (error) => {
       this.lastError = error.message;
+      const refused = this.tls.record(error);
+      if (refused !== null) return this.onTlsRefusal(refused);
       log.warn({ err: error.message, url: redactUrl(link.url) }, 'broker connection error');
     });
     this.unsubscribeOutbox = outbox.onAvailable(() => this.pump());
     // Messages waiting for a retry become leasable with time, not with an event.
     this.retryTimer = setInterval(() => this.pump(), 1000);
     this.retryTimer.unref();
+    if (link.tls?.insecure === true)
+      log.warn(
+        { url: redactUrl(link.url) },
+        "mqtt.tls.insecure is true: the broker's certificate is NOT verified; anyone on the path can pose as the broker",
+      );
     log.info(
       { url: redactUrl(link.url), clientId: link.clientId, resumed: this.inflight.size },
       'connecting to broker',
@@ -132,7 +164,12 @@ export class Publisher implements Service {
       inflightLimit: this.inflightLimit,
       published: this.published,
       refusedByBroker: this.refusedByBroker,
+      tls: this.tls.status(),
     };
+  }
+
+  progress(): PublisherProgress {
+    return { connected: this.connected, inflight: this.inflight.size, lastProgressAt: this.lastProgressAt };
   }
 
   /**
@@ -212,7 +249,9 @@ export class Publisher implements Service {
   private onConnect(connack: IConnackPacket): void {
     const { log, link } = this.options;
     this.connects += 1;
+    this.lastProgressAt = performance.now();
     this.backoff.reset();
+    this.tls.connected();
     this.lastError = null;
     const props = connack.properties;
     this.inflightLimit = Math.max(1, Math.min(this.options.inflight, props?.receiveMaximum ?? 65535));
@@ -245,6 +284,7 @@ export class Publisher implements Service {
       if (stored.has(id)) continue;
       this.inflight.delete(id);
       this.attempts.delete(id);
+      this.createdAt.delete(id);
       this.options.outbox.release(id);
     }
     this.awaitingPut.clear();
@@ -256,7 +296,8 @@ export class Publisher implements Service {
     if (this.stopping) return;
     const delay = this.backoff.next();
     const depth = this.options.outbox.stats().depth;
-    this.options.log.warn(
+    // After a TLS refusal (logged once per cause in onTlsRefusal) every retry is debug.
+    this.options.log[this.tls.refusedThisAttempt ? 'debug' : 'warn'](
       { url: redactUrl(this.options.link.url), retryInMs: delay, lastError: this.lastError, queued: depth },
       'broker connection lost; messages stay queued',
     );
@@ -265,13 +306,27 @@ export class Publisher implements Service {
       const client = this.client;
       // reconnect() without stores would replace ours with empty in-memory ones and lose
       // the stored session (MQTT.js client.reconnect): hand the same ones back.
-      if (!this.stopping && client !== undefined)
+      if (!this.stopping && client !== undefined) {
         // (Its options are typed as the Store class; any IStore works at run time.)
         client.reconnect({
           incomingStore: client.incomingStore as unknown as Store,
           outgoingStore: client.outgoingStore as unknown as Store,
         });
+        this.tls.watch(client.stream);
+      }
     }, delay);
+  }
+
+  /**
+   * The broker's certificate (or its verdict on ours) was refused: one clear line per
+   * distinct cause while the link is down (issue 8), then quiet; the backoff retry goes on.
+   */
+  private onTlsRefusal({ refusal, news, duplicate }: RecordedRefusal): void {
+    this.lastError = refusal.message;
+    if (duplicate) return;
+    const fields = { url: redactUrl(this.options.link.url), code: refusal.code, cause: refusal.cause };
+    if (news) this.options.log.error(fields, `${refusal.message}; not connected, retrying with backoff`);
+    else this.options.log.debug(fields, refusal.message);
   }
 
   /**
@@ -292,12 +347,17 @@ export class Publisher implements Service {
 
   private finish(queueId: number, code: number): void {
     const { outbox, log } = this.options;
+    this.lastProgressAt = performance.now();
     this.inflight.delete(queueId);
     const attemptsBefore = this.attempts.get(queueId) ?? 0;
     this.attempts.delete(queueId);
+    const createdAt = this.createdAt.get(queueId);
+    this.createdAt.delete(queueId);
     if (code < 0x80) {
       this.published += 1;
       outbox.ack(queueId);
+      // Resumed from a previous run's session: no arrival time known, nothing observed.
+      if (createdAt !== undefined) this.options.onDelivered?.(createdAt.qos, Date.now() - createdAt.at);
     } else {
       this.refusedByBroker += 1;
       const decision = decideOnFailure(code, attemptsBefore);
@@ -363,9 +423,11 @@ export class Publisher implements Service {
       outbox.deadLetter(message.id, reason);
       return;
     }
+    if (this.inflight.size === 0) this.lastProgressAt = performance.now(); // was idle
     this.inflight.add(message.id);
     if (message.qos === 0) this.qos0Inflight += 1;
     this.attempts.set(message.id, message.attempts);
+    if (message.qos !== 0) this.createdAt.set(message.id, { at: message.createdAt, qos: message.qos });
     const payload = message.payload;
     const opts = {
       qos: message.qos,
@@ -380,10 +442,12 @@ export class Publisher implements Service {
       if (message.qos === 0) {
         // At most once: written to the socket is as far as it goes.
         if (this.inflight.delete(message.id)) this.qos0Inflight -= 1;
+        this.lastProgressAt = performance.now();
         if (error) outbox.release(message.id, { delayMs: 1000 });
         else {
           this.published += 1;
           outbox.ack(message.id);
+          this.options.onDelivered?.(0, Date.now() - message.createdAt);
         }
         // Never send from inside MQTT.js's callbacks: on a keepalive timeout they run while
         // the dying connection still says `connected`, and what is sent then is lost.

@@ -53,6 +53,18 @@ export interface ManagedPortOptions {
   random?: () => number;
 }
 
+/**
+ * What the systemd watchdog needs to know about a port (src/ops/liveness.ts): its state and
+ * when its supervision (the path and idle check) last completed, on performance.now()'s clock.
+ */
+export interface PortSupervision {
+  path: string;
+  state: PortState;
+  checkedAt: number;
+  /** The first open attempt has finished, one way or the other (READY=1 waits for it). */
+  settled: boolean;
+}
+
 export interface PortHandlers {
   onOpen(): void;
   onData(chunk: Buffer): void;
@@ -102,6 +114,7 @@ export class ManagedPort implements Service {
   private readonly counters = { opens: 0, losses: 0, bytesRead: 0 };
   private lastDataAt: number | null = null;
   private lastError: string | null = null;
+  private checkedAt = performance.now();
 
   constructor(
     private readonly options: ManagedPortOptions,
@@ -144,6 +157,11 @@ export class ManagedPort implements Service {
       this.scheduleOpen(0);
     }
     return true;
+  }
+
+  supervision(): PortSupervision {
+    const settled = this.counters.opens > 0 || this.lastError !== null;
+    return { path: this.options.path, state: this.state, checkedAt: this.checkedAt, settled };
   }
 
   status(): PortStatus {
@@ -245,7 +263,7 @@ export class ManagedPort implements Service {
     this.lastError = null;
     this.lastFailureKey = null;
     if (this.flaps === 0) this.backoff.reset(); // the open failures are over
-    this.openedAt = this.lastDataMono = performance.now();
+    this.openedAt = this.lastDataMono = this.checkedAt = performance.now();
     this.reader = startReader(port, {
       onData: (chunk) => this.received(session, chunk),
       onLoss: (reason) => this.lost(session, reason, 'loss'),
@@ -276,10 +294,16 @@ export class ManagedPort implements Service {
       return;
     }
     const device = this.openedDevice;
-    if (device === null) return;
+    if (device === null) {
+      this.checkedAt = performance.now();
+      return;
+    }
     this.watchBusy = true;
     const now = await realpath(this.options.path).catch(() => null);
     this.watchBusy = false;
+    // A check that completes is progress; one stuck in realpath (a wedged USB stack or
+    // thread pool) is not, and stops the systemd watchdog pings (src/ops/liveness.ts).
+    this.checkedAt = performance.now();
     if (now === null) this.lost(session, `${this.options.path} disappeared`, 'loss');
     else if (now !== device)
       this.lost(session, `${this.options.path} now leads to ${now}, not ${device}`, 'loss');

@@ -66,6 +66,9 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
     });
     gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
     await sub.waitFor((m) => m.topic === `${BASE}/gateway/state` && m.payload === 'online', 20_000);
+    // The binding flushes a tty's input when it opens it: lines written before that are gone.
+    await gateway.waitForOutput('port livingroom: opened', 20_000);
+    await gateway.waitForOutput('port garage: opened', 20_000);
     climateDevice = await openDevice(climate.devicePath);
     meterDevice = await openDevice(meter.devicePath);
   });

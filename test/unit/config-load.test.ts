@@ -292,6 +292,28 @@ void describe('secrets', () => {
     });
   });
 
+  void it('refuses tls: with a plain mqtt:// or ws:// url, which would silently skip TLS', async () => {
+    await withTempDir(async (dir) => {
+      for (const [scheme, fix] of [
+        ['mqtt', 'mqtts'],
+        ['ws', 'wss'],
+      ] as const) {
+        await writeFile(
+          join(dir, 'gateway.yaml'),
+          `mqtt:\n  broker: external\n  url: ${scheme}://broker.lan:1883\n  tls: { insecure: false }\ndevices_dir: ${FIX}/devices\nports:\n  - { name: a, path: /dev/x, device: sensor }\n`,
+        );
+        assert.deepEqual(await problemLines(options('gateway.yaml', { cwd: dir })), [
+          `gateway.yaml:3:8: mqtt.url: tls is set but ${scheme}:// is a plain connection; use ${fix}:// (or remove tls)`,
+        ]);
+      }
+      await writeFile(
+        join(dir, 'gateway.yaml'),
+        `mqtt:\n  broker: external\n  url: mqtts://broker.lan:8883\n  tls: { insecure: false }\ndevices_dir: ${FIX}/devices\nports:\n  - { name: a, path: /dev/x, device: sensor }\n`,
+      );
+      await loadConfig(options('gateway.yaml', { cwd: dir }));
+    });
+  });
+
   void it('reports a missing password_file for an embedded broker user', async () => {
     await withTempDir(async (dir) => {
       await writeFile(

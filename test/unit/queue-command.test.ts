@@ -32,6 +32,7 @@ async function run(args: CommandContext['args']): Promise<{ code: number; out: s
     stdout,
     stderr,
     isTTY: false,
+    pid: process.pid,
     signal: new AbortController().signal,
   });
   return { code, out, err };
