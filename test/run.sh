@@ -20,7 +20,7 @@ if [ "$scope" != unit ]; then
   done
   # Production operation: a test CA for the TLS tests, systemd-analyze for the unit file,
   # headless Chromium for the status page.
-  for tool in openssl:openssl systemd-analyze:systemd chromium:chromium; do
+  for tool in openssl:openssl systemd-analyze:systemd chromium:chromium python3:python3; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
   done
 fi

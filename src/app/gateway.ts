@@ -338,6 +338,7 @@ export class Gateway {
       startedAt: this.startedAt,
       ports: () => this.ports.map((p) => p.view()),
       queue: () => this.outbox.stats(),
+      embeddedBroker: () => this.broker?.stats() ?? null,
       queueLimits: {
         maxMessages: config.queue.max_messages,
         maxBytes: config.queue.max_bytes,

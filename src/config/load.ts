@@ -16,8 +16,10 @@ import type { LoadedProfile } from './profiles.ts';
 import { deepFreeze, resolveConfig } from './resolve.ts';
 import type { ResolvedConfig } from './resolve.ts';
 import { gatewayConfigSchema } from './schema.ts';
+import { parseStoredPassword } from '../broker/password-hash.ts';
 import { checkTlsFiles, readPasswordFiles } from './secrets.ts';
 import { displayPath, problemAt, readYaml } from './yaml-source.ts';
+import type { YamlSource } from './yaml-source.ts';
 
 export type { LoadedProfile } from './profiles.ts';
 export type { ResolvedConfig, ResolvedUser } from './resolve.ts';
@@ -131,6 +133,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   problems.push(...profileProblems, ...crossCheck(src, data, profiles));
   const secrets = await readPasswordFiles(src, data, dir, options.env);
   problems.push(...secrets.problems, ...(await checkTlsFiles(src, data, dir)));
+  problems.push(...checkBrokerPasswords(src, data, secrets.passwords));
 
   if (problems.length > 0 || !result.success) throw new ConfigError(ordered(problems));
   const config = resolveConfig(result.data, {
@@ -140,4 +143,29 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     passwords: secrets.passwords,
   });
   return deepFreeze({ file, dir, config, profiles });
+}
+
+/**
+ * An embedded broker user's password_file that looks like a mosquitto_passwd hash must be a
+ * valid one; said by `check`, not only when the broker starts. The parser is the broker's
+ * own (pure), so both agree. Messages name the file and user, never the content.
+ */
+function checkBrokerPasswords(
+  src: YamlSource,
+  data: unknown,
+  passwords: Map<string, string>,
+): ConfigProblem[] {
+  const broker = (data as { embedded_broker?: { users?: unknown } } | null)?.embedded_broker;
+  const users = Array.isArray(broker?.users) ? (broker.users as unknown[]) : [];
+  const problems: ConfigProblem[] = [];
+  users.forEach((user, i) => {
+    const u = user as { username?: unknown; password_file?: unknown } | null;
+    const path: ConfigPath = ['embedded_broker', 'users', i, 'password_file'];
+    const content = passwords.get(formatPath(path));
+    if (typeof u?.username !== 'string' || content === undefined) return;
+    const parsed = parseStoredPassword(u.username, content);
+    if (!parsed.ok)
+      problems.push(problemAt(src, path, `password file ${String(u.password_file)} ${parsed.reason}`));
+  });
+  return problems;
 }

@@ -22,7 +22,7 @@ export const LATENCY_BUCKETS_S = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600,
 ];
 
-type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'>;
+type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'> & Partial<Pick<OpsSource, 'embeddedBroker'>>;
 type PortLabels = { port: string; device: string };
 
 const labelsOf = (p: PortView): PortLabels => ({ port: p.name, device: p.device });
@@ -219,6 +219,20 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
   );
   liveCounter('tty2mqtt_broker_connects_total', 'Successful connections to the broker.', [], (set) =>
     set({}, source.broker()?.connects ?? 0),
+  );
+
+  // The embedded broker's refusals (src/broker/embedded.ts stats), one series per kind:
+  // refused_logins, refused_publishes, oversize_packets, slow_clients_dropped, …
+  liveCounter(
+    'tty2mqtt_embedded_broker_refusals_total',
+    'What the embedded broker refused or cut off, by kind (absent with an external broker).',
+    ['kind'],
+    (set) => {
+      const stats = source.embeddedBroker?.() ?? null;
+      if (stats === null) return;
+      for (const [key, n] of Object.entries(stats))
+        set({ kind: key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) }, n);
+    },
   );
 
   const latency = new Histogram<'qos'>({

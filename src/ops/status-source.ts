@@ -20,6 +20,8 @@ export interface OpsSource {
   started(): boolean;
   readings: LastReadings;
   errors: RecentErrors;
+  /** The embedded broker's refusal counters; null with an external broker. */
+  embeddedBroker(): Readonly<Record<string, number>> | null;
   /** The unit a port's profile declares for a field, if any. */
   unit(port: string, field: string): string | undefined;
 }

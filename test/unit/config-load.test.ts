@@ -314,6 +314,23 @@ void describe('secrets', () => {
     });
   });
 
+  void it('refuses a broker password_file that looks like a mosquitto_passwd hash but is not one', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'u.passwd'), 'u:$7$101$not-base64$nope\n', { mode: 0o600 });
+      await writeFile(
+        join(dir, 'gateway.yaml'),
+        `embedded_broker:\n  users:\n    - { username: u, password_file: u.passwd }\ndevices_dir: ${FIX}/devices\nports:\n  - { name: a, path: /dev/x, device: sensor }\n`,
+      );
+      const lines = await problemLines(options('gateway.yaml', { cwd: dir }));
+      assert.equal(lines.length, 1);
+      assert.match(
+        lines[0] ?? '',
+        /^gateway\.yaml:3:37: embedded_broker\.users\[0\]\.password_file: password file u\.passwd /,
+      );
+      assert.ok(!(lines[0] ?? '').includes('not-base64'), 'the content is never printed');
+    });
+  });
+
   void it('reports a missing password_file for an embedded broker user', async () => {
     await withTempDir(async (dir) => {
       await writeFile(

@@ -200,6 +200,28 @@ describe('ops metrics (/metrics text)', () => {
     assert.equal(one(second, 'tty2mqtt_queue_depth'), 9);
   });
 
+  it("counts the embedded broker's refusals by kind, and none with an external broker", async () => {
+    let stats: Record<string, number> | null = {
+      refusedLogins: 3,
+      oversizePackets: 1,
+      slowClientsDropped: 0,
+    };
+    const metrics = createMetrics(
+      { ports: () => [], queue: () => queueStats(), broker: () => null, embeddedBroker: () => stats },
+      { defaultMetrics: false },
+    );
+    const { samples } = parse((await metrics.render()).body);
+    assert.equal(one(samples, 'tty2mqtt_embedded_broker_refusals_total', { kind: 'refused_logins' }), 3);
+    assert.equal(one(samples, 'tty2mqtt_embedded_broker_refusals_total', { kind: 'oversize_packets' }), 1);
+    assert.equal(
+      one(samples, 'tty2mqtt_embedded_broker_refusals_total', { kind: 'slow_clients_dropped' }),
+      0,
+    );
+    stats = null;
+    const external = parse((await metrics.render()).body).samples;
+    assert.equal(external.filter((x) => x.name === 'tty2mqtt_embedded_broker_refusals_total').length, 0);
+  });
+
   it('records publish latency in a histogram in seconds, by QoS', async () => {
     const metrics = createMetrics(
       { ports: () => [], queue: () => queueStats(), broker: () => null },
