@@ -23,6 +23,10 @@ if [ "$scope" != unit ]; then
   for tool in openssl:openssl systemd-analyze:systemd chromium:chromium python3:python3; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
   done
+  # The unit's system-call filter applied to the real daemon (test/helpers/seccomp-exec.c).
+  [ -f /usr/include/seccomp.h ] || need+=(libseccomp-dev)
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
+  [ -f /usr/include/stdio.h ] || need+=(libc6-dev)
 fi
 # Firmware in the loop (test/hil): avr-gcc, avr-libc, the Arduino AVR core, libsimavr (with
 # libelf) and a C compiler for hil/harness.c.

@@ -21,9 +21,12 @@ export interface GatewayProcess {
 
 export function startGateway(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  /** `wrapper`: a command the daemon runs under, e.g. `['seccomp-exec', 'allow.txt']`. */
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; wrapper?: string[] } = {},
 ): GatewayProcess {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const argv = [process.execPath, '--import', 'tsx', CLI, ...args];
+  const [command = process.execPath, ...rest] = [...(options.wrapper ?? []), ...argv];
+  const child: ChildProcess = spawn(command, rest, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
