@@ -65,6 +65,18 @@ function countColour(
   return n;
 }
 
+/** How many pixel rows of `box` hold `colour` at least once (a flat line: a few). */
+function strokeRows(
+  png: PNG,
+  box: { x: number; y: number; width: number; height: number },
+  colour: string,
+): number {
+  let rows = 0;
+  for (let y = Math.max(0, Math.floor(box.y)); y < Math.min(png.height, Math.ceil(box.y + box.height)); y++)
+    if (countColour(png, { x: box.x, y, width: box.width, height: 1 }, colour) > 0) rows += 1;
+  return rows;
+}
+
 async function box(
   page: Page,
   selector: string,
@@ -176,6 +188,19 @@ describe('status page in headless Chromium', () => {
     assert.equal(await page.evaluate('window.__marker'), 42);
     assert.equal(navigations, 1);
 
+    // A broker outage: the readings wait in the queue, and the page says so at a glance —
+    // the broker and health badges turn, the depth climbs, the sparkline rises.
+    await broker.kill9();
+    await page.locator('#summary').filter({ hasText: 'broker disconnected' }).waitFor({ timeout: 30_000 });
+    for (const t of [24, 25, 26]) await device.write(`${JSON.stringify({ temperature: t, note: 'wet' })}\n`);
+    await page
+      .locator('#queue dd')
+      .first()
+      .filter({ hasText: /^[1-9]\d*$/ })
+      .waitFor({ timeout: 30_000 });
+    await page.locator('#summary').filter({ hasText: 'unhealthy' }).waitFor({ timeout: 30_000 });
+    await temperature.filter({ hasText: '26 °C' }).waitFor({ timeout: 30_000 });
+
     // Readable on a phone: no horizontal scrolling at 390 px.
     await page.setViewportSize({ width: 390, height: 800 });
     assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'));
@@ -192,6 +217,9 @@ describe('status page in headless Chromium', () => {
     copyFileSync(file, SCREENSHOT_COPY); // for a person to look at, pass or fail
     const stroke = countColour(png, spark, PAGE_COLOURS.sparkline);
     assert.ok(stroke > 100, `sparkline stroke: ${stroke} pixels in ${JSON.stringify(spark)}`);
+    // The backlog shows as a rise, not a flat line: the stroke spans much of the box's height.
+    const rows = strokeRows(png, spark, PAGE_COLOURS.sparkline);
+    assert.ok(rows > spark.height * 0.4, `sparkline spans ${rows} of ${spark.height} rows: flat?`);
     assert.ok(
       countColour(png, badge, PAGE_COLOURS.open) > badge.width * badge.height * 0.3,
       'badge is green',
