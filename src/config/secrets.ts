@@ -4,7 +4,7 @@
 // $CREDENTIALS_DIRECTORY/NAME, which systemd makes readable by the service alone, so the
 // secret file itself can stay root-only. (`${CREDENTIALS_DIRECTORY}/NAME` works as well,
 // through the ${ENV} substitution of env.ts.)
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.ts';
@@ -12,6 +12,7 @@ import type { ConfigPath } from './positions.ts';
 import { formatPath } from './positions.ts';
 import { problemAt } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';
+import { tlsMaterialProblems } from './tls-material.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -134,5 +135,14 @@ export async function checkTlsFiles(src: YamlSource, data: unknown, dir: string)
       );
     }
   }
+  if (problems.length > 0) return problems;
+  const path = (key: 'ca' | 'cert' | 'key'): string | null => {
+    const value = tls[key];
+    return typeof value === 'string' ? value : null;
+  };
+  for (const problem of tlsMaterialProblems({ ca: path('ca'), cert: path('cert'), key: path('key') }, (p) =>
+    readFileSync(resolve(dir, p)),
+  ))
+    problems.push(problemAt(src, ['mqtt', 'tls', problem.key], problem.message));
   return problems;
 }

@@ -1,8 +1,7 @@
 // Turns the `mqtt:` section of gateway.yaml into MQTT.js client options. Kept apart from
 // the publisher so that TLS file handling and the will are testable on their own.
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
+import { tlsMaterialProblems } from '../config/tls-material.ts';
 import type { IClientOptions } from 'mqtt';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 
@@ -36,36 +35,15 @@ function unusable(message: string, cause: unknown): GatewayError {
   return new GatewayError(ErrorCodes.SECRET_UNREADABLE, message, { cause });
 }
 
-/**
- * Files that read fine but cannot work fail here, at start, with their key named — not as
- * OpenSSL's "key values mismatch" from deep inside the connect, nor (a CA file that is not a
- * certificate: Node ignores it silently) as every broker refused as untrusted.
- */
+/** The shared rules (config/tls-material.ts), on the bytes already read. */
 function checkTlsMaterial(tls: NonNullable<BrokerLink['tls']>, options: IClientOptions): void {
-  if (tls.ca !== null && options.ca !== undefined) {
-    try {
-      new X509Certificate(options.ca as Buffer);
-    } catch (error) {
-      throw unusable(`mqtt.tls.ca ${tls.ca} holds no PEM certificate (${(error as Error).message})`, error);
-    }
-  }
-  if ((tls.cert === null) !== (tls.key === null))
-    throw unusable(
-      'mqtt.tls.cert and mqtt.tls.key go together: set both for a client certificate, or neither',
-      null,
-    );
-  if (tls.cert === null) return;
-  try {
-    createSecureContext({ cert: options.cert as Buffer, key: options.key as Buffer });
-  } catch (error) {
-    const text = (error as Error).message;
-    throw unusable(
-      /key values mismatch/.test(text)
-        ? `mqtt.tls.key ${tls.key} is not the key of mqtt.tls.cert ${tls.cert}`
-        : `mqtt.tls.cert ${tls.cert} / mqtt.tls.key ${tls.key} cannot be used: ${text}`,
-      error,
-    );
-  }
+  const bytes = new Map<string | null, Buffer | undefined>([
+    [tls.ca, options.ca as Buffer | undefined],
+    [tls.cert, options.cert as Buffer | undefined],
+    [tls.key, options.key as Buffer | undefined],
+  ]);
+  const [first] = tlsMaterialProblems(tls, (path) => bytes.get(path) ?? Buffer.alloc(0));
+  if (first !== undefined) throw unusable(`mqtt.tls.${first.key}: ${first.message}`, null);
 }
 
 export function toClientOptions(link: BrokerLink): IClientOptions {

@@ -10,6 +10,7 @@ import type { LoadOptions } from '../../src/config/load.ts';
 import { summarizeConfig } from '../../src/config/summary.ts';
 import { ConfigError, ErrorCodes, isGatewayError } from '../../src/errors.ts';
 import type { GatewayConfig } from '../../src/config/schema.ts';
+import { createTestCa } from '../helpers/test-ca.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = join(ROOT, 'test/fixtures/config');
@@ -329,6 +330,32 @@ void describe('secrets', () => {
       );
       assert.ok(!(lines[0] ?? '').includes('not-base64'), 'the content is never printed');
     });
+  });
+
+  void it('check names TLS files that read fine but cannot work: no certificate in ca, a key not the cert’s', async () => {
+    const ca = createTestCa();
+    try {
+      const a = ca.issue('a', { commonName: 'a', altNames: [], client: true });
+      const b = ca.issue('b', { commonName: 'b', altNames: [], client: true });
+      await withTempDir(async (dir) => {
+        await writeFile(
+          join(dir, 'gateway.yaml'),
+          `mqtt:\n  broker: external\n  url: mqtts://broker.lan:8883\n  tls: { ca: "${a.keyFile}", cert: "${a.certFile}", key: "${b.keyFile}" }\ndevices_dir: ${FIX}/devices\nports:\n  - { name: a, path: /dev/x, device: sensor }\n`,
+        );
+        const lines = await problemLines(options('gateway.yaml', { cwd: dir }));
+        assert.equal(lines.length, 2, lines.join('\n'));
+        assert.match(
+          lines[0] ?? '',
+          /^gateway\.yaml:4:\d+: mqtt\.tls\.ca: .*a\.key holds no PEM certificate/,
+        );
+        assert.match(
+          lines[1] ?? '',
+          /^gateway\.yaml:4:\d+: mqtt\.tls\.key: .*b\.key is not the key of the certificate .*a\.pem$/,
+        );
+      });
+    } finally {
+      ca.cleanup();
+    }
   });
 
   void it('reports a missing password_file for an embedded broker user', async () => {

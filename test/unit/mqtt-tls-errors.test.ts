@@ -240,11 +240,11 @@ void describe('TLS files that read fine but cannot work', () => {
       );
     refused(
       { ...files, key: b.keyFile },
-      /^mqtt\.tls\.key .*client-b\.key is not the key of mqtt\.tls\.cert .*client-a\.pem$/,
+      /^mqtt\.tls\.key: .*client-b\.key is not the key of the certificate .*client-a\.pem$/,
     );
-    refused({ ...files, key: null }, /^mqtt\.tls\.cert and mqtt\.tls\.key go together/);
+    refused({ ...files, key: null }, /^mqtt\.tls\.cert: cert and key go together/);
     // Node would silently trust nothing with a CA file that holds no certificate.
-    refused({ ...files, ca: a.keyFile }, /^mqtt\.tls\.ca .*client-a\.key holds no PEM certificate/);
+    refused({ ...files, ca: a.keyFile }, /^mqtt\.tls\.ca: .*client-a\.key holds no PEM certificate/);
   });
 });
 
