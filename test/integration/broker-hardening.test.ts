@@ -503,8 +503,9 @@ void describe("embedded broker hardening: the gateway's own publishes", () => {
     const gw = startGateway(['run', '-c', writeConfig('hard', port, pty.gatewayPath, [])]);
     cleanups.push(async () => void (await gw.kill('SIGKILL')));
     await gw.waitForOutput(/embedded broker listening/, 20_000);
-    // Subscribe once the gateway is in: a SUBSCRIBE racing the gateway's first retained
-    // publishes can miss them in aedes (noted in issue 8's closing note).
+    // Subscribe once the gateway is in, so its retained gateway/state is there to be read.
+    // (Early in issue 8 a subscriber that raced the gateway's first publishes missed them;
+    // not reproduced since — see the issue's closing note.)
     await gw.waitForOutput(/connected to broker/, 20_000);
     const sub = await track(
       subscribe({ host: '127.0.0.1', port, topics: ['iot/hard/#'], qos: 1, ...watcher }),
