@@ -4,54 +4,25 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import { EmbeddedBroker } from '../../src/broker/embedded.ts';
 import type { EmbeddedBrokerOptions } from '../../src/broker/embedded.ts';
 import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
+import { startTestBroker } from '../helpers/embedded-broker.ts';
+import type { StartedBroker } from '../helpers/embedded-broker.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
 import { freePort } from '../helpers/ports.ts';
 
 const PROBE = 'tty2mqtt-test-probe/#'; // mqtt-sub's readiness probe topic
 
-interface Started {
-  broker: EmbeddedBroker;
-  host: string;
-  port: number;
-  logLines: string[];
-}
-
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function startBroker(options: Partial<EmbeddedBrokerOptions> = {}): Promise<Started> {
-  const logLines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-      callback();
-    },
-  });
-  const broker = new EmbeddedBroker({
-    listen: '127.0.0.1:0',
-    websocket: null,
-    users: [],
-    acl: [],
-    log: createLogger({ level: 'debug', destination }),
-    ...options,
-  });
-  await broker.start(new AbortController().signal);
-  cleanups.push(() => broker.stop());
-  const { host, port } = broker.address();
-  return { broker, host, port, logLines };
+function startBroker(options: Partial<EmbeddedBrokerOptions> = {}): Promise<StartedBroker> {
+  return startTestBroker(cleanups, options);
 }
 
 async function track(sub: Promise<Subscription>): Promise<Subscription> {

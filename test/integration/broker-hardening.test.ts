@@ -12,10 +12,9 @@ import type { Socket } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { EmbeddedBroker } from '../../src/broker/embedded.ts';
 import type { EmbeddedBrokerOptions } from '../../src/broker/embedded.ts';
-import { createLogger } from '../../src/log.ts';
+import { startTestBroker } from '../helpers/embedded-broker.ts';
+import type { StartedBroker } from '../helpers/embedded-broker.ts';
 import { openDevice } from '../helpers/device.ts';
 import { runCli, startGateway } from '../helpers/gateway-process.ts';
 import { subscribe } from '../helpers/mqtt-sub.ts';
@@ -33,36 +32,8 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-interface Started {
-  broker: EmbeddedBroker;
-  port: number;
-  logLines: string[];
-}
-
-async function startBroker(options: Partial<EmbeddedBrokerOptions> = {}): Promise<Started> {
-  const logLines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-      callback();
-    },
-  });
-  const broker = new EmbeddedBroker({
-    listen: '127.0.0.1:0',
-    websocket: null,
-    users: [],
-    acl: [],
-    log: createLogger({ level: 'debug', destination }),
-    ...options,
-  });
-  await broker.start(new AbortController().signal);
-  cleanups.push(() => broker.stop());
-  return { broker, port: broker.address().port, logLines };
+function startBroker(options: Partial<EmbeddedBrokerOptions> = {}): Promise<StartedBroker> {
+  return startTestBroker(cleanups, options);
 }
 
 async function track(sub: Promise<Subscription>): Promise<Subscription> {
