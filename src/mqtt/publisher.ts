@@ -82,9 +82,11 @@ export class Publisher implements Service {
   private readonly session: SessionStore;
   /** Messages from the broker to the gateway's consumers (MQTT-SN devices, commands). */
   readonly subscriptions: Subscriptions;
-  private readonly attempts = new Map<number, number>();
-  /** When each in-flight message's reading arrived (same life as `attempts`), for latency. */
-  private readonly createdAt = new Map<number, { at: number; qos: 1 | 2 }>();
+  /**
+   * Per message sent: attempts before this one, and when its reading arrived (for the
+   * latency in /metrics). Messages resumed from a previous run's session have no entry.
+   */
+  private readonly sent = new Map<number, { attempts: number; createdAt: number; qos: 1 | 2 }>();
   /**
    * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
    * MQTT.js clones a packet before storing it, so identity is lost; it stores packets in
@@ -283,8 +285,7 @@ export class Publisher implements Service {
     for (const id of [...this.inflight]) {
       if (stored.has(id)) continue;
       this.inflight.delete(id);
-      this.attempts.delete(id);
-      this.createdAt.delete(id);
+      this.sent.delete(id);
       this.options.outbox.release(id);
     }
     this.awaitingPut.clear();
@@ -349,15 +350,14 @@ export class Publisher implements Service {
     const { outbox, log } = this.options;
     this.lastProgressAt = performance.now();
     this.inflight.delete(queueId);
-    const attemptsBefore = this.attempts.get(queueId) ?? 0;
-    this.attempts.delete(queueId);
-    const createdAt = this.createdAt.get(queueId);
-    this.createdAt.delete(queueId);
+    const sent = this.sent.get(queueId);
+    this.sent.delete(queueId);
+    const attemptsBefore = sent?.attempts ?? 0;
     if (code < 0x80) {
       this.published += 1;
       outbox.ack(queueId);
       // Resumed from a previous run's session: no arrival time known, nothing observed.
-      if (createdAt !== undefined) this.options.onDelivered?.(createdAt.qos, Date.now() - createdAt.at);
+      if (sent !== undefined) this.options.onDelivered?.(sent.qos, Date.now() - sent.createdAt);
     } else {
       this.refusedByBroker += 1;
       const decision = decideOnFailure(code, attemptsBefore);
@@ -426,8 +426,15 @@ export class Publisher implements Service {
     if (this.inflight.size === 0) this.lastProgressAt = performance.now(); // was idle
     this.inflight.add(message.id);
     if (message.qos === 0) this.qos0Inflight += 1;
-    this.attempts.set(message.id, message.attempts);
-    if (message.qos !== 0) this.createdAt.set(message.id, { at: message.createdAt, qos: message.qos });
+    // QoS 1/2 only: they finish in finish(), which removes the entry. A QoS 0 message is done
+    // in its publish callback below and needs none (an entry per QoS 0 message used to stay
+    // for good: the map grew with every QoS 0 reading).
+    if (message.qos !== 0)
+      this.sent.set(message.id, {
+        attempts: message.attempts,
+        createdAt: message.createdAt,
+        qos: message.qos,
+      });
     const payload = message.payload;
     const opts = {
       qos: message.qos,
