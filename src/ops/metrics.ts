@@ -149,62 +149,46 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     eachPort((p) => set(labelsOf(p), p.losses)),
   );
 
-  const queue = (read: (q: ReturnType<Source['queue']>) => number) => (set: (l: object, v: number) => void) =>
-    set({}, read(source.queue()));
-  liveGauge(
-    'tty2mqtt_queue_depth',
-    'Messages waiting in the queue (incl. in flight).',
-    [],
-    queue((q) => q.depth),
-  );
-  liveGauge(
-    'tty2mqtt_queue_bytes',
-    'Bytes of the messages waiting in the queue.',
-    [],
-    queue((q) => q.bytes),
-  );
-  liveGauge(
-    'tty2mqtt_queue_inflight',
-    'Messages sent to the broker and not yet acknowledged.',
-    [],
-    queue((q) => q.inflight),
-  );
-  liveGauge(
-    'tty2mqtt_queue_oldest_age_seconds',
-    'Age of the oldest waiting message (0 when empty).',
-    [],
-    queue((q) => (q.oldestAgeMs ?? 0) / 1000),
-  );
-  liveGauge(
-    'tty2mqtt_queue_storage_ok',
-    'Queue storage healthy (1) or failing, e.g. disk full (0).',
-    [],
-    queue((q) => (q.storageError === null ? 1 : 0)),
-  );
-  liveCounter(
-    'tty2mqtt_queue_received_total',
-    'Messages taken by the queue.',
-    [],
-    queue((q) => q.received),
-  );
-  liveCounter(
-    'tty2mqtt_queue_published_total',
-    'Messages delivered to the broker.',
-    [],
-    queue((q) => q.published),
-  );
-  liveCounter(
-    'tty2mqtt_queue_dead_lettered_total',
-    'Messages the broker refused for good.',
-    [],
-    queue((q) => q.deadLettered),
-  );
-  liveCounter(
-    'tty2mqtt_queue_rejected_total',
-    'Messages refused because the queue was full (when_full: reject_new).',
-    [],
-    queue((q) => q.rejected),
-  );
+  // The queue's unlabelled figures: [name, help, kind, read].
+  type QueueStats = ReturnType<Source['queue']>;
+  const queueFigures: [string, string, 'gauge' | 'counter', (q: QueueStats) => number][] = [
+    ['tty2mqtt_queue_depth', 'Messages waiting in the queue (incl. in flight).', 'gauge', (q) => q.depth],
+    ['tty2mqtt_queue_bytes', 'Bytes of the messages waiting in the queue.', 'gauge', (q) => q.bytes],
+    [
+      'tty2mqtt_queue_inflight',
+      'Messages sent to the broker and not yet acknowledged.',
+      'gauge',
+      (q) => q.inflight,
+    ],
+    [
+      'tty2mqtt_queue_oldest_age_seconds',
+      'Age of the oldest waiting message (0 when empty).',
+      'gauge',
+      (q) => (q.oldestAgeMs ?? 0) / 1000,
+    ],
+    [
+      'tty2mqtt_queue_storage_ok',
+      'Queue storage healthy (1) or failing, e.g. disk full (0).',
+      'gauge',
+      (q) => (q.storageError === null ? 1 : 0),
+    ],
+    ['tty2mqtt_queue_received_total', 'Messages taken by the queue.', 'counter', (q) => q.received],
+    ['tty2mqtt_queue_published_total', 'Messages delivered to the broker.', 'counter', (q) => q.published],
+    [
+      'tty2mqtt_queue_dead_lettered_total',
+      'Messages the broker refused for good.',
+      'counter',
+      (q) => q.deadLettered,
+    ],
+    [
+      'tty2mqtt_queue_rejected_total',
+      'Messages refused because the queue was full (when_full: reject_new).',
+      'counter',
+      (q) => q.rejected,
+    ],
+  ];
+  for (const [name, help, kind, read] of queueFigures)
+    (kind === 'gauge' ? liveGauge : liveCounter)(name, help, [], (set) => set({}, read(source.queue())));
   liveCounter(
     'tty2mqtt_queue_dropped_total',
     'Messages dropped, by reason (dropped_oldest, expired, ring_overflow).',
