@@ -23,6 +23,18 @@ const EX_CONFIG = 78;
  */
 const EX_TEMPFAIL = 75;
 
+/** The exit code of a fatal error other than a ConfigError (which is always 78). */
+function exitCodeOf(error: unknown): number {
+  if (
+    isGatewayError(error, ErrorCodes.CONFIG_NOT_FOUND) ||
+    isGatewayError(error, ErrorCodes.SECRET_UNREADABLE)
+  )
+    return EX_CONFIG;
+  if (isGatewayError(error, ErrorCodes.PORT_IN_USE) || isGatewayError(error, ErrorCodes.QUEUE_IN_USE))
+    return EX_TEMPFAIL;
+  return 1;
+}
+
 function usage(message: string): GatewayError {
   return new GatewayError(ErrorCodes.USAGE, `${message} (see: tty2mqtt --help)`);
 }
@@ -92,20 +104,8 @@ try {
       `tty2mqtt: configuration invalid (${error.problems.length} problem${error.problems.length === 1 ? '' : 's'})\n`,
     );
     process.exitCode = EX_CONFIG;
-  } else if (
-    isGatewayError(error, ErrorCodes.CONFIG_NOT_FOUND) ||
-    isGatewayError(error, ErrorCodes.SECRET_UNREADABLE)
-  ) {
-    process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
-    process.exitCode = EX_CONFIG;
-  } else if (
-    isGatewayError(error, ErrorCodes.PORT_IN_USE) ||
-    isGatewayError(error, ErrorCodes.QUEUE_IN_USE)
-  ) {
-    process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
-    process.exitCode = EX_TEMPFAIL;
   } else {
     process.stderr.write(`tty2mqtt: ${describeError(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeOf(error);
   }
 }
