@@ -5,7 +5,7 @@
 // to hang up. A client that sends no CONNECT is dropped by aedes' connectTimeout
 // (embedded.ts); for TLS, the handshake before it has its own timeout here.
 import { createServer as createTcpServer } from 'node:net';
-import type { AddressInfo, Server as TcpServer } from 'node:net';
+import type { Server as TcpServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { PacketSizeGuard } from './guarded-stream.ts';
-import { formatListenAddress } from './listen-address.ts';
+import { listenOn } from './listen-on.ts';
 import type { ListenAddress } from './listen-address.ts';
 
 export type ConnectionHandler = (connection: PacketSizeGuard, request?: IncomingMessage) => void;
@@ -40,36 +40,24 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-const WHY: Record<string, string> = {
-  EADDRINUSE:
-    'address in use (is another MQTT broker running? change embedded_broker.listen or use mqtt.broker: external)',
-  EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'address not available on this host',
-};
-
-function listenError(what: string, address: ListenAddress, error: NodeJS.ErrnoException): GatewayError {
-  const why = WHY[error.code ?? ''] ?? error.message;
-  return new GatewayError(
-    ErrorCodes.BROKER_LISTEN_FAILED,
-    `embedded broker cannot listen${what} on ${formatListenAddress(address)}: ${why}`,
-    { cause: error },
-  );
-}
-
 function listen(
   server: TcpServer | HttpServer | TlsServer,
   address: ListenAddress,
   what: string,
 ): Promise<ListenAddress> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => reject(listenError(what, address, error));
-    server.once('error', onError);
-    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
-      server.off('error', onError);
-      const info = server.address() as AddressInfo;
-      resolve({ host: address.host, port: info.port });
-    });
-  });
+  return listenOn(
+    server,
+    address,
+    'is another MQTT broker running? change embedded_broker.listen or use mqtt.broker: external',
+    ({ address: at, why, cause }) =>
+      new GatewayError(
+        ErrorCodes.BROKER_LISTEN_FAILED,
+        `embedded broker cannot listen${what} on ${at}: ${why}`,
+        {
+          cause,
+        },
+      ),
+  );
 }
 
 function closeServer(server: TcpServer | HttpServer | TlsServer, connections: Set<Duplex>): Promise<void> {

@@ -9,8 +9,8 @@
 // once (closeAllConnections) so the gateway's 5 s stop deadline holds (PRODUCT.md §6).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { formatListenAddress, parseListenAddress } from '../broker/listen-address.ts';
+import { listenOn } from '../broker/listen-on.ts';
 import type { ListenAddress } from '../broker/listen-address.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -41,29 +41,16 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-const WHY: Record<string, string> = {
-  EADDRINUSE: 'address in use (is another tty2mqtt or exporter running? change http.listen)',
-  EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'address not available on this host',
-};
-
-function listenError(address: string, error: NodeJS.ErrnoException): GatewayError {
-  const why = WHY[error.code ?? ''] ?? error.message;
-  return new GatewayError(ErrorCodes.HTTP_LISTEN_FAILED, `http.listen: cannot listen on ${address}: ${why}`, {
-    cause: error,
-  });
-}
-
 function listen(server: Server, address: ListenAddress): Promise<ListenAddress> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void =>
-      reject(listenError(formatListenAddress(address), error));
-    server.once('error', onError);
-    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve({ host: address.host, port: (server.address() as AddressInfo).port });
-    });
-  });
+  return listenOn(
+    server,
+    address,
+    'is another tty2mqtt or exporter running? change http.listen',
+    ({ address: at, why, cause }) =>
+      new GatewayError(ErrorCodes.HTTP_LISTEN_FAILED, `http.listen: cannot listen on ${at}: ${why}`, {
+        cause,
+      }),
+  );
 }
 
 /** An event stream this far behind is dropped; EventSource reconnects when it can. */
