@@ -264,6 +264,7 @@ export class Gateway {
     if (config.http.listen !== null)
       this.http = await startOpsServer({
         listen: config.http.listen,
+        allowedHosts: config.http.allowed_hosts,
         source: this.opsSource(),
         log: log.child({ service: 'http' }),
       });
