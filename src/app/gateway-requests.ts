@@ -113,12 +113,13 @@ export class GatewayRequests {
     if (reason === null) return true;
     this.refused[reason] = (this.refused[reason] ?? 0) + 1;
     const fallback = `${this.options.base}/gateway/response/${action}`;
+    const shown = topicForLog(topic);
     this.warn.warn(
       `response-topic:${reason}`,
-      { action, topic: topicForLog(topic), reason },
+      { action: action.slice(0, 64), topic: shown, reason },
       topic === fallback
-        ? `request ${action}: not answered, ${topicForLog(topic)} is one of the gateway's own subscriptions`
-        : `request ${action}: response topic ${topicForLog(topic)} refused (${reason}); answered on ${fallback} only`,
+        ? `request: not answered on ${shown} (${reason})`
+        : `request: response topic ${shown} refused (${reason}); answered on ${topicForLog(fallback)} only`,
     );
     return false;
   }

@@ -110,6 +110,14 @@ describe('GatewayRequests: Response Topic', () => {
     assert.equal(r.requests.stats().refusedResponseTopics, 0);
   });
 
+  it('does not answer at all when even the default topic is one of its own subscriptions', async () => {
+    const r = rig(['b/gateway/response/#']);
+    await r.request('b/gateway/response/asker-1');
+    assert.deepEqual(r.sent, []);
+    assert.deepEqual(r.requests.stats().refusedByReason, { subscribed: 2 });
+    assert.match(r.warnings[0]?.msg ?? '', /not answered on b\/gateway\/response\/health \(subscribed\)/);
+  });
+
   it('logs refusals at a limited rate and counts every one', async () => {
     const r = rig();
     for (let i = 0; i < 40; i++) await r.request(`b/dev/reset/set`, `c-${i}`);
