@@ -3,12 +3,19 @@
 //   {"id":…,"action":…,"ok":true,"result":…}   or   {"id":…,"action":…,"ok":false,"error":…}
 // The id is the request's MQTT 5 Correlation Data, else the `id` member of a JSON payload,
 // else null; an MQTT 5 request with a Response Topic is also answered there, with its
-// Correlation Data (MQTT 5 §4.10). Actions:
+// Correlation Data (MQTT 5 §4.10) — but only a Response Topic under the gateway's own
+// `<base>/gateway/response/` that it does not itself subscribe to (response-topic.ts says
+// why); any other is refused, counted and logged, and the answer goes to the default topic
+// only. Actions:
 //   health                        gateway/health's report, now
 //   ports                         the configured ports and the serial ports on this machine
 //   restart_port {"port": NAME}   closes and reopens one configured port
 import type { Logger } from '../log.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
+import { createRateLimitedLog } from './rate-limited-log.ts';
+import type { RateLimitedLog } from './rate-limited-log.ts';
+import { refuseResponseTopic, topicForLog } from './response-topic.ts';
+import type { ResponseTopicRefusal } from './response-topic.ts';
 
 export interface RequestPort {
   readonly name: string;
@@ -26,6 +33,8 @@ export interface ResponseSink {
 export interface GatewayRequestsOptions {
   base: string;
   subscribe: Subscribe;
+  /** Whether the gateway itself subscribes to `topic` (Subscriptions.covers). */
+  isSubscribed: (topic: string) => boolean;
   sink: ResponseSink;
   health: () => Record<string, unknown> | undefined;
   ports: () => readonly RequestPort[];
@@ -36,13 +45,28 @@ export interface GatewayRequestsOptions {
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: string };
 
+export interface GatewayRequestsStats {
+  /** Response Topics not honoured (the default topic was still answered). */
+  refusedResponseTopics: number;
+  refusedByReason: Partial<Record<ResponseTopicRefusal, number>>;
+}
+
 /** Requests larger than this are refused unread (they are small JSON objects). */
 const MAX_REQUEST_BYTES = 4096;
 
 export class GatewayRequests {
   private remove: (() => void) | undefined;
+  private readonly refused: Partial<Record<ResponseTopicRefusal, number>> = {};
+  private readonly warn: RateLimitedLog;
 
-  constructor(private readonly options: GatewayRequestsOptions) {}
+  constructor(private readonly options: GatewayRequestsOptions) {
+    this.warn = createRateLimitedLog(options.log);
+  }
+
+  stats(): GatewayRequestsStats {
+    const total = Object.values(this.refused).reduce((a, b) => a + b, 0);
+    return { refusedResponseTopics: total, refusedByReason: { ...this.refused } };
+  }
 
   start(): void {
     const filter = `${this.options.base}/gateway/request/+`;
@@ -73,10 +97,31 @@ export class GatewayRequests {
       ...(m.correlationData === undefined ? {} : { correlationData: m.correlationData }),
     };
     const responseTopic = `${base}/gateway/response/${action}`;
-    await sink.publishNow(responseTopic, payload, opts);
-    if (m.responseTopic !== undefined && m.responseTopic !== responseTopic)
+    if (this.allowed(responseTopic, action)) await sink.publishNow(responseTopic, payload, opts);
+    if (
+      m.responseTopic !== undefined &&
+      m.responseTopic !== responseTopic &&
+      this.allowed(m.responseTopic, action)
+    )
       await sink.publishNow(m.responseTopic, payload, opts);
     this.options.log.info({ action, id, ok: outcome.ok }, `request ${action} answered`);
+  }
+
+  /** Checks an answer topic; a refusal is counted and logged (rate-limited), naming the topic. */
+  private allowed(topic: string, action: string): boolean {
+    const reason = refuseResponseTopic(topic, this.options.base, this.options.isSubscribed);
+    if (reason === null) return true;
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    const fallback = `${this.options.base}/gateway/response/${action}`;
+    const shown = topicForLog(topic);
+    this.warn.warn(
+      `response-topic:${reason}`,
+      { action: action.slice(0, 64), topic: shown, reason },
+      topic === fallback
+        ? `request: not answered on ${shown} (${reason})`
+        : `request: response topic ${shown} refused (${reason}); answered on ${topicForLog(fallback)} only`,
+    );
+    return false;
   }
 
   private async run(action: string, body: Record<string, unknown> | null): Promise<Outcome> {

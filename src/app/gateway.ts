@@ -245,6 +245,7 @@ export class Gateway {
     this.requests = new GatewayRequests({
       base,
       subscribe: (filter, qos, handler) => publisher.subscriptions.add(filter, qos, handler),
+      isSubscribed: (topic) => publisher.subscriptions.covers(topic),
       sink: publisher,
       health: () => this.health(),
       ports: () => this.ports.map((p) => ({ name: p.view().name, restart: () => p.restart() })),
@@ -263,6 +264,7 @@ export class Gateway {
     if (config.http.listen !== null)
       this.http = await startOpsServer({
         listen: config.http.listen,
+        allowedHosts: config.http.allowed_hosts,
         source: this.opsSource(),
         log: log.child({ service: 'http' }),
       });
@@ -339,6 +341,7 @@ export class Gateway {
       ports: () => this.ports.map((p) => p.view()),
       queue: () => this.outbox.stats(),
       embeddedBroker: () => this.broker?.stats() ?? null,
+      requests: () => this.requests?.stats() ?? null,
       queueLimits: {
         maxMessages: config.queue.max_messages,
         maxBytes: config.queue.max_bytes,

@@ -2,6 +2,7 @@
 // Messages written by our own schema (src/config/schema.ts) are already human and are kept.
 // Secrets are described by their kind only ("a string"), never quoted. Pure.
 import type { z } from 'zod';
+import { redactUrl } from './redact-url.ts';
 
 type Issue = z.core.$ZodIssue;
 
@@ -26,7 +27,9 @@ export function describeValue(value: unknown, secret: boolean): string {
   if (typeof value === 'object') return 'a mapping';
   if (secret) return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
   if (typeof value === 'string') {
-    const short = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    // A URL the schema refused (mqtt.url with a space in its password) is quoted without userinfo.
+    const shown = value.includes('://') ? redactUrl(value) : value;
+    const short = shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
     return JSON.stringify(short);
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')

@@ -168,7 +168,23 @@ export const gatewayConfigSchema = z
     homeassistant: z
       .strictObject({ discovery: z.boolean().default(false), prefix: topicPrefix.default('homeassistant') })
       .default({ discovery: false, prefix: 'homeassistant' }),
-    http: z.strictObject({ listen: listenAddress.nullable().default(null) }).default({ listen: null }),
+    http: z
+      .strictObject({
+        listen: listenAddress.nullable().default(null),
+        /** Host names served besides the listen address and localhost (DNS rebinding, ops/host-check.ts). */
+        allowed_hosts: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/,
+                'must be a host name or address, e.g. gateway.lan',
+              ),
+          )
+          .max(64)
+          .default([]),
+      })
+      .default({ listen: null, allowed_hosts: [] }),
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -1,5 +1,6 @@
 // What `tty2mqtt check` prints on success (PRODUCT.md §1): where everything goes, with an
 // example topic for every field. Secrets are never part of it: no passwords, no URL userinfo.
+import { redactUrl } from './redact-url.ts';
 import { displayFields } from './summary-fields.ts';
 import type { LoadedConfig } from './load.ts';
 
@@ -23,18 +24,6 @@ function formatDuration(ms: number): string {
   ] as const)
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
-}
-
-/** An external broker URL without username/password, should the user have put them there. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
 }
 
 function brokerLine(loaded: LoadedConfig): string {

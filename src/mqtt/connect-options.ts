@@ -80,8 +80,3 @@ export function toClientOptions(link: BrokerLink): IClientOptions {
   options.rejectUnauthorized = link.tls?.insecure !== true;
   return options;
 }
-
-/** The URL with any credentials removed, for logs and health. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
-}

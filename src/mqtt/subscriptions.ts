@@ -85,6 +85,21 @@ export class Subscriptions {
     return this.confirmed;
   }
 
+  /**
+   * Whether a message on `topic` would come back to the gateway: a filter with handlers, or
+   * one the broker still holds for this session. The gateway never answers a request there
+   * (app/response-topic.ts).
+   */
+  covers(topic: string): boolean {
+    for (const filter of new Set([
+      ...this.byFilter.keys(),
+      ...this.confirmed.keys(),
+      ...this.requested.keys(),
+    ]))
+      if (topicMatches(filter, topic)) return true;
+    return false;
+  }
+
   private dispatch(message: InboundMessage): void {
     for (const [filter, entries] of this.byFilter) {
       if (!topicMatches(filter, message.topic)) continue;

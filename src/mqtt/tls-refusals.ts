@@ -3,6 +3,7 @@
 // retry), and shown in gateway/health. The retry itself goes on with backoff, so a broker
 // that fixes its certificate is connected without a restart.
 import type { TLSSocket } from 'node:tls';
+import { redactUrl } from '../config/redact-url.ts';
 import { certificateFacts, describeTlsRefusal } from './tls-errors.ts';
 import type { CertificateFacts, TlsRefusal, TlsRefusalCause, TlsRefusalContext } from './tls-errors.ts';
 
@@ -89,6 +90,7 @@ export function urlHost(url: string): string {
   try {
     return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
   } catch {
-    return url;
+    // Shown in refusal messages and logs: an unparsable URL must not carry its password there.
+    return redactUrl(url);
   }
 }

@@ -3,18 +3,25 @@
 // (Server-Sent Events). Read-only: GET and HEAD only, everything else 405; unknown paths
 // 404. It listens where the config says — loopback unless the user opens it.
 //
+// Every request must name this gateway in its Host header (host-check.ts: DNS rebinding);
+// others get 421 Misdirected Request (RFC 9110 §15.5.20), are counted and logged.
+//
 // Live updates are Server-Sent Events rather than polling: one long-lived response per
 // open page instead of a request every 2 s, the browser reconnects by itself (EventSource),
 // and a snapshot is built once per tick for all viewers. close() ends those responses at
 // once (closeAllConnections) so the gateway's 5 s stop deadline holds (PRODUCT.md §6).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+import { Counter } from 'prom-client';
+import { createRateLimitedLog } from '../app/rate-limited-log.ts';
 import { formatListenAddress, parseListenAddress } from '../broker/listen-address.ts';
 import { listenOn } from '../broker/listen-on.ts';
 import type { ListenAddress } from '../broker/listen-address.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createHistory } from './history.ts';
+import { createHostPolicy } from './host-check.ts';
 import type { History } from './history.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
@@ -27,6 +34,8 @@ import type { OpsSource } from './status-source.ts';
 export interface OpsServerOptions {
   /** `host:port` as written in gateway.yaml (`http.listen`). */
   listen: string;
+  /** `http.allowed_hosts`: Host names served besides the listen address and localhost. */
+  allowedHosts?: readonly string[];
   source: OpsSource;
   log: Logger;
   /** How often each open page gets a snapshot (default 2 s). */
@@ -135,7 +144,37 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     });
   };
 
+  const refusedHosts = new Counter({
+    name: 'tty2mqtt_http_refused_hosts_total',
+    help: 'HTTP requests refused because their Host header does not name this gateway (DNS rebinding).',
+    registers: [metrics.registry],
+  });
+  const hostLog = createRateLimitedLog(log);
+  // Assigned once the server listens: the policy needs the address actually bound.
+  let allowsHost: (host: string | undefined) => boolean = () => false;
+
+  /** A request for another host: 421 with a short text, counted, logged at a limited rate. */
+  const refuseHost = (request: IncomingMessage, response: ServerResponse): void => {
+    const host = (request.headers.host ?? '').slice(0, 100);
+    refusedHosts.inc();
+    hostLog.warn(
+      'http-host',
+      { host, path: (request.url ?? '').slice(0, 100), remote: request.socket.remoteAddress },
+      'http request for a foreign host refused (DNS rebinding?); add the name to http.allowed_hosts if it is yours',
+    );
+    send(
+      response,
+      421,
+      'text/plain; charset=utf-8',
+      `misdirected request: this gateway does not answer to host ${JSON.stringify(host)}; see http.allowed_hosts\n`,
+    );
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (!allowsHost(request.headers.host)) {
+      refuseHost(request, response);
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       send(response, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n', { allow: 'GET, HEAD' });
       return;
@@ -176,6 +215,14 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   });
   server.keepAliveTimeout = 5000;
   const actual = await listen(server, address);
+  allowsHost = createHostPolicy({
+    listenHost: actual.host,
+    allowedHosts: options.allowedHosts ?? [],
+    hostname: hostname(),
+    interfaceAddresses: Object.values(networkInterfaces()).flatMap((list) =>
+      (list ?? []).map((i) => i.address),
+    ),
+  });
   history.start();
   ticker = setInterval(broadcast, options.eventIntervalMs ?? 2000);
   ticker.unref();

@@ -22,7 +22,8 @@ export const LATENCY_BUCKETS_S = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600,
 ];
 
-type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'> & Partial<Pick<OpsSource, 'embeddedBroker'>>;
+type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'> &
+  Partial<Pick<OpsSource, 'embeddedBroker' | 'requests'>>;
 type PortLabels = { port: string; device: string };
 
 const labelsOf = (p: PortView): PortLabels => ({ port: p.name, device: p.device });
@@ -216,6 +217,18 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
       if (stats === null) return;
       for (const [key, n] of Object.entries(stats))
         set({ kind: key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) }, n);
+    },
+  );
+
+  // MQTT 5 Response Topics a request named and the gateway did not answer on (app/response-topic.ts).
+  liveCounter(
+    'tty2mqtt_request_response_topics_refused_total',
+    'Response Topics of gateway requests refused, by reason (outside, subscribed, dollar, wildcard, too_long).',
+    ['reason'],
+    (set) => {
+      const stats = source.requests?.() ?? null;
+      if (stats === null) return;
+      for (const [reason, n] of Object.entries(stats.refusedByReason)) set({ reason }, n);
     },
   );
 

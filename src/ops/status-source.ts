@@ -1,6 +1,7 @@
 // What the HTTP endpoints read, all live (issue 8 §5: collect on scrape, no second source
 // of truth). The gateway supplies it; /metrics, /healthz, /status.json and the status page
 // are views of the same numbers gateway/health publishes.
+import type { GatewayRequestsStats } from '../app/gateway-requests.ts';
 import type { PortView } from '../app/status-reporter.ts';
 import type { PublisherStatus } from '../mqtt/publisher.ts';
 import type { QueueStats } from '../queue/outbox.ts';
@@ -22,6 +23,8 @@ export interface OpsSource {
   errors: RecentErrors;
   /** The embedded broker's refusal counters; null with an external broker. */
   embeddedBroker(): Readonly<Record<string, number>> | null;
+  /** Requests on gateway/request/…: what was refused (null before they start). */
+  requests?(): GatewayRequestsStats | null;
   /** The unit a port's profile declares for a field, if any. */
   unit(port: string, field: string): string | undefined;
 }

@@ -10,7 +10,7 @@ import { hostnameLevel } from '../../src/config/resolve.ts';
 import { LEVEL_PATTERN, gatewayConfigSchema, profileSchema } from '../../src/config/schema.ts';
 import { knownKeys } from '../../src/config/schema-keys.ts';
 import { closestKey } from '../../src/config/suggest.ts';
-import { redactUrl } from '../../src/config/summary.ts';
+import { redactUrl } from '../../src/config/redact-url.ts';
 import { checkTopicTemplate, renderTopic } from '../../src/config/topic-template.ts';
 
 const profile = (extra: object) =>
