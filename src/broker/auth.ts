@@ -167,6 +167,23 @@ export class AccessPolicy {
       : { allowed: false, rule: 'acl', reason: `"${filter}": not in this user's subscribe ACL` };
   }
 
+  /**
+   * May a message on the concrete `topic` be delivered to this user? The read side of the ACL,
+   * asked for every forward (embedded.ts authorizeForward): subscriptions restored with a
+   * stored session and messages queued in it were checked against whoever made them, not
+   * against the login that resumes the session. Mosquitto likewise checks read access per
+   * delivered message.
+   */
+  mayRead(username: string | undefined, topic: string): Decision {
+    const rules = this.#rulesOf(username);
+    if (rules === null) return ALLOWED;
+    if (rules === undefined)
+      return { allowed: false, rule: 'acl', reason: `"${topic}": no ACL entry for this user` };
+    return rules.subscribe.some((f) => topicMatches(f, topic))
+      ? ALLOWED
+      : { allowed: false, rule: 'acl', reason: `"${topic}": not in this user's subscribe ACL` };
+  }
+
   /** null: unrestricted; undefined: restricted with no entry (deny). */
   #rulesOf(username: string | undefined): { publish: string[]; subscribe: string[] } | null | undefined {
     if (!this.#requiresAuthentication) return null;

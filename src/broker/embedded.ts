@@ -19,6 +19,7 @@ import { ErrorCodes, GatewayError } from '../errors.ts';
 import { createRateLimitedLog } from '../app/rate-limited-log.ts';
 import type { RateLimitedLog } from '../app/rate-limited-log.ts';
 import { AccessPolicy, DEFAULT_MAX_TOPIC_LEVELS } from './auth.ts';
+import { ClientIdBook } from './client-id-book.ts';
 import { maxGrantedQos } from './granted-qos.ts';
 import type { BrokerAclEntry, BrokerUser, Decision } from './auth.ts';
 import {
@@ -59,6 +60,10 @@ export interface EmbeddedBrokerStats {
   oversizePackets: number;
   slowClientsDropped: number;
   tlsHandshakeFailures: number;
+  /** CONNECTs refused because another login owns the client id (client-id-book.ts). */
+  refusedClientIds: number;
+  /** Messages not delivered because the receiver's read ACL does not cover the topic. */
+  refusedForwards: number;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -83,6 +88,15 @@ export interface EmbeddedBrokerOptions {
    * allowed exactly these; null when the gateway logs in as a configured user instead.
    */
   gatewayRoots?: readonly string[] | null;
+  /**
+   * The gateway's MQTT client id. With users set, only the gateway's login may use it (the
+   * internal login, or gatewayUsername when the gateway logs in as a configured user).
+   */
+  gatewayClientId?: string | null;
+  /** The configured user the gateway logs in as (mqtt.username), when not the internal login. */
+  gatewayUsername?: string | null;
+  /** Bound of the client-id ownership book (client-id-book.ts); tests make it small. */
+  maxClientIdBookBytes?: number;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -117,7 +131,11 @@ export class EmbeddedBroker implements Service {
     oversizePackets: 0,
     slowClientsDropped: 0,
     tlsHandshakeFailures: 0,
+    refusedClientIds: 0,
+    refusedForwards: 0,
   };
+  /** Who owns which client id; null in anonymous mode, where there are no logins to tell apart. */
+  readonly #clientIds: ClientIdBook | null;
   #aedes: Aedes | null = null;
   #listeners: Listener[] = [];
   #tcpListener: Listener | null = null;
@@ -147,6 +165,19 @@ export class EmbeddedBroker implements Service {
         ? { internalUser: { ...this.#gatewayLogin, publish: roots, subscribe: roots } }
         : {}),
     });
+    // Anonymous mode: anyone may publish and subscribe anything, so a client id is no secret
+    // worth guarding (and there is no login to tell its owner by); README says so.
+    const gatewayClientId = options.gatewayClientId ?? null;
+    const gatewayUsername = this.#gatewayLogin?.username ?? options.gatewayUsername ?? null;
+    this.#clientIds = this.#policy.requiresAuthentication
+      ? new ClientIdBook({
+          reserved:
+            gatewayClientId !== null && gatewayUsername !== null
+              ? { clientId: gatewayClientId, username: gatewayUsername }
+              : null,
+          ...(options.maxClientIdBookBytes === undefined ? {} : { maxBytes: options.maxClientIdBookBytes }),
+        })
+      : null;
   }
 
   /**
@@ -265,6 +296,34 @@ export class EmbeddedBroker implements Service {
     );
   }
 
+  /**
+   * A client id belongs to one login (client-id-book.ts); checked at authentication, before
+   * aedes touches the session (a clean CONNECT would wipe it) or disconnects the holder.
+   */
+  #claimClientId(
+    client: Client,
+    username: string | undefined,
+  ): { ok: true } | { ok: false; returnCode: AuthenticateError['returnCode']; reason: string } {
+    const book = this.#clientIds;
+    // Closed while its password was checked: aedes drops it without registering it, and a
+    // 'close' listener added now would never fire to release the claim.
+    if (book === null || username === undefined || client.closed || client.conn.destroyed)
+      return { ok: true };
+    const clientId = client.id;
+    const verdict = book.claim(clientId, username, client);
+    if (verdict.ok) {
+      client.conn.once('close', () => book.released(clientId, client));
+      return verdict;
+    }
+    this.#stats.refusedClientIds++;
+    this.#limited.warn(
+      'client-id',
+      { clientId: clientId.slice(0, 64), username, peer: peerOf(client) },
+      `embedded broker refused a client id: ${verdict.reason}`,
+    );
+    return verdict;
+  }
+
   /** Ends every client connection and both listeners at once; safe to call twice. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stopNow();
@@ -315,7 +374,9 @@ export class EmbeddedBroker implements Service {
           (check) => {
             if (check.ok) {
               if (username !== undefined) usernames.set(client, username);
-              done(null, true);
+              const claim = this.#claimClientId(client, username);
+              if (claim.ok) done(null, true);
+              else done(Object.assign(new Error(claim.reason), { returnCode: claim.returnCode }), false);
               return;
             }
             this.#stats.refusedLogins++;
@@ -361,6 +422,18 @@ export class EmbeddedBroker implements Service {
         done(null, null);
       },
       authorizeForward: (client, packet) => {
+        // Every delivery, live, retained or replayed from a stored session (aedes' emptyQueue
+        // asks this hook too), must be readable by the receiving login (auth.ts mayRead).
+        const read = policy.mayRead(usernames.get(client), packet.topic);
+        if (!read.allowed) {
+          this.#stats.refusedForwards++;
+          this.#limited.warn(
+            `forward:${read.rule}`,
+            { clientId: client.id, username: usernames.get(client) },
+            `embedded broker refused to forward a message: ${read.reason}`,
+          );
+          return null;
+        }
         // Only 2 → 1 here: QoS 0 subscriptions already go through aedes' deliver0.
         const max = maxGrantedQos(granted.get(client) ?? new Map(), packet.topic);
         if (max !== undefined && max > 0 && packet.qos > max) packet.qos = max as 1;
@@ -371,12 +444,13 @@ export class EmbeddedBroker implements Service {
 
   #observe(aedes: Aedes): void {
     const log = this.#log;
-    aedes.on('clientReady', (client) =>
+    aedes.on('clientReady', (client) => {
+      this.#clientIds?.connected(client.id, !client.clean);
       log.debug(
         { clientId: client.id, username: this.#usernames.get(client), peer: peerOf(client) },
         'client connected',
-      ),
-    );
+      );
+    });
     aedes.on('clientDisconnect', (client) => log.debug({ clientId: client.id }, 'client disconnected'));
     aedes.on('unsubscribe', (filters, client) => {
       for (const filter of filters) this.#granted.get(client)?.delete(filter);
