@@ -171,6 +171,7 @@ export class Gateway {
       this.broker = new EmbeddedBroker({
         listen: b.listen,
         websocket: b.websocket,
+        websocketOrigins: b.websocket_origins,
         tls:
           b.tls === null
             ? null

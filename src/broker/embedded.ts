@@ -31,7 +31,8 @@ import {
 import { formatListenAddress, parseListenAddress } from './listen-address.ts';
 import type { ListenAddress } from './listen-address.ts';
 import { listenTcp, listenTls, listenWebSocket } from './listeners.ts';
-import type { GuardLimits, Listener } from './listeners.ts';
+import type { GuardLimits, Listener, WebSocketListenerOptions } from './listeners.ts';
+import { originForLog, WEBSOCKET_WITHOUT_USERS } from './websocket-origin.ts';
 
 /** Bounds what one client can make the broker buffer (see packet-size.ts). */
 export const DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
@@ -64,6 +65,8 @@ export interface EmbeddedBrokerStats {
   refusedClientIds: number;
   /** Messages not delivered because the receiver's read ACL does not cover the topic. */
   refusedForwards: number;
+  /** WebSocket upgrades refused (403) for a browser Origin not in websocketOrigins. */
+  refusedOrigins: number;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -71,6 +74,8 @@ export interface EmbeddedBrokerOptions {
   listen: string;
   /** Same form, or null for no WebSocket listener. */
   websocket: string | null;
+  /** Browser origins allowed on the WebSocket listener (websocket-origin.ts); default none. */
+  websocketOrigins?: readonly string[];
   tls?: EmbeddedBrokerTls | null;
   /** Secrets already read by the config loader. Non-empty = authentication required. */
   users: readonly BrokerUser[];
@@ -133,6 +138,7 @@ export class EmbeddedBroker implements Service {
     tlsHandshakeFailures: 0,
     refusedClientIds: 0,
     refusedForwards: 0,
+    refusedOrigins: 0,
   };
   /** Who owns which client id; null in anonymous mode, where there are no logins to tell apart. */
   readonly #clientIds: ClientIdBook | null;
@@ -237,7 +243,18 @@ export class EmbeddedBroker implements Service {
       }
       signal.throwIfAborted();
       if (ws !== null) {
-        this.#wsListener = await listenWebSocket(ws, limits, handle);
+        const websocketOptions: WebSocketListenerOptions = {
+          allowedOrigins: new Set(this.#options.websocketOrigins ?? []),
+          onRefusedOrigin: (origin, peer) => {
+            this.#stats.refusedOrigins++;
+            this.#limited.warn(
+              'websocket-origin',
+              { origin: originForLog(origin), peer },
+              'embedded broker refused a WebSocket connection from a web page: its Origin is not in embedded_broker.websocket_origins',
+            );
+          },
+        };
+        this.#wsListener = await listenWebSocket(ws, limits, websocketOptions, handle);
         this.#listeners.push(this.#wsListener);
       }
       signal.throwIfAborted();
@@ -351,6 +368,9 @@ export class EmbeddedBroker implements Service {
       this.#log.warn(
         `embedded broker accepts anonymous clients on ${where}: anyone who can reach it may publish and subscribe; configure embedded_broker.users`,
       );
+    }
+    if (this.#wsListener !== null && !this.#policy.requiresAuthentication) {
+      this.#log.warn(WEBSOCKET_WITHOUT_USERS);
     }
     if (this.#options.acl.length > 0 && !this.#policy.requiresAuthentication) {
       this.#log.warn('embedded_broker.acl is ignored because embedded_broker.users is empty');
