@@ -177,11 +177,13 @@ export class AccessPolicy {
   mayRead(username: string | undefined, topic: string): Decision {
     const rules = this.#rulesOf(username);
     if (rules === null) return ALLOWED;
+    // A topic may be up to a packet long: the reason (logged) quotes its start only.
+    const quoted = topic.length > 128 ? `${topic.slice(0, 128)}…` : topic;
     if (rules === undefined)
-      return { allowed: false, rule: 'acl', reason: `"${topic}": no ACL entry for this user` };
+      return { allowed: false, rule: 'acl', reason: `"${quoted}": no ACL entry for this user` };
     return rules.subscribe.some((f) => topicMatches(f, topic))
       ? ALLOWED
-      : { allowed: false, rule: 'acl', reason: `"${topic}": not in this user's subscribe ACL` };
+      : { allowed: false, rule: 'acl', reason: `"${quoted}": not in this user's subscribe ACL` };
   }
 
   /** null: unrestricted; undefined: restricted with no entry (deny). */

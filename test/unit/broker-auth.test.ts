@@ -173,6 +173,8 @@ void describe('AccessPolicy read access (every forwarded message)', () => {
     });
     assert.equal(policy.mayRead('ha', '$SYS/broker/uptime').allowed, true);
     assert.equal(policy.mayRead('nobody', 'tty2mqtt/attic/temperature').allowed, false);
+    const long = policy.mayRead('gateway', `x/${'y'.repeat(100_000)}`);
+    assert.ok(!long.allowed && long.reason.length < 200, 'a long topic is quoted by its start');
     // Without an ACL, and anonymous: no read restriction.
     assert.equal(new AccessPolicy(users, []).mayRead('nobody', 'a/b').allowed, true);
     assert.equal(new AccessPolicy([], []).mayRead(undefined, 'a/b').allowed, true);
