@@ -5,9 +5,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startTestBroker } from '../helpers/embedded-broker.ts';
 import { runCli } from '../helpers/gateway-process.ts';
 
@@ -97,6 +100,60 @@ void describe('embedded broker: WebSocket Origin allow-list', () => {
     assert.deepEqual(await attempt(port, undefined), { connack: CONNACK_ACCEPTED });
     console.log(`default: refusedOrigins ${broker.stats().refusedOrigins}`);
     assert.equal(broker.stats().refusedOrigins, 2);
+  });
+});
+
+/** A page server on 127.0.0.1: its origin is `http://127.0.0.1:<port>`. */
+async function pageServer(): Promise<string> {
+  const server = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>page</title>'),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Run inside the page: open the broker's WebSocket, send CONNECT, say what came back. A
+ * browser does not show a page the refused handshake's status: only that no socket opened.
+ */
+function pageAttempt(port: number): string {
+  return `new Promise((resolve) => {
+    const ws = new WebSocket('ws://127.0.0.1:${port}', 'mqtt');
+    ws.binaryType = 'arraybuffer';
+    const got = [];
+    ws.onopen = () => ws.send(new Uint8Array([${[...CONNECT].join(',')}]));
+    ws.onmessage = (e) => {
+      got.push(...new Uint8Array(e.data));
+      if (got.length >= 4) { ws.close(); resolve('connack ' + got.join(',')); }
+    };
+    ws.onclose = (e) => resolve('closed ' + e.code);
+    setTimeout(() => resolve('timeout'), 10000);
+  })`;
+}
+
+void describe('embedded broker: WebSocket Origin allow-list, from a real browser', () => {
+  void it("a foreign page's WebSocket never opens; an allow-listed page's does and gets CONNACK", async () => {
+    const foreign = await pageServer();
+    const trusted = await pageServer();
+    const { broker } = await startTestBroker(cleanups, {
+      websocket: '127.0.0.1:0',
+      websocketOrigins: [trusted],
+    });
+    const port = broker.websocketAddress()?.port ?? 0;
+    const browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    const page = await browser.context.newPage();
+    await page.goto(`${foreign}/`, { waitUntil: 'load' });
+    const fromForeign = await page.evaluate(pageAttempt(port));
+    await page.goto(`${trusted}/`, { waitUntil: 'load' });
+    const fromTrusted = await page.evaluate(pageAttempt(port));
+    console.log(
+      `chromium: page ${foreign}: ${String(fromForeign)}; page ${trusted}: ${String(fromTrusted)}; refusedOrigins: ${broker.stats().refusedOrigins}`,
+    );
+    assert.equal(fromForeign, 'closed 1006');
+    assert.equal(fromTrusted, `connack ${CONNACK_ACCEPTED.join(',')}`);
+    assert.equal(broker.stats().refusedOrigins, 1);
   });
 });
 
