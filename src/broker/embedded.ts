@@ -3,9 +3,10 @@
 // loopback with MQTT.js like to any broker, so there is deliberately no in-process publish().
 //
 // aedes allows everything by default and speaks MQTT 3.1.1 only (it refuses protocol level 5
-// with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe with
-// AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, and listen
-// exactly where configured (loopback by default). The gateway's own client goes through the
+// with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe/authorizeForward
+// with AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, give each
+// client id to one login (client-id-book.ts), and listen exactly where configured (loopback
+// by default). The gateway's own client goes through the
 // same hooks: with `users` set it logs in with an internal per-run credential (see
 // gatewayCredentials()) limited to the gateway's own topic roots.
 import { randomBytes } from 'node:crypto';
