@@ -171,6 +171,7 @@ export class Gateway {
       this.broker = new EmbeddedBroker({
         listen: b.listen,
         websocket: b.websocket,
+        websocketOrigins: b.websocket_origins,
         tls:
           b.tls === null
             ? null
@@ -188,6 +189,10 @@ export class Gateway {
         maxPacketSize: b.max_packet_size,
         maxTopicLevels: b.max_topic_levels,
         gatewayRoots: config.mqtt.username === undefined ? roots : null,
+        // Only the gateway's login may use its client id (a takeover would kick it off and
+        // hand its stored session to someone else).
+        gatewayClientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
+        gatewayUsername: config.mqtt.username ?? null,
         log: log.child({ service: 'embedded-broker' }),
       });
       await this.broker.start(signal);

@@ -167,6 +167,25 @@ export class AccessPolicy {
       : { allowed: false, rule: 'acl', reason: `"${filter}": not in this user's subscribe ACL` };
   }
 
+  /**
+   * May a message on the concrete `topic` be delivered to this user? The read side of the ACL,
+   * asked for every forward (embedded.ts authorizeForward): subscriptions restored with a
+   * stored session and messages queued in it were checked against whoever made them, not
+   * against the login that resumes the session. Mosquitto likewise checks read access per
+   * delivered message.
+   */
+  mayRead(username: string | undefined, topic: string): Decision {
+    const rules = this.#rulesOf(username);
+    if (rules === null) return ALLOWED;
+    // A topic may be up to a packet long: the reason (logged) quotes its start only.
+    const quoted = topic.length > 128 ? `${topic.slice(0, 128)}…` : topic;
+    if (rules === undefined)
+      return { allowed: false, rule: 'acl', reason: `"${quoted}": no ACL entry for this user` };
+    return rules.subscribe.some((f) => topicMatches(f, topic))
+      ? ALLOWED
+      : { allowed: false, rule: 'acl', reason: `"${quoted}": not in this user's subscribe ACL` };
+  }
+
   /** null: unrestricted; undefined: restricted with no entry (deny). */
   #rulesOf(username: string | undefined): { publish: string[]; subscribe: string[] } | null | undefined {
     if (!this.#requiresAuthentication) return null;

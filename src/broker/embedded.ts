@@ -3,9 +3,10 @@
 // loopback with MQTT.js like to any broker, so there is deliberately no in-process publish().
 //
 // aedes allows everything by default and speaks MQTT 3.1.1 only (it refuses protocol level 5
-// with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe with
-// AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, and listen
-// exactly where configured (loopback by default). The gateway's own client goes through the
+// with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe/authorizeForward
+// with AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, give each
+// client id to one login (client-id-book.ts), and listen exactly where configured (loopback
+// by default). The gateway's own client goes through the
 // same hooks: with `users` set it logs in with an internal per-run credential (see
 // gatewayCredentials()) limited to the gateway's own topic roots.
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ import { ErrorCodes, GatewayError } from '../errors.ts';
 import { createRateLimitedLog } from '../app/rate-limited-log.ts';
 import type { RateLimitedLog } from '../app/rate-limited-log.ts';
 import { AccessPolicy, DEFAULT_MAX_TOPIC_LEVELS } from './auth.ts';
+import { ClientIdBook } from './client-id-book.ts';
 import { maxGrantedQos } from './granted-qos.ts';
 import type { BrokerAclEntry, BrokerUser, Decision } from './auth.ts';
 import {
@@ -30,7 +32,8 @@ import {
 import { formatListenAddress, parseListenAddress } from './listen-address.ts';
 import type { ListenAddress } from './listen-address.ts';
 import { listenTcp, listenTls, listenWebSocket } from './listeners.ts';
-import type { GuardLimits, Listener } from './listeners.ts';
+import type { GuardLimits, Listener, WebSocketListenerOptions } from './listeners.ts';
+import { originForLog, WEBSOCKET_WITHOUT_USERS } from './websocket-origin.ts';
 
 /** Bounds what one client can make the broker buffer (see packet-size.ts). */
 export const DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
@@ -59,6 +62,12 @@ export interface EmbeddedBrokerStats {
   oversizePackets: number;
   slowClientsDropped: number;
   tlsHandshakeFailures: number;
+  /** CONNECTs refused because another login owns the client id (client-id-book.ts). */
+  refusedClientIds: number;
+  /** Messages not delivered because the receiver's read ACL does not cover the topic. */
+  refusedForwards: number;
+  /** WebSocket upgrades refused (403) for a browser Origin not in websocketOrigins. */
+  refusedOrigins: number;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -66,6 +75,8 @@ export interface EmbeddedBrokerOptions {
   listen: string;
   /** Same form, or null for no WebSocket listener. */
   websocket: string | null;
+  /** Browser origins allowed on the WebSocket listener (websocket-origin.ts); default none. */
+  websocketOrigins?: readonly string[];
   tls?: EmbeddedBrokerTls | null;
   /** Secrets already read by the config loader. Non-empty = authentication required. */
   users: readonly BrokerUser[];
@@ -83,6 +94,15 @@ export interface EmbeddedBrokerOptions {
    * allowed exactly these; null when the gateway logs in as a configured user instead.
    */
   gatewayRoots?: readonly string[] | null;
+  /**
+   * The gateway's MQTT client id. With users set, only the gateway's login may use it (the
+   * internal login, or gatewayUsername when the gateway logs in as a configured user).
+   */
+  gatewayClientId?: string | null;
+  /** The configured user the gateway logs in as (mqtt.username), when not the internal login. */
+  gatewayUsername?: string | null;
+  /** Bound of the client-id ownership book (client-id-book.ts); tests make it small. */
+  maxClientIdBookBytes?: number;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -117,7 +137,12 @@ export class EmbeddedBroker implements Service {
     oversizePackets: 0,
     slowClientsDropped: 0,
     tlsHandshakeFailures: 0,
+    refusedClientIds: 0,
+    refusedForwards: 0,
+    refusedOrigins: 0,
   };
+  /** Who owns which client id; null in anonymous mode, where there are no logins to tell apart. */
+  readonly #clientIds: ClientIdBook | null;
   #aedes: Aedes | null = null;
   #listeners: Listener[] = [];
   #tcpListener: Listener | null = null;
@@ -147,6 +172,19 @@ export class EmbeddedBroker implements Service {
         ? { internalUser: { ...this.#gatewayLogin, publish: roots, subscribe: roots } }
         : {}),
     });
+    // Anonymous mode: anyone may publish and subscribe anything, so a client id is no secret
+    // worth guarding (and there is no login to tell its owner by); README says so.
+    const gatewayClientId = options.gatewayClientId ?? null;
+    const gatewayUsername = this.#gatewayLogin?.username ?? options.gatewayUsername ?? null;
+    this.#clientIds = this.#policy.requiresAuthentication
+      ? new ClientIdBook({
+          reserved:
+            gatewayClientId !== null && gatewayUsername !== null
+              ? { clientId: gatewayClientId, username: gatewayUsername }
+              : null,
+          ...(options.maxClientIdBookBytes === undefined ? {} : { maxBytes: options.maxClientIdBookBytes }),
+        })
+      : null;
   }
 
   /**
@@ -206,7 +244,18 @@ export class EmbeddedBroker implements Service {
       }
       signal.throwIfAborted();
       if (ws !== null) {
-        this.#wsListener = await listenWebSocket(ws, limits, handle);
+        const websocketOptions: WebSocketListenerOptions = {
+          allowedOrigins: new Set(this.#options.websocketOrigins ?? []),
+          onRefusedOrigin: (origin, peer) => {
+            this.#stats.refusedOrigins++;
+            this.#limited.warn(
+              'websocket-origin',
+              { origin: originForLog(origin), peer },
+              'embedded broker refused a WebSocket connection from a web page: its Origin is not in embedded_broker.websocket_origins',
+            );
+          },
+        };
+        this.#wsListener = await listenWebSocket(ws, limits, websocketOptions, handle);
         this.#listeners.push(this.#wsListener);
       }
       signal.throwIfAborted();
@@ -265,6 +314,34 @@ export class EmbeddedBroker implements Service {
     );
   }
 
+  /**
+   * A client id belongs to one login (client-id-book.ts); checked at authentication, before
+   * aedes touches the session (a clean CONNECT would wipe it) or disconnects the holder.
+   */
+  #claimClientId(
+    client: Client,
+    username: string | undefined,
+  ): { ok: true } | { ok: false; returnCode: AuthenticateError['returnCode']; reason: string } {
+    const book = this.#clientIds;
+    // Closed while its password was checked: aedes drops it without registering it, and a
+    // 'close' listener added now would never fire to release the claim.
+    if (book === null || username === undefined || client.closed || client.conn.destroyed)
+      return { ok: true };
+    const clientId = client.id;
+    const verdict = book.claim(clientId, username, client);
+    if (verdict.ok) {
+      client.conn.once('close', () => book.released(clientId, client));
+      return verdict;
+    }
+    this.#stats.refusedClientIds++;
+    this.#limited.warn(
+      'client-id',
+      { clientId: clientId.slice(0, 64), username, peer: peerOf(client) },
+      `embedded broker refused a client id: ${verdict.reason}`,
+    );
+    return verdict;
+  }
+
   /** Ends every client connection and both listeners at once; safe to call twice. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stopNow();
@@ -293,6 +370,9 @@ export class EmbeddedBroker implements Service {
         `embedded broker accepts anonymous clients on ${where}: anyone who can reach it may publish and subscribe; configure embedded_broker.users`,
       );
     }
+    if (this.#wsListener !== null && !this.#policy.requiresAuthentication) {
+      this.#log.warn(WEBSOCKET_WITHOUT_USERS);
+    }
     if (this.#options.acl.length > 0 && !this.#policy.requiresAuthentication) {
       this.#log.warn('embedded_broker.acl is ignored because embedded_broker.users is empty');
     }
@@ -315,7 +395,9 @@ export class EmbeddedBroker implements Service {
           (check) => {
             if (check.ok) {
               if (username !== undefined) usernames.set(client, username);
-              done(null, true);
+              const claim = this.#claimClientId(client, username);
+              if (claim.ok) done(null, true);
+              else done(Object.assign(new Error(claim.reason), { returnCode: claim.returnCode }), false);
               return;
             }
             this.#stats.refusedLogins++;
@@ -361,6 +443,18 @@ export class EmbeddedBroker implements Service {
         done(null, null);
       },
       authorizeForward: (client, packet) => {
+        // Every delivery, live, retained or replayed from a stored session (aedes' emptyQueue
+        // asks this hook too), must be readable by the receiving login (auth.ts mayRead).
+        const read = policy.mayRead(usernames.get(client), packet.topic);
+        if (!read.allowed) {
+          this.#stats.refusedForwards++;
+          this.#limited.warn(
+            `forward:${read.rule}`,
+            { clientId: client.id, username: usernames.get(client) },
+            `embedded broker refused to forward a message: ${read.reason}`,
+          );
+          return null;
+        }
         // Only 2 → 1 here: QoS 0 subscriptions already go through aedes' deliver0.
         const max = maxGrantedQos(granted.get(client) ?? new Map(), packet.topic);
         if (max !== undefined && max > 0 && packet.qos > max) packet.qos = max as 1;
@@ -371,12 +465,13 @@ export class EmbeddedBroker implements Service {
 
   #observe(aedes: Aedes): void {
     const log = this.#log;
-    aedes.on('clientReady', (client) =>
+    aedes.on('clientReady', (client) => {
+      this.#clientIds?.connected(client.id, !client.clean);
       log.debug(
         { clientId: client.id, username: this.#usernames.get(client), peer: peerOf(client) },
         'client connected',
-      ),
-    );
+      );
+    });
     aedes.on('clientDisconnect', (client) => log.debug({ clientId: client.id }, 'client disconnected'));
     aedes.on('unsubscribe', (filters, client) => {
       for (const filter of filters) this.#granted.get(client)?.delete(filter);

@@ -15,6 +15,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { PacketSizeGuard } from './guarded-stream.ts';
 import { listenOn } from './listen-on.ts';
+import { refusedOrigin } from './websocket-origin.ts';
 import type { ListenAddress } from './listen-address.ts';
 
 export type ConnectionHandler = (connection: PacketSizeGuard, request?: IncomingMessage) => void;
@@ -33,6 +34,13 @@ export interface TlsListenerOptions {
   ca: string | null;
   handshakeTimeoutMs: number;
   onHandshakeError: (error: Error, peer: string) => void;
+}
+
+export interface WebSocketListenerOptions {
+  /** Exact browser origins that may connect (websocket-origin.ts); empty = none. */
+  allowedOrigins: ReadonlySet<string>;
+  /** Called for each upgrade refused for its Origin (the caller counts and logs). */
+  onRefusedOrigin: (origin: string, peer: string) => void;
 }
 
 export interface Listener {
@@ -161,10 +169,25 @@ export async function listenTls(
   }
 }
 
-/** MQTT over WebSocket (subprotocol `mqtt`), as MQTT.js `ws://host:port` speaks it. */
+const FORBIDDEN_BODY = 'Origin not allowed (embedded_broker.websocket_origins)\n';
+const FORBIDDEN = [
+  'HTTP/1.1 403 Forbidden',
+  'Connection: close',
+  'Content-Type: text/plain',
+  `Content-Length: ${Buffer.byteLength(FORBIDDEN_BODY)}`,
+  '',
+  FORBIDDEN_BODY,
+].join('\r\n');
+
+/**
+ * MQTT over WebSocket (subprotocol `mqtt`), as MQTT.js `ws://host:port` speaks it. Upgrades
+ * are handled here rather than by `ws` itself so that a browser page's request with an Origin
+ * that is not allowed is answered 403 before any WebSocket or MQTT state exists for it.
+ */
 export async function listenWebSocket(
   address: ListenAddress,
   limits: GuardLimits,
+  options: WebSocketListenerOptions,
   onConnection: ConnectionHandler,
 ): Promise<Listener> {
   const { maxPacketSize } = limits;
@@ -172,7 +195,17 @@ export async function listenWebSocket(
   const server = createHttpServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
   });
-  const wss = new WebSocketServer({ server, maxPayload: maxPacketSize });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxPacketSize });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const origin = refusedOrigin(request.headers, options.allowedOrigins);
+    if (origin === undefined) {
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+      return;
+    }
+    options.onRefusedOrigin(origin, peerOf(request.socket));
+    socket.on('error', () => socket.destroy()); // a peer reset mid-answer is no concern of ours
+    socket.end(FORBIDDEN);
+  });
   wss.on('connection', (socket, request) => {
     const stream = createWebSocketStream(socket);
     const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'} (websocket)`;

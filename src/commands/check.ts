@@ -1,5 +1,6 @@
 // `tty2mqtt check`: validate gateway.yaml and its device profiles, print a summary, open
 // nothing (PRODUCT.md §1). Problems are thrown as ConfigError; cli.ts prints them, exit 78.
+import { embeddedBrokerWarnings } from '../config/broker-warnings.ts';
 import { summarizeConfig } from '../config/summary.ts';
 import type { CommandContext } from './context.ts';
 import { loadConfigFor } from './load.ts';
@@ -8,5 +9,6 @@ export async function checkCommand(context: CommandContext): Promise<number> {
   const loaded = await loadConfigFor(context);
   context.stdout.write(`${summarizeConfig(loaded)}\n`);
   context.stdout.write(`configuration OK: ${loaded.file}\n`);
+  for (const warning of embeddedBrokerWarnings(loaded.config)) context.stderr.write(`warning: ${warning}\n`);
   return 0;
 }

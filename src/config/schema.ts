@@ -88,9 +88,26 @@ const embeddedTlsSchema = z.strictObject({
   ca: z.string().min(1).nullable().default(null),
 });
 
+/** An origin as browsers serialize it (RFC 6454 §6.2): no path, no trailing slash, lower case. */
+const websocketOrigin = z.string().refine(
+  (o) => {
+    try {
+      return new URL(o).origin === o;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an origin like http://localhost:3000 (scheme://host[:port], no path)' },
+);
+
 const embeddedBrokerSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:1883'),
   websocket: listenAddress.nullable().default(null),
+  /**
+   * Browser origins (`scheme://host[:port]`, exactly as a browser sends them) that may open
+   * the WebSocket listener; a request with any other Origin gets 403 (src/broker/websocket-origin.ts).
+   */
+  websocket_origins: z.array(websocketOrigin).default([]),
   tls: embeddedTlsSchema.nullable().default(null),
   /** Larger packets are cut off from their first bytes (src/broker/packet-size.ts). */
   max_packet_size: size.default(1024 * 1024),
@@ -148,6 +165,7 @@ export const gatewayConfigSchema = z
     embedded_broker: embeddedBrokerSchema.default({
       listen: '127.0.0.1:1883',
       websocket: null,
+      websocket_origins: [],
       tls: null,
       max_packet_size: 1024 * 1024,
       max_topic_levels: 32,

@@ -161,3 +161,22 @@ void describe('parseListenAddress', () => {
     assert.equal(formatListenAddress({ host: '0.0.0.0', port: 1 }), '0.0.0.0:1');
   });
 });
+
+void describe('AccessPolicy read access (every forwarded message)', () => {
+  void it('lets a user read exactly the concrete topics its subscribe ACL matches', () => {
+    const policy = new AccessPolicy(users, acl);
+    assert.equal(policy.mayRead('gateway', 'tty2mqtt/attic/cmd/relay').allowed, true);
+    assert.deepEqual(policy.mayRead('gateway', 'tty2mqtt/attic/temperature'), {
+      allowed: false,
+      rule: 'acl',
+      reason: `"tty2mqtt/attic/temperature": not in this user's subscribe ACL`,
+    });
+    assert.equal(policy.mayRead('ha', '$SYS/broker/uptime').allowed, true);
+    assert.equal(policy.mayRead('nobody', 'tty2mqtt/attic/temperature').allowed, false);
+    const long = policy.mayRead('gateway', `x/${'y'.repeat(100_000)}`);
+    assert.ok(!long.allowed && long.reason.length < 200, 'a long topic is quoted by its start');
+    // Without an ACL, and anonymous: no read restriction.
+    assert.equal(new AccessPolicy(users, []).mayRead('nobody', 'a/b').allowed, true);
+    assert.equal(new AccessPolicy([], []).mayRead(undefined, 'a/b').allowed, true);
+  });
+});
