@@ -6,10 +6,10 @@
 // with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe/authorizeForward
 // with AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, give each
 // client id to one login (client-id-book.ts), and listen exactly where configured (loopback
-// by default). The gateway's own client goes through the
-// same hooks: with `users` set it logs in with an internal per-run credential (see
-// gatewayCredentials()) limited to the gateway's own topic roots.
-import { randomBytes } from 'node:crypto';
+// by default). The gateway's own client goes through the same hooks: it logs in with an
+// internal per-run credential (see gatewayCredentials()), limited to the gateway's own topic
+// roots when `users` is set, and the only key to the gateway's client id in every mode.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Aedes } from 'aedes';
@@ -159,8 +159,10 @@ export class EmbeddedBroker implements Service {
     const roots = options.gatewayRoots ?? null;
     // A fresh random login per run, only ever in memory: nothing to configure, store or leak,
     // and the hashed password files never need a plain-text twin for the gateway (issue 8 #4).
+    // Made in anonymous mode too: there it is what proves a CONNECT with the gateway's client
+    // id comes from the gateway (see #claimAnonymous).
     this.#gatewayLogin =
-      roots !== null && options.users.length > 0
+      roots !== null
         ? {
             username: `tty2mqtt-gateway-${randomBytes(6).toString('hex')}`,
             password: randomBytes(32).toString('base64url'),
@@ -172,8 +174,8 @@ export class EmbeddedBroker implements Service {
         ? { internalUser: { ...this.#gatewayLogin, publish: roots, subscribe: roots } }
         : {}),
     });
-    // Anonymous mode: anyone may publish and subscribe anything, so a client id is no secret
-    // worth guarding (and there is no login to tell its owner by); README says so.
+    // Anonymous mode has no logins to tell owners apart: only the gateway's own id is guarded
+    // there (#claimAnonymous), by the per-run login nobody else knows.
     const gatewayClientId = options.gatewayClientId ?? null;
     const gatewayUsername = this.#gatewayLogin?.username ?? options.gatewayUsername ?? null;
     this.#clientIds = this.#policy.requiresAuthentication
@@ -189,7 +191,7 @@ export class EmbeddedBroker implements Service {
 
   /**
    * The login the gateway's own MQTT client must use: the internal per-run credential when
-   * users are configured and gatewayRoots was given, else null (anonymous, or mqtt.username).
+   * gatewayRoots was given, else null (the gateway logs in as mqtt.username).
    */
   gatewayCredentials(): { username: string; password: string } | null {
     return this.#gatewayLogin;
@@ -318,10 +320,8 @@ export class EmbeddedBroker implements Service {
    * A client id belongs to one login (client-id-book.ts); checked at authentication, before
    * aedes touches the session (a clean CONNECT would wipe it) or disconnects the holder.
    */
-  #claimClientId(
-    client: Client,
-    username: string | undefined,
-  ): { ok: true } | { ok: false; returnCode: AuthenticateError['returnCode']; reason: string } {
+  #claimClientId(client: Client, username: string | undefined, password: Buffer | undefined): ClientIdClaim {
+    if (this.#clientIds === null) return this.#claimAnonymous(client, username, password);
     const book = this.#clientIds;
     // Closed while its password was checked: aedes drops it without registering it, and a
     // 'close' listener added now would never fire to release the claim.
@@ -333,10 +333,36 @@ export class EmbeddedBroker implements Service {
       client.conn.once('close', () => book.released(clientId, client));
       return verdict;
     }
+    return this.#refuseClientId(client, username, verdict);
+  }
+
+  /**
+   * Anonymous mode: anyone may publish and subscribe, but taking over the gateway's client id
+   * would still kick the gateway off and hand its session to the newcomer (MQTT 3.1.1
+   * [MQTT-3.1.4-2]), so that id needs the gateway's per-run login, compared in constant time.
+   */
+  #claimAnonymous(client: Client, username: string | undefined, password: Buffer | undefined): ClientIdClaim {
+    const login = this.#gatewayLogin;
+    const reserved = this.#options.gatewayClientId ?? null;
+    if (login === null || reserved === null || client.id !== reserved) return { ok: true };
+    if (username === login.username && password !== undefined && sameSecret(password, login.password))
+      return { ok: true };
+    return this.#refuseClientId(client, username, {
+      ok: false,
+      returnCode: 2,
+      reason: `"${reserved}" is the gateway's client id`,
+    });
+  }
+
+  #refuseClientId(
+    client: Client,
+    username: string | undefined,
+    verdict: Extract<ClientIdClaim, { ok: false }>,
+  ): ClientIdClaim {
     this.#stats.refusedClientIds++;
     this.#limited.warn(
       'client-id',
-      { clientId: clientId.slice(0, 64), username, peer: peerOf(client) },
+      { clientId: client.id.slice(0, 64), username, peer: peerOf(client) },
       `embedded broker refused a client id: ${verdict.reason}`,
     );
     return verdict;
@@ -395,7 +421,7 @@ export class EmbeddedBroker implements Service {
           (check) => {
             if (check.ok) {
               if (username !== undefined) usernames.set(client, username);
-              const claim = this.#claimClientId(client, username);
+              const claim = this.#claimClientId(client, username, password);
               if (claim.ok) done(null, true);
               else done(Object.assign(new Error(claim.reason), { returnCode: claim.returnCode }), false);
               return;
@@ -516,6 +542,15 @@ async function readTlsFiles(
     key: await read(tls.key, 'key'),
     ca: tls.ca === null ? null : await read(tls.ca, 'ca'),
   };
+}
+
+type ClientIdClaim =
+  { ok: true } | { ok: false; returnCode: AuthenticateError['returnCode']; reason: string };
+
+/** Constant-time comparison of a presented password with the gateway's (digests: equal lengths). */
+function sameSecret(presented: Buffer, expected: string): boolean {
+  const digest = (data: Buffer | string): Buffer => createHash('sha256').update(data).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 function peerOf(client: Client): string | undefined {

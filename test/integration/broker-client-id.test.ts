@@ -152,6 +152,56 @@ void describe("embedded broker: the gateway's client id belongs to the gateway",
   });
 });
 
+void describe("embedded broker, anonymous: the gateway's client id still belongs to the gateway", () => {
+  void it('refuses an anonymous client that connects with tty2mqtt-<gateway.id>; the gateway stays online', async () => {
+    const pty = await createPtyPair(dir, { device: 'anon-dev', gateway: 'anon-gw' });
+    cleanups.push(() => pty.kill());
+    const port = await freePort();
+    const file = join(dir, 'anon.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'gateway: { id: anon, base_topic: iot/anon }',
+        `embedded_broker: { listen: "127.0.0.1:${port}" }`,
+        'ports:',
+        `  - { name: attic, path: "${pty.gatewayPath}", device: climate, idle_timeout: 0 }`,
+      ].join('\n'),
+    );
+    const gw = startGateway(['run', '-c', file]);
+    cleanups.push(async () => void (await gw.kill('SIGKILL')));
+    await gw.waitForOutput(/connected to broker/, 20_000);
+
+    const watch = await connected(port, { clientId: 'anon-watch' });
+    const states = collect(watch);
+    await watch.subscribeAsync('iot/anon/gateway/state', { qos: 1 });
+    await until(() => states.some((m) => m.payload === 'online'), 'gateway/state online');
+
+    const codes: (number | 'accepted')[] = [];
+    for (let i = 0; i < 5; i++) {
+      codes.push(await outcome(port, { clientId: 'tty2mqtt-anon', clean: false }));
+      await sleep(200);
+    }
+    // Knowing the gateway's login name is not enough: the password is checked for this id.
+    codes.push(
+      await outcome(port, { clientId: 'tty2mqtt-anon', username: 'tty2mqtt-gateway-0', password: 'x' }),
+    );
+    console.log(`anonymous attempts on the gateway's id: ${JSON.stringify(codes)}`);
+    assert.deepEqual(codes, Array(6).fill(2), 'CONNACK 2 (identifier rejected) every time');
+    // Any other id is still anyone's in anonymous mode.
+    assert.equal(await outcome(port, { clientId: 'anything-else' }), 'accepted');
+    await sleep(500);
+    assert.deepEqual(
+      states.map((m) => m.payload),
+      ['online'],
+      'gateway/state never went offline',
+    );
+    const output = gw.stdout() + gw.stderr();
+    assert.equal(output.match(/connected to broker/g)?.length, 1, 'the gateway never reconnected');
+    assert.equal(await gw.kill('SIGTERM'), 0);
+  });
+});
+
 void describe('embedded broker: a client id belongs to the first login that uses it', () => {
   const alice: Login = { username: 'alice', password: 'alice pw' };
   const bob: Login = { username: 'bob', password: 'bob pw' };
