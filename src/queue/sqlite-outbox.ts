@@ -43,7 +43,7 @@ import { describeStorageError, fromRow, insertRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 import { SqliteSpace } from './sqlite-space.ts';
 import type { StagedRows } from './staged-rows.ts';
-import { WriteBehind } from './write-behind.ts';
+import { STAGED_MAX_BYTES, WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
 
@@ -147,7 +147,7 @@ export class SqliteOutbox implements SessionOutbox {
       onWrittenEarly: (rows, bytes) =>
         this.bounds.bit(
           'staging_bytes',
-          { rows, bytes, stagedMaxBytes: options.stagedMaxBytes },
+          { rows, bytes, stagedMaxBytes: options.stagedMaxBytes ?? STAGED_MAX_BYTES },
           'write-behind staging reached its byte bound: the oldest staged readings were written to disk early',
         ),
       write: (rows) => this.writeStagedRows(rows),

@@ -130,6 +130,29 @@ describe('queue bounds in bytes', () => {
     await box.close();
   });
 
+  it('dead letters: bounds lowered in the config apply when the queue is reopened', async () => {
+    const o = options();
+    const box = await openSqliteOutbox(o);
+    await box.submit([1, 2, 3, 4].map((i) => message('a', i)));
+    for (const m of box.lease(4)) box.deadLetter(m.id, 'refused');
+    await box.close();
+    const reopened = await openSqliteOutbox({
+      ...o,
+      deadLetter: { maxMessages: 2, maxBytes: 1e9, maxAgeMs: 1e12 },
+    });
+    const s = reopened.stats();
+    console.log(
+      `reopened with max_messages 2: ${s.deadLetters} kept, evicted ${JSON.stringify(s.deadLetterEvictions)}`,
+    );
+    assert.equal(s.deadLetters, 2);
+    assert.deepEqual(s.deadLetterEvictions, { max_messages: 2 });
+    assert.deepEqual(
+      queueSummary(o.path).deadLetters.map((d) => d.topic),
+      ['t/a/3', 't/a/4'],
+    );
+    await reopened.close();
+  });
+
   it('write-behind staging: over its byte bound the oldest staged rows are written early, none dropped', async () => {
     const { log, lines } = collectingLog();
     const stagedMaxBytes = 512 * KiB;
