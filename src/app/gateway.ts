@@ -93,6 +93,13 @@ export class Gateway {
       whenFull: q.when_full,
       // durability full means on disk before anything else: no write-behind.
       writeDelayMs: q.durability === 'full' ? 0 : q.write_delay,
+      ring: { maxMessages: q.qos0_ring.max_messages, maxBytes: q.qos0_ring.max_bytes },
+      deadLetter: {
+        maxMessages: q.dead_letter.max_messages,
+        maxBytes: q.dead_letter.max_bytes,
+        maxAgeMs: q.dead_letter.max_age,
+      },
+      log: options.log.child({ service: 'queue' }),
     });
     const recovered = outbox.stats();
     if (recovered.depth > 0 || outbox.packets.all().length > 0)

@@ -138,6 +138,21 @@ const queueSchema = z.strictObject({
    * if the broker has not acknowledged it within this delay (write-behind). 0: always.
    */
   write_delay: duration.default(100),
+  /** QoS 0 readings wait in a memory ring, bounded by messages and bytes; oldest dropped first. */
+  qos0_ring: z
+    .strictObject({
+      max_messages: z.number().int().positive().default(10_000),
+      max_bytes: size.default(16 * 1024 * 1024),
+    })
+    .default({ max_messages: 10_000, max_bytes: 16 * 1024 * 1024 }),
+  /** Dead letters kept for `tty2mqtt queue`; past any bound the oldest are removed. */
+  dead_letter: z
+    .strictObject({
+      max_messages: z.number().int().positive().default(10_000),
+      max_bytes: size.default(64 * 1024 * 1024),
+      max_age: duration.default(30 * 86_400_000),
+    })
+    .default({ max_messages: 10_000, max_bytes: 64 * 1024 * 1024, max_age: 30 * 86_400_000 }),
 });
 
 export const portSchema = z.strictObject({
@@ -180,6 +195,8 @@ export const gatewayConfigSchema = z
       when_full: 'drop_oldest',
       inflight: 32,
       write_delay: 100,
+      qos0_ring: { max_messages: 10_000, max_bytes: 16 * 1024 * 1024 },
+      dead_letter: { max_messages: 10_000, max_bytes: 64 * 1024 * 1024, max_age: 30 * 86_400_000 },
     }),
     devices_dir: z.string().default('./devices'),
     ports: z.array(portSchema).min(1, 'must list at least one port'),

@@ -2,8 +2,8 @@
 // the broker. It leases only while connected, keeps at most min(queue.inflight, the
 // broker's Receive Maximum [MQTT-3.3.4-9]) messages in flight, and acknowledges a message
 // to the outbox only when the broker's PUBACK/PUBCOMP reports success. QoS 0 messages do
-// not take part in that window (they are never acknowledged): up to QOS0_WINDOW of them may
-// be waiting for the socket at once. The MQTT session is persistent (clean = false, MQTT 5
+// not take part in that window (they are never acknowledged): a window of its own bounds
+// them by count and bytes while they wait for the socket (qos0-window.ts). The MQTT session is persistent (clean = false, MQTT 5
 // session expiry) and its QoS 2 packets live in the queue database (session-store.ts), so
 // QoS 2 stays exactly-once across a crash.
 //
@@ -13,6 +13,9 @@ import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import type { IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
 import type { Logger } from '../log.ts';
+import { createBoundLog } from '../queue/bound-log.ts';
+import type { BoundLog } from '../queue/bound-log.ts';
+import { memoryCostOf } from '../queue/limits.ts';
 import type { QueuedMessage, SessionOutbox } from '../queue/outbox.ts';
 import type { Service } from '../service.ts';
 import { createBackoff } from './backoff.ts';
@@ -20,6 +23,8 @@ import { redactUrl } from '../config/redact-url.ts';
 import { toClientOptions } from './connect-options.ts';
 import type { BrokerLink } from './connect-options.ts';
 import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
+import { Qos0Window } from './qos0-window.ts';
+import type { Qos0WindowStatus } from './qos0-window.ts';
 import { SessionStore } from './session-store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { TlsRefusals, urlHost } from './tls-refusals.ts';
@@ -36,6 +41,8 @@ export interface PublisherOptions {
   onConnect?: () => void;
   /** A message delivered: its latency from reading to broker ack (/metrics, issue 8 §5). */
   onDelivered?: (qos: 0 | 1 | 2, latencyMs: number) => void;
+  /** Byte bound of the QoS 0 send window (default QOS0_WINDOW_BYTES, qos0-window.ts). */
+  qos0WindowBytes?: number;
 }
 
 export interface PublisherStatus {
@@ -49,6 +56,8 @@ export interface PublisherStatus {
   refusedByBroker: number;
   /** TLS refusals of the broker's certificate (issue 8); see tls-refusals.ts. Always set by status(). */
   tls?: TlsLinkStatus;
+  /** QoS 0 publishes waiting for the socket (qos0-window.ts). Always set by status(). */
+  qos0Window?: Qos0WindowStatus;
 }
 
 /** For the systemd watchdog (src/ops/liveness.ts); times on performance.now()'s clock. */
@@ -61,8 +70,6 @@ export interface PublisherProgress {
 
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
-/** QoS 0 publishes handed to MQTT.js and not yet written to the socket (bounds memory). */
-const QOS0_WINDOW = 4096;
 
 export class Publisher implements Service {
   readonly name = 'publisher';
@@ -76,7 +83,8 @@ export class Publisher implements Service {
   /** Queue ids in flight: leased and sent, or resumed from the stored session. */
   private readonly inflight = new Set<number>();
   /** Of those, the QoS 0 ones (waiting for the socket, not for the broker). */
-  private qos0Inflight = 0;
+  private readonly qos0: Qos0Window;
+  private readonly bounds: BoundLog;
   private pumpScheduled = false;
   /** The message inside client.publish() right now (see send()). */
   private sending: QueuedMessage | undefined;
@@ -112,6 +120,8 @@ export class Publisher implements Service {
       clientCertConfigured: options.link.tls?.cert != null,
     });
     this.inflightLimit = options.inflight;
+    this.qos0 = new Qos0Window(undefined, options.qos0WindowBytes);
+    this.bounds = createBoundLog(options.log);
     this.session = new SessionStore(options.outbox.packets, (packet) => this.takeAwaitingPut(packet));
     this.subscriptions = new Subscriptions(options.log);
     for (const id of this.session.queueIds()) this.inflight.add(id);
@@ -168,6 +178,7 @@ export class Publisher implements Service {
       published: this.published,
       refusedByBroker: this.refusedByBroker,
       tls: this.tls.status(),
+      qos0Window: this.qos0.status(),
     };
   }
 
@@ -282,7 +293,7 @@ export class Publisher implements Service {
    */
   private reconcileInflight(): void {
     const stored = this.session.queueIds();
-    this.qos0Inflight = 0; // QoS 0 writes die with the connection (their callbacks have run)
+    this.qos0.reset(); // QoS 0 writes die with the connection (their callbacks have run)
     for (const id of [...this.inflight]) {
       if (stored.has(id)) continue;
       this.inflight.delete(id);
@@ -392,17 +403,49 @@ export class Publisher implements Service {
     try {
       for (;;) {
         // A leased message may be of either kind: lease no more than both windows hold.
-        const acked = this.inflightLimit - (this.inflight.size - this.qos0Inflight);
-        const room = Math.min(acked, QOS0_WINDOW - this.qos0Inflight);
-        if (!this.connected || room <= 0) break;
+        const acked = this.inflightLimit - (this.inflight.size - this.qos0.messages);
+        const room = Math.min(acked, this.qos0.room());
+        if (!this.connected) break;
+        if (room <= 0) {
+          if (this.qos0.bytes >= this.qos0.maxBytes) this.qos0Full();
+          break;
+        }
         const batch = this.options.outbox.lease(room);
-        for (const message of batch) this.send(message);
+        const sent = this.sendUntilFull(batch);
+        if (sent < batch.length) {
+          // The QoS 0 window is full by bytes: the rest goes back to the queue, unsent and
+          // in order (not an attempt), and waits there until the socket drains.
+          for (const message of batch.slice(sent)) this.options.outbox.release(message.id);
+          this.qos0Full();
+          break;
+        }
         if (batch.length < room) break; // the outbox has nothing more now
       }
     } finally {
       this.pumping = false;
     }
     for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  /** Sends in order until a QoS 0 message does not fit its window; returns how many went. */
+  private sendUntilFull(batch: readonly QueuedMessage[]): number {
+    for (let i = 0; i < batch.length; i += 1) {
+      const message = batch[i] as QueuedMessage;
+      if (message.qos === 0 && !this.qos0.fits(memoryCostOf(message))) return i;
+      this.send(message);
+    }
+    return batch.length;
+  }
+
+  /** The QoS 0 window is full by bytes: the publisher waits for the socket (said once per wait). */
+  private qos0Full(): void {
+    if (!this.qos0.blocked()) return;
+    const { bytes, maxBytes, messages } = this.qos0.status();
+    this.bounds.bit(
+      'qos0_window_bytes',
+      { bytes, maxBytes, messages },
+      'QoS 0 send window full (bytes): waiting for the broker connection to drain; readings wait in the queue',
+    );
   }
 
   private send(message: QueuedMessage): void {
@@ -426,7 +469,8 @@ export class Publisher implements Service {
     }
     if (this.inflight.size === 0) this.lastProgressAt = performance.now(); // was idle
     this.inflight.add(message.id);
-    if (message.qos === 0) this.qos0Inflight += 1;
+    const cost = memoryCostOf(message);
+    if (message.qos === 0) this.qos0.add(cost);
     // QoS 1/2 only: they finish in finish(), which removes the entry. A QoS 0 message is done
     // in its publish callback below and needs none (an entry per QoS 0 message used to stay
     // for good: the map grew with every QoS 0 reading).
@@ -449,7 +493,7 @@ export class Publisher implements Service {
     client.publish(message.topic, payload, opts, (error) => {
       if (message.qos === 0) {
         // At most once: written to the socket is as far as it goes.
-        if (this.inflight.delete(message.id)) this.qos0Inflight -= 1;
+        if (this.inflight.delete(message.id)) this.qos0.remove(cost);
         this.lastProgressAt = performance.now();
         if (error) outbox.release(message.id, { delayMs: 1000 });
         else {

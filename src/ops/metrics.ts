@@ -187,15 +187,41 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
       'counter',
       (q) => q.rejected,
     ],
+    [
+      'tty2mqtt_queue_dead_letters',
+      'Dead letters kept (queue.dead_letter bounds).',
+      'gauge',
+      (q) => q.deadLetters,
+    ],
+    [
+      'tty2mqtt_queue_dead_letter_bytes',
+      'Payload and topic bytes of the dead letters kept.',
+      'gauge',
+      (q) => q.deadLetterBytes ?? 0,
+    ],
+    [
+      'tty2mqtt_queue_staged_written_early_total',
+      'Write-behind readings written to disk before their delay because staging reached its byte bound.',
+      'counter',
+      (q) => q.stagedEarly ?? 0,
+    ],
   ];
   for (const [name, help, kind, read] of queueFigures)
     (kind === 'gauge' ? liveGauge : liveCounter)(name, help, [], (set) => set({}, read(source.queue())));
   liveCounter(
     'tty2mqtt_queue_dropped_total',
-    'Messages dropped, by reason (dropped_oldest, expired, ring_overflow).',
+    'Messages dropped, by reason (dropped_oldest, expired, ring_overflow, qos0_ring_bytes).',
     ['reason'],
     (set) => {
       for (const [reason, n] of Object.entries(source.queue().dropped)) set({ reason }, n);
+    },
+  );
+  liveCounter(
+    'tty2mqtt_queue_dead_letters_evicted_total',
+    'Dead letters removed to stay within queue.dead_letter, by bound (max_messages, max_bytes, max_age).',
+    ['reason'],
+    (set) => {
+      for (const [reason, n] of Object.entries(source.queue().deadLetterEvictions ?? {})) set({ reason }, n);
     },
   );
 
@@ -204,6 +230,18 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
   );
   liveCounter('tty2mqtt_broker_connects_total', 'Successful connections to the broker.', [], (set) =>
     set({}, source.broker()?.connects ?? 0),
+  );
+  liveGauge(
+    'tty2mqtt_publisher_qos0_window_bytes',
+    'Bytes of QoS 0 publishes waiting for the broker connection to take them.',
+    [],
+    (set) => set({}, source.broker()?.qos0Window?.bytes ?? 0),
+  );
+  liveCounter(
+    'tty2mqtt_publisher_qos0_window_full_total',
+    'Times the QoS 0 send window filled by bytes and publishing waited for the connection to drain.',
+    [],
+    (set) => set({}, source.broker()?.qos0Window?.fullWaits ?? 0),
   );
 
   // The embedded broker's refusals (src/broker/embedded.ts stats), one series per kind:

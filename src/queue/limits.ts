@@ -18,8 +18,24 @@ export function sizeOf(m: Pick<OutMessage, 'payload' | 'topic'>): number {
   return m.payload.length + Buffer.byteLength(m.topic);
 }
 
-/** Drop reasons of QueueStats.dropped. */
-export type DropReason = 'dropped_oldest' | 'expired' | 'ring_overflow' | 'removed_externally';
+/**
+ * What one message held in memory costs beyond its payload and topic: the JS objects around
+ * it (message, entry, map slot, Buffer header). An estimate, on the high side, so a bound
+ * in bytes also holds for many tiny messages, where the overhead is most of the cost.
+ */
+export const MESSAGE_OVERHEAD_BYTES = 256;
+
+/** The bytes a message costs against an in-memory bound (QoS 0 ring, staging, send window). */
+export function memoryCostOf(m: Pick<OutMessage, 'payload' | 'topic'>): number {
+  return sizeOf(m) + MESSAGE_OVERHEAD_BYTES;
+}
+
+/**
+ * Drop reasons of QueueStats.dropped. ring_overflow: the QoS 0 ring was full by count;
+ * qos0_ring_bytes: by bytes.
+ */
+export type DropReason =
+  'dropped_oldest' | 'expired' | 'ring_overflow' | 'qos0_ring_bytes' | 'removed_externally';
 
 /** Counters since the queue was opened; `depth` comes from the owner. */
 export class QueueBooks {

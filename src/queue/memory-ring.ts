@@ -9,11 +9,20 @@
 // the head skips the dead. The rare message that arrives out of order — a released one, or
 // a line committed after a later one — goes to a small sorted side list; readers merge.
 import { Fifo } from './fifo.ts';
+import { MESSAGE_OVERHEAD_BYTES } from './limits.ts';
 import type { QueuedMessage } from './outbox.ts';
 
 export interface RingEntry {
   message: QueuedMessage;
   size: number;
+}
+
+/** What push() had to drop, oldest first, to stay within the count and byte bounds. */
+export interface RingOverflow {
+  /** Over maxMessages. */
+  count: number;
+  /** Over maxBytes (counted here only when the count alone would have fit). */
+  bytes: number;
 }
 
 export class MemoryRing {
@@ -25,7 +34,14 @@ export class MemoryRing {
   private lastId = -Infinity;
   private bytesHeld = 0;
 
-  constructor(readonly maxMessages: number) {}
+  /**
+   * `maxBytes` bounds what the ring holds in memory: each entry's size (payload + topic)
+   * plus MESSAGE_OVERHEAD_BYTES, so a 64 KiB reading counts as what it is, not as one.
+   */
+  constructor(
+    readonly maxMessages: number,
+    readonly maxBytes: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   get length(): number {
     return this.live.size + this.late.length;
@@ -35,8 +51,13 @@ export class MemoryRing {
     return this.bytesHeld;
   }
 
-  /** Adds in id order; returns how many of the oldest had to go to stay within the bound. */
-  push(entry: RingEntry): number {
+  /** The bytes the ring holds against maxBytes (sizes plus per-entry overhead). */
+  get memoryBytes(): number {
+    return this.bytesHeld + this.length * MESSAGE_OVERHEAD_BYTES;
+  }
+
+  /** Adds in id order; returns how many of the oldest had to go to stay within the bounds. */
+  push(entry: RingEntry): RingOverflow {
     const id = entry.message.id;
     if (id > this.lastId) {
       this.queue.push(entry);
@@ -48,12 +69,15 @@ export class MemoryRing {
       this.late.splice(i, 0, entry);
     }
     this.bytesHeld += entry.size;
-    let over = 0;
-    while (this.length > this.maxMessages) {
+    const over: RingOverflow = { count: 0, bytes: 0 };
+    for (;;) {
+      const byCount = this.length > this.maxMessages;
+      if (!byCount && this.memoryBytes <= this.maxBytes) break;
       const oldest = this.first();
       if (oldest === undefined) break;
       this.remove(oldest.message.id);
-      over += 1;
+      if (byCount) over.count += 1;
+      else over.bytes += 1;
     }
     return over;
   }

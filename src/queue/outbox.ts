@@ -73,7 +73,10 @@ export interface QueueStats {
   bytes: number;
   inflight: number;
   oldestAgeMs: number | null;
-  /** Drops by reason: dropped_oldest, expired, ring_overflow (QoS 0). */
+  /**
+   * Drops by reason: dropped_oldest, expired, ring_overflow and qos0_ring_bytes (the QoS 0
+   * ring full by count, by bytes).
+   */
   dropped: Readonly<Record<string, number>>;
   received: number;
   recovered: number;
@@ -82,6 +85,15 @@ export interface QueueStats {
   /** Refused at submit under when_full: reject_new (the device was told NAK full). */
   rejected: number;
   deadLetters: number;
+  /** Bytes (payload + topic) of the dead letters kept; absent where none are kept. */
+  deadLetterBytes?: number;
+  /**
+   * Dead letters removed by the table's bounds (max_messages, max_bytes, max_age). Not part
+   * of the books above: a message left them when it was dead-lettered.
+   */
+  deadLetterEvictions?: Readonly<Record<string, number>>;
+  /** Write-behind rows written before their delay because staging reached its byte bound. */
+  stagedEarly?: number;
   /** The last storage error (disk full, I/O error), cleared by the next successful commit. */
   storageError: string | null;
 }

@@ -6,16 +6,23 @@
 // Lease order is by id, one sequence for rows and ring messages, so QoS 0 and QoS 1/2
 // messages interleave in submission order (a port's order is kept on first delivery, also
 // after a restart: ids are never reused). Limits (max_messages, max_bytes, when_full)
-// apply to the durable rows; the ring has its own bound (`ring.maxMessages`), and max_age
-// applies to both. Storage errors reject the submits of the failed batch (no device is
+// apply to the durable rows; the ring has its own bounds (`ring`: count and bytes), and
+// max_age applies to both. The dead-letter table has its own count, byte and age bounds
+// (dead-letter-bounds.ts). Storage errors reject the submits of the failed batch (no device is
 // ACKed), are reported in stats().storageError, and the next batch simply retries.
 // Write-behind (write-behind.ts, staged-rows.ts) lets QoS 1 lines without a `#seq` mark
 // skip the disk when the broker acknowledges them within `writeDelayMs`.
+import type { Logger } from '../log.ts';
+import { createBoundLog } from './bound-log.ts';
+import type { BoundLog } from './bound-log.ts';
+import { DeadLetterBounds } from './dead-letter-bounds.ts';
+import type { DeadLetterLimits, Trim } from './dead-letter-bounds.ts';
 import { DueTimer } from './due-timer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { QueueBooks, sizeOf } from './limits.ts';
 import type { QueueLimits } from './limits.ts';
 import { MemoryRing } from './memory-ring.ts';
+import type { RingOverflow } from './memory-ring.ts';
 import type {
   OutMessage,
   QueuedMessage,
@@ -36,7 +43,7 @@ import { describeStorageError, fromRow, insertRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 import { SqliteSpace } from './sqlite-space.ts';
 import type { StagedRows } from './staged-rows.ts';
-import { WriteBehind } from './write-behind.ts';
+import { STAGED_MAX_BYTES, WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
 
@@ -45,7 +52,17 @@ export interface SqliteOutboxOptions extends QueueLimits {
   durability: Durability;
   batchMaxMessages?: number;
   batchMaxDelayMs?: number;
-  ring?: { maxMessages: number };
+  /**
+   * The QoS 0 ring's bounds: messages, and bytes in memory (payload + topic + per-message
+   * overhead, limits.ts). Defaults: DEFAULT_RING.
+   */
+  ring?: { maxMessages: number; maxBytes?: number };
+  /** The dead-letter table's bounds; default DEFAULT_DEAD_LETTER. */
+  deadLetter?: DeadLetterLimits;
+  /** Byte bound of the write-behind staging (default STAGED_MAX_BYTES, write-behind.ts). */
+  stagedMaxBytes?: number;
+  /** Where a bound that starts biting is said (rate-limited, bound-log.ts). */
+  log?: Logger;
   now?: () => number;
   /** How often depth and bytes are re-read from the file (another process may requeue). */
   resyncIntervalMs?: number;
@@ -57,6 +74,15 @@ export interface SqliteOutboxOptions extends QueueLimits {
    */
   writeDelayMs?: number;
 }
+
+/** 10,000 QoS 0 readings, but no more than 16 MiB of them (not 10,000 x 64 KiB = 640 MB). */
+export const DEFAULT_RING = { maxMessages: 10_000, maxBytes: 16 * 1024 * 1024 };
+/** Dead letters kept for `tty2mqtt queue`: 10,000, 64 MiB, 30 days, whichever bites first. */
+export const DEFAULT_DEAD_LETTER: DeadLetterLimits = {
+  maxMessages: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxAgeMs: 30 * 86_400_000,
+};
 
 export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<SqliteOutbox> {
   const db = openQueueDatabase(options.path, { durability: options.durability });
@@ -88,6 +114,8 @@ export class SqliteOutbox implements SessionOutbox {
   private readonly writeBehind: WriteBehind;
   /** The messages write-behind holds in memory (the same Held objects leases hand out). */
   private readonly staged: StagedRows;
+  private readonly deadLetters: DeadLetterBounds;
+  private readonly bounds: BoundLog;
   private storageError: string | null = null;
   private closed = false;
 
@@ -98,7 +126,11 @@ export class SqliteOutbox implements SessionOutbox {
     this.now = options.now ?? Date.now;
     this.statements = prepareStatements(db);
     this.reserver = new SequenceReserver(this.statements);
-    this.ring = new MemoryRing(options.ring?.maxMessages ?? 10_000);
+    this.bounds = createBoundLog(options.log);
+    this.ring = new MemoryRing(
+      options.ring?.maxMessages ?? DEFAULT_RING.maxMessages,
+      options.ring?.maxBytes ?? DEFAULT_RING.maxBytes,
+    );
     this.packets = new SqlitePacketStore(db, (work) => this.write(work));
     this.space = new SqliteSpace(this.statements, options, this.packets, this.leased);
     this.batch = new SqliteBatch(db, this.statements, this.space, this.marks);
@@ -111,6 +143,13 @@ export class SqliteOutbox implements SessionOutbox {
     this.writeBehind = new WriteBehind({
       delayMs: options.writeDelayMs ?? 0,
       batchMax: options.batchMaxMessages ?? 512,
+      ...(options.stagedMaxBytes === undefined ? {} : { maxBytes: options.stagedMaxBytes }),
+      onWrittenEarly: (rows, bytes) =>
+        this.bounds.bit(
+          'staging_bytes',
+          { rows, bytes, stagedMaxBytes: options.stagedMaxBytes ?? STAGED_MAX_BYTES },
+          'write-behind staging reached its byte bound: the oldest staged readings were written to disk early',
+        ),
       write: (rows) => this.writeStagedRows(rows),
       storageFailing: () => this.storageError !== null,
     });
@@ -119,7 +158,9 @@ export class SqliteOutbox implements SessionOutbox {
     this.space.resetTotals(totals.n, totals.bytes);
     this.books.recovered = totals.n;
     this.books.received = totals.n;
-    this.space.deadLetterCount = this.statements.deadLetterCount.get()?.n ?? 0;
+    this.deadLetters = new DeadLetterBounds(db, options.deadLetter ?? DEFAULT_DEAD_LETTER);
+    this.deadLetters.load();
+    this.trimDeadLetters(); // bounds lowered in the config apply at once
     this.batch.loadMarks();
     this.maxWrittenId = this.statements.maxId.get()?.id ?? 0;
     this.every(options.resyncIntervalMs ?? 5000, () => this.resync());
@@ -154,7 +195,8 @@ export class SqliteOutbox implements SessionOutbox {
     if (
       ring.length === 0 &&
       options.seq === undefined &&
-      this.writeBehind.accepts(rows, this.space.hasDoomed)
+      this.writeBehind.accepts(rows, this.space.hasDoomed) &&
+      this.writeBehind.makeRoom(rows)
     )
       return new Promise<SubmitResult>((resolve, reject) => {
         this.writeBehind.stage(rows, { open: rows.length, resolve, reject });
@@ -249,7 +291,7 @@ export class SqliteOutbox implements SessionOutbox {
     }
     const delayMs = options.delayMs ?? 0;
     if (delayMs > 0) this.notBefore.set(id, this.now() + delayMs);
-    if (held.ring) this.books.drop('ring_overflow', this.ring.push(held));
+    if (held.ring) this.pushToRing(held);
     else this.leaseFrom = Math.min(this.leaseFrom, id);
     if (delayMs > 0) this.due.schedule(this.now() + delayMs);
     else this.notify();
@@ -261,8 +303,9 @@ export class SqliteOutbox implements SessionOutbox {
     const m = held.message;
     const attempts = m.attempts + 1; // the attempt that failed for good counts
     const staged = this.staged.has(id);
+    const failedAt = this.now();
     const ok = this.tryWrite(() => {
-      if (!held.ring && !staged) this.statements.deadLetterRow.run(this.now(), reason, attempts, id);
+      if (!held.ring && !staged) this.statements.deadLetterRow.run(failedAt, reason, attempts, id);
       else
         this.statements.deadLetterValues.run(
           id,
@@ -273,7 +316,7 @@ export class SqliteOutbox implements SessionOutbox {
           m.qos,
           m.retain ? 1 : 0,
           m.createdAt,
-          this.now(),
+          failedAt,
           reason,
           attempts,
         );
@@ -285,7 +328,8 @@ export class SqliteOutbox implements SessionOutbox {
     if (staged) this.staged.finish(id);
     else if (!held.ring) this.space.removed(held.size);
     this.books.deadLettered += 1;
-    this.space.deadLetterCount += 1;
+    this.deadLetters.added(sizeOf(m), failedAt);
+    this.trimDeadLetters();
   }
 
   onAvailable(listener: () => void): () => void {
@@ -314,7 +358,10 @@ export class SqliteOutbox implements SessionOutbox {
       inflight: this.leased.size,
       oldestAgeMs: oldest === undefined ? null : Math.max(0, this.now() - oldest),
       ...this.books.snapshot(),
-      deadLetters: this.space.deadLetterCount,
+      deadLetters: this.deadLetters.count,
+      deadLetterBytes: this.deadLetters.bytes,
+      deadLetterEvictions: this.deadLetters.evictions,
+      stagedEarly: this.writeBehind.writtenEarly,
       storageError: this.storageError,
     };
   }
@@ -391,9 +438,43 @@ export class SqliteOutbox implements SessionOutbox {
   }
 
   private addToRing(entries: readonly Held[]): void {
-    for (const entry of entries) this.books.drop('ring_overflow', this.ring.push(entry));
+    for (const entry of entries) this.pushToRing(entry);
     this.books.received += entries.length;
     if (entries.length > 0) this.notify();
+  }
+
+  /** Into the QoS 0 ring; what its bounds push out (oldest first) is counted and said. */
+  private pushToRing(entry: Held): void {
+    const over: RingOverflow = this.ring.push(entry);
+    this.books.drop('ring_overflow', over.count);
+    this.books.drop('qos0_ring_bytes', over.bytes);
+    if (over.count > 0)
+      this.bounds.bit(
+        'ring_overflow',
+        { dropped: over.count, maxMessages: this.ring.maxMessages },
+        'QoS 0 ring full (messages): the oldest QoS 0 readings are dropped',
+      );
+    if (over.bytes > 0)
+      this.bounds.bit(
+        'qos0_ring_bytes',
+        { dropped: over.bytes, maxBytes: this.ring.maxBytes, heldBytes: this.ring.memoryBytes },
+        'QoS 0 ring full (bytes): the oldest QoS 0 readings are dropped',
+      );
+  }
+
+  /** The dead-letter table's count, byte and age bounds: the oldest go, counted and said. */
+  private trimDeadLetters(): void {
+    const now = this.now();
+    if (this.closed || !this.deadLetters.over(now)) return;
+    let trim: Trim | undefined;
+    if (!this.tryWrite(() => (trim = this.deadLetters.trim(now))) || trim === undefined) return; // next time
+    this.deadLetters.apply(trim);
+    if (trim.ids.length > 0)
+      this.bounds.bit(
+        'dead_letter_evicted',
+        { evicted: trim.ids.length, bytes: trim.bytes, byBound: trim.byReason, ...this.deadLetters.limits },
+        'dead letters evicted (oldest first) to stay within queue.dead_letter bounds',
+      );
   }
 
   /** One group commit: the batch's lines, the pending acks and drop_oldest victims. */
@@ -448,6 +529,7 @@ export class SqliteOutbox implements SessionOutbox {
   private expire(force: boolean): void {
     const limit = this.now() - this.options.maxAgeMs;
     if (!this.space.expiryDue(this.now(), force)) return;
+    this.trimDeadLetters();
     this.books.drop('expired', this.ring.expire(limit));
     const victims = this.space.expiredRows(limit);
     if (victims.length === 0) return;
@@ -465,7 +547,7 @@ export class SqliteOutbox implements SessionOutbox {
     if (this.closed) return;
     try {
       const added = this.space.resync();
-      this.space.deadLetterCount = this.statements.deadLetterCount.get()?.n ?? 0;
+      this.deadLetters.load();
       if (added > 0) this.books.received += added;
       else this.books.drop('removed_externally', -added);
       if (added > 0) {

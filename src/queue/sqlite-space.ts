@@ -12,7 +12,6 @@ import type { Statements } from './sqlite-statements.ts';
 const EXPIRE_AT_LEASE_EVERY_MS = 1000;
 
 export class SqliteSpace {
-  deadLetterCount = 0;
   private rows = 0;
   private rowBytes = 0;
   /** Acked rows, deleted by the next commit: id → size. Already gone from depth and bytes. */

@@ -34,7 +34,6 @@ export interface Statements {
   deadLetterValues: Statement<
     [number, string, number, string, Buffer, number, number, number, number, string, number]
   >;
-  deadLetterCount: Statement<[], { n: number }>;
   insertMark: Statement<[string, number, number, number]>;
   pruneMarks: Statement<[string, number]>;
   allMarks: Statement<[], { port: string; n: number; seq: number; hash: number }>;
@@ -68,7 +67,6 @@ export function prepareStatements(db: Db): Statements {
          (id, port, port_seq, topic, payload, qos, retain, created_at, failed_at, reason, attempts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    deadLetterCount: db.prepare('SELECT count(*) AS n FROM dead_letters'),
     insertMark: db.prepare('INSERT OR REPLACE INTO seq_marks (port, n, seq, hash) VALUES (?, ?, ?, ?)'),
     pruneMarks: db.prepare('DELETE FROM seq_marks WHERE port = ? AND n <= ?'),
     allMarks: db.prepare('SELECT port, n, seq, hash FROM seq_marks ORDER BY port, n'),

@@ -11,6 +11,7 @@
 // yet acknowledged by the broker. Lines with `#seq` (the device waits for ACK), QoS 2,
 // `durability: full`, and every message while the broker is away are written before
 // anything else happens, as before.
+import { MESSAGE_OVERHEAD_BYTES } from './limits.ts';
 import type { SubmitResult } from './outbox.ts';
 import type { Held } from './sqlite-rows.ts';
 
@@ -38,6 +39,11 @@ export class StagedRows {
 
   get bytes(): number {
     return this.totalBytes;
+  }
+
+  /** What the staged rows cost in memory: sizes plus per-message overhead (limits.ts). */
+  get memoryBytes(): number {
+    return this.totalBytes + this.entries.size * MESSAGE_OVERHEAD_BYTES;
   }
 
   has(id: number): boolean {
@@ -83,6 +89,18 @@ export class StagedRows {
       if (entry.stagedAt > dueBefore && left <= keep) break;
       out.push(entry.held);
       left -= 1;
+    }
+    return out;
+  }
+
+  /** The oldest entries whose memory cost adds up to at least `bytes`. */
+  oldestFreeing(bytes: number): Held[] {
+    const out: Held[] = [];
+    let freed = 0;
+    for (const { held } of this.entries.values()) {
+      if (freed >= bytes) break;
+      out.push(held);
+      freed += held.size + MESSAGE_OVERHEAD_BYTES;
     }
     return out;
   }

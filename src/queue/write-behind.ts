@@ -3,17 +3,31 @@
 // at the end of the turn when more than `batchMax` wait, and all at once when the broker
 // goes away or the queue closes. A failed write leaves them staged and is retried a second
 // later. The outbox owns the database; this class only decides and calls `write`.
+//
+// Staging is bounded by count (STAGED_CAP) and by bytes (`maxBytes`). Over the byte bound
+// the OLDEST staged rows are written to disk at once, before their delay, to make room:
+// never dropped, since a staged row is a reading whose device may already be told ACK
+// (durability normal) — dropping it would lose it. Writing early only costs the disk write
+// that write-behind usually saves; the oldest go first because they are the likeliest to
+// be still waiting for an acknowledgement when their delay ends anyway.
+import { memoryCostOf } from './limits.ts';
 import { StagedRows } from './staged-rows.ts';
 import type { StagedLine } from './staged-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 
 /** At most this many messages wait in memory; beyond it lines go straight to disk. */
 export const STAGED_CAP = 4096;
+/** Default byte bound of the staged rows (sizes plus per-message overhead, limits.ts). */
+export const STAGED_MAX_BYTES = 8 * 1024 * 1024;
 const RETRY_AFTER_FAILURE_MS = 1000;
 
 export interface WriteBehindOptions {
   delayMs: number;
   batchMax: number;
+  /** Bytes the staged rows may hold in memory (default STAGED_MAX_BYTES). */
+  maxBytes?: number;
+  /** Rows were written early because staging reached maxBytes (for the log). */
+  onWrittenEarly?: (rows: number, bytes: number) => void;
   /** Inserts the rows in one transaction; false when storage failed. */
   write(rows: readonly Held[]): boolean;
   /** The last write failed and has not been followed by a good one. */
@@ -25,6 +39,8 @@ export class WriteBehind {
   private active = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
+  /** Rows written before their delay because staging reached its byte bound. */
+  writtenEarly = 0;
 
   constructor(private readonly options: WriteBehindOptions) {}
 
@@ -47,6 +63,29 @@ export class WriteBehind {
       this.staged.size + rows.length <= STAGED_CAP &&
       rows.every((h) => h.message.qos === 1)
     );
+  }
+
+  /**
+   * Room in memory for `rows`: writes the oldest staged rows now until they fit the byte
+   * bound. False when they cannot be staged (a line alone over the bound, or the early
+   * write failed): the caller then writes them before the submit resolves, as without
+   * write-behind.
+   */
+  makeRoom(rows: readonly Held[]): boolean {
+    const maxBytes = this.options.maxBytes ?? STAGED_MAX_BYTES;
+    const incoming = rows.reduce((n, h) => n + memoryCostOf(h.message), 0);
+    if (incoming > maxBytes) return false;
+    const excess = this.staged.memoryBytes + incoming - maxBytes;
+    if (excess <= 0) return true;
+    const early = this.staged.oldestFreeing(excess);
+    if (!this.options.write(early)) return false;
+    this.staged.written(early);
+    this.writtenEarly += early.length;
+    this.options.onWrittenEarly?.(
+      early.length,
+      early.reduce((n, h) => n + h.size, 0),
+    );
+    return true;
   }
 
   stage(rows: readonly Held[], line: StagedLine): void {

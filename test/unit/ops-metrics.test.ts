@@ -200,6 +200,37 @@ describe('ops metrics (/metrics text)', () => {
     assert.equal(one(second, 'tty2mqtt_queue_depth'), 9);
   });
 
+  it('exposes the byte bounds: ring drops by reason, dead-letter evictions, early writes, QoS 0 window', async () => {
+    const metrics = createMetrics(
+      {
+        ports: () => [],
+        queue: () =>
+          queueStats({
+            dropped: { qos0_ring_bytes: 85, ring_overflow: 2 },
+            deadLetters: 5,
+            deadLetterBytes: 163_850,
+            deadLetterEvictions: { max_messages: 6, max_bytes: 3, max_age: 2 },
+            stagedEarly: 33,
+          }),
+        broker: () => ({
+          ...broker(true),
+          qos0Window: { messages: 62, bytes: 1_032_858, maxBytes: 1_048_576, fullWaits: 4 },
+        }),
+      },
+      { defaultMetrics: false },
+    );
+    const { samples, type } = parse((await metrics.render()).body);
+    assert.equal(one(samples, 'tty2mqtt_queue_dropped_total', { reason: 'qos0_ring_bytes' }), 85);
+    assert.equal(one(samples, 'tty2mqtt_queue_dead_letters'), 5);
+    assert.equal(one(samples, 'tty2mqtt_queue_dead_letter_bytes'), 163_850);
+    assert.equal(type.get('tty2mqtt_queue_dead_letters_evicted_total'), 'counter');
+    assert.equal(one(samples, 'tty2mqtt_queue_dead_letters_evicted_total', { reason: 'max_bytes' }), 3);
+    assert.equal(one(samples, 'tty2mqtt_queue_dead_letters_evicted_total', { reason: 'max_age' }), 2);
+    assert.equal(one(samples, 'tty2mqtt_queue_staged_written_early_total'), 33);
+    assert.equal(one(samples, 'tty2mqtt_publisher_qos0_window_bytes'), 1_032_858);
+    assert.equal(one(samples, 'tty2mqtt_publisher_qos0_window_full_total'), 4);
+  });
+
   it("counts the embedded broker's refusals by kind, and none with an external broker", async () => {
     let stats: Record<string, number> | null = {
       refusedLogins: 3,
