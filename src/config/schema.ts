@@ -328,6 +328,13 @@ export const mqttsnSchema = z.strictObject({
   max_clients: z.number().int().min(1).max(1000).default(16),
   /** Topic ids a client may register (§6.5); bounds the per-client table. */
   max_topics: z.number().int().min(1).max(65_534).default(256),
+  /**
+   * Subscriptions one client may hold (§6.9). Each is a broker subscription every message
+   * from the broker is matched against: bounded so one client cannot slow the port down.
+   */
+  max_subscriptions: z.number().int().min(1).max(10_000).default(64),
+  /** Subscriptions all clients of the port may hold together (16 clients × 64). */
+  max_port_subscriptions: z.number().int().min(1).max(100_000).default(1024),
   /** T_retry and N_retry (§6.13) for the gateway's REGISTER and QoS 1/2 PUBLISH to a client. */
   retry: duration.default(10_000),
   retries: z.number().int().min(0).max(20).default(3),

@@ -16,6 +16,7 @@ export type SnDropReason =
   | 'payload_refused'
   | 'queue_full'
   | 'too_many_clients'
+  | 'too_many_subscriptions'
   | 'delivery_dropped'
   | 'delivery_failed'
   | 'sleep_buffer_full';
