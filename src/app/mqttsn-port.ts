@@ -15,7 +15,7 @@ import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
 import { decodePacket } from '../mqttsn/decode.ts';
 import { encodePacket } from '../mqttsn/encode.ts';
 import { MqttSnGateway } from '../mqttsn/gateway.ts';
-import type { InnerPacket } from '../mqttsn/packet-types.ts';
+import type { InnerPacket, MqttSnPacket } from '../mqttsn/packet-types.ts';
 import { compileFields } from '../pipeline/validate.ts';
 import type { Outbox } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
@@ -202,17 +202,24 @@ export class MqttSnPort implements Service {
           { port: this.options.port.name, reason: decoded.reason, detail: decoded.detail },
           'MQTT-SN packet discarded',
         );
+        // Well-formed but for a field's content: not acted on, but answered (malformed.ts).
+        if (decoded.packet !== undefined)
+          this.dispatch(decoded.packet, (address, inner) => this.gateway.refuse(address, inner));
         continue;
       }
-      const p = decoded.packet;
-      try {
-        if (p.type === 'ENCAPSULATED') this.gateway.receive(p.wirelessNodeId.toString('hex'), p.packet);
-        else this.gateway.receive('', p);
-      } catch (error) {
-        // A bug in one handler must not take the port down: count it, say it, go on.
-        this.countDiscard('internal_error');
-        this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
-      }
+      this.dispatch(decoded.packet, (address, inner) => this.gateway.receive(address, inner));
+    }
+  }
+
+  /** Hands a packet to the gateway under its client's address ('' or a forwarder's node id). */
+  private dispatch(p: MqttSnPacket, handle: (address: string, packet: InnerPacket) => void): void {
+    try {
+      if (p.type === 'ENCAPSULATED') handle(p.wirelessNodeId.toString('hex'), p.packet);
+      else handle('', p);
+    } catch (error) {
+      // A bug in one handler must not take the port down: count it, say it, go on.
+      this.countDiscard('internal_error');
+      this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
     }
   }
 

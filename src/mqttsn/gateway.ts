@@ -18,6 +18,7 @@ import {
 import { createSnCounters, drop, send } from './context.ts';
 import type { SnContext, SnCounters, SnEnvironment, SnSettings } from './context.ts';
 import { deliver, onPubAck, onPubComp, onPubRec, onRegAck, retryDownlink } from './downlink.ts';
+import { answerMalformed } from './malformed.ts';
 import type { InnerPacket, Qos } from './packet-types.ts';
 import { onSubscribe, onUnsubscribe } from './subscribe.ts';
 import { onPubRel, onPublish, onRegister } from './uplink.ts';
@@ -83,6 +84,17 @@ export class MqttSnGateway {
       return drop(ctx, 'not_connected', `${packet.type} without a connection`, address);
     }
     this.inSession(client, packet);
+  }
+
+  /**
+   * A message refused by the decoder for one field's content (DecodeFailure.packet): never
+   * acted on, only answered with a rejection (malformed.ts). The port counts and logs it.
+   */
+  refuse(address: string, packet: InnerPacket): void {
+    this.ctx.counters.packetsIn += 1;
+    const known = this.ctx.clients.get(address);
+    if (known !== undefined) known.lastHeard = this.ctx.env.now();
+    answerMalformed(this.ctx, address, packet);
   }
 
   private inSession(client: ClientSession, packet: InnerPacket): void {
