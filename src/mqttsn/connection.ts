@@ -2,7 +2,8 @@
 import { ClientSession } from './client-session.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
-import { confineName } from './device-topics.ts';
+import { relativeName } from './device-topics.ts';
+import { refusePublish, refuseTopic } from './publish-rules.ts';
 import { pumpDownlink } from './downlink.ts';
 import { unsubscribeAll } from './subscribe.ts';
 import { PROTOCOL_ID, ReturnCode } from './packet-types.ts';
@@ -60,20 +61,20 @@ export function onWillTopic(ctx: SnContext, client: ClientSession, p: PacketOf<'
     client.will = null;
     return accept(ctx, client);
   }
-  const topic = confineWill(ctx, client, p.will);
-  if (topic === null) {
-    send(ctx, client.address, { type: 'CONNACK', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
-    return setState(ctx, client, 'disconnected');
-  }
+  const topic = willTopic(ctx, client, p.will);
+  if (topic === null) return refuseConnect(ctx, client);
   client.pendingWill = { topic, qos: p.will.qos, retain: p.will.retain };
   send(ctx, client.address, { type: 'WILLMSGREQ' });
 }
 
+/** §6.3: the Will message; the gateway answers it with CONNACK, refusing what a PUBLISH could not carry. */
 export function onWillMsg(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLMSG'>): void {
   if (client.state !== 'connecting' || client.pendingWill === null)
     return drop(ctx, 'unexpected', 'WILLMSG outside CONNECT', client.address);
-  client.will = { ...client.pendingWill, payload: p.willMsg };
+  const pending = client.pendingWill;
   client.pendingWill = null;
+  if (!willPayloadAllowed(ctx, client, pending.topic, p.willMsg)) return refuseConnect(ctx, client);
+  client.will = { ...pending, payload: p.willMsg };
   accept(ctx, client);
 }
 
@@ -81,8 +82,13 @@ export function onWillMsg(ctx: SnContext, client: ClientSession, p: PacketOf<'WI
 export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLTOPICUPD'>): void {
   if (p.will === null) client.will = null;
   else {
-    const topic = confineWill(ctx, client, p.will);
-    if (topic === null) {
+    const topic = willTopic(ctx, client, p.will);
+    // The message kept from before must pass the new topic's field too. (Without a Will yet,
+    // the message comes with WILLMSGUPD and is checked then; lose() checks once more.)
+    const refused =
+      topic === null ||
+      (client.will !== null && !willPayloadAllowed(ctx, client, topic, client.will.payload));
+    if (refused || topic === null) {
       send(ctx, client.address, { type: 'WILLTOPICRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
       return;
     }
@@ -99,6 +105,10 @@ export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: PacketO
 export function onWillMsgUpd(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLMSGUPD'>): void {
   if (client.will === null) {
     // §6.4 updates the message of an existing Will; without a Will topic there is nothing to update.
+    send(ctx, client.address, { type: 'WILLMSGRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
+    return;
+  }
+  if (!willPayloadAllowed(ctx, client, client.will.topic, p.willMsg)) {
     send(ctx, client.address, { type: 'WILLMSGRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
     return;
   }
@@ -171,6 +181,9 @@ export function lose(ctx: SnContext, client: ClientSession): void {
   if (client.cleanSession) unsubscribeAll(ctx, client);
   setState(ctx, client, 'lost');
   if (will === null) return;
+  // Checked when given; once more here, for a Will whose message never came (WILLTOPICUPD
+  // alone leaves it empty), so what is published always passes the PUBLISH rules.
+  if (!willPayloadAllowed(ctx, client, will.topic, will.payload)) return;
   ctx.counters.willsPublished += 1;
   ctx.env
     .queue([
@@ -198,11 +211,27 @@ function accept(ctx: SnContext, client: ClientSession): void {
   pumpDownlink(ctx, client);
 }
 
-function confineWill(ctx: SnContext, client: ClientSession, will: WillTopicFields): string | null {
-  const confined = confineName(ctx.settings.prefix, will.topic);
-  if (confined.ok) return confined.topic;
-  drop(ctx, 'topic_refused', `Will topic "${will.topic.slice(0, 80)}": ${confined.reason}`, client.address);
+/** §6.3: a refused Will ends the handshake with CONNACK 0x03; the client is not connected. */
+function refuseConnect(ctx: SnContext, client: ClientSession): void {
+  send(ctx, client.address, { type: 'CONNACK', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
+  setState(ctx, client, 'disconnected');
+}
+
+/** The Will's broker topic if a PUBLISH could write it (publish-rules.ts), else null (counted). */
+function willTopic(ctx: SnContext, client: ClientSession, will: WillTopicFields): string | null {
+  const refusal = refuseTopic(ctx, will.topic);
+  if (refusal === null) return `${ctx.settings.prefix}/${will.topic}`;
+  drop(ctx, refusal.reason, `Will topic ${refusal.detail}`, client.address);
   return null;
+}
+
+/** Whether a PUBLISH of `payload` on the Will's broker `topic` would pass its field's schema. */
+function willPayloadAllowed(ctx: SnContext, client: ClientSession, topic: string, payload: Buffer): boolean {
+  const name = relativeName(ctx.settings.prefix, topic) ?? '';
+  const refusal = refusePublish(ctx, name, payload);
+  if (refusal === null) return true;
+  drop(ctx, refusal.reason, `Will message: ${refusal.detail}`, client.address);
+  return false;
 }
 
 /** The MsgIds this client's retransmissions may repeat, as committed before a restart. */

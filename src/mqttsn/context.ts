@@ -49,6 +49,8 @@ export interface SnSettings {
   predefined: ReadonlyMap<number, string>;
   /** Device-relative name → predefined id (downlink uses the id where there is one). */
   predefinedIds: ReadonlyMap<string, number>;
+  /** Names under the port the gateway publishes itself: no device may write them (publish-rules.ts). */
+  reserved: ReadonlySet<string>;
 }
 
 export interface SnCounters {

@@ -19,6 +19,7 @@ import { createSnCounters, drop, send } from './context.ts';
 import type { SnContext, SnCounters, SnEnvironment, SnSettings } from './context.ts';
 import { deliver, onPubAck, onPubComp, onPubRec, onRegAck, retryDownlink } from './downlink.ts';
 import { answerMalformed } from './malformed.ts';
+import { GATEWAY_OWNED_NAMES } from './publish-rules.ts';
 import type { InnerPacket, Qos } from './packet-types.ts';
 import { onSubscribe, onUnsubscribe } from './subscribe.ts';
 import { onPubRel, onPublish, onRegister } from './uplink.ts';
@@ -29,6 +30,8 @@ export interface MqttSnGatewayOptions {
   spec: MqttSnSpec;
   fields: FieldTable;
   env: SnEnvironment;
+  /** More names the gateway publishes under the port (e.g. `<command>/result`) besides `availability`. */
+  reserved?: readonly string[];
 }
 
 export class MqttSnGateway {
@@ -49,6 +52,7 @@ export class MqttSnGateway {
       fields: options.fields,
       predefined,
       predefinedIds,
+      reserved: new Set([...GATEWAY_OWNED_NAMES, ...(options.reserved ?? [])]),
     };
     this.ctx = { env: options.env, settings, clients: new Map(), counters: this.counters };
   }
