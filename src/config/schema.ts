@@ -324,6 +324,13 @@ export const mqttsnSchema = z.strictObject({
   predefined: z.record(topicIdKey, deviceTopic).default({}),
   /** Messages kept for a sleeping client (§6.14); the oldest goes first when full. */
   sleep_buffer: z.number().int().min(0).max(10_000).default(50),
+  /** The same buffer bounded in octets (payloads and topic names), per client. */
+  sleep_buffer_bytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(64 * 1024 * 1024)
+    .default(64 * 1024),
   /** Clients per port (more than one only behind a forwarder, §5.5). */
   max_clients: z.number().int().min(1).max(1000).default(16),
   /** Topic ids a client may register (§6.5); bounds the per-client table. */

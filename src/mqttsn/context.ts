@@ -18,6 +18,7 @@ export type SnDropReason =
   | 'too_many_clients'
   | 'too_many_subscriptions'
   | 'delivery_dropped'
+  | 'delivery_too_large'
   | 'delivery_failed'
   | 'sleep_buffer_full';
 
