@@ -94,6 +94,7 @@ export class MqttSnPort implements Service {
             return result;
           }),
         marks: (key) => options.outbox.seqMarks(key),
+        forgetMarks: (key) => options.outbox.forgetSeqMarks(key),
         subscribe: (filter, qos) => this.subscribeUpstream(filter, qos),
         unsubscribe: (filter, qos) => this.unsubscribeUpstream(filter, qos),
         drop: (reason, detail, address) => this.dropped(reason, detail, address),

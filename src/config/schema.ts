@@ -342,6 +342,12 @@ export const mqttsnSchema = z.strictObject({
   max_subscriptions: z.number().int().min(1).max(10_000).default(64),
   /** Subscriptions all clients of the port may hold together (16 clients × 64). */
   max_port_subscriptions: z.number().int().min(1).max(100_000).default(1024),
+  /**
+   * ClientIds whose de-duplication marks the queue database keeps for this port; the least
+   * recently marked beyond it are deleted (devices choose ClientIds: without a bound each
+   * new one would leave rows for good). Up to 256 marks each.
+   */
+  max_dedup_clients: z.number().int().min(1).max(100_000).default(256),
   /** T_retry and N_retry (§6.13) for the gateway's REGISTER and QoS 1/2 PUBLISH to a client. */
   retry: duration.default(10_000),
   retries: z.number().int().min(0).max(20).default(3),

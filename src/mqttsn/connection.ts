@@ -37,6 +37,11 @@ export function onConnect(ctx: SnContext, address: string, p: PacketOf<'CONNECT'
     client.clientId = p.clientId;
     restoreDedupe(ctx, client);
   }
+  // §6.2: CleanSession ends the session before this one, so its stored marks go. The window
+  // restored above stays in memory for this connection: a client resending its unacknowledged
+  // PUBLISH (DUP) right after reconnecting, as Paho-style clients do after a gateway restart
+  // even with CleanSession, is still recognised.
+  if (p.cleanSession) forgetStoredMarks(ctx, client);
   // §6.10: after a reconnect the gateway registers its topics again before using them.
   client.knownIds.clear();
   client.outstanding = null;
@@ -153,7 +158,14 @@ export function onDisconnect(ctx: SnContext, client: ClientSession, p: PacketOf<
   }
   client.downlink.length = 0;
   client.outstanding = null;
-  if (client.cleanSession) unsubscribeAll(ctx, client);
+  if (client.cleanSession) {
+    // §6.12 without Duration: a clean session ends for good; a client that is not clean may
+    // come back and resend, so it keeps its marks (as it does when Lost, §6.11: its Will
+    // went out, its session did not end).
+    unsubscribeAll(ctx, client);
+    client.dedupe.clear();
+    forgetStoredMarks(ctx, client);
+  }
   setState(ctx, client, 'disconnected');
 }
 
@@ -239,6 +251,10 @@ function restoreDedupe(ctx: SnContext, client: ClientSession): void {
   client.dedupe.clear();
   for (const m of ctx.env.marks(ClientSession.markKey(ctx.settings.port, client.clientId)))
     client.dedupe.commit(m.seq, m.hash);
+}
+
+function forgetStoredMarks(ctx: SnContext, client: ClientSession): void {
+  ctx.env.forgetMarks(ClientSession.markKey(ctx.settings.port, client.clientId));
 }
 
 /** Makes room for a new client by forgetting one that is gone (disconnected or lost). */

@@ -30,6 +30,8 @@ export interface SnEnvironment {
   queue(messages: OutMessage[], mark?: SeqMark): Promise<SubmitResult>;
   /** The marks committed under a key (restores a client's de-dup window after a restart). */
   marks(key: string): readonly SeqMark[];
+  /** Deletes the marks under a key, in memory and on disk: the client's session ended for good. */
+  forgetMarks(key: string): void;
   /** Upstream subscriptions, counted by the environment (many clients, one filter). */
   subscribe(filter: string, qos: Qos): void;
   /** Ends one subscribe(filter, qos) made earlier. */

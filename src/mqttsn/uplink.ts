@@ -115,7 +115,13 @@ async function publishOnce(
   const mark: SeqMark | undefined =
     p.msgId === 0
       ? undefined
-      : { port: ClientSession.markKey(ctx.settings.port, c.clientId), seq: p.msgId, hash };
+      : {
+          port: ClientSession.markKey(ctx.settings.port, c.clientId),
+          seq: p.msgId,
+          hash,
+          // Devices choose ClientIds: the port's keys are bounded (seq-marks.ts).
+          keysInScope: ctx.settings.spec.max_dedup_clients,
+        };
   const queued = await queue(ctx, [message], c.address, mark);
   if (queued === 'full')
     return send(ctx, c.address, {

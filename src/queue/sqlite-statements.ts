@@ -37,6 +37,7 @@ export interface Statements {
   deadLetterCount: Statement<[], { n: number }>;
   insertMark: Statement<[string, number, number, number]>;
   pruneMarks: Statement<[string, number]>;
+  deleteMarks: Statement<[string]>;
   allMarks: Statement<[], { port: string; n: number; seq: number; hash: number }>;
   reserve: Statement<[{ name: string; block: number }], { value: number }>;
 }
@@ -71,6 +72,7 @@ export function prepareStatements(db: Db): Statements {
     deadLetterCount: db.prepare('SELECT count(*) AS n FROM dead_letters'),
     insertMark: db.prepare('INSERT OR REPLACE INTO seq_marks (port, n, seq, hash) VALUES (?, ?, ?, ?)'),
     pruneMarks: db.prepare('DELETE FROM seq_marks WHERE port = ? AND n <= ?'),
+    deleteMarks: db.prepare('DELETE FROM seq_marks WHERE port = ?'),
     allMarks: db.prepare('SELECT port, n, seq, hash FROM seq_marks ORDER BY port, n'),
     reserve: db.prepare(
       `INSERT INTO counters (name, value) VALUES (@name, @block)

@@ -30,6 +30,7 @@ export class FakeEnv implements SnEnvironment {
   held: Held[] = [];
   presetMarks = new Map<string, SeqMark[]>();
   marksAsked: string[] = [];
+  forgotten: string[] = [];
   subscribed: [string, Qos][] = [];
   unsubscribed: string[] = [];
   drops: { reason: SnDropReason; detail: string; address: string }[] = [];
@@ -57,6 +58,9 @@ export class FakeEnv implements SnEnvironment {
   marks(key: string): readonly SeqMark[] {
     this.marksAsked.push(key);
     return this.presetMarks.get(key) ?? [];
+  }
+  forgetMarks(key: string): void {
+    this.forgotten.push(key);
   }
   subscribe(filter: string, qos: Qos): void {
     this.subscribed.push([filter, qos]);

@@ -75,6 +75,9 @@ class FuzzEnv implements SnEnvironment {
   marks(key: string): readonly SeqMark[] {
     return this.committed.filter((m) => m.port === key);
   }
+  forgetMarks(key: string): void {
+    this.committed = this.committed.filter((m) => m.port !== key);
+  }
   subscribe(filter: string, _qos: Qos): void {
     this.upstream.set(filter, (this.upstream.get(filter) ?? 0) + 1);
   }
