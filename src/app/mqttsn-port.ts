@@ -21,6 +21,7 @@ import type { Outbox } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
 import type { PortSupervision } from '../serial/port.ts';
 import type { Service } from '../service.ts';
+import { printable } from '../line/detail.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import type { RateLimitedLog } from './rate-limited-log.ts';
 import type { PortView } from './status-reporter.ts';
@@ -291,8 +292,10 @@ export class MqttSnPort implements Service {
   }
 
   private clientChanged(client: ClientSession, from: ClientState): void {
-    const fields = { port: this.options.port.name, client: client.clientId, from, to: client.state };
-    const message = `MQTT-SN client ${client.clientId} ${client.state}`;
+    // The ClientId is the device's text: escaped, for pretty logs print the message as it is.
+    const id = printable(client.clientId);
+    const fields = { port: this.options.port.name, client: id, from, to: client.state };
+    const message = `MQTT-SN client ${id} ${client.state}`;
     // Sleeping clients go asleep → awake → asleep every report: that is not news.
     if (client.state === 'lost')
       this.options.log.warn(

@@ -1,4 +1,5 @@
 // Connecting, the Will, keep-alive, sleep and disconnect: MQTT-SN 1.2 §6.2–6.4, §6.11–6.14.
+import { printable } from '../line/detail.ts';
 import { ClientSession } from './client-session.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
@@ -15,7 +16,7 @@ export function onConnect(ctx: SnContext, address: string, p: PacketOf<'CONNECT'
   if (p.protocolId !== PROTOCOL_ID) {
     // §5.3.8: other ProtocolIds are reserved; "not supported" lets the client give up cleanly.
     send(ctx, address, { type: 'CONNACK', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
-    return;
+    return drop(ctx, 'unsupported_protocol', `CONNECT with ProtocolId ${p.protocolId}`, address);
   }
   let client = ctx.clients.get(address);
   if (client === undefined) {
@@ -138,7 +139,12 @@ export function onPingReq(ctx: SnContext, address: string, p: PacketOf<'PINGREQ'
   if (p.clientId !== undefined && (client.state === 'asleep' || client.state === 'awake')) {
     if (p.clientId !== client.clientId) {
       send(ctx, address, { type: 'DISCONNECT' });
-      return drop(ctx, 'unexpected', `PINGREQ from "${p.clientId}" for "${client.clientId}"`, address);
+      return drop(
+        ctx,
+        'unexpected',
+        `PINGREQ from "${printable(p.clientId)}" for "${printable(client.clientId)}"`,
+        address,
+      );
     }
     setState(ctx, client, 'awake');
     return pumpDownlink(ctx, client);
@@ -210,10 +216,11 @@ export function lose(ctx: SnContext, client: ClientSession): void {
     ])
     .then(
       (r) => {
-        if (r.status === 'full') drop(ctx, 'queue_full', `Will of ${client.clientId}`, client.address);
+        if (r.status === 'full')
+          drop(ctx, 'queue_full', `Will of ${printable(client.clientId)}`, client.address);
       },
       (error: unknown) =>
-        drop(ctx, 'queue_full', `Will of ${client.clientId}: ${String(error)}`, client.address),
+        drop(ctx, 'queue_full', `Will of ${printable(client.clientId)}: ${String(error)}`, client.address),
     );
 }
 

@@ -10,6 +10,7 @@ import type { InnerPacket, Qos } from './packet-types.ts';
 /** Why a packet from a device was not acted on (counted per reason, logged at a limited rate). */
 export type SnDropReason =
   | 'not_connected'
+  | 'unsupported_protocol'
   | 'unexpected'
   | 'invalid_topic_id'
   | 'topic_refused'
