@@ -77,7 +77,8 @@ export class MqttSnPort implements Service {
     this.spec = spec;
     this.name = `port ${port.name}`;
     this.now = options.now ?? Date.now;
-    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
+    // The port's clock: a test stepping it sees the window end and its summary line.
+    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000, now: this.now });
     this.framer = createPacketFramer(spec.framing, { maxPacket: spec.max_packet, idleMs: spec.idle });
     this.gateway = new MqttSnGateway({
       port: port.name,

@@ -33,6 +33,8 @@ describe('MQTT-SN port logging', () => {
   let port: MqttSnPort;
   const raw: string[] = [];
   const abort = new AbortController();
+  /** The port's clock: real time plus what a test adds (the rate limit's window). */
+  let skew = 0;
   const lines = (): Line[] =>
     raw
       .join('')
@@ -64,6 +66,7 @@ describe('MQTT-SN port logging', () => {
       outbox: new MemoryOutbox({ maxMessages: 1000, maxBytes: 1e6, maxAgeMs: 1e9, whenFull: 'reject_new' }),
       subscribe: () => () => undefined,
       log,
+      now: () => Date.now() + skew,
       onChange: () => undefined,
     });
     void port.start(abort.signal);
@@ -108,6 +111,17 @@ describe('MQTT-SN port logging', () => {
     );
     assert.ok(warnings.length <= 5, `${warnings.length} warnings`);
     assert.ok(warnings.length >= 1, 'the first refusals are logged');
+    // A minute later the next refusal closes the window: one line says how many were not logged.
+    skew += 61_000;
+    await device.write(refused);
+    const until = Date.now() + 5000;
+    while (!lines().some((l) => l.suppressed !== undefined && l.reason === 'unsupported_protocol')) {
+      if (Date.now() > until) throw new Error('no summary line');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const summary = lines().find((l) => l.suppressed !== undefined && l.reason === 'unsupported_protocol');
+    console.log(`# summary: ${summary?.msg}`);
+    assert.equal(summary?.suppressed, 2000 - warnings.length);
   });
 
   it('a ClientId holding ESC [2J, BEL and a C1 CSI is escaped in log message text', async () => {
