@@ -51,6 +51,10 @@ export class SeqMarks {
     if (scope !== null) this.scopes.get(scope)?.delete(key);
   }
 
+  has(key: string): boolean {
+    return this.byPort.has(key);
+  }
+
   of(port: string): readonly SeqMark[] {
     return [...(this.byPort.get(port) ?? [])];
   }

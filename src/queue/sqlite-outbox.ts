@@ -173,7 +173,9 @@ export class SqliteOutbox implements SessionOutbox {
   }
 
   forgetSeqMarks(key: string): void {
-    if (this.closed) return;
+    // Memory mirrors the table (loaded at open): a key without marks costs no write — every
+    // clean-session CONNECT asks.
+    if (this.closed || !this.marks.has(key)) return;
     this.marks.forget(key);
     this.deleteMarkRows([key]);
   }
