@@ -1,9 +1,9 @@
-// What a device may write (PRODUCT.md §4.2/§5): the rules every PUBLISH passes before it is
-// queued, and a Will too — a Will is a PUBLISH the gateway makes later on the client's
-// behalf (MQTT-SN 1.2 §6.3), so it is checked when it is given, not when it is too late to
-// tell the client. A topic is confined under the port, is not one of the names the gateway
-// publishes itself, and has a field unless undeclared topics are allowed; the payload
-// passes that field's schema.
+// What a device may write: the rules every PUBLISH passes before it is queued, and a Will
+// too — a Will is a PUBLISH the gateway makes later on the client's behalf (MQTT-SN 1.2
+// §6.3), so it is checked when it is given, not when it is too late to tell the client. A
+// topic is confined under the port, is not one of the names the gateway publishes itself,
+// and has a field unless undeclared topics are allowed; the payload passes that field's
+// schema.
 import { isUtf8 } from 'node:buffer';
 import { validateValues } from '../pipeline/validate.ts';
 import type { SnContext } from './context.ts';
