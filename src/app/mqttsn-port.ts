@@ -15,12 +15,13 @@ import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
 import { decodePacket } from '../mqttsn/decode.ts';
 import { encodePacket } from '../mqttsn/encode.ts';
 import { MqttSnGateway } from '../mqttsn/gateway.ts';
-import type { InnerPacket } from '../mqttsn/packet-types.ts';
+import type { InnerPacket, MqttSnPacket } from '../mqttsn/packet-types.ts';
 import { compileFields } from '../pipeline/validate.ts';
 import type { Outbox } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
 import type { PortSupervision } from '../serial/port.ts';
 import type { Service } from '../service.ts';
+import { printable } from '../line/detail.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import type { RateLimitedLog } from './rate-limited-log.ts';
 import type { PortView } from './status-reporter.ts';
@@ -76,13 +77,16 @@ export class MqttSnPort implements Service {
     this.spec = spec;
     this.name = `port ${port.name}`;
     this.now = options.now ?? Date.now;
-    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
+    // The port's clock: a test stepping it sees the window end and its summary line.
+    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000, now: this.now });
     this.framer = createPacketFramer(spec.framing, { maxPacket: spec.max_packet, idleMs: spec.idle });
     this.gateway = new MqttSnGateway({
       port: port.name,
       prefix: `${options.base}/${port.name}`,
       spec,
       fields: compileFields(profile.fields),
+      // A command's result is the gateway's answer (command-runner.ts), never the device's.
+      reserved: Object.keys(profile.commands).map((name) => `${name}/result`),
       env: {
         now: this.now,
         send: (address, packet) => this.send(address, packet),
@@ -92,6 +96,7 @@ export class MqttSnPort implements Service {
             return result;
           }),
         marks: (key) => options.outbox.seqMarks(key),
+        forgetMarks: (key) => options.outbox.forgetSeqMarks(key),
         subscribe: (filter, qos) => this.subscribeUpstream(filter, qos),
         unsubscribe: (filter, qos) => this.unsubscribeUpstream(filter, qos),
         drop: (reason, detail, address) => this.dropped(reason, detail, address),
@@ -202,17 +207,24 @@ export class MqttSnPort implements Service {
           { port: this.options.port.name, reason: decoded.reason, detail: decoded.detail },
           'MQTT-SN packet discarded',
         );
+        // Well-formed but for a field's content: not acted on, but answered (malformed.ts).
+        if (decoded.packet !== undefined)
+          this.dispatch(decoded.packet, (address, inner) => this.gateway.refuse(address, inner));
         continue;
       }
-      const p = decoded.packet;
-      try {
-        if (p.type === 'ENCAPSULATED') this.gateway.receive(p.wirelessNodeId.toString('hex'), p.packet);
-        else this.gateway.receive('', p);
-      } catch (error) {
-        // A bug in one handler must not take the port down: count it, say it, go on.
-        this.countDiscard('internal_error');
-        this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
-      }
+      this.dispatch(decoded.packet, (address, inner) => this.gateway.receive(address, inner));
+    }
+  }
+
+  /** Hands a packet to the gateway under its client's address ('' or a forwarder's node id). */
+  private dispatch(p: MqttSnPacket, handle: (address: string, packet: InnerPacket) => void): void {
+    try {
+      if (p.type === 'ENCAPSULATED') handle(p.wirelessNodeId.toString('hex'), p.packet);
+      else handle('', p);
+    } catch (error) {
+      // A bug in one handler must not take the port down: count it, say it, go on.
+      this.countDiscard('internal_error');
+      this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
     }
   }
 
@@ -281,8 +293,10 @@ export class MqttSnPort implements Service {
   }
 
   private clientChanged(client: ClientSession, from: ClientState): void {
-    const fields = { port: this.options.port.name, client: client.clientId, from, to: client.state };
-    const message = `MQTT-SN client ${client.clientId} ${client.state}`;
+    // The ClientId is the device's text: escaped, for pretty logs print the message as it is.
+    const id = printable(client.clientId);
+    const fields = { port: this.options.port.name, client: id, from, to: client.state };
+    const message = `MQTT-SN client ${id} ${client.state}`;
     // Sleeping clients go asleep → awake → asleep every report: that is not news.
     if (client.state === 'lost')
       this.options.log.warn(

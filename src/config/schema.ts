@@ -375,10 +375,30 @@ export const mqttsnSchema = z.strictObject({
   predefined: z.record(topicIdKey, deviceTopic).default({}),
   /** Messages kept for a sleeping client (§6.14); the oldest goes first when full. */
   sleep_buffer: z.number().int().min(0).max(10_000).default(50),
+  /** The same buffer bounded in octets (payloads and topic names), per client. */
+  sleep_buffer_bytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(64 * 1024 * 1024)
+    .default(64 * 1024),
   /** Clients per port (more than one only behind a forwarder, §5.5). */
   max_clients: z.number().int().min(1).max(1000).default(16),
   /** Topic ids a client may register (§6.5); bounds the per-client table. */
   max_topics: z.number().int().min(1).max(65_534).default(256),
+  /**
+   * Subscriptions one client may hold (§6.9). Each is a broker subscription every message
+   * from the broker is matched against: bounded so one client cannot slow the port down.
+   */
+  max_subscriptions: z.number().int().min(1).max(10_000).default(64),
+  /** Subscriptions all clients of the port may hold together (16 clients × 64). */
+  max_port_subscriptions: z.number().int().min(1).max(100_000).default(1024),
+  /**
+   * ClientIds whose de-duplication marks the queue database keeps for this port; the least
+   * recently marked beyond it are deleted (devices choose ClientIds: without a bound each
+   * new one would leave rows for good). Up to 256 marks each.
+   */
+  max_dedup_clients: z.number().int().min(1).max(100_000).default(256),
   /** T_retry and N_retry (§6.13) for the gateway's REGISTER and QoS 1/2 PUBLISH to a client. */
   retry: duration.default(10_000),
   retries: z.number().int().min(0).max(20).default(3),

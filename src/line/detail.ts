@@ -10,3 +10,15 @@ export function quote(text: string, max: number = MAX_QUOTED): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(cut);
 }
+
+/**
+ * Device text inside a log message (not a field: JSON logs escape those, but pretty mode
+ * prints the message as it is): control characters — C0, DEL, C1 — and invisible format
+ * characters (bidi overrides) as `\u{…}`, so an MQTT-SN ClientId holding `ESC [2J` cannot
+ * clear or rewrite the operator's terminal. A backslash is doubled to keep it unambiguous.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\\\p{Cc}\p{Cf}]/gu, (c) =>
+    c === '\\' ? '\\\\' : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
+  );
+}

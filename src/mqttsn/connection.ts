@@ -1,8 +1,10 @@
 // Connecting, the Will, keep-alive, sleep and disconnect: MQTT-SN 1.2 §6.2–6.4, §6.11–6.14.
+import { printable } from '../line/detail.ts';
 import { ClientSession } from './client-session.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
-import { confineName } from './device-topics.ts';
+import { relativeName } from './device-topics.ts';
+import { refusePublish, refuseTopic } from './publish-rules.ts';
 import { pumpDownlink } from './downlink.ts';
 import { unsubscribeAll } from './subscribe.ts';
 import { PROTOCOL_ID, ReturnCode } from './packet-types.ts';
@@ -14,7 +16,7 @@ export function onConnect(ctx: SnContext, address: string, p: PacketOf<'CONNECT'
   if (p.protocolId !== PROTOCOL_ID) {
     // §5.3.8: other ProtocolIds are reserved; "not supported" lets the client give up cleanly.
     send(ctx, address, { type: 'CONNACK', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
-    return;
+    return drop(ctx, 'unsupported_protocol', `CONNECT with ProtocolId ${p.protocolId}`, address);
   }
   let client = ctx.clients.get(address);
   if (client === undefined) {
@@ -36,6 +38,11 @@ export function onConnect(ctx: SnContext, address: string, p: PacketOf<'CONNECT'
     client.clientId = p.clientId;
     restoreDedupe(ctx, client);
   }
+  // §6.2: CleanSession ends the session before this one, so its stored marks go. The window
+  // restored above stays in memory for this connection: a client resending its unacknowledged
+  // PUBLISH (DUP) right after reconnecting, as Paho-style clients do after a gateway restart
+  // even with CleanSession, is still recognised.
+  if (p.cleanSession) forgetStoredMarks(ctx, client);
   // §6.10: after a reconnect the gateway registers its topics again before using them.
   client.knownIds.clear();
   client.outstanding = null;
@@ -60,20 +67,20 @@ export function onWillTopic(ctx: SnContext, client: ClientSession, p: PacketOf<'
     client.will = null;
     return accept(ctx, client);
   }
-  const topic = confineWill(ctx, client, p.will);
-  if (topic === null) {
-    send(ctx, client.address, { type: 'CONNACK', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
-    return setState(ctx, client, 'disconnected');
-  }
+  const topic = willTopic(ctx, client, p.will);
+  if (topic === null) return refuseConnect(ctx, client);
   client.pendingWill = { topic, qos: p.will.qos, retain: p.will.retain };
   send(ctx, client.address, { type: 'WILLMSGREQ' });
 }
 
+/** §6.3: the Will message; the gateway answers it with CONNACK, refusing what a PUBLISH could not carry. */
 export function onWillMsg(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLMSG'>): void {
   if (client.state !== 'connecting' || client.pendingWill === null)
     return drop(ctx, 'unexpected', 'WILLMSG outside CONNECT', client.address);
-  client.will = { ...client.pendingWill, payload: p.willMsg };
+  const pending = client.pendingWill;
   client.pendingWill = null;
+  if (!willPayloadAllowed(ctx, client, pending.topic, p.willMsg)) return refuseConnect(ctx, client);
+  client.will = { ...pending, payload: p.willMsg };
   accept(ctx, client);
 }
 
@@ -81,8 +88,13 @@ export function onWillMsg(ctx: SnContext, client: ClientSession, p: PacketOf<'WI
 export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLTOPICUPD'>): void {
   if (p.will === null) client.will = null;
   else {
-    const topic = confineWill(ctx, client, p.will);
-    if (topic === null) {
+    const topic = willTopic(ctx, client, p.will);
+    // The message kept from before must pass the new topic's field too. (Without a Will yet,
+    // the message comes with WILLMSGUPD and is checked then; lose() checks once more.)
+    const refused =
+      topic === null ||
+      (client.will !== null && !willPayloadAllowed(ctx, client, topic, client.will.payload));
+    if (refused || topic === null) {
       send(ctx, client.address, { type: 'WILLTOPICRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
       return;
     }
@@ -99,6 +111,10 @@ export function onWillTopicUpd(ctx: SnContext, client: ClientSession, p: PacketO
 export function onWillMsgUpd(ctx: SnContext, client: ClientSession, p: PacketOf<'WILLMSGUPD'>): void {
   if (client.will === null) {
     // §6.4 updates the message of an existing Will; without a Will topic there is nothing to update.
+    send(ctx, client.address, { type: 'WILLMSGRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
+    return;
+  }
+  if (!willPayloadAllowed(ctx, client, client.will.topic, p.willMsg)) {
     send(ctx, client.address, { type: 'WILLMSGRESP', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
     return;
   }
@@ -123,7 +139,12 @@ export function onPingReq(ctx: SnContext, address: string, p: PacketOf<'PINGREQ'
   if (p.clientId !== undefined && (client.state === 'asleep' || client.state === 'awake')) {
     if (p.clientId !== client.clientId) {
       send(ctx, address, { type: 'DISCONNECT' });
-      return drop(ctx, 'unexpected', `PINGREQ from "${p.clientId}" for "${client.clientId}"`, address);
+      return drop(
+        ctx,
+        'unexpected',
+        `PINGREQ from "${printable(p.clientId)}" for "${printable(client.clientId)}"`,
+        address,
+      );
     }
     setState(ctx, client, 'awake');
     return pumpDownlink(ctx, client);
@@ -143,7 +164,14 @@ export function onDisconnect(ctx: SnContext, client: ClientSession, p: PacketOf<
   }
   client.downlink.length = 0;
   client.outstanding = null;
-  if (client.cleanSession) unsubscribeAll(ctx, client);
+  if (client.cleanSession) {
+    // §6.12 without Duration: a clean session ends for good; a client that is not clean may
+    // come back and resend, so it keeps its marks (as it does when Lost, §6.11: its Will
+    // went out, its session did not end).
+    unsubscribeAll(ctx, client);
+    client.dedupe.clear();
+    forgetStoredMarks(ctx, client);
+  }
   setState(ctx, client, 'disconnected');
 }
 
@@ -171,6 +199,9 @@ export function lose(ctx: SnContext, client: ClientSession): void {
   if (client.cleanSession) unsubscribeAll(ctx, client);
   setState(ctx, client, 'lost');
   if (will === null) return;
+  // Checked when given; once more here, for a Will whose message never came (WILLTOPICUPD
+  // alone leaves it empty), so what is published always passes the PUBLISH rules.
+  if (!willPayloadAllowed(ctx, client, will.topic, will.payload)) return;
   ctx.counters.willsPublished += 1;
   ctx.env
     .queue([
@@ -185,10 +216,11 @@ export function lose(ctx: SnContext, client: ClientSession): void {
     ])
     .then(
       (r) => {
-        if (r.status === 'full') drop(ctx, 'queue_full', `Will of ${client.clientId}`, client.address);
+        if (r.status === 'full')
+          drop(ctx, 'queue_full', `Will of ${printable(client.clientId)}`, client.address);
       },
       (error: unknown) =>
-        drop(ctx, 'queue_full', `Will of ${client.clientId}: ${String(error)}`, client.address),
+        drop(ctx, 'queue_full', `Will of ${printable(client.clientId)}: ${String(error)}`, client.address),
     );
 }
 
@@ -198,11 +230,27 @@ function accept(ctx: SnContext, client: ClientSession): void {
   pumpDownlink(ctx, client);
 }
 
-function confineWill(ctx: SnContext, client: ClientSession, will: WillTopicFields): string | null {
-  const confined = confineName(ctx.settings.prefix, will.topic);
-  if (confined.ok) return confined.topic;
-  drop(ctx, 'topic_refused', `Will topic "${will.topic.slice(0, 80)}": ${confined.reason}`, client.address);
+/** §6.3: a refused Will ends the handshake with CONNACK 0x03; the client is not connected. */
+function refuseConnect(ctx: SnContext, client: ClientSession): void {
+  send(ctx, client.address, { type: 'CONNACK', returnCode: ReturnCode.REJECTED_NOT_SUPPORTED });
+  setState(ctx, client, 'disconnected');
+}
+
+/** The Will's broker topic if a PUBLISH could write it (publish-rules.ts), else null (counted). */
+function willTopic(ctx: SnContext, client: ClientSession, will: WillTopicFields): string | null {
+  const refusal = refuseTopic(ctx, will.topic);
+  if (refusal === null) return `${ctx.settings.prefix}/${will.topic}`;
+  drop(ctx, refusal.reason, `Will topic ${refusal.detail}`, client.address);
   return null;
+}
+
+/** Whether a PUBLISH of `payload` on the Will's broker `topic` would pass its field's schema. */
+function willPayloadAllowed(ctx: SnContext, client: ClientSession, topic: string, payload: Buffer): boolean {
+  const name = relativeName(ctx.settings.prefix, topic) ?? '';
+  const refusal = refusePublish(ctx, name, payload);
+  if (refusal === null) return true;
+  drop(ctx, refusal.reason, `Will message: ${refusal.detail}`, client.address);
+  return false;
 }
 
 /** The MsgIds this client's retransmissions may repeat, as committed before a restart. */
@@ -210,6 +258,10 @@ function restoreDedupe(ctx: SnContext, client: ClientSession): void {
   client.dedupe.clear();
   for (const m of ctx.env.marks(ClientSession.markKey(ctx.settings.port, client.clientId)))
     client.dedupe.commit(m.seq, m.hash);
+}
+
+function forgetStoredMarks(ctx: SnContext, client: ClientSession): void {
+  ctx.env.forgetMarks(ClientSession.markKey(ctx.settings.port, client.clientId));
 }
 
 /** Makes room for a new client by forgetting one that is gone (disconnected or lost). */

@@ -10,13 +10,16 @@ import type { InnerPacket, Qos } from './packet-types.ts';
 /** Why a packet from a device was not acted on (counted per reason, logged at a limited rate). */
 export type SnDropReason =
   | 'not_connected'
+  | 'unsupported_protocol'
   | 'unexpected'
   | 'invalid_topic_id'
   | 'topic_refused'
   | 'payload_refused'
   | 'queue_full'
   | 'too_many_clients'
+  | 'too_many_subscriptions'
   | 'delivery_dropped'
+  | 'delivery_too_large'
   | 'delivery_failed'
   | 'sleep_buffer_full';
 
@@ -28,6 +31,8 @@ export interface SnEnvironment {
   queue(messages: OutMessage[], mark?: SeqMark): Promise<SubmitResult>;
   /** The marks committed under a key (restores a client's de-dup window after a restart). */
   marks(key: string): readonly SeqMark[];
+  /** Deletes the marks under a key, in memory and on disk: the client's session ended for good. */
+  forgetMarks(key: string): void;
   /** Upstream subscriptions, counted by the environment (many clients, one filter). */
   subscribe(filter: string, qos: Qos): void;
   /** Ends one subscribe(filter, qos) made earlier. */
@@ -48,6 +53,8 @@ export interface SnSettings {
   predefined: ReadonlyMap<number, string>;
   /** Device-relative name → predefined id (downlink uses the id where there is one). */
   predefinedIds: ReadonlyMap<string, number>;
+  /** Names under the port the gateway publishes itself: no device may write them (publish-rules.ts). */
+  reserved: ReadonlySet<string>;
 }
 
 export interface SnCounters {

@@ -19,6 +19,20 @@ export function ok(packet: InnerPacket): BodyResult {
   return { ok: true, packet };
 }
 
+/**
+ * A field of a message that is otherwise well-formed failed its rule: the failure carries
+ * the message (see DecodeFailure.packet) so the gateway can answer it — a REGACK, PUBACK,
+ * SUBACK or CONNACK with a rejection code — rather than drop it silently.
+ */
+export function answerable(failure: DecodeFailure, packet: InnerPacket): DecodeFailure {
+  return { ...failure, packet };
+}
+
+/** The text of a string field, with U+FFFD where it is not UTF-8 (for answerable()). */
+export function lossy(bytes: Buffer): string {
+  return bytes.toString('utf8');
+}
+
 /** A fixed-size message body: exactly `size` octets after MsgType. */
 export function exactSize(body: Buffer, size: number, name: string): DecodeFailure | null {
   return body.length === size

@@ -1,13 +1,15 @@
 // Body decoders for gateway discovery, connection, Will, keep-alive and disconnect
 // (MQTT-SN 1.2 §5.4.1–§5.4.9, §5.4.19–§5.4.25). Each gets the octets after MsgType.
-import type { WillTopicFields } from './packet-types.ts';
+import type { InnerPacket, WillTopicFields } from './packet-types.ts';
 import type { BodyDecoder, BodyResult } from './decode-fields.ts';
 import {
+  answerable,
   clientId,
   copy,
   exactSize,
   fail,
   hex2,
+  lossy,
   minSize,
   ok,
   returnCode,
@@ -42,10 +44,11 @@ function willTopic(type: 'WILLTOPIC' | 'WILLTOPICUPD'): BodyDecoder {
     const flags = body.readUInt8(0);
     const qos = qosFromFlags(flags);
     if (qos === -1) return fail('bad_flags', `${type} asks for Will QoS −1 (flags ${hex2(flags)})`);
-    const topic = topicName(body.subarray(1), 'WillTopic');
-    if (typeof topic !== 'string') return topic;
-    const will: WillTopicFields = { qos, retain: (flags & FLAG_RETAIN) !== 0, topic };
-    return ok({ type, will });
+    const topicBytes = body.subarray(1);
+    const topic = topicName(topicBytes, 'WillTopic');
+    const will = (t: string): WillTopicFields => ({ qos, retain: (flags & FLAG_RETAIN) !== 0, topic: t });
+    if (typeof topic !== 'string') return answerable(topic, { type, will: will(lossy(topicBytes)) });
+    return ok({ type, will: will(topic) });
   };
 }
 
@@ -82,16 +85,18 @@ export const sessionDecoders = {
     const size = minSize(body, 4, 'CONNECT');
     if (size) return size;
     const flags = body.readUInt8(0);
-    const id = clientId(body.subarray(4));
-    if (typeof id !== 'string') return id;
-    return ok({
+    const idBytes = body.subarray(4);
+    const id = clientId(idBytes);
+    const packet = (c: string): InnerPacket => ({
       type: 'CONNECT',
       will: (flags & FLAG_WILL) !== 0,
       cleanSession: (flags & FLAG_CLEAN_SESSION) !== 0,
       protocolId: body.readUInt8(1),
       duration: body.readUInt16BE(2),
-      clientId: id,
+      clientId: c,
     });
+    // An empty, over-long or non-UTF-8 ClientId: answerable with CONNACK 0x03 (§5.4.5).
+    return typeof id === 'string' ? ok(packet(id)) : answerable(id, packet(lossy(idBytes)));
   },
 
   CONNACK: returnCodeOnly('CONNACK'),

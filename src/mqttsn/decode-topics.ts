@@ -1,13 +1,15 @@
 // Body decoders for topic registration, publishing and subscriptions (MQTT-SN 1.2
 // §5.4.10–§5.4.18). Each gets the octets after MsgType.
 import { ReturnCode, TopicIdType } from './packet-types.ts';
-import type { DecodeFailure, PublishTopic, SubscribeTopic } from './packet-types.ts';
+import type { DecodeFailure, InnerPacket, PublishTopic, SubscribeTopic } from './packet-types.ts';
 import type { BodyDecoder } from './decode-fields.ts';
 import {
+  answerable,
   copy,
   exactSize,
   fail,
   hex2,
+  lossy,
   minSize,
   ok,
   realTopicId,
@@ -46,12 +48,27 @@ function publishTopic(flags: number, field: Buffer): PublishTopic | DecodeFailur
   }
 }
 
+/**
+ * A SUBSCRIBE or UNSUBSCRIBE topic that failed only for its text (not UTF-8, empty): the
+ * failure and the topic as read, so the message can still be answered (answerable()).
+ */
+interface BadTopicText {
+  failure: DecodeFailure;
+  topic: SubscribeTopic;
+}
+
 /** The TopicName / TopicId / short name that ends a SUBSCRIBE or UNSUBSCRIBE (§5.4.15). */
-function subscribeTopic(flags: number, rest: Buffer, where: string): SubscribeTopic | DecodeFailure {
+function subscribeTopic(
+  flags: number,
+  rest: Buffer,
+  where: string,
+): SubscribeTopic | DecodeFailure | BadTopicText {
   switch (flags & TOPIC_ID_TYPE_MASK) {
     case TopicIdType.NORMAL: {
       const name = topicName(rest, `${where} TopicName`);
-      return typeof name === 'string' ? { kind: 'name', name } : name;
+      return typeof name === 'string'
+        ? { kind: 'name', name }
+        : { failure: name, topic: { kind: 'name', name: lossy(rest) } };
     }
     case TopicIdType.PREDEFINED: {
       if (rest.length !== 2) return fail('bad_size', `${where} TopicId is 2 octets, got ${rest.length}`);
@@ -60,7 +77,10 @@ function subscribeTopic(flags: number, rest: Buffer, where: string): SubscribeTo
     }
     case TopicIdType.SHORT_NAME: {
       const name = shortName(rest);
-      return typeof name === 'string' ? { kind: 'short', name } : name;
+      if (typeof name === 'string') return { kind: 'short', name };
+      return name.reason === 'bad_utf8'
+        ? { failure: name, topic: { kind: 'short', name: lossy(rest) } }
+        : name;
     }
     default:
       return reservedTopicIdType(flags, where);
@@ -77,9 +97,12 @@ export const topicDecoders = {
     if (size) return size;
     const topicId = body.readUInt16BE(0);
     if (topicId === 0xffff) return reservedTopicId(topicId, 'REGISTER');
-    const name = topicName(body.subarray(4), 'REGISTER TopicName');
-    if (typeof name !== 'string') return name;
-    return ok({ type: 'REGISTER', topicId, msgId: body.readUInt16BE(2), topicName: name });
+    const nameBytes = body.subarray(4);
+    const name = topicName(nameBytes, 'REGISTER TopicName');
+    const msgId = body.readUInt16BE(2);
+    if (typeof name !== 'string')
+      return answerable(name, { type: 'REGISTER', topicId, msgId, topicName: lossy(nameBytes) });
+    return ok({ type: 'REGISTER', topicId, msgId, topicName: name });
   },
 
   /**
@@ -116,17 +139,22 @@ export const topicDecoders = {
         'bad_flags',
         'PUBLISH QoS −1 needs a predefined topic id or a short name (MQTT-SN 1.2 §6.8)',
       );
-    const topic = publishTopic(flags, body.subarray(1, 3));
-    if ('ok' in topic) return topic;
-    return ok({
+    const field = body.subarray(1, 3);
+    const topic = publishTopic(flags, field);
+    const packet = (t: PublishTopic): InnerPacket => ({
       type: 'PUBLISH',
       dup: (flags & FLAG_DUP) !== 0,
       qos,
       retain: (flags & FLAG_RETAIN) !== 0,
-      topic,
+      topic: t,
       msgId: body.readUInt16BE(3),
       payload: copy(body.subarray(5)),
     });
+    if (!('ok' in topic)) return ok(packet(topic));
+    // A short name that is not UTF-8 (§5.3.4): the PUBLISH is answerable (PUBACK 0x03).
+    return topic.reason === 'bad_utf8'
+      ? answerable(topic, packet({ kind: 'short', name: lossy(field) }))
+      : topic;
   },
 
   /**
@@ -163,7 +191,14 @@ export const topicDecoders = {
     if (qos === -1) return fail('bad_flags', `SUBSCRIBE asks for QoS −1 (flags ${hex2(flags)})`);
     const topic = subscribeTopic(flags, body.subarray(3), 'SUBSCRIBE');
     if ('ok' in topic) return topic;
-    return ok({ type: 'SUBSCRIBE', dup: (flags & FLAG_DUP) !== 0, qos, msgId: body.readUInt16BE(1), topic });
+    const packet = (t: SubscribeTopic): InnerPacket => ({
+      type: 'SUBSCRIBE',
+      dup: (flags & FLAG_DUP) !== 0,
+      qos,
+      msgId: body.readUInt16BE(1),
+      topic: t,
+    });
+    return 'failure' in topic ? answerable(topic.failure, packet(topic.topic)) : ok(packet(topic));
   },
 
   /**
@@ -191,7 +226,10 @@ export const topicDecoders = {
     const flags = body.readUInt8(0);
     const topic = subscribeTopic(flags, body.subarray(3), 'UNSUBSCRIBE');
     if ('ok' in topic) return topic;
-    return ok({ type: 'UNSUBSCRIBE', msgId: body.readUInt16BE(1), topic });
+    const msgId = body.readUInt16BE(1);
+    return 'failure' in topic
+      ? answerable(topic.failure, { type: 'UNSUBSCRIBE', msgId, topic: topic.topic })
+      : ok({ type: 'UNSUBSCRIBE', msgId, topic });
   },
 
   UNSUBACK: msgIdOnly('UNSUBACK'),

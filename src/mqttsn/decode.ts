@@ -3,7 +3,13 @@
 // account for every octet received. Bad input is a value, never an exception: every read
 // is bounds-checked first, and the result says which rule the input broke.
 import { MsgType } from './packet-types.ts';
-import type { DecodeFailure, DecodeResult, InnerPacket, MsgTypeName } from './packet-types.ts';
+import type {
+  DecodeFailure,
+  DecodeResult,
+  EncapsulatedPacket,
+  InnerPacket,
+  MsgTypeName,
+} from './packet-types.ts';
 import { fail, hex2 } from './decode-fields.ts';
 import type { BodyDecoder } from './decode-fields.ts';
 import { sessionDecoders } from './decode-session.ts';
@@ -97,17 +103,20 @@ function decodeEncapsulated(buf: Buffer, header: Header): DecodeResult {
   if (innerHeader.type === MsgType.ENCAPSULATED)
     return fail('nested_encapsulation', 'an encapsulated message is itself an encapsulation');
   const inner = decodeMessage(innerBuf, innerHeader);
-  if (!inner.ok) return inside(inner);
-  return {
-    ok: true,
-    packet: {
-      type: 'ENCAPSULATED',
-      radius: (buf.readUInt8(2) & 0b11) as 0 | 1 | 2 | 3,
-      wirelessNodeId: Buffer.from(buf.subarray(3, headerLength)),
-      packet: inner.packet,
-    },
-    length: buf.length,
-  };
+  const wrap = (packet: InnerPacket): EncapsulatedPacket => ({
+    type: 'ENCAPSULATED',
+    radius: (buf.readUInt8(2) & 0b11) as 0 | 1 | 2 | 3,
+    wirelessNodeId: Buffer.from(buf.subarray(3, headerLength)),
+    packet,
+  });
+  if (!inner.ok) {
+    // An answerable message keeps its wrapping: the answer goes back to that node (§5.5).
+    const failure = inside(inner);
+    return inner.packet === undefined || inner.packet.type === 'ENCAPSULATED'
+      ? failure
+      : { ...failure, packet: wrap(inner.packet) };
+  }
+  return { ok: true, packet: wrap(inner.packet), length: buf.length };
 }
 
 /** A failure of the encapsulated message, said to be one. */

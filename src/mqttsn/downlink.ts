@@ -4,11 +4,13 @@
 // PUBLISH (waiting for PUBACK, or PUBREC → PUBREL → PUBCOMP). Unanswered exchanges are
 // retried with DUP every T_retry, N_retry times. For a sleeping client messages are kept
 // (bounded: `sleep_buffer`, oldest dropped) and sent when it wakes, then PINGRESP.
+import { printable } from '../line/detail.ts';
 import { topicMatches } from '../pipeline/topic-filter.ts';
 import type { ClientSession, Delivery } from './client-session.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
 import { relativeName } from './device-topics.ts';
+import { deliveryOctets, publishOctets, registerOctets } from './downlink-size.ts';
 import { ReturnCode } from './packet-types.ts';
 import type { PacketOf, PublishTopic, Qos } from './packet-types.ts';
 
@@ -29,8 +31,27 @@ export function deliver(ctx: SnContext, topic: string, payload: Buffer, qos: Qos
     if (best === -1) continue;
     const delivery: Delivery = { name, payload, qos: Math.min(best, qos) as Qos, retain };
     if (via !== undefined) delivery.topic = via;
+    const tooLarge = exceedsMaxPacket(ctx, client, delivery);
+    if (tooLarge !== null) {
+      drop(ctx, 'delivery_too_large', tooLarge, client.address);
+      continue;
+    }
     enqueue(ctx, client, delivery);
   }
+}
+
+/**
+ * Why no packet within `max_packet` can carry the delivery to this client, or null: its
+ * PUBLISH, or the REGISTER its topic needs first when neither a predefined id nor a short
+ * name stands for it (§6.10). Checked on arrival, so it is never buffered nor retried.
+ */
+function exceedsMaxPacket(ctx: SnContext, client: ClientSession, d: Delivery): string | null {
+  const max = ctx.settings.spec.max_packet;
+  const publish = publishOctets(client.address, d.payload.length);
+  if (publish > max) return `${d.name}: a PUBLISH of ${publish} octets exceeds max_packet ${max}`;
+  if (d.topic !== undefined || ctx.settings.predefinedIds.has(d.name)) return null;
+  const register = registerOctets(client.address, d.name);
+  return register > max ? `${d.name}: a REGISTER of ${register} octets exceeds max_packet ${max}` : null;
 }
 
 function enqueue(ctx: SnContext, client: ClientSession, delivery: Delivery): void {
@@ -43,18 +64,28 @@ function enqueue(ctx: SnContext, client: ClientSession, delivery: Delivery): voi
       client.address,
     );
   const limit = Math.max(1, ctx.settings.spec.sleep_buffer);
-  if (client.downlink.length >= limit) {
-    // The oldest message still waiting goes. The one in flight (always downlink[0]: the
-    // acknowledgement handlers shift it off) goes only when it is all there is, and then
-    // the exchange is abandoned with it — else its PUBACK would shift off another message.
-    const inFlight = client.outstanding?.delivery;
-    const at = client.downlink[0] === inFlight && client.downlink.length > 1 ? 1 : 0;
-    const [dropped] = client.downlink.splice(at, 1);
-    if (dropped === inFlight) client.outstanding = null;
-    drop(ctx, 'sleep_buffer_full', `oldest message for ${client.clientId} dropped`, client.address);
-  }
+  if (client.downlink.length >= limit) dropOldest(ctx, client);
+  // In octets too: sleep_buffer messages of up to max_packet each can be many megabytes.
+  const maxBytes = ctx.settings.spec.sleep_buffer_bytes;
+  let held = client.downlink.reduce((n, d) => n + deliveryOctets(d), 0);
+  while (client.downlink.length > 0 && held + deliveryOctets(delivery) > maxBytes)
+    held -= deliveryOctets(dropOldest(ctx, client));
   client.downlink.push(delivery);
   pumpDownlink(ctx, client);
+}
+
+/**
+ * The oldest message still waiting goes. The one in flight (always downlink[0]: the
+ * acknowledgement handlers shift it off) goes only when it is all there is, and then the
+ * exchange is abandoned with it — else its PUBACK would shift off another message.
+ */
+function dropOldest(ctx: SnContext, client: ClientSession): Delivery {
+  const inFlight = client.outstanding?.delivery;
+  const at = client.downlink[0] === inFlight && client.downlink.length > 1 ? 1 : 0;
+  const [dropped] = client.downlink.splice(at, 1);
+  if (dropped === inFlight) client.outstanding = null;
+  drop(ctx, 'sleep_buffer_full', `oldest message for ${printable(client.clientId)} dropped`, client.address);
+  return dropped as Delivery;
 }
 
 /** Sends what can go now; for an Awake client with nothing left, PINGRESP and back to sleep. */

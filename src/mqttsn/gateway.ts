@@ -18,6 +18,8 @@ import {
 import { createSnCounters, drop, send } from './context.ts';
 import type { SnContext, SnCounters, SnEnvironment, SnSettings } from './context.ts';
 import { deliver, onPubAck, onPubComp, onPubRec, onRegAck, retryDownlink } from './downlink.ts';
+import { answerMalformed } from './malformed.ts';
+import { GATEWAY_OWNED_NAMES } from './publish-rules.ts';
 import type { InnerPacket, Qos } from './packet-types.ts';
 import { onSubscribe, onUnsubscribe } from './subscribe.ts';
 import { onPubRel, onPublish, onRegister } from './uplink.ts';
@@ -28,6 +30,8 @@ export interface MqttSnGatewayOptions {
   spec: MqttSnSpec;
   fields: FieldTable;
   env: SnEnvironment;
+  /** More names the gateway publishes under the port (e.g. `<command>/result`) besides `availability`. */
+  reserved?: readonly string[];
 }
 
 export class MqttSnGateway {
@@ -48,6 +52,7 @@ export class MqttSnGateway {
       fields: options.fields,
       predefined,
       predefinedIds,
+      reserved: new Set([...GATEWAY_OWNED_NAMES, ...(options.reserved ?? [])]),
     };
     this.ctx = { env: options.env, settings, clients: new Map(), counters: this.counters };
   }
@@ -83,6 +88,17 @@ export class MqttSnGateway {
       return drop(ctx, 'not_connected', `${packet.type} without a connection`, address);
     }
     this.inSession(client, packet);
+  }
+
+  /**
+   * A message refused by the decoder for one field's content (DecodeFailure.packet): never
+   * acted on, only answered with a rejection (malformed.ts). The port counts and logs it.
+   */
+  refuse(address: string, packet: InnerPacket): void {
+    this.ctx.counters.packetsIn += 1;
+    const known = this.ctx.clients.get(address);
+    if (known !== undefined) known.lastHeard = this.ctx.env.now();
+    answerMalformed(this.ctx, address, packet);
   }
 
   private inSession(client: ClientSession, packet: InnerPacket): void {

@@ -217,6 +217,13 @@ export interface DecodeFailure {
   ok: false;
   reason: MqttSnDiscardReason;
   detail: string;
+  /**
+   * A message well-formed but for one field's content (a TopicName or ClientId that is not
+   * UTF-8, an empty name): the message as read, that field decoded with U+FFFD in place of
+   * the bad octets. Never to be acted on — only answered with a rejection, so the client
+   * learns why instead of retrying into silence (decode-fields.ts answerable()).
+   */
+  packet?: MqttSnPacket;
 }
 
 /** `length` is the number of octets the message occupied (always the whole buffer). */

@@ -39,6 +39,13 @@ export function onSubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'
   const suback = (qos: Qos, topicId: number, returnCode: 0 | 1 | 2 | 3): void =>
     send(ctx, client.address, { type: 'SUBACK', qos, topicId, msgId: p.msgId, returnCode });
   if (!r.ok) return suback(0, 0, r.code);
+  const limit = client.subscriptions.has(r.filter) ? null : subscriptionLimit(ctx, client);
+  if (limit !== null) {
+    drop(ctx, 'too_many_subscriptions', `SUBSCRIBE "${r.name.slice(0, 80)}": ${limit}`, client.address);
+    // Table 5 has no "limit reached" code; 0x02 tells the client this filter will not get a
+    // subscription, and unlike 0x01 (congestion, §6.9) it does not invite a retry later.
+    return suback(0, 0, ReturnCode.REJECTED_INVALID_TOPIC_ID);
+  }
   // §6.9: a topic name without wildcards gets its topic id in the SUBACK; a wildcard gets
   // 0x0000 and each matching topic is REGISTERed before its first PUBLISH (§6.10).
   let topicId = 0;
@@ -65,6 +72,19 @@ export function onSubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'
     ctx.env.subscribe(r.filter, p.qos);
   }
   suback(p.qos, topicId, ReturnCode.ACCEPTED);
+}
+
+/**
+ * Why one more subscription is refused, or null. Every filter is a broker subscription and
+ * every broker message is matched against each (downlink.ts), so both the client's and the
+ * whole port's count are bounded (the port's: many clients behind one forwarder, §5.5).
+ */
+function subscriptionLimit(ctx: SnContext, client: ClientSession): string | null {
+  const { max_subscriptions: perClient, max_port_subscriptions: perPort } = ctx.settings.spec;
+  if (client.subscriptions.size >= perClient) return `client holds max_subscriptions ${perClient}`;
+  let total = 0;
+  for (const c of ctx.clients.values()) total += c.subscriptions.size;
+  return total >= perPort ? `port holds max_port_subscriptions ${perPort}` : null;
 }
 
 export function onUnsubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'UNSUBSCRIBE'>): void {

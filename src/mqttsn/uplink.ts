@@ -3,14 +3,13 @@
 // after it is durably queued." A retransmission (DUP = 1) whose MsgId and content were
 // already queued — before a gateway crash too: the marks are committed with the message,
 // like a line's `#seq` (PRODUCT.md §4.1) — is acknowledged again, not queued twice.
-import { isUtf8 } from 'node:buffer';
 import { hashBody } from '../line/seq-window.ts';
-import { validateValues } from '../pipeline/validate.ts';
 import type { OutMessage, SeqMark } from '../queue/outbox.ts';
 import { ClientSession } from './client-session.ts';
 import { drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineName } from './device-topics.ts';
+import { refusePublish } from './publish-rules.ts';
 import { topicIdField } from './wire.ts';
 import { ReturnCode } from './packet-types.ts';
 import type { PacketOf, PublishTopic, ReturnCodeValue } from './packet-types.ts';
@@ -68,7 +67,7 @@ export function onPublish(ctx: SnContext, address: string, p: PacketOf<'PUBLISH'
     if (p.qos !== -1) ack(ReturnCode.REJECTED_INVALID_TOPIC_ID);
     return;
   }
-  const refusal = refuse(ctx, name, p.payload);
+  const refusal = refusePublish(ctx, name, p.payload);
   if (refusal !== null) {
     drop(ctx, refusal.reason, refusal.detail, address);
     if (p.qos !== -1) ack(ReturnCode.REJECTED_NOT_SUPPORTED);
@@ -116,7 +115,13 @@ async function publishOnce(
   const mark: SeqMark | undefined =
     p.msgId === 0
       ? undefined
-      : { port: ClientSession.markKey(ctx.settings.port, c.clientId), seq: p.msgId, hash };
+      : {
+          port: ClientSession.markKey(ctx.settings.port, c.clientId),
+          seq: p.msgId,
+          hash,
+          // Devices choose ClientIds: the port's keys are bounded (seq-marks.ts).
+          keysInScope: ctx.settings.spec.max_dedup_clients,
+        };
   const queued = await queue(ctx, [message], c.address, mark);
   if (queued === 'full')
     return send(ctx, c.address, {
@@ -147,26 +152,6 @@ function acknowledge(ctx: SnContext, client: ClientSession, p: PacketOf<'PUBLISH
       msgId: p.msgId,
       returnCode: ReturnCode.ACCEPTED,
     });
-}
-
-type Refusal = { reason: 'topic_refused' | 'payload_refused'; detail: string };
-
-/** PRODUCT.md §4.2/§5 topic rules, then the profile's field for that topic (PUBACK 0x03). */
-function refuse(ctx: SnContext, name: string, payload: Buffer): Refusal | null {
-  const confined = confineName(ctx.settings.prefix, name);
-  if (!confined.ok) return { reason: 'topic_refused', detail: `"${name.slice(0, 80)}": ${confined.reason}` };
-  const fields = ctx.settings.fields.byKey.get(name);
-  if (fields === undefined)
-    return ctx.settings.spec.undeclared_topics
-      ? null
-      : {
-          reason: 'topic_refused',
-          detail: `"${name}" is not a field of the profile (undeclared_topics: false)`,
-        };
-  if (!isUtf8(payload)) return { reason: 'payload_refused', detail: `${name}: payload is not UTF-8 text` };
-  const checked = validateValues(ctx.settings.fields, new Map([[name, payload.toString('utf8')]]));
-  const rejected = checked.rejected[0];
-  return rejected === undefined ? null : { reason: 'payload_refused', detail: `${name}: ${rejected.reason}` };
 }
 
 async function queue(

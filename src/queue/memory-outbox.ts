@@ -78,6 +78,10 @@ export class MemoryOutbox implements SessionOutbox {
     return this.marks.of(port);
   }
 
+  forgetSeqMarks(key: string): void {
+    this.marks.forget(key);
+  }
+
   lease(max: number): QueuedMessage[] {
     this.expire();
     const out: QueuedMessage[] = [];

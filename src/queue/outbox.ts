@@ -41,6 +41,11 @@ export interface SeqMark {
   seq: number;
   /** Fingerprint of the line body (hashBody in line/seq-window.ts). */
   hash: number;
+  /**
+   * For a key `<scope>\u0000<name>` (seq-marks.ts): at most this many keys keep marks in
+   * the scope; the least recently marked beyond it are forgotten, their rows deleted.
+   */
+  keysInScope?: number;
 }
 
 export interface SubmitOptions {
@@ -107,6 +112,8 @@ export interface Outbox {
   submit(messages: readonly OutMessage[], options?: SubmitOptions): Promise<SubmitResult>;
   /** The committed `#seq` marks of a port, oldest first (at most the last 256). */
   seqMarks(port: string): readonly SeqMark[];
+  /** Deletes every mark under `key`, in memory and on disk (a session that ended for good). */
+  forgetSeqMarks(key: string): void;
   /** Up to `max` messages that are not leased and not waiting for a retry, oldest first. */
   lease(max: number): QueuedMessage[];
   /** The broker confirmed delivery: forget the message. */

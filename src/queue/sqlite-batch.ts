@@ -20,7 +20,9 @@ export interface PendingLine {
   reject: (error: Error) => void;
 }
 
-export type CommitResult = { ok: true; inserted: number; dropped: number } | { ok: false; error: Error };
+export type CommitResult =
+  /** `evicted`: keys whose marks were forgotten to keep their scope bounded (seq-marks.ts). */
+  { ok: true; inserted: number; dropped: number; evicted: string[] } | { ok: false; error: Error };
 
 export class SqliteBatch {
   /** The `n` of the last mark committed per port (seq_marks rows are ordered by it). */
@@ -69,7 +71,17 @@ export class SqliteBatch {
     }
     this.space.committed(inserted, insertedBytes);
     for (const [port, n] of marksN) this.lastMarkN.set(port, n);
-    for (const line of lines) if (line.mark !== undefined) this.marks.add(line.mark);
-    return { ok: true, inserted, dropped };
+    const evicted: string[] = [];
+    for (const line of lines) if (line.mark !== undefined) evicted.push(...this.marks.add(line.mark));
+    for (const key of evicted) this.lastMarkN.delete(key);
+    return { ok: true, inserted, dropped, evicted };
+  }
+
+  /** Deletes the rows of keys forgotten in memory (seq-marks.ts); the caller's transaction. */
+  deleteMarks(keys: readonly string[]): void {
+    for (const key of keys) {
+      this.statements.deleteMarks.run(key);
+      this.lastMarkN.delete(key);
+    }
   }
 }

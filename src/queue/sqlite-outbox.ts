@@ -214,6 +214,14 @@ export class SqliteOutbox implements SessionOutbox {
     return this.marks.of(port);
   }
 
+  forgetSeqMarks(key: string): void {
+    // Memory mirrors the table (loaded at open): a key without marks costs no write — every
+    // clean-session CONNECT asks.
+    if (this.closed || !this.marks.has(key)) return;
+    this.marks.forget(key);
+    this.deleteMarkRows([key]);
+  }
+
   lease(max: number): QueuedMessage[] {
     if (this.closed || max <= 0) return [];
     this.expire(false);
@@ -491,6 +499,8 @@ export class SqliteOutbox implements SessionOutbox {
       return;
     }
     this.storageError = null;
+    // Keys past their scope's bound are already gone from memory; their rows go now.
+    if (result.evicted.length > 0) this.deleteMarkRows(result.evicted);
     for (const line of lines)
       for (const held of line.rows) this.maxWrittenId = Math.max(this.maxWrittenId, held.message.id);
     this.books.drop('dropped_oldest', result.dropped);
@@ -498,6 +508,18 @@ export class SqliteOutbox implements SessionOutbox {
     for (const line of lines) this.addToRing(line.ring);
     for (const line of lines) line.resolve({ status: 'queued' });
     if (result.inserted > 0) this.notify();
+  }
+
+  /**
+   * Deletes the rows of forgotten mark keys. A failure is the storage error of stats();
+   * the rows are then reloaded at the next start and forgotten again at the next mark.
+   */
+  private deleteMarkRows(keys: readonly string[]): void {
+    try {
+      this.write(() => this.batch.deleteMarks(keys));
+    } catch {
+      // storageError is set by write()
+    }
   }
 
   /** A synchronous commit that also makes the pending acks durable (the PacketStore's writes). */

@@ -36,6 +36,7 @@ export interface Statements {
   >;
   insertMark: Statement<[string, number, number, number]>;
   pruneMarks: Statement<[string, number]>;
+  deleteMarks: Statement<[string]>;
   allMarks: Statement<[], { port: string; n: number; seq: number; hash: number }>;
   reserve: Statement<[{ name: string; block: number }], { value: number }>;
 }
@@ -69,6 +70,7 @@ export function prepareStatements(db: Db): Statements {
     ),
     insertMark: db.prepare('INSERT OR REPLACE INTO seq_marks (port, n, seq, hash) VALUES (?, ?, ?, ?)'),
     pruneMarks: db.prepare('DELETE FROM seq_marks WHERE port = ? AND n <= ?'),
+    deleteMarks: db.prepare('DELETE FROM seq_marks WHERE port = ?'),
     allMarks: db.prepare('SELECT port, n, seq, hash FROM seq_marks ORDER BY port, n'),
     reserve: db.prepare(
       `INSERT INTO counters (name, value) VALUES (@name, @block)

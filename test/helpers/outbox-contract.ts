@@ -168,6 +168,23 @@ export function outboxContract(
       await box.close();
     });
 
+    it('keeps marks of at most keysInScope keys per scope (least recently marked go) and forgets a key on request', async () => {
+      const box = await create({});
+      const key = (id: string): string => `p\u0000mqttsn:${id}`;
+      for (const id of ['a', 'b', 'c', 'a', 'd'])
+        await box.submit([], { seq: { port: key(id), seq: 1, hash: 1, keysInScope: 3 } });
+      assert.deepEqual(
+        ['a', 'b', 'c', 'd'].map((id) => box.seqMarks(key(id)).length),
+        [2, 0, 1, 1],
+        'b, the least recently marked, went when d came',
+      );
+      await box.submit([], { seq: { port: 'p', seq: 5, hash: 5 } }); // a line port: not in the scope
+      box.forgetSeqMarks(key('a'));
+      assert.deepEqual(box.seqMarks(key('a')), []);
+      assert.equal(box.seqMarks('p').length, 1);
+      await box.close();
+    });
+
     it('tells listeners when messages become available', async () => {
       const box = await create({});
       let calls = 0;

@@ -12,6 +12,7 @@ import { SerialPort } from 'serialport';
 import { loadProfileById } from '../../src/config/profiles.ts';
 import { MqttSnClient } from '../../src/sim/mqttsn-client.ts';
 import type { MqttSnClientOptions, MqttSnMessage } from '../../src/sim/mqttsn-client.ts';
+import type { InnerPacket } from '../../src/mqttsn/packet-types.ts';
 import { runSimulateMqttSn } from '../../src/sim/simulate-mqttsn.ts';
 import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
@@ -373,6 +374,52 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
       `queued once: the restarted gateway recognised the DUP by its committed mark\n${trace.join('\n')}`,
     );
     assert.ok(!stableIds.has(undefined), 'every copy carries its stable id');
+  });
+
+  it('one client cannot grow the port: SUBSCRIBE past max_subscriptions → SUBACK 0x02; a REGISTER that is not UTF-8 → REGACK 0x03', async () => {
+    for (const d of devices.splice(0)) await d.close(); // free the weather pty
+    const inbound: InnerPacket[] = [];
+    const d = await openDevice(weatherPty.devicePath, {
+      clientId: 'weather-3',
+      framing: 'raw',
+      retryMs: 1000,
+      onPacket: (dir, p) => {
+        if (dir === 'in' && p.type !== 'ENCAPSULATED') inbound.push(p);
+      },
+    });
+    devices.push(d);
+    assert.equal(await d.client.connect(), 0);
+    // sn-weather keeps the default max_subscriptions: 64.
+    for (let i = 0; i < 64; i++) assert.equal((await d.client.subscribe(`cap/${i}/#`, 0)).returnCode, 0);
+    const refused = await d.client.subscribe('cap/64/#', 0).then(
+      (r) => r.returnCode,
+      (e: { returnCode?: number }) => e.returnCode ?? -1,
+    );
+    assert.equal(refused, 2, 'the 65th filter is refused with SUBACK 0x02');
+    await gateway.waitForOutput('too_many_subscriptions', 5000);
+    await sleep(300); // the gateway's SUBSCRIBEs reach Mosquitto
+    for (const topic of ['cap/64/x', 'cap/0/x'])
+      await publish({
+        host: broker.host,
+        port: broker.port,
+        topic: `${BASE}/weather/${topic}`,
+        payload: topic,
+        qos: 0,
+      });
+    await until('the message under a held filter', () => d.messages.some((m) => m.topic === 'cap/0/x'));
+    await sleep(300);
+    assert.deepEqual(
+      d.messages.filter((m) => m.topic.startsWith('cap/')).map((m) => m.topic),
+      ['cap/0/x'],
+      'nothing is delivered under the refused filter: it never became a broker subscription',
+    );
+    // MQTT-SN 1.2 §5.4.10: REGISTER TopicId 0x0000, MsgId 0x002A, TopicName 0xFF 0xFE (not UTF-8).
+    d.port.write(Buffer.from([0x08, 0x0a, 0x00, 0x00, 0x00, 0x2a, 0xff, 0xfe]));
+    await until('the REGACK', () => inbound.some((p) => p.type === 'REGACK' && p.msgId === 0x2a));
+    const regack = inbound.find((p) => p.type === 'REGACK' && p.msgId === 0x2a);
+    console.log(`# REGACK for a non-UTF-8 TopicName: ${JSON.stringify(regack)}`);
+    assert.deepEqual(regack, { type: 'REGACK', topicId: 0, msgId: 0x2a, returnCode: 3 });
+    await gateway.waitForOutput('"reason":"bad_utf8"', 5000); // counted and logged as a discard
   });
 
   it('tty2mqtt simulate plays an MQTT-SN device: QoS 2 readings, sleeping between them (issue 5 §7)', async () => {

@@ -6,7 +6,8 @@
 //   inside a forwarder encapsulation for a node address;
 // - each client's downlink buffer holds at most max(1, sleep_buffer) messages (§6.14) and
 //   the exchange in flight, if any, is the head of it;
-// - each client's topic table holds at most max_topics names (§6.5);
+// - each client's topic table holds at most max_topics names (§6.5); its subscriptions at
+//   most max_subscriptions, the port's at most max_port_subscriptions;
 // - every message queued for the broker is under `<prefix>/` (PRODUCT.md §4.2);
 // - the upstream subscriptions the environment counts are exactly the clients' ones.
 import { describe, it } from 'node:test';
@@ -74,6 +75,9 @@ class FuzzEnv implements SnEnvironment {
   }
   marks(key: string): readonly SeqMark[] {
     return this.committed.filter((m) => m.port === key);
+  }
+  forgetMarks(key: string): void {
+    this.committed = this.committed.filter((m) => m.port !== key);
   }
   subscribe(filter: string, _qos: Qos): void {
     this.upstream.set(filter, (this.upstream.get(filter) ?? 0) + 1);
@@ -345,6 +349,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 const specArb = fc.record({
   sleep_buffer: fc.constantFrom(0, 1, 3),
   max_topics: fc.constantFrom(1, 2, 4),
+  max_subscriptions: fc.constantFrom(1, 2, 64),
+  max_port_subscriptions: fc.constantFrom(2, 3, 1024),
   max_clients: fc.constantFrom(1, 2, 3),
   retry: fc.constantFrom(500, 1000),
   retries: fc.constantFrom(0, 1, 3),
@@ -355,15 +361,28 @@ function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function check(gw: MqttSnGateway, env: FuzzEnv, spec: { sleep_buffer: number; max_topics: number }): void {
+function check(
+  gw: MqttSnGateway,
+  env: FuzzEnv,
+  spec: {
+    sleep_buffer: number;
+    max_topics: number;
+    max_subscriptions: number;
+    max_port_subscriptions: number;
+  },
+): void {
   assert.deepEqual(env.problems, []);
   const upstream = new Map<string, number>();
+  let subscriptions = 0;
   for (const c of gw.clients()) {
+    assert.ok(c.subscriptions.size <= spec.max_subscriptions, `subscriptions of ${c.address}`);
+    subscriptions += c.subscriptions.size;
     assert.ok(c.downlink.length <= Math.max(1, spec.sleep_buffer), `downlink of ${c.address}`);
     assert.ok(c.topics.size <= spec.max_topics, `topic table of ${c.address}`);
     if (c.outstanding !== null) assert.equal(c.outstanding.delivery, c.downlink[0], 'in flight = head');
     for (const f of c.subscriptions.keys()) upstream.set(f, (upstream.get(f) ?? 0) + 1);
   }
+  assert.ok(subscriptions <= spec.max_port_subscriptions, 'subscriptions of the port');
   assert.deepEqual(env.upstream, upstream, 'upstream subscriptions balance');
   for (const m of env.queued) assert.ok(m.topic.startsWith(`${PREFIX}/`), m.topic);
 }
