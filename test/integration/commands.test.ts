@@ -13,6 +13,7 @@ import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
+import { freePort } from '../helpers/ports.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 
@@ -272,9 +273,11 @@ describe('rejected commands are logged at a limited rate, and every one is still
   let gateway: GatewayProcess;
   let sub: Subscription;
   let client: MqttClient;
+  let httpPort: number;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-cmd-flood-'));
+    httpPort = await freePort();
     broker = await startMosquitto();
     pty = await createPtyPair(dir, { device: 'dev', gateway: 'gw' });
     mkdirSync(join(dir, 'devices', 'cmd-dev'), { recursive: true });
@@ -287,6 +290,7 @@ describe('rejected commands are logged at a limited rate, and every one is still
         `mqtt: { broker: external, url: "${broker.url}" }`,
         `queue: { path: "${join(dir, 'queue.db')}" }`,
         `devices_dir: "${join(dir, 'devices')}"`,
+        `http: { listen: "127.0.0.1:${httpPort}" }`,
         'ports:',
         `  - { name: dev, path: "${pty.gatewayPath}", device: cmd-dev, idle_timeout: 0 }`,
       ].join('\n'),
@@ -326,6 +330,13 @@ describe('rejected commands are logged at a limited rate, and every one is still
     const statuses = sub.messages.map((m) => (JSON.parse(m.payload) as Result).status);
     assert.equal(statuses.length, COUNT, 'one result per command');
     assert.ok(statuses.every((s) => s === 'rejected'));
+
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const rejectedMetric = /^tty2mqtt_port_commands_total\{[^}]*status="rejected"[^}]*\} (\d+)$/m.exec(
+      metrics,
+    );
+    console.log(`/metrics: ${rejectedMetric?.[0] ?? 'no tty2mqtt_port_commands_total{status="rejected"}'}`);
+    assert.equal(rejectedMetric?.[1], String(COUNT));
 
     assert.equal(await gateway.kill('SIGTERM'), 0);
     const lines = gateway
