@@ -6,18 +6,16 @@
 import { regexRisk } from './regex-safety.ts';
 import type { RegexRiskKind } from './regex-safety.ts';
 
-const EFFECT: Record<RegexRiskKind, string> = {
-  exponential:
-    'a non-matching line of a few dozen bytes can block the gateway for seconds, doubling per byte',
-  polynomial: 'matching time grows with the square of the line length',
-  too_complex: 'it could not be checked for slow matching',
-};
-
-const FIX: Record<RegexRiskKind, string> = {
-  exponential:
-    'rewrite it so each character can be matched in only one way, e.g. ^([a-z0-9]+_?)*$ → ^[a-z0-9_]*$',
-  polynomial: 'make the neighbouring parts match different characters, e.g. \\s*.* → \\s*\\S.*',
-  too_complex: 'simplify it',
+/** What a slow pattern costs, and how to rewrite it. */
+const ADVICE: Record<Exclude<RegexRiskKind, 'too_complex'>, { effect: string; fix: string }> = {
+  exponential: {
+    effect: 'a non-matching line of a few dozen bytes can block the gateway for seconds, doubling per byte',
+    fix: 'rewrite it so each character can be matched in only one way, e.g. ^([a-z0-9]+_?)*$ → ^[a-z0-9_]*$',
+  },
+  polynomial: {
+    effect: 'matching time grows with the square of the line length',
+    fix: 'make the neighbouring parts match different characters, e.g. \\s*.* → \\s*\\S.*',
+  },
 };
 
 /** The problem with a profile's pattern, as a message after its key path; undefined if fine. */
@@ -29,5 +27,7 @@ export function patternProblem(pattern: string): string | undefined {
   }
   const risk = regexRisk(pattern);
   if (risk === null) return undefined;
-  return `"${pattern}" is refused: ${risk.reason} in ${risk.where} (${EFFECT[risk.kind]}); ${FIX[risk.kind]}`;
+  if (risk.kind === 'too_complex') return `"${pattern}" is refused: it is ${risk.reason}; simplify it`;
+  const { effect, fix } = ADVICE[risk.kind];
+  return `"${pattern}" is refused: ${risk.reason} in ${risk.where} (${effect}); ${fix}`;
 }

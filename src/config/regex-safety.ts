@@ -2,7 +2,7 @@
 // can take super-linear time on. Profiles supply patterns (line.pattern, fields.*.pattern,
 // commands.*.payload.pattern, commands.*.reply.ok/error) that run on every device line or
 // MQTT payload; `^([A-Za-z0-9]+_?)*$` blocks the event loop for seconds on a 36-byte line.
-// Pure: no I/O, no RegExp execution.
+// Pure: no I/O, and no pattern is ever run.
 //
 // Method (Weideman et al., "Analyzing Matching Time Behavior of Backtracking Regular Expression
 // Matchers by Using Ambiguity of NFA", 2016): build the pattern's position automaton
@@ -17,9 +17,10 @@
 //   be up to line.max_bytes (65536) long, and n² steps at that length take seconds.
 // Approximations, all on the side of refusing: anchors and \b are treated as matching
 // anywhere; a lookaround body is checked as a pattern of its own and consumes nothing; a
-// backreference is "any characters, any number of times"; a counted repeat {n,m} is unrolled
-// when small and treated as + or * otherwise. Characters are UTF-16 code units (no `u` flag:
-// the gateway compiles patterns without flags).
+// backreference is "any characters, any number of times"; a small exact count {n} is
+// unrolled and any other counted repeat {n,m} is treated as + or *. Characters are UTF-16
+// code units (no `u` flag: the gateway compiles patterns without flags). The work is bounded;
+// a pattern too large to check is refused as such.
 
 export type RegexRiskKind = 'exponential' | 'polynomial' | 'too_complex';
 
@@ -385,7 +386,7 @@ interface Position {
 
 /** Beyond this many positions the check gives up (and the pattern is refused). */
 const MAX_POSITIONS = 400;
-/** Counted repeats up to this many copies are unrolled; larger ones become + or *. */
+/** Exact counts up to this many copies are unrolled; larger ones become +. */
 const MAX_UNROLL = 16;
 
 class TooComplex extends Error {}
@@ -418,9 +419,14 @@ function countPositions(node: Node): number {
   }
 }
 
-/** How many copies of the body a repeat becomes (0 for + and *, which loop instead). */
+/**
+ * How many copies of the body a repeat becomes: `?` and an exact small count `{n}` are
+ * unrolled; any other range is a loop (0), since its optional copies are as ambiguous as one:
+ * `(?:\w{1,16}){1,16}` or sixty `\w{0,5}` in a row split a line in astronomically many ways.
+ */
 function unrolledCopies(node: Node & { kind: 'repeat' }): number {
-  return node.max !== Infinity && node.max <= MAX_UNROLL ? node.max : 0;
+  if (node.max <= 1) return node.max;
+  return node.min === node.max && node.max <= MAX_UNROLL ? node.max : 0;
 }
 
 class Automaton {
@@ -484,7 +490,7 @@ class Automaton {
   private repeat(node: Node & { kind: 'repeat' }, outer: Repeat | null): Info {
     const copies = unrolledCopies(node);
     if (copies > 0 || node.max === 0) {
-      // body{min,max} → min copies, then (max - min) nested optional ones: b(b(b)?)?
+      // b? → (b)?, b{3} → bbb
       let info: Info = { nullable: 1, first: new Map(), last: new Map() };
       for (let k = 0; k < node.min; k++) info = this.concat(info, this.build(node.body, outer));
       const optional = (left: number): Info => {
@@ -562,62 +568,93 @@ function components(count: number, successors: (node: number) => number[]): Int3
   return component;
 }
 
-function exponentialRisk(a: Automaton, pattern: string): RegexRisk | null {
+/**
+ * Work the check may do (automaton edges examined) before it gives up and the pattern is
+ * refused as too complex: `check` and `run` must not be the ones that hang.
+ */
+const MAX_STEPS = 2_000_000;
+
+class Budget {
+  private steps = 0;
+  spend(n: number): void {
+    this.steps += n;
+    if (this.steps > MAX_STEPS) throw new TooComplex();
+  }
+}
+
+function exponentialRisk(a: Automaton, pattern: string, budget: Budget): RegexRisk | null {
   const n = a.positions.length;
   const label = (p: number): Ranges => (a.positions[p] as Position).set;
-  const out = (p: number): Edge[] => [...(a.edges[p] as Map<number, Edge>).values()];
+  const outs = a.edges.map((m) => [...m.values()]);
   interface PairEdge {
     to: number;
     distinct: boolean;
     origins: (Repeat | null)[];
   }
-  const pairEdges = (pair: number): PairEdge[] => {
-    const p = Math.floor(pair / n);
-    const q = pair % n;
-    const result: PairEdge[] = [];
-    for (const e of out(p))
-      for (const f of out(q)) {
-        if (intersection(label(e.to), label(f.to)).length === 0) continue;
-        const distinct = p !== q || e.to !== f.to || e.count > 1;
-        result.push({ to: e.to * n + f.to, distinct, origins: [e.origin, f.origin] });
-      }
-    return result;
-  };
-  const component = components(n * n, (pair) => pairEdges(pair).map((e) => e.to));
-  const hasDiagonal = new Set<number>();
-  for (let p = 0; p < n; p++) hasDiagonal.add(component[p * n + p] as number);
-  for (let pair = 0; pair < n * n; pair++) {
-    const c = component[pair] as number;
-    if (!hasDiagonal.has(c)) continue;
-    for (const e of pairEdges(pair)) {
-      if (!e.distinct || component[e.to] !== c) continue;
-      // The widest repeat whose loop lies in this component is the one to rewrite.
-      let culprit: Repeat | null = null;
-      for (let other = 0; other < n * n; other++) {
-        if (component[other] !== c) continue;
-        for (const oe of pairEdges(other))
-          for (const o of oe.origins)
-            if (o !== null && component[oe.to] === c && (culprit === null || width(o) > width(culprit)))
-              culprit = o;
-      }
-      const where = culprit === null ? pattern : pattern.slice(culprit.start, culprit.end);
-      const reason =
-        culprit?.nested === false
-          ? 'overlapping alternatives under a quantifier: catastrophic backtracking'
-          : 'nested quantifier: catastrophic backtracking';
-      return { kind: 'exponential', reason, where };
+  // A×A explored from (start, start); pairs numbered as they are found.
+  const ids = new Map<number, number>();
+  const pairs: [number, number][] = [];
+  const edges: PairEdge[][] = [];
+  const idOf = (p: number, q: number): number => {
+    let id = ids.get(p * n + q);
+    if (id === undefined) {
+      id = pairs.length;
+      ids.set(p * n + q, id);
+      pairs.push([p, q]);
     }
+    return id;
+  };
+  idOf(0, 0);
+  for (let id = 0; id < pairs.length; id++) {
+    const [p, q] = pairs[id] as [number, number];
+    const eOut = outs[p] as Edge[];
+    const fOut = outs[q] as Edge[];
+    budget.spend(eOut.length * fOut.length + 1);
+    const list: PairEdge[] = [];
+    for (const e of eOut)
+      for (const f of fOut) {
+        if (intersection(label(e.to), label(f.to)).length === 0) continue;
+        // Two copies of one edge (`(a+)+`: a→a twice) are two different paths too.
+        const distinct = p !== q || e.to !== f.to || e.count > 1;
+        list.push({ to: idOf(e.to, f.to), distinct, origins: [e.origin, f.origin] });
+      }
+    edges.push(list);
+  }
+  const component = components(pairs.length, (id) => (edges[id] as PairEdge[]).map((e) => e.to));
+  const hasDiagonal = new Set<number>();
+  pairs.forEach(([p, q], id) => {
+    if (p === q) hasDiagonal.add(component[id] as number);
+  });
+  for (let id = 0; id < pairs.length; id++) {
+    const c = component[id] as number;
+    if (!hasDiagonal.has(c)) continue;
+    if (!(edges[id] as PairEdge[]).some((e) => e.distinct && component[e.to] === c)) continue;
+    // Two different same-word cycles through one state. The widest repeat whose loop lies in
+    // this component is the one to rewrite.
+    let culprit: Repeat | null = null;
+    edges.forEach((list, from) => {
+      if (component[from] !== c) return;
+      for (const e of list)
+        for (const o of e.origins)
+          if (o !== null && component[e.to] === c && (culprit === null || width(o) > width(culprit)))
+            culprit = o;
+    });
+    const found = culprit as Repeat | null;
+    const where = found === null ? pattern : pattern.slice(found.start, found.end);
+    const reason =
+      found?.nested === false
+        ? 'overlapping alternatives under a quantifier: catastrophic backtracking'
+        : 'nested quantifier: catastrophic backtracking';
+    return { kind: 'exponential', reason, where };
   }
   return null;
 }
 
-/** Triples visited by the polynomial search before it gives up. */
-const MAX_TRIPLE_STEPS = 200_000;
-
-function polynomialRisk(a: Automaton, pattern: string): RegexRisk | null {
+function polynomialRisk(a: Automaton, pattern: string, budget: Budget): RegexRisk | null {
   const n = a.positions.length;
   const label = (p: number): Ranges => (a.positions[p] as Position).set;
-  const out = (p: number): number[] => [...(a.edges[p] as Map<number, Edge>).keys()];
+  const outs = a.edges.map((m) => [...m.keys()]);
+  const out = (p: number): number[] => outs[p] as number[];
   const component = components(n, out);
   // States on a cycle: a self-loop or a component of more than one state.
   const size = new Map<number, number>();
@@ -628,6 +665,7 @@ function polynomialRisk(a: Automaton, pattern: string): RegexRisk | null {
     const todo = [from];
     while (todo.length > 0) {
       const s = todo.pop() as number;
+      budget.spend(out(s).length + 1);
       for (const t of out(s)) {
         if (t === to) return true;
         if (seen.has(t)) continue;
@@ -637,7 +675,12 @@ function polynomialRisk(a: Automaton, pattern: string): RegexRisk | null {
     }
     return false;
   };
-  let steps = 0;
+  const text = (s: number): string => {
+    const pos = a.positions[s] as Position;
+    return pos.loop === null
+      ? pattern.slice(pos.start, pos.end)
+      : pattern.slice(pos.loop.start, pos.loop.end);
+  };
   for (let p = 1; p < n; p++) {
     if (!cyclic(p)) continue;
     for (let q = 1; q < n; q++) {
@@ -649,8 +692,7 @@ function polynomialRisk(a: Automaton, pattern: string): RegexRisk | null {
       const todo: [number, number, number][] = [[p, p, q]];
       while (todo.length > 0) {
         const [x, y, z] = todo.pop() as [number, number, number];
-        if (++steps > MAX_TRIPLE_STEPS)
-          return { kind: 'too_complex', reason: 'too complex to check for slow matching', where: pattern };
+        budget.spend(out(x).length * out(y).length * (1 + out(z).length));
         for (const x2 of out(x))
           for (const y2 of out(y)) {
             const xy = intersection(label(x2), label(y2));
@@ -658,23 +700,15 @@ function polynomialRisk(a: Automaton, pattern: string): RegexRisk | null {
             for (const z2 of out(z)) {
               if (intersection(xy, label(z2)).length === 0) continue;
               const k = key(x2, y2, z2);
-              if (k === goal) {
-                const text = (s: number): string => {
-                  const pos = a.positions[s] as Position;
-                  return pos.loop === null
-                    ? pattern.slice(pos.start, pos.end)
-                    : pattern.slice(pos.loop.start, pos.loop.end);
-                };
+              if (k === goal)
                 return {
                   kind: 'polynomial',
                   reason: 'adjacent quantifiers that match the same characters: polynomial backtracking',
                   where: `${text(p)} … ${text(q)}`,
                 };
-              }
-              if (!seen.has(k)) {
-                seen.add(k);
-                todo.push([x2, y2, z2]);
-              }
+              if (seen.has(k)) continue;
+              seen.add(k);
+              todo.push([x2, y2, z2]);
             }
           }
       }
@@ -684,18 +718,22 @@ function polynomialRisk(a: Automaton, pattern: string): RegexRisk | null {
 }
 
 function nodeRisk(node: Node, pattern: string): RegexRisk | null {
-  if (countPositions(node) > MAX_POSITIONS)
-    return { kind: 'too_complex', reason: 'too long to check for slow matching', where: pattern };
-  const a = new Automaton();
+  const tooComplex: RegexRisk = {
+    kind: 'too_complex',
+    reason: 'too long or too complex to check for slow matching',
+    where: pattern,
+  };
+  if (countPositions(node) > MAX_POSITIONS) return tooComplex;
   try {
+    const a = new Automaton();
     const info = a.build(node, null);
     a.addEdges(new Map([[0, 1]]), info.first, null);
+    const budget = new Budget();
+    return exponentialRisk(a, pattern, budget) ?? polynomialRisk(a, pattern, budget);
   } catch (e) {
-    if (e instanceof TooComplex)
-      return { kind: 'too_complex', reason: 'too long to check for slow matching', where: pattern };
+    if (e instanceof TooComplex) return tooComplex;
     throw e;
   }
-  return exponentialRisk(a, pattern) ?? polynomialRisk(a, pattern);
 }
 
 /**

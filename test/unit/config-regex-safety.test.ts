@@ -84,8 +84,17 @@ void describe('regexRisk', () => {
       assert.equal(regexRisk(p), null, p);
   });
 
-  void it('gives up on patterns too large to check, and refuses them', () => {
+  void it('counted ranges are loops: their optional copies are as ambiguous as + or *', () => {
+    assert.equal(kind('^(?:[a-z]{1,16}){1,16}$'), 'exponential');
+    assert.equal(kind('^\\w{0,5}\\w{0,5}$'), 'polynomial');
+    assert.equal(kind('^(?:\\d{1,3}\\.){3}\\d{1,3}$'), 'safe');
+    assert.equal(kind('^[0-9A-F]{2}(?::[0-9A-F]{2}){5}$'), 'safe');
+  });
+
+  void it('gives up on patterns too large or too tangled to check, and refuses them', () => {
     assert.equal(regexRisk('a'.repeat(500))?.kind, 'too_complex');
+    // 100 overlapping alternatives under a loop: 10^8 automaton pairs; the work is bounded.
+    assert.equal(regexRisk(`(?:${Array(100).fill('[a-z]').join('|')})+x`)?.kind, 'too_complex');
   });
 
   void it('rejects an invalid pattern instead of guessing', () => {
@@ -245,8 +254,12 @@ void describe('check refuses slow patterns wherever a profile has one', () => {
     );
   });
 
-  void it('an invalid command payload pattern is reported by check, not first at run', () => {
+  void it('the messages for an invalid pattern and one too large to check', () => {
     assert.match(patternProblem('(a') ?? '', /^is not a valid regular expression: /);
+    assert.match(
+      patternProblem('a'.repeat(500)) ?? '',
+      /" is refused: it is too long or too complex to check for slow matching; simplify it$/,
+    );
   });
 
   void it('accepts every shipped profile', async () => {
