@@ -13,6 +13,8 @@ import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
 import { compileCommand } from '../pipeline/command.ts';
 import type { CompiledCommand } from '../pipeline/command.ts';
 import type { OutMessage } from '../queue/outbox.ts';
+import { createRateLimitedLog } from './rate-limited-log.ts';
+import type { RateLimitedLog } from './rate-limited-log.ts';
 
 export type CommandStatus = 'written' | 'rejected' | 'expired' | 'acked' | 'failed';
 
@@ -75,9 +77,16 @@ export class CommandRunner {
   private gapTimer: NodeJS.Timeout | undefined;
   private sequence = 0;
   private stopped = false;
+  /**
+   * Anyone allowed to publish `…/set` can send thousands of bad commands: each still gets its
+   * `…/result` and is counted, but the log (and the status page's recent errors) gets a few per
+   * command and outcome each minute, then one "N more suppressed" line, like bad device input.
+   */
+  private readonly outcomes: RateLimitedLog;
 
   constructor(private readonly options: CommandRunnerOptions) {
     this.now = options.now ?? Date.now;
+    this.outcomes = createRateLimitedLog(options.log, { perWindow: 5, windowMs: 60_000, now: this.now });
     const maxBytes = options.profile.command_options.max_bytes;
     this.commands = Object.entries(options.profile.commands).map(([name, spec]) =>
       compileCommand(name, spec, maxBytes),
@@ -106,6 +115,7 @@ export class CommandRunner {
       this.awaiting = null;
     }
     for (const p of this.queue.splice(0)) this.result(p, 'expired', 'gateway stopping');
+    this.outcomes.flush();
   }
 
   /** The port (re)opened: what waited for it goes out now. */
@@ -221,7 +231,11 @@ export class CommandRunner {
     const { base, port } = this.options;
     const event = { id: p.id, command: p.command.name, status, ...(reason === undefined ? {} : { reason }) };
     if (status === 'rejected' || status === 'expired' || status === 'failed')
-      this.options.log.warn(event, `command ${p.command.name} ${status}`);
+      this.outcomes.warn(
+        `${p.command.name}\0${status}`,
+        { port, ...event },
+        `command ${p.command.name} ${status}`,
+      );
     this.options
       .submit([
         {

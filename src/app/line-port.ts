@@ -122,6 +122,8 @@ export class LinePort implements Service {
             log,
             now: this.now,
           });
+    // The runner's own counters, live: they show in gateway/health and the stop line.
+    if (this.commands !== null) this.counters.commands = this.commands.counters;
   }
 
   start(signal: AbortSignal): Promise<void> {

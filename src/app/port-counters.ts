@@ -2,6 +2,7 @@
 // numbers in gateway/health, the shutdown log line and (later) /metrics, so every path
 // through a line runner ends in exactly one of them.
 import type { DiscardReason } from '../pipeline/types.ts';
+import type { CommandCounters } from './command-runner.ts';
 
 export interface PortCounters {
   /** Bytes read from the port. */
@@ -24,6 +25,8 @@ export interface PortCounters {
   naks: number;
   /** Discarded input by reason. */
   discards: Partial<Record<DiscardReason, number>>;
+  /** `…/set` commands by outcome (received, written, rejected, …); only with `commands:`. */
+  commands?: CommandCounters;
 }
 
 export function createPortCounters(): PortCounters {

@@ -7,6 +7,8 @@ import type { Logger } from '../log.ts';
 
 export interface RateLimitedLog {
   warn(key: string, fields: Record<string, unknown>, message: string): void;
+  /** Writes the pending summaries now (on stop: a burst just before shutdown is not silent). */
+  flush(): void;
 }
 
 interface Window {
@@ -43,6 +45,9 @@ export function createRateLimitedLog(
   };
 
   return {
+    flush() {
+      for (const [key, w] of [...windows]) summarise(key, w);
+    },
     warn(key, fields, message) {
       const t = now();
       let w = windows.get(key);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
 import { issuesToProblems } from './issues.ts';
+import { patternProblem } from './pattern-check.ts';
 import type { ConfigPath } from './positions.ts';
 import { profileSchema } from './schema.ts';
 import type { DeviceProfile } from './schema.ts';
@@ -84,18 +85,14 @@ function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): Conf
       );
     for (const key of ['ok', 'error'] as const) {
       const pattern = command.reply?.[key];
-      if (pattern === undefined) continue;
-      try {
-        new RegExp(pattern);
-      } catch (e) {
-        problems.push(
-          problemAt(
-            src,
-            ['commands', name, 'reply', key],
-            `is not a valid regular expression: ${(e as Error).message}`,
-          ),
-        );
-      }
+      const problem = pattern === undefined ? undefined : patternProblem(pattern);
+      if (problem !== undefined) problems.push(problemAt(src, ['commands', name, 'reply', key], problem));
+    }
+    // The payload pattern runs on every …/set message: the same check as fields.*.pattern.
+    if (command.payload.type === 'string' && command.payload.pattern !== undefined) {
+      const problem = patternProblem(command.payload.pattern);
+      if (problem !== undefined)
+        problems.push(problemAt(src, ['commands', name, 'payload', 'pattern'], problem));
     }
     if (profile.protocol === 'mqttsn')
       problems.push(

@@ -2,6 +2,7 @@
 // (z.infer), the defaults, every error at once, and the JSON schema for editors.
 // Keys are snake_case and unknown keys are errors (z.strictObject) so typos are caught.
 import { z } from 'zod';
+import { patternProblem } from './pattern-check.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 /** PRODUCT.md §5: every level a device or the config contributes is exactly one level. */
@@ -456,34 +457,22 @@ export const profileSchema = z
           message: 'is required when format is regex',
         });
       else {
-        try {
-          const re = new RegExp(p.line.pattern);
-          if (!/\(\?<[A-Za-z_]/.test(re.source))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['line', 'pattern'],
-              message: 'needs at least one named group (?<key>...)',
-            });
-        } catch (e) {
+        const problem = patternProblem(p.line.pattern);
+        if (problem !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: problem });
+        else if (!/\(\?<[A-Za-z_]/.test(p.line.pattern))
           ctx.addIssue({
             code: 'custom',
             path: ['line', 'pattern'],
-            message: `is not a valid regular expression: ${(e as Error).message}`,
+            message: 'needs at least one named group (?<key>...)',
           });
-        }
       }
     }
     for (const [name, f] of Object.entries(p.fields)) {
       if (f.type === 'string' && f.pattern !== undefined) {
-        try {
-          new RegExp(f.pattern);
-        } catch (e) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['fields', name, 'pattern'],
-            message: `is not a valid regular expression: ${(e as Error).message}`,
-          });
-        }
+        const problem = patternProblem(f.pattern);
+        if (problem !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['fields', name, 'pattern'], message: problem });
       }
       if (
         (f.type === 'number' || f.type === 'integer') &&

@@ -4,6 +4,8 @@
 // $CREDENTIALS_DIRECTORY/NAME, which systemd makes readable by the service alone, so the
 // secret file itself can stay root-only. (`${CREDENTIALS_DIRECTORY}/NAME` works as well,
 // through the ${ENV} substitution of env.ts.)
+// TLS private keys (mqtt.tls.key, embedded_broker.tls.key) are secrets too: the same rule and
+// message, so a key left 0644 by `openssl … > key.pem` under umask 022 is refused by `check`.
 import { constants, readFileSync } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -25,16 +27,22 @@ function errnoText(file: string, code: string | undefined, what: string): string
   return `${what} ${file} cannot be read (${code ?? 'error'})`;
 }
 
+/**
+ * A file holding a secret (a password, a TLS private key) must be the owner's alone: any
+ * group or other permission is refused, with the fix. Undefined when the mode is private.
+ */
+function exposedSecret(what: string, file: string, mode: number): string | undefined {
+  const bits = mode & 0o777;
+  if ((bits & 0o077) === 0) return undefined;
+  return `${what} ${file} is readable by group or others (mode ${bits.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`;
+}
+
 export async function readSecretFile(file: string): Promise<SecretRead> {
   try {
     const st = await stat(file);
     if (!st.isFile()) return { ok: false, message: `password file ${file} is not a regular file` };
-    const mode = st.mode & 0o777;
-    if ((mode & 0o077) !== 0)
-      return {
-        ok: false,
-        message: `password file ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`,
-      };
+    const exposed = exposedSecret('password file', file, st.mode);
+    if (exposed !== undefined) return { ok: false, message: exposed };
     const value = (await readFile(file, 'utf8')).replace(/[\r\n]+$/, '');
     if (value === '') return { ok: false, message: `password file ${file} is empty` };
     return { ok: true, value };
@@ -115,19 +123,46 @@ export async function readPasswordFiles(
   return { passwords, problems };
 }
 
-/** mqtt.tls ca/cert/key must be readable files; checked now so `check` catches them. */
+/**
+ * embedded_broker.tls.key: a private key, so private to the owner like mqtt.tls.key (the
+ * broker reads its files when it starts; `check` and `run` refuse a loose key before that).
+ */
+async function embeddedKeyProblems(src: YamlSource, data: unknown, dir: string): Promise<ConfigProblem[]> {
+  const broker = isRecord(data) ? data['embedded_broker'] : undefined;
+  const tls = isRecord(broker) ? broker['tls'] : undefined;
+  const value = isRecord(tls) ? tls['key'] : undefined;
+  if (typeof value !== 'string' || value === '') return [];
+  const file = resolve(dir, value);
+  const path: ConfigPath = ['embedded_broker', 'tls', 'key'];
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) return [problemAt(src, path, `${file} is not a regular file`)];
+    const exposed = exposedSecret('private key', file, st.mode);
+    return exposed === undefined ? [] : [problemAt(src, path, exposed)];
+  } catch (e) {
+    return [problemAt(src, path, errnoText(file, (e as NodeJS.ErrnoException).code, 'private key'))];
+  }
+}
+
+/**
+ * mqtt.tls ca/cert/key must be readable files, and the private keys (mqtt.tls.key,
+ * embedded_broker.tls.key) the owner's alone; checked now so `check` catches them.
+ */
 export async function checkTlsFiles(src: YamlSource, data: unknown, dir: string): Promise<ConfigProblem[]> {
+  const embedded = await embeddedKeyProblems(src, data, dir);
   const mqtt = isRecord(data) ? data['mqtt'] : undefined;
   const tls = isRecord(mqtt) ? mqtt['tls'] : undefined;
-  if (!isRecord(tls)) return [];
-  const problems: ConfigProblem[] = [];
+  if (!isRecord(tls)) return embedded;
+  const problems: ConfigProblem[] = [...embedded];
   for (const key of ['ca', 'cert', 'key'] as const) {
     const value = tls[key];
     if (typeof value !== 'string') continue;
     const file = resolve(dir, value);
     try {
-      if (!(await stat(file)).isFile())
-        problems.push(problemAt(src, ['mqtt', 'tls', key], `${file} is not a regular file`));
+      const st = await stat(file);
+      const exposed = key === 'key' ? exposedSecret('private key', file, st.mode) : undefined;
+      if (!st.isFile()) problems.push(problemAt(src, ['mqtt', 'tls', key], `${file} is not a regular file`));
+      else if (exposed !== undefined) problems.push(problemAt(src, ['mqtt', 'tls', key], exposed));
       else await access(file, constants.R_OK);
     } catch (e) {
       problems.push(
@@ -135,7 +170,7 @@ export async function checkTlsFiles(src: YamlSource, data: unknown, dir: string)
       );
     }
   }
-  if (problems.length > 0) return problems;
+  if (problems.length > embedded.length) return problems;
   const path = (key: 'ca' | 'cert' | 'key'): string | null => {
     const value = tls[key];
     return typeof value === 'string' ? value : null;

@@ -1,7 +1,8 @@
 // `regex` lines (PRODUCT.md §4.1): a profile-supplied JavaScript regular expression with
 // named groups; every named group that took part in the match becomes a value keyed by its
 // group name. The pattern is used as written (not anchored for the user) and compiled once.
-// Lines are bounded by line.max_bytes, which also bounds the cost of a slow pattern.
+// Lines are bounded by line.max_bytes (the framer, at most 65536), and `check` refuses patterns
+// whose matching time is super-linear in the line length (config/regex-safety.ts).
 import type { DecodeResult, Decoder, RawValue } from '../pipeline/types.ts';
 import { quote } from './detail.ts';
 

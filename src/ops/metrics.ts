@@ -149,6 +149,16 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
   liveCounter('tty2mqtt_port_losses_total', 'Times an open serial port was lost.', portLabels, (set) =>
     eachPort((p) => set(labelsOf(p), p.losses)),
   );
+  liveCounter(
+    'tty2mqtt_port_commands_total',
+    'Commands (<port>/<command>/set) by status: received, written, rejected, expired, acked, failed.',
+    [...portLabels, 'status'],
+    (set) =>
+      eachPort((p) => {
+        const commands = (p.counters as { commands?: Partial<Record<string, number>> }).commands ?? {};
+        for (const [status, n] of Object.entries(commands)) set({ ...labelsOf(p), status }, n ?? 0);
+      }),
+  );
 
   // The queue's unlabelled figures: [name, help, kind, read].
   type QueueStats = ReturnType<Source['queue']>;

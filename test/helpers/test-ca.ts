@@ -5,7 +5,7 @@
 // `openssl ca` is used rather than `openssl x509 -req` because only it can set an explicit
 // validity window in the past (OpenSSL 3.0 has no -not_before/-not_after for x509).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -119,6 +119,9 @@ export function createTestCa(label = 'tty2mqtt test CA'): TestCa {
         ].join('\n'),
       );
       openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile], dir);
+      // A private key must be the owner's alone, or `check` refuses it (config/secrets.ts);
+      // OpenSSL 3 already writes 0600, older versions follow the umask.
+      chmodSync(keyFile, 0o600);
       openssl(
         [
           'req',

@@ -1,7 +1,7 @@
 // The commands a newcomer types, run as child processes: demo, simulate, ports, run with
 // the repository's gateway.yaml on a machine with no Arduino, and usage errors.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,27 @@ describe('tty2mqtt commands', () => {
     const result = await runCli(['ports']);
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.trim().length > 0);
+  });
+
+  it('check refuses a profile pattern with a nested quantifier (catastrophic backtracking): exit 78, FILE:LINE:COL and why', async () => {
+    const profileDir = join(dir, 'slow-devices', 'slow');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(
+      join(profileDir, 'profile.yaml'),
+      "id: slow\nline: { format: kv }\nfields:\n  name: { type: string, pattern: '^([A-Za-z0-9]+_?)*$' }\n",
+    );
+    const config = join(dir, 'slow.yaml');
+    writeFileSync(
+      config,
+      'devices_dir: slow-devices\nports:\n  - name: a\n    path: /dev/ttyUSB0\n    device: slow\n',
+    );
+    const result = await runCli(['check', '-c', config]);
+    console.log(`check exit ${String(result.code)}: ${result.stderr.trim()}`);
+    assert.equal(result.code, 78, result.stderr);
+    assert.match(
+      result.stderr,
+      /slow-devices\/slow\/profile\.yaml:4:34: fields\.name\.pattern: "\^\(\[A-Za-z0-9\]\+_\?\)\*\$" is refused: nested quantifier: catastrophic backtracking in \(\[A-Za-z0-9\]\+_\?\)\*/,
+    );
   });
 
   it('usage errors exit 1 with a hint; --help exits 0', async () => {

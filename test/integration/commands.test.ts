@@ -13,6 +13,7 @@ import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
+import { freePort } from '../helpers/ports.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 
@@ -262,5 +263,104 @@ describe('commands to a line device (issue 6 §1–2)', () => {
     device = await openDeviceEnd(pty.devicePath);
     await sleep(2500);
     assert.ok(!writtenText().includes('LEVEL 2'), 'the expired command was not written');
+  });
+});
+
+describe('rejected commands are logged at a limited rate, and every one is still answered and counted', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  let pty: PtyPair;
+  let gateway: GatewayProcess;
+  let sub: Subscription;
+  let client: MqttClient;
+  let httpPort: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-cmd-flood-'));
+    httpPort = await freePort();
+    broker = await startMosquitto();
+    pty = await createPtyPair(dir, { device: 'dev', gateway: 'gw' });
+    mkdirSync(join(dir, 'devices', 'cmd-dev'), { recursive: true });
+    writeFileSync(join(dir, 'devices', 'cmd-dev', 'profile.yaml'), PROFILE);
+    writeFileSync(
+      join(dir, 'gateway.yaml'),
+      [
+        'version: 1',
+        `gateway: { id: cmdgw, base_topic: ${BASE} }`,
+        `mqtt: { broker: external, url: "${broker.url}" }`,
+        `queue: { path: "${join(dir, 'queue.db')}" }`,
+        `devices_dir: "${join(dir, 'devices')}"`,
+        `http: { listen: "127.0.0.1:${httpPort}" }`,
+        'ports:',
+        `  - { name: dev, path: "${pty.gatewayPath}", device: cmd-dev, idle_timeout: 0 }`,
+      ].join('\n'),
+    );
+    sub = await subscribe({
+      host: broker.host,
+      port: broker.port,
+      topics: [`${BASE}/dev/level/result`],
+      qos: 1,
+    });
+    gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
+    await gateway.waitForOutput('port dev: opened', 20_000);
+    client = await mqtt.connectAsync(broker.url, { clientId: 'cmd-flood' });
+    await sleep(500); // the gateway's SUBSCRIBEs reach Mosquitto
+  });
+
+  after(async () => {
+    await client?.endAsync();
+    await gateway?.kill('SIGKILL');
+    await sub?.stop();
+    await pty?.kill();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('2,000 bad …/set commands: a handful of warnings and a summary, 2,000 rejected results and counts', async () => {
+    const COUNT = 2000;
+    // In batches, each awaited: Mosquitto drops QoS 1 messages past a slow subscriber's queue
+    // (max_queued_messages, 1000), and the test's subscriber must see every result.
+    const BATCH = 200;
+    const deadline = Date.now() + 180_000;
+    for (let sent = 0; sent < COUNT;) {
+      for (let i = 0; i < BATCH; i++, sent++)
+        await client.publishAsync(SET('level'), `bad-${sent}`, { qos: 1 });
+      while (sub.messages.length < sent && Date.now() < deadline) await sleep(20);
+    }
+    const statuses = sub.messages.map((m) => (JSON.parse(m.payload) as Result).status);
+    assert.equal(statuses.length, COUNT, 'one result per command');
+    assert.ok(statuses.every((s) => s === 'rejected'));
+
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const rejectedMetric = /^tty2mqtt_port_commands_total\{[^}]*status="rejected"[^}]*\} (\d+)$/m.exec(
+      metrics,
+    );
+    console.log(`/metrics: ${rejectedMetric?.[0] ?? 'no tty2mqtt_port_commands_total{status="rejected"}'}`);
+    assert.equal(rejectedMetric?.[1], String(COUNT));
+
+    assert.equal(await gateway.kill('SIGTERM'), 0);
+    const lines = gateway
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const warnings = lines.filter((l) => l['msg'] === 'command level rejected');
+    const summaries = lines.filter(
+      (l) => typeof l['msg'] === 'string' && l['msg'].startsWith('command level rejected: '),
+    );
+    const suppressed = summaries.reduce((n, l) => n + Number(l['suppressed']), 0);
+    const stopped = lines.find((l) => l['msg'] === 'tty2mqtt stopped') as
+      { ports: { dev: { commands: { received: number; rejected: number } } } } | undefined;
+    console.log(
+      `${COUNT} bad commands: ${warnings.length} warnings, ${summaries.length} summary line(s) for ${suppressed} more; counted rejected=${String(stopped?.ports.dev.commands?.rejected)}`,
+    );
+    assert.ok(warnings.length >= 1 && warnings.length <= 10, `${warnings.length} warnings`);
+    assert.ok(summaries.length >= 1, 'a summary says how many were not logged');
+    assert.match(String(summaries[0]?.['msg']), /: \d+ more suppressed in the last 60 s$/);
+    assert.equal(warnings.length + suppressed, COUNT, 'logged + suppressed = all of them');
+    assert.deepEqual(
+      { received: stopped?.ports.dev.commands?.received, rejected: stopped?.ports.dev.commands?.rejected },
+      { received: COUNT, rejected: COUNT },
+    );
   });
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ import { freePort } from '../helpers/ports.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { ReceivedMessage } from '../helpers/mqtt-sub.ts';
 import { createPtyPair } from '../helpers/socat.ts';
+import { createTestCa } from '../helpers/test-ca.ts';
 import type { PtyPair } from '../helpers/socat.ts';
 
 const MARKER = `S3cr3t-${randomBytes(8).toString('hex')}`;
@@ -245,4 +246,65 @@ describe('secrets never leak', () => {
       assert.equal((broker.log().match(/New client connected/g) ?? []).length, connectsBefore);
     });
   }
+
+  // A TLS private key is a secret like a password: the same rule, the same message.
+  it('a 0644 TLS private key (mqtt.tls.key, embedded_broker.tls.key) is refused by check and run (exit 78, key, chmod fix); 0600 is accepted', async () => {
+    const ca = createTestCa();
+    try {
+      const client = ca.issue('client', { commonName: 'gw', altNames: [], client: true });
+      const server = ca.issue('server', { commonName: 'localhost', altNames: ['IP:127.0.0.1'] });
+      const tlsPort = await freePort();
+      const plainPort = await freePort();
+      const cases = [
+        {
+          key: client.keyFile,
+          path: 'mqtt.tls.key',
+          config: (name: string, key: string): string =>
+            config(name, [
+              'broker: external',
+              `url: "mqtts://127.0.0.1:${tlsPort}"`,
+              `tls: { ca: "${ca.caFile}", cert: "${client.certFile}", key: "${key}" }`,
+            ]),
+        },
+        {
+          key: server.keyFile,
+          path: 'embedded_broker.tls.key',
+          config: (name: string, key: string): string =>
+            config(
+              name,
+              ['broker: embedded'],
+              [
+                'embedded_broker:',
+                `  listen: 127.0.0.1:${plainPort}`,
+                `  tls: { listen: "127.0.0.1:${tlsPort}", cert: "${server.certFile}", key: "${key}" }`,
+              ],
+            ),
+        },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const loose = join(dir, `loose-${i}.key`);
+        copyFileSync(c.key, loose);
+        chmodSync(loose, 0o644);
+        const name = `loosekey${i}`;
+        const file = c.config(name, loose);
+        for (const command of ['check', 'run']) {
+          const r = await runCli([command, '-c', file], { timeoutMs: 30_000 });
+          console.log(`${c.path} 0644, ${command}: exit ${String(r.code)}: ${r.stderr.trim()}`);
+          assert.equal(r.code, 78, `${command}: ${r.stderr}`);
+          assert.match(
+            r.stderr,
+            new RegExp(
+              `: ${c.path.replaceAll('.', '\\.')}: private key ${loose} is readable by group or others \\(mode 0644\\); run: chmod 600 ${loose}`,
+            ),
+          );
+        }
+        assert.equal(existsSync(join(dir, `${name}.db`)), false, 'run opened nothing');
+        chmodSync(loose, 0o600);
+        const ok = await runCli(['check', '-c', file], { timeoutMs: 30_000 });
+        assert.equal(ok.code, 0, `${c.path} 0600: ${ok.stderr}`);
+      }
+    } finally {
+      ca.cleanup();
+    }
+  });
 });
