@@ -43,6 +43,7 @@ import { formatEnvelope, parseEnvelope } from '../src/line/envelope.ts';
 import type { EnvelopeOptions } from '../src/line/envelope.ts';
 import { decodeJson } from '../src/line/json.ts';
 import { hashBody } from '../src/line/seq-window.ts';
+import { gatewayOwnedNames } from '../src/pipeline/gateway-owned.ts';
 import { createMapper } from '../src/pipeline/map.ts';
 import { compileTemplate, renderTopic } from '../src/pipeline/topics.ts';
 import type { RawValue, Reading } from '../src/pipeline/types.ts';
@@ -122,6 +123,7 @@ const mapper = createMapper({
   portVars: {},
   profile: { publish: profile.publish, fieldOrder: fieldNames },
   template,
+  owned: gatewayOwnedNames([]),
 });
 const topicVars = fieldNames.map((field) => {
   // As map.ts builds them: a null-prototype record.

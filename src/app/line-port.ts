@@ -11,6 +11,7 @@ import { createDecoder } from '../line/decoder.ts';
 import { formatAck, formatNak, nakReasonFor, parseEnvelope } from '../line/envelope.ts';
 import { createSeqWindow, hashBody } from '../line/seq-window.ts';
 import type { Logger } from '../log.ts';
+import { gatewayOwnedNames } from '../pipeline/gateway-owned.ts';
 import { createMapper } from '../pipeline/map.ts';
 import { compileTemplate } from '../pipeline/topics.ts';
 import type { DiscardReason, Decoder, FieldValue, Reading } from '../pipeline/types.ts';
@@ -80,6 +81,7 @@ export class LinePort implements Service {
       portVars: port.vars,
       profile: { publish: profile.publish, fieldOrder: Object.keys(profile.fields) },
       template: template.template,
+      owned: gatewayOwnedNames(Object.keys(profile.commands)),
     });
     this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
     this.restoreSeqWindow();

@@ -85,8 +85,7 @@ export class MqttSnPort implements Service {
       prefix: `${options.base}/${port.name}`,
       spec,
       fields: compileFields(profile.fields),
-      // A command's result is the gateway's answer (command-runner.ts), never the device's.
-      reserved: Object.keys(profile.commands).map((name) => `${name}/result`),
+      commands: Object.keys(profile.commands),
       env: {
         now: this.now,
         send: (address, packet) => this.send(address, packet),

@@ -4,6 +4,7 @@
 // Pure: I/O and time come through SnEnvironment (context.ts).
 import type { MqttSnSpec } from '../config/schema.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
+import { gatewayOwnedNames } from '../pipeline/gateway-owned.ts';
 import type { ClientSession } from './client-session.ts';
 import {
   onConnect,
@@ -19,7 +20,6 @@ import { createSnCounters, drop, send } from './context.ts';
 import type { SnContext, SnCounters, SnEnvironment, SnSettings } from './context.ts';
 import { deliver, onPubAck, onPubComp, onPubRec, onRegAck, retryDownlink } from './downlink.ts';
 import { answerMalformed } from './malformed.ts';
-import { GATEWAY_OWNED_NAMES } from './publish-rules.ts';
 import type { InnerPacket, Qos } from './packet-types.ts';
 import { onSubscribe, onUnsubscribe } from './subscribe.ts';
 import { onPubRel, onPublish, onRegister } from './uplink.ts';
@@ -30,8 +30,8 @@ export interface MqttSnGatewayOptions {
   spec: MqttSnSpec;
   fields: FieldTable;
   env: SnEnvironment;
-  /** More names the gateway publishes under the port (e.g. `<command>/result`) besides `availability`. */
-  reserved?: readonly string[];
+  /** The profile's command names: their `set` and `result` topics are the gateway's (gateway-owned.ts). */
+  commands?: readonly string[];
 }
 
 export class MqttSnGateway {
@@ -52,7 +52,7 @@ export class MqttSnGateway {
       fields: options.fields,
       predefined,
       predefinedIds,
-      reserved: new Set([...GATEWAY_OWNED_NAMES, ...(options.reserved ?? [])]),
+      reserved: gatewayOwnedNames(options.commands ?? []),
     };
     this.ctx = { env: options.env, settings, clients: new Map(), counters: this.counters };
   }

@@ -11,12 +11,6 @@ import { confineName } from './device-topics.ts';
 
 export type Refusal = { reason: 'topic_refused' | 'payload_refused'; detail: string };
 
-/**
- * Names under `<base>/<port>/` the gateway publishes itself, whatever the profile: a device
- * writing there would speak for the gateway (the status reporter's retained `availability`).
- */
-export const GATEWAY_OWNED_NAMES: readonly string[] = ['availability'];
-
 /** The topic rules; null when the device may write `name` (relative to the port). */
 export function refuseTopic(ctx: SnContext, name: string): Refusal | null {
   const confined = confineName(ctx.settings.prefix, name);

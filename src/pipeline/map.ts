@@ -7,7 +7,9 @@
 // Placeholders resolve, in this order: the built-ins {port} {gateway} {field}, then the
 // port's `vars:` (config), then the levels the device supplied (MySensors {node}) — a
 // device can never override a configured level. Every value goes through renderTopic, the
-// one place of the one-level rule; one bad level rejects the whole reading.
+// one place of the one-level rule; one bad level rejects the whole reading, and so does a
+// topic that is one of the gateway's own names under the port (gateway-owned.ts) — reachable
+// only through levels the device supplies.
 import { isValidLevel, renderTopic } from './topics.ts';
 import type { CompiledTemplate } from './topics.ts';
 import type { FieldValue, Reading } from './types.ts';
@@ -26,6 +28,8 @@ export interface MapperOptions {
     fieldOrder: readonly string[];
   };
   template: CompiledTemplate;
+  /** Names under `<base>/<port>/` a reading may not be published to (gatewayOwnedNames()). */
+  owned: ReadonlySet<string>;
 }
 
 export type MapResult =
@@ -34,7 +38,8 @@ export type MapResult =
 export type Mapper = (reading: Reading) => MapResult;
 
 export function createMapper(options: MapperOptions): Mapper {
-  const { base, gatewayId, port, portVars, template } = options;
+  const { base, gatewayId, port, portVars, template, owned } = options;
+  const portPrefix = `${base}/${port}/`;
   const { mode, qos, retain } = options.profile.publish;
   const fieldOrder = [...options.profile.fieldOrder];
   // The config schema guarantees this; a broken base would put every topic in the wrong place.
@@ -63,10 +68,19 @@ export function createMapper(options: MapperOptions): Mapper {
   );
   const topicCache = new Map<string, ReturnType<typeof renderTopic>>();
   function topicFor(vars: Record<string, string>, field: string): ReturnType<typeof renderTopic> {
-    if (!constantTopics) return renderTopic(base, template, vars);
+    if (!constantTopics) return notOwned(renderTopic(base, template, vars));
     let rendered = topicCache.get(field);
-    if (rendered === undefined) topicCache.set(field, (rendered = renderTopic(base, template, vars)));
+    if (rendered === undefined)
+      topicCache.set(field, (rendered = notOwned(renderTopic(base, template, vars))));
     return rendered;
+  }
+
+  function notOwned(rendered: ReturnType<typeof renderTopic>): ReturnType<typeof renderTopic> {
+    if (!rendered.ok || !rendered.topic.startsWith(portPrefix)) return rendered;
+    const name = rendered.topic.slice(portPrefix.length);
+    return owned.has(name)
+      ? { ok: false, reason: 'topic_rejected', detail: `"${name}" is published by the gateway itself` }
+      : rendered;
   }
 
   function message(topic: string, payload: string, reading: Reading): OutMessage {

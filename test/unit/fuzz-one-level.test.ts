@@ -1,6 +1,7 @@
 // Property: the one-level rule (PRODUCT.md §5) holds for any value a device or config can
 // put into a topic — arbitrary Unicode, binary, lone surrogates, bytes decoded any which
 // way, and strings built from the dangerous characters.
+import { gatewayOwnedNames } from '../../src/pipeline/gateway-owned.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -128,6 +129,7 @@ test('createMapper: device-supplied levels and field names never break the rule'
           portVars: {},
           profile: { publish: { mode: 'per_field', qos: 1, retain: false }, fieldOrder: fieldNames },
           template,
+          owned: gatewayOwnedNames([]),
         });
         const r = map({ port, values: new Map(fieldNames.map((f) => [f, 1])), levels, receivedAt: 0 });
         if (r.ok) for (const m of r.messages) assertSafeTopic(m.topic, port);

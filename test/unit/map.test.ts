@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMapper } from '../../src/pipeline/map.ts';
 import type { MapperOptions } from '../../src/pipeline/map.ts';
+import { gatewayOwnedNames } from '../../src/pipeline/gateway-owned.ts';
 import { compileTemplate } from '../../src/pipeline/topics.ts';
 import type { FieldValue, Reading } from '../../src/pipeline/types.ts';
 
@@ -18,6 +19,7 @@ function options(template: string, over: Partial<MapperOptions> = {}): MapperOpt
       fieldOrder: ['temperature', 'humidity', 'led'],
     },
     template: compiled.template,
+    owned: gatewayOwnedNames(['led']),
     ...over,
   };
 }
@@ -106,4 +108,38 @@ test('json mode with {field} in the template is rejected, not guessed', () => {
 
 test('an invalid base is a programming error', () => {
   assert.throws(() => createMapper(options('{port}', { base: 'a//b' })), TypeError);
+});
+
+test("a device-supplied level cannot reach the gateway's own names under the port", () => {
+  // availability (retained, the gateway's), a command's set (the gateway would write it to
+  // the device) and its result: refused, the whole reading with them.
+  const single = createMapper(
+    options('{port}/{node}', {
+      profile: { publish: { mode: 'json', qos: 1, retain: true }, fieldOrder: ['temperature'] },
+    }),
+  );
+  const spoof = single(reading([['temperature', 21]], { node: 'availability' }));
+  assert.deepEqual(spoof, {
+    ok: false,
+    reason: 'topic_rejected',
+    detail: '"availability" is published by the gateway itself',
+  });
+  const two = createMapper(
+    options('{port}/{node}/{field}', {
+      profile: {
+        publish: { mode: 'per_field', qos: 1, retain: true },
+        fieldOrder: ['set', 'result', 'other'],
+      },
+    }),
+  );
+  for (const field of ['set', 'result']) {
+    const r = two(reading([[field, 'on']], { node: 'led' }));
+    assert.equal(r.ok, false, `led/${field}`);
+  }
+  const fine = two(reading([['other', 'on']], { node: 'led' }));
+  assert.ok(fine.ok);
+  assert.equal(fine.messages[0]?.topic, 'iot/home1/livingroom/led/other');
+  // An undeclared command's set is just a topic.
+  const other = two(reading([['set', 'on']], { node: 'pump' }));
+  assert.ok(other.ok);
 });

@@ -83,7 +83,7 @@ describe('a Will obeys the PUBLISH rules', () => {
       spec: mqttsnSchema.parse({}),
       fields: FIELDS,
       env,
-      reserved: ['reboot/result'],
+      commands: ['reboot'],
     });
     const s = { gw, env };
     assert.deepEqual(willHandshake(s, 'reboot/result', 'ok'), [{ type: 'CONNACK', returnCode: 3 }]);
