@@ -1,7 +1,7 @@
-// The only file that reads argv, touches process.* and chooses exit codes (ARCHITECTURE.md).
-// Exit codes (PRODUCT.md §1): 0 success; 78 (EX_CONFIG) invalid configuration, every
+// The only file that reads argv, touches process.* and chooses exit codes (docs/architecture.md).
+// Exit codes (docs/contract.md §1): 0 success; 78 (EX_CONFIG) invalid configuration, every
 // problem printed first; 75 (EX_TEMPFAIL) a port or the queue is held by another process
-// at start-up (issue 8 §6); 1 any other fatal error, with a one-line cause.
+// at start-up; 1 any other fatal error, with a one-line cause.
 import { parseArgs } from 'node:util';
 import {
   ConfigError,

@@ -55,7 +55,7 @@ function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger
 }
 
 /**
- * The daemon's logger options from gateway.yaml `log:` (PRODUCT.md §2): `format: auto` is
+ * The daemon's logger options from gateway.yaml `log:` (docs/contract.md §2): `format: auto` is
  * pretty on a TTY and JSON lines otherwise (journald); `json` / `pretty` force one.
  */
 export function logOptions(

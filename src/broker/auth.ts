@@ -1,8 +1,8 @@
-// Who may connect, publish and subscribe on the embedded broker (PRODUCT.md §2
+// Who may connect, publish and subscribe on the embedded broker (docs/contract.md §2
 // `embedded_broker.users` / `acl` / `max_topic_levels`). Decisions only; embedded.ts adapts
 // them to aedes hooks.
 //
-// Rules (ARCHITECTURE.md: aedes allows everything by default, so we decide explicitly):
+// Rules (docs/architecture.md: aedes allows everything by default, so we decide explicitly):
 // - `users` empty: anonymous access, no ACL (the default listener is loopback-only).
 // - `users` non-empty: a CONNECT must carry a configured username and its password. A
 //   password_file may hold the plain password or a mosquitto_passwd hash (password-hash.ts).
@@ -10,7 +10,7 @@
 // - `acl` non-empty: a user may do exactly what its entries list; a user without an entry
 //   may do nothing (deny by default, as Mosquitto does with an acl_file).
 // - The gateway's own internal login (when `users` is set and mqtt.username is not) always has
-//   exactly its implicit entry: its own topic roots, whatever `acl` says (issue 8 item 4).
+//   exactly its implicit entry: its own topic roots, whatever `acl` says.
 // - Whatever the ACL says, no client may publish to a `$` topic (the `$SYS` guard, aedes #597),
 //   and no topic or filter may have more than `maxTopicLevels` levels.
 import { ErrorCodes, GatewayError } from '../errors.ts';

@@ -1,4 +1,4 @@
-// Runs password verifications a few at a time with a bounded waiting line (issue 8: a flood of
+// Runs password verifications a few at a time with a bounded waiting line (a flood of
 // bad CONNECTs must not pin the CPU). A PBKDF2 check costs up to ~100 ms of a thread-pool
 // thread; without a bound, a thousand CONNECTs would queue a thousand of them. Past the bound
 // a CONNECT is refused at once (CONNACK 3, server unavailable) instead of queued.

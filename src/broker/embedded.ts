@@ -1,5 +1,5 @@
-// The embedded MQTT broker (PRODUCT.md §2 `embedded_broker`), for users without a Mosquitto.
-// The only importer of 'aedes' (ARCHITECTURE.md boundaries). The gateway talks to it over
+// The embedded MQTT broker (docs/contract.md §2 `embedded_broker`), for users without a Mosquitto.
+// The only importer of 'aedes' (docs/architecture.md boundaries). The gateway talks to it over
 // loopback with MQTT.js like to any broker, so there is deliberately no in-process publish().
 //
 // aedes allows everything by default and speaks MQTT 3.1.1 only (it refuses protocol level 5
@@ -158,7 +158,7 @@ export class EmbeddedBroker implements Service {
     this.#limited = createRateLimitedLog(options.log, { perWindow: 5, windowMs: 60_000 });
     const roots = options.gatewayRoots ?? null;
     // A fresh random login per run, only ever in memory: nothing to configure, store or leak,
-    // and the hashed password files never need a plain-text twin for the gateway (issue 8 #4).
+    // and the hashed password files never need a plain-text twin for the gateway.
     // Made in anonymous mode too: there it is what proves a CONNECT with the gateway's client
     // id comes from the gateway (see #claimAnonymous).
     this.#gatewayLogin =

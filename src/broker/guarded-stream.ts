@@ -4,7 +4,7 @@
 // backpressure (pause/resume).
 //
 // Writes are accepted at once and queued on the connection, and the connection is destroyed
-// when more than `maxOutgoingBytes` wait there (issue 8: a subscriber that never reads must
+// when more than `maxOutgoingBytes` wait there (a subscriber that never reads must
 // not stall others). Why not backpressure: aedes waits for 'drain' inside each delivery, and
 // each waiting delivery holds one of mqemitter's `concurrency` (100) slots, so one frozen
 // subscriber would stop delivery to every client until aedes' drainTimeout fires.

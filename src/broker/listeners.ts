@@ -1,5 +1,5 @@
 // The sockets the embedded broker listens on: plain TCP, and optionally MQTT over TLS and MQTT
-// over WebSocket (PRODUCT.md §2 `embedded_broker.listen` / `tls` / `websocket`). Each accepted
+// over WebSocket (docs/contract.md §2 `embedded_broker.listen` / `tls` / `websocket`). Each accepted
 // connection is wrapped in a PacketSizeGuard and handed to `onConnection`; every open
 // connection is tracked so that close() can end them at once instead of waiting for clients
 // to hang up. A client that sends no CONNECT is dropped by aedes' connectTimeout

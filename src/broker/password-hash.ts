@@ -1,6 +1,6 @@
-// What an `embedded_broker.users[].password_file` may hold (PRODUCT.md §2, issue 8 "password
-// files hashed"): the plain password, or a hash in Mosquitto's own `mosquitto_passwd` format so
-// the secret never has to sit on disk in plain text. Formats, as Mosquitto 2.0 writes them
+// What an `embedded_broker.users[].password_file` may hold (docs/contract.md §2: secrets are
+// never inline): the plain password, or a hash in Mosquitto's own `mosquitto_passwd` format
+// so the secret never has to sit on disk in plain text. Formats, as Mosquitto 2.0 writes them
 // (src/password_mosq.c; checked against /usr/bin/mosquitto_passwd in
 // test/unit/broker-password-hash.test.ts):
 //   `$7$<iterations>$<salt b64>$<hash b64>`  PBKDF2-HMAC-SHA512, 64-byte hash (2.x default)

@@ -1,5 +1,5 @@
 // `tty2mqtt check`: validate gateway.yaml and its device profiles, print a summary, open
-// nothing (PRODUCT.md §1). Problems are thrown as ConfigError; cli.ts prints them, exit 78.
+// nothing (docs/contract.md §1). Problems are thrown as ConfigError; cli.ts prints them, exit 78.
 import { embeddedBrokerWarnings } from '../config/broker-warnings.ts';
 import { summarizeConfig } from '../config/summary.ts';
 import type { CommandContext } from './context.ts';

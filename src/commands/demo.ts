@@ -1,6 +1,6 @@
 // `tty2mqtt demo`: the real gateway — embedded broker, line pipeline, publisher — with
 // simulated devices from devices/ on serialport's mock binding, printing the live topic
-// stream. Needs nothing but Node (PRODUCT.md §1).
+// stream. Needs nothing but Node (docs/contract.md §1).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';

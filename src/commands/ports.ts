@@ -1,5 +1,5 @@
 // `tty2mqtt ports`: the serial ports of this machine with their stable /dev/serial/by-id
-// links (PRODUCT.md §1). Read from sysfs: serialport's own list() needs udevadm.
+// links (docs/contract.md §1). Read from sysfs: serialport's own list() needs udevadm.
 import { formatPortList, listPorts } from '../serial/list.ts';
 import type { CommandContext } from './context.ts';
 

@@ -1,4 +1,4 @@
-// `tty2mqtt queue [-c FILE] [--requeue] [--purge] [--ids LIST]` (issue 3 §8): the queue's
+// `tty2mqtt queue [-c FILE] [--requeue] [--purge] [--ids LIST]`: the queue's
 // depth, bytes, oldest age, per-port depth and dead letters; requeue or purge dead letters
 // (all of them, or the ids of --ids, or of --requeue=LIST / --purge=LIST). Works while the
 // daemon runs: it opens the queue file directly.

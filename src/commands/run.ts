@@ -1,6 +1,6 @@
 // `tty2mqtt run`: the daemon. The configuration is loaded and validated completely before
-// any port, file or socket is opened (PRODUCT.md §1), then the gateway runs until SIGTERM
-// or Ctrl-C and stops gracefully within 5 s (PRODUCT.md §6). Under systemd (Type=notify,
+// any port, file or socket is opened (docs/contract.md §1), then the gateway runs until SIGTERM
+// or Ctrl-C and stops gracefully within 5 s (docs/contract.md §6). Under systemd (Type=notify,
 // deploy/tty2mqtt.service) it reports READY=1, STATUS=, WATCHDOG=1 and STOPPING=1.
 import { performance } from 'node:perf_hooks';
 import { Gateway } from '../app/gateway.ts';

@@ -1,5 +1,5 @@
 // `tty2mqtt simulate --device ID --path TTY`: play a profile's reference device on a real
-// tty (PRODUCT.md §1), for tests and trials without hardware.
+// tty (docs/contract.md §1), for tests and trials without hardware.
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../config/units.ts';
 import { loadProfileById } from '../config/profiles.ts';

@@ -1,4 +1,4 @@
-// The `cobs` MQTT-SN serial framing (PRODUCT.md §4.2): COBS(packet ‖ CRC-16) · 00, the
+// The `cobs` MQTT-SN serial framing (docs/contract.md §4.2): COBS(packet ‖ CRC-16) · 00, the
 // Arduino PacketSerial default. COBS is Consistent Overhead Byte Stuffing (Cheshire & Baker,
 // IEEE/ACM Trans. Networking 7(2), 1999): each block is a code octet n (1..255) followed by
 // n−1 non-zero octets, and stands for those octets plus a zero unless n is 0xFF; the zero

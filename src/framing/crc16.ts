@@ -1,7 +1,7 @@
 // CRC-16/CCITT-FALSE (a.k.a. CRC-16/IBM-3740): poly 0x1021, init 0xFFFF, no reflection,
 // xorout 0; check value crc16("123456789") = 0x29B1 (the Rocksoft/Williams parameter model,
 // "A Painless Guide to CRC Error Detection Algorithms" §15). The framed MQTT-SN serial modes
-// (PRODUCT.md §4.2, `slip` and `cobs`) append it big-endian after the packet.
+// (docs/contract.md §4.2, `slip` and `cobs`) append it big-endian after the packet.
 //
 // Table-driven, one byte per step. The table is computed once and never written again.
 

@@ -1,4 +1,4 @@
-// The line framer: serial bytes in, whole text lines (or discards) out. PRODUCT.md §4.1:
+// The line framer: serial bytes in, whole text lines (or discards) out. docs/contract.md §4.1:
 // a line ends at `\n`, a preceding `\r` is dropped, it is UTF-8 and at most `max_bytes`;
 // longer input is discarded up to the next newline; the first, possibly partial, line after
 // a port opens is discarded.
@@ -41,7 +41,7 @@ export function createLineFramer(options: { maxBytes: number }): LineFramer {
   let heldCR = false; // the last byte seen was `\r`: dropped if `\n` follows, content otherwise
   let overlong = false; // the current line no longer fits: count bytes until the newline
   let seen = 0; // every byte of the current line so far, for the discard report
-  let firstLine = true; // PRODUCT.md §4.1: the first line after open is discarded
+  let firstLine = true; // docs/contract.md §4.1: the first line after open is discarded
 
   /** Takes chunk[start, end) — bytes of the current line without its `\n` — into the buffer. */
   function absorb(chunk: Buffer, start: number, end: number): void {

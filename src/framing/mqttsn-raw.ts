@@ -1,4 +1,4 @@
-// The `raw` MQTT-SN serial framing (PRODUCT.md §4.2): the bare packet, no delimiter, no
+// The `raw` MQTT-SN serial framing (docs/contract.md §4.2): the bare packet, no delimiter, no
 // CRC — what mqtt-sn-serial-bridge and the Arduino MQTT-SN libraries send. The only framing
 // is the packet's own Length field, MQTT-SN 1.2 §5.2.1: one octet (2..255), or 0x01 and two
 // octets big-endian holding the total (at least 4 — Length plus MsgType).

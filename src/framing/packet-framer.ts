@@ -1,4 +1,4 @@
-// What every MQTT-SN serial framer (PRODUCT.md §4.2: `raw`, `slip`, `cobs`) has in common:
+// What every MQTT-SN serial framer (docs/contract.md §4.2: `raw`, `slip`, `cobs`) has in common:
 // bytes in, whole MQTT-SN packets or discards out, with a hard maximum size. Bad data is a
 // value, never an exception: each discard carries a stable snake_case reason and the number
 // of line octets it threw away, for the per-port counters.

@@ -1,4 +1,4 @@
-// One entry point for the MQTT-SN serial framings of PRODUCT.md §4.2, chosen per profile:
+// One entry point for the MQTT-SN serial framings of docs/contract.md §4.2, chosen per profile:
 // `raw` (the bare packet, the default for existing clients), `slip` and `cobs` (both with
 // CRC-16/CCITT-FALSE, the robust modes). Decoding and encoding live with each framing.
 import { encodeCobs, createCobsFramer } from './cobs.ts';

@@ -1,4 +1,4 @@
-// The `slip` MQTT-SN serial framing (PRODUCT.md §4.2): C0 · SLIP(packet ‖ CRC-16) · C0, with
+// The `slip` MQTT-SN serial framing (docs/contract.md §4.2): C0 · SLIP(packet ‖ CRC-16) · C0, with
 // RFC 1055 SLIP (END 0xC0, ESC 0xDB, ESC_END 0xDC, ESC_ESC 0xDD) and CRC-16/CCITT-FALSE
 // appended big-endian (crc16.ts). The leading END flushes line noise at the receiver, as
 // PacketSerial and serialport's SlipEncoder({ bluetoothQuirk }) do.

@@ -51,7 +51,7 @@ export function toClientOptions(link: BrokerLink): IClientOptions {
     clientId: link.clientId,
     protocolVersion: link.protocolVersion,
     keepalive: Math.max(1, Math.round(link.keepaliveMs / 1000)),
-    // The publisher reconnects by itself with jittered backoff (issue 3: 1 s → 60 s).
+    // The publisher reconnects by itself with jittered backoff (1 s → 60 s).
     reconnectPeriod: 0,
     connectTimeout: 10_000,
     clean: true,

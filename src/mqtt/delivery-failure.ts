@@ -1,6 +1,6 @@
 // What to do with a message the broker refused (MQTT 5 §2.4: a reason code ≥ 0x80 in
 // PUBACK or PUBREC is a failure). Refusals that cannot change go to the dead letters at
-// once; others are retried with backoff, at most MAX_ATTEMPTS times in all (issue 3 §2).
+// once; others are retried with backoff, at most MAX_ATTEMPTS times in all.
 
 export const MAX_ATTEMPTS = 3;
 

@@ -1,4 +1,4 @@
-// The network half's only MQTT.js user (ARCHITECTURE.md boundary): drains the outbox to
+// The network half's only MQTT.js user (docs/architecture.md boundary): drains the outbox to
 // the broker. It leases only while connected, keeps at most min(queue.inflight, the
 // broker's Receive Maximum [MQTT-3.3.4-9]) messages in flight, and acknowledges a message
 // to the outbox only when the broker's PUBACK/PUBCOMP reports success. QoS 0 messages do
@@ -39,7 +39,7 @@ export interface PublisherOptions {
   log: Logger;
   /** Called after every successful (re)connect: republish retained state (gateway/state, availability). */
   onConnect?: () => void;
-  /** A message delivered: its latency from reading to broker ack (/metrics, issue 8 §5). */
+  /** A message delivered: its latency from reading to broker ack (/metrics). */
   onDelivered?: (qos: 0 | 1 | 2, latencyMs: number) => void;
   /** Byte bound of the QoS 0 send window (default QOS0_WINDOW_BYTES, qos0-window.ts). */
   qos0WindowBytes?: number;
@@ -54,7 +54,7 @@ export interface PublisherStatus {
   inflightLimit: number;
   published: number;
   refusedByBroker: number;
-  /** TLS refusals of the broker's certificate (issue 8); see tls-refusals.ts. Always set by status(). */
+  /** TLS refusals of the broker's certificate; see tls-refusals.ts. Always set by status(). */
   tls?: TlsLinkStatus;
   /** QoS 0 publishes waiting for the socket (qos0-window.ts). Always set by status(). */
   qos0Window?: Qos0WindowStatus;
@@ -332,7 +332,7 @@ export class Publisher implements Service {
 
   /**
    * The broker's certificate (or its verdict on ours) was refused: one clear line per
-   * distinct cause while the link is down (issue 8), then quiet; the backoff retry goes on.
+   * distinct cause while the link is down, then quiet; the backoff retry goes on.
    */
   private onTlsRefusal({ refusal, news, duplicate }: RecordedRefusal): void {
     this.lastError = refusal.message;

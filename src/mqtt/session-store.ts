@@ -4,11 +4,11 @@
 // left — PUBLISH (we set DUP, MQTT 5 §3.3.1.1) or PUBREL — so a QoS 2 message is never
 // released twice.
 //
-// Only QoS 2 state is durable (the queue's PacketStore, issue 3 §5): exactly-once needs the
+// Only QoS 2 state is durable (the queue's PacketStore): exactly-once needs the
 // packet id and the PUBREC/PUBREL step to survive a crash [MQTT-4.3.3]. A QoS 1 PUBLISH is
 // kept in memory: its queue row stays until PUBACK, so after a crash the row is simply sent
 // again under a new packet id — at least once, which is all QoS 1 promises [MQTT-4.3.2] —
-// and the hot path pays no synchronous commit per message (issue 4: two commits per
+// and the hot path pays no synchronous commit per message (two commits per
 // message were most of the CPU and ~13 KB of disk writes per message).
 import { Readable } from 'node:stream';
 import type { IStore, Packet } from 'mqtt';

@@ -1,4 +1,4 @@
-// Node's TLS errors → one line a user can act on (issue 8: "wrong CA, wrong hostname and
+// Node's TLS errors → one line a user can act on ("wrong CA, wrong hostname and
 // expired certificates refused … with a clear message"). Node reports the broker's certificate
 // problems by OpenSSL verify code (X509_V_ERR_* without the prefix: `man openssl-verify`),
 // the name check by ERR_TLS_CERT_ALTNAME_INVALID, and the broker's own refusals (mutual TLS)

@@ -1,4 +1,4 @@
-// The publisher's memory of TLS refusals (issue 8): each connection attempt's refusal is
+// The publisher's memory of TLS refusals: each connection attempt's refusal is
 // counted, logged once per distinct cause while the link is down (not at every backoff
 // retry), and shown in gateway/health. The retry itself goes on with backoff, so a broker
 // that fixes its certificate is connected without a restart.

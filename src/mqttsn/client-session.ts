@@ -100,7 +100,7 @@ export class ClientSession {
     this.will = null;
   }
 
-  /** Key of the client's `#seq`-style marks in the queue database (PRODUCT.md §4.1 reused). */
+  /** Key of the client's `#seq`-style marks in the queue database (docs/contract.md §4.1 reused). */
   static markKey(port: string, clientId: string): string {
     return `${port}\u0000mqttsn:${clientId}`;
   }

@@ -177,7 +177,7 @@ export function onDisconnect(ctx: SnContext, client: ClientSession, p: PacketOf<
 
 /**
  * §6.11, §6.14: a client silent for longer than its keep-alive (with the spec's tolerance:
- * 1.5×, PRODUCT/issue 5) or asleep past 1.5× its sleep duration is Lost and its Will is
+ * 1.5×, as the README documents) or asleep past 1.5× its sleep duration is Lost and its Will is
  * published. Runs from the port's timer.
  */
 export function supervise(ctx: SnContext): void {

@@ -1,6 +1,6 @@
 // What the MQTT-SN handlers share: the port's settings, its clients, its counters, and the
 // environment — everything with I/O or time behind one interface, so the protocol logic
-// stays pure and testable with a fake (ARCHITECTURE.md: a clock is injected).
+// stays pure and testable with a fake (docs/architecture.md: a clock is injected).
 import type { MqttSnSpec } from '../config/schema.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
 import type { OutMessage, SeqMark, SubmitResult } from '../queue/outbox.ts';
@@ -44,7 +44,7 @@ export interface SnEnvironment {
 export interface SnSettings {
   /** The port's name: OutMessage.port and the de-dup mark keys. */
   port: string;
-  /** `base_topic/<port>`: every device topic lives under it (PRODUCT.md §4.2). */
+  /** `base_topic/<port>`: every device topic lives under it (docs/contract.md §4.2). */
   prefix: string;
   spec: MqttSnSpec;
   /** Fields by wire key, the key being the device-relative topic name. */

@@ -1,5 +1,5 @@
-// PRODUCT.md §4.2: "A device's topic names are confined under `base_topic/<port>/`; it cannot
-// publish or subscribe outside that subtree", and §5: every level a device supplies must
+// docs/contract.md §4.2: a device's topic names are relative to `base_topic/<port>/` and can
+// never leave that subtree; and §5: every level a device supplies must
 // match `[A-Za-z0-9_.-]{1,64}`. An MQTT-SN topic name (REGISTER, SUBSCRIBE, a Will, a short
 // name, a predefined id's topic) is therefore always relative to the port's prefix: `temp`
 // from the device on port `kitchen` is `home/kitchen/temp` at the broker. A leading `/`,
@@ -10,7 +10,7 @@ import { LEVEL_PATTERN } from '../config/schema.ts';
 const MAX_LEVELS = 16;
 
 /**
- * A device-supplied level: the PRODUCT.md §5 rule, and not `.` or `..` — MQTT gives them no
+ * A device-supplied level: the docs/contract.md §5 rule, and not `.` or `..` — MQTT gives them no
  * meaning, but `home/kitchen/../x` reads like an escape from the subtree to a person and to
  * tools that treat topics as paths.
  */

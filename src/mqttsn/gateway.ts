@@ -1,4 +1,4 @@
-// The MQTT-SN v1.2 gateway of one serial port (PRODUCT.md §4.2): the one dispatch point
+// The MQTT-SN v1.2 gateway of one serial port (docs/contract.md §4.2): the one dispatch point
 // for packets from its clients — one client on a plain port, one per Wireless Node Id
 // behind a forwarder (§5.5) — plus messages from the broker and the supervision timer.
 // Pure: I/O and time come through SnEnvironment (context.ts).

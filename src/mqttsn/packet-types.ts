@@ -1,5 +1,5 @@
 // MQTT-SN v1.2 packets as values: the wire constants and one typed variant per message.
-// Only v1.2 (PRODUCT.md §4.2): the v2.0 draft renumbers every type and is not compatible.
+// Only v1.2 (docs/contract.md §4.2): the v2.0 draft renumbers every type and is not compatible.
 //
 // Field names follow the spec's (§5.3). Integers are plain numbers: one octet 0–255, two
 // octets 0–65535 (big-endian on the wire). Strings (ClientId, TopicName, WillTopic) are the

@@ -1,5 +1,5 @@
 // SUBSCRIBE and UNSUBSCRIBE from a client (MQTT-SN 1.2 §6.9), confined to the port's
-// subtree (PRODUCT.md §4.2). The gateway subscribes upstream on the client's behalf; the
+// subtree (docs/contract.md §4.2). The gateway subscribes upstream on the client's behalf; the
 // environment counts filters so many clients share one broker subscription.
 import type { ClientSession, Subscription } from './client-session.ts';
 import { drop, send } from './context.ts';

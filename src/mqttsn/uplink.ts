@@ -1,8 +1,8 @@
 // From the device to the broker: REGISTER (§6.5), PUBLISH at QoS −1/0/1/2 (§6.6–6.8) and
-// PUBREL (§6.7). PRODUCT.md §4.2: "A QoS 1/2 PUBLISH from a device is acknowledged only
-// after it is durably queued." A retransmission (DUP = 1) whose MsgId and content were
+// PUBREL (§6.7). docs/contract.md §4.2: a QoS 1/2 PUBLISH from a device is acknowledged only
+// after it is durably queued. A retransmission (DUP = 1) whose MsgId and content were
 // already queued — before a gateway crash too: the marks are committed with the message,
-// like a line's `#seq` (PRODUCT.md §4.1) — is acknowledged again, not queued twice.
+// like a line's `#seq` (docs/contract.md §4.1) — is acknowledged again, not queued twice.
 import { hashBody } from '../line/seq-window.ts';
 import type { OutMessage, SeqMark } from '../queue/outbox.ts';
 import { ClientSession } from './client-session.ts';

@@ -1,4 +1,4 @@
-// The status page's hour of history (issue 8 §5: "queue depth over the last hour as a
+// The status page's hour of history ("queue depth over the last hour as a
 // sparkline", "rates"): one sample every 10 s, 360 of them, oldest dropped first. A
 // sample holds the queue depth and each port's running total of lines (or MQTT-SN frames),
 // so a rate is the difference of two samples — no second set of counters to keep in step.

@@ -1,4 +1,4 @@
-// `http.listen` (PRODUCT.md §2, issue 8 §5): one node:http server for /metrics (Prometheus
+// `http.listen` (docs/contract.md §2): one node:http server for /metrics (Prometheus
 // text), /healthz, the status page at / with its /status.json and live /events
 // (Server-Sent Events). Read-only: GET and HEAD only, everything else 405; unknown paths
 // 404. It listens where the config says — loopback unless the user opens it.
@@ -9,7 +9,7 @@
 // Live updates are Server-Sent Events rather than polling: one long-lived response per
 // open page instead of a request every 2 s, the browser reconnects by itself (EventSource),
 // and a snapshot is built once per tick for all viewers. close() ends those responses at
-// once (closeAllConnections) so the gateway's 5 s stop deadline holds (PRODUCT.md §6).
+// once (closeAllConnections) so the gateway's 5 s stop deadline holds (docs/contract.md §6).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';

@@ -1,4 +1,4 @@
-// Whether the daemon is making progress, for the systemd watchdog (issue 8: "WATCHDOG pings
+// Whether the daemon is making progress, for the systemd watchdog ("WATCHDOG pings
 // only while the serial readers and the publisher make progress"). Pure: the caller passes
 // a snapshot and the time, so the rules are unit-tested with a fake clock.
 //

@@ -1,4 +1,4 @@
-// /metrics (issue 8 §5): Prometheus text format from a prom-client Registry of our own (the
+// /metrics: Prometheus text format from a prom-client Registry of our own (the
 // global default registry would mix in whatever else shares the process). Every gauge and
 // counter reads the live stats in collect(), on scrape — the same numbers gateway/health
 // publishes, never a second copy kept in step. Only publish latency is observed as it

@@ -1,4 +1,4 @@
-// The status page's "recent errors" (issue 8 §5): warn and error log records kept in a
+// The status page's "recent errors": warn and error log records kept in a
 // bounded ring, fed by a pino `hooks.logMethod` so that what goes to stdout is untouched.
 // Only a few named, non-secret fields are copied — never the whole log object — so a
 // password or token passed to a log call cannot reach the page even if a redact path is

@@ -1,11 +1,11 @@
-// /healthz (issue 8 §5): 200 only when the queue and the publisher are healthy. Exactly:
+// /healthz: 200 only when the queue and the publisher are healthy. Exactly:
 //   unhealthy when the gateway has not started (no publisher yet);
 //   unhealthy when the queue storage reports an error (disk full, I/O error);
 //   unhealthy when the queue is full under `when_full: reject_new` (devices get NAK full);
 //   unhealthy when the broker is not connected AND messages are waiting (a backlog) —
 //     a broker outage with nothing to send harms no data, so it alone is not a failure;
 //   healthy otherwise. Serial ports are not part of it: a device unplugged is that port's
-//   state (PRODUCT.md: failures are isolated per port), and restarting the daemon — what a
+//   state (docs/architecture.md: failures stay inside their port), and restarting the daemon — what a
 //   supervisor does on a failing health check — would not bring it back.
 import type { QueueStats } from '../queue/outbox.ts';
 

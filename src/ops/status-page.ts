@@ -1,4 +1,4 @@
-// The status page at `/` (issue 8 §5): one self-contained HTML document — inline CSS and
+// The status page at `/`: one self-contained HTML document — inline CSS and
 // JS, no external URL at all — that a person would rather look at than read logs. It
 // listens to /events (Server-Sent Events) and re-renders on each snapshot.
 //

@@ -1,4 +1,4 @@
-// The last value of every field of every port, for the status page (issue 8 §5: "ports with
+// The last value of every field of every port, for the status page ("ports with
 // state and last values"). Fed by the ports once a reading is queued; bounded per port,
 // and every value is kept as bounded text — it is untrusted device input, escaped only
 // where it is shown (status-page.ts renders with textContent).

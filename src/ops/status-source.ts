@@ -1,4 +1,4 @@
-// What the HTTP endpoints read, all live (issue 8 §5: collect on scrape, no second source
+// What the HTTP endpoints read, all live (collect on scrape, no second source
 // of truth). The gateway supplies it; /metrics, /healthz, /status.json and the status page
 // are views of the same numbers gateway/health publishes.
 import type { GatewayRequestsStats } from '../app/gateway-requests.ts';

@@ -1,4 +1,4 @@
-// The daemon's side of systemd's Type=notify contract (deploy/tty2mqtt.service, issue 8):
+// The daemon's side of systemd's Type=notify contract (deploy/tty2mqtt.service):
 // READY=1 once the gateway is up, WATCHDOG=1 at half of WatchdogSec while it makes progress
 // (src/ops/liveness.ts), STATUS= lines for `systemctl status`, STOPPING=1 on a graceful stop.
 // Without $NOTIFY_SOCKET nothing here runs (the notifier is disabled).
