@@ -231,7 +231,7 @@ function naiveMessages(
 
 function framingCase(stage: string, chunks: readonly Buffer[]): Case {
   const framer = createLineFramer({ maxBytes: lineSpec!.max_bytes });
-  framer.push(Buffer.from('partial first line\n')); // discarded by design (PRODUCT.md §4.1)
+  framer.push(Buffer.from('partial first line\n')); // discarded by design (docs/contract.md §4.1)
   let next = 0;
   let naiveLines = 0;
   let naiveAcc = 0;

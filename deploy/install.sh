@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs tty2mqtt as a systemd service from this checkout (issue 8):
+# Installs tty2mqtt as a systemd service from this checkout:
 #   - the package in /opt/tty2mqtt (its files plus the production node_modules of this
 #     checkout: run `npm ci` here first; native modules are reused, nothing is compiled or
 #     downloaded) and the command /usr/local/bin/tty2mqtt;

@@ -60,7 +60,7 @@ case "$scope" in
   *) dirs=(test/unit test/integration) hil=1 ;;
 esac
 
-# Node 20's --test does not expand globs, hence explicit lists (ARCHITECTURE.md).
+# Node 20's --test does not expand globs, hence explicit lists (docs/architecture.md).
 tests() {
   local list
   mapfile -t list < <(find "$@" -name '*.test.ts' 2>/dev/null | sort)

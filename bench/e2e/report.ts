@@ -117,7 +117,7 @@ export function checkGoals(cells: Cell[]): Goal[] {
 }
 
 export function printGoals(goals: Goal[]): void {
-  console.log('\nGoals (issue 4)');
+  console.log('\nGoals');
   for (const g of goals)
     console.log(`  ${g.met ? 'met    ' : 'NOT met'}  ${g.goal}: ${g.value.toFixed(2)} (goal ${g.limit})`);
 }

@@ -1,4 +1,4 @@
-// A power meter under load: speaks the `#seq`/ACK protocol of devices/power-meter (PRODUCT.md
+// A power meter under load: speaks the `#seq`/ACK protocol of devices/power-meter (docs/contract.md
 // §4.1) on the device end of a socat pty, through the real serialport bindings, the way
 // power-meter.ino does — but fast, and with an optional window of lines in flight.
 //
@@ -149,7 +149,7 @@ export async function startAckDevice(options: AckDeviceOptions): Promise<AckDevi
    * their place), or the next id when nothing is in flight. New lines stay within `window`
    * of it — a sliding window, not a count — so a line whose ACK was lost is resent before
    * more than `window` newer lines were committed: the gateway recognises a resend only
-   * within the last 256 (PRODUCT.md §4.1), and a count-only window let the others stream
+   * within the last 256 (docs/contract.md §4.1), and a count-only window let the others stream
    * on past that while one line waited for its resend across a gateway restart.
    */
   const oldestInFlight = (): number => {

@@ -1,4 +1,4 @@
-// Debian's Chromium driven by playwright-core for the status page test (issue 8 §5): headless,
+// Debian's Chromium driven by playwright-core for the status page test: headless,
 // no sandbox (tests run as root in containers), background networking and component updates
 // off so the browser itself makes no request the test did not ask for; a fresh temporary
 // profile every time. Closed by the browser's own close, and killed by its PID if that hangs.

@@ -1,6 +1,6 @@
 // The figures issue 3's closing note needs, computed from what an independent subscriber
 // received on a power-meter topic and what the device was told ACK: lost (acked but never
-// received), duplicates, and per-port order on first delivery (PRODUCT.md §6: "order per
+// received), duplicates, and per-port order on first delivery (docs/contract.md §6: "order per
 // port is preserved on first delivery").
 import type { ReceivedMessage } from './mqtt-sub.ts';
 

@@ -55,7 +55,7 @@ export async function openDevice(path: string): Promise<DeviceEnd> {
   };
 }
 
-/** `<body>*HH` with HH the XOR of the body's bytes (PRODUCT.md §4.1), computed independently. */
+/** `<body>*HH` with HH the XOR of the body's bytes (docs/contract.md §4.1), computed independently. */
 export function withChecksum(body: string): string {
   let x = 0;
   for (const b of Buffer.from(body, 'utf8')) x ^= b;

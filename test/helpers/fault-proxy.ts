@@ -1,6 +1,5 @@
-// A loopback TCP proxy between the gateway and Mosquitto that a test controls (issue 3:
-// "a loopback TCP fault proxy between gateway and broker that the test can cut, blackhole
-// and restore"). Two failure modes, because clients detect them differently:
+// A loopback TCP proxy between the gateway and Mosquitto that a test controls:
+// it can cut, blackhole and restore the link. Two failure modes, because clients detect them differently:
 //   - cut():       connections are closed and new ones refused (ECONNREFUSED) — a broker
 //                  that crashed or a host that is down;
 //   - blackhole(): connections are accepted and kept open but every byte is dropped in

@@ -39,7 +39,7 @@ export interface Mosquitto {
   tlsUrl?: string;
 }
 
-/** A second listener speaking TLS (issue 8), with certificates from test/helpers/test-ca.ts. */
+/** A second listener speaking TLS, with certificates from test/helpers/test-ca.ts. */
 export interface MosquittoTlsListener {
   /** Default: a free port. Pass the old one to start an impostor or a fixed broker in its place. */
   port?: number;

@@ -1,6 +1,6 @@
 // The one test suite every Outbox implementation must pass (the idea of MQTT.js's
 // abstract_store and aedes-persistence's abstract.js): the memory outbox and the durable
-// SQLite store (issue 3). After every operation the books must balance (issue 3 §7).
+// SQLite store. After every operation the books must balance.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { reconciles } from '../../src/queue/limits.ts';

@@ -1,5 +1,5 @@
 // A throwaway certificate authority made with the real openssl binary, for TLS tests
-// (issue 8: wrong CA, wrong hostname, expired certificate). Keys are EC P-256 so that making
+// (wrong CA, wrong hostname, expired certificate). Keys are EC P-256 so that making
 // a CA and a handful of certificates takes well under a second.
 //
 // `openssl ca` is used rather than `openssl x509 -req` because only it can set an explicit

@@ -1,5 +1,5 @@
 // The real embedded broker (aedes) on 127.0.0.1, exercised only with mosquitto_sub / mosquitto_pub
-// so that nothing of the gateway's own MQTT client is involved (PRODUCT.md §2 embedded_broker).
+// so that nothing of the gateway's own MQTT client is involved (docs/contract.md §2 embedded_broker).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Embedded broker hardening (issue 8), with mosquitto_pub / mosquitto_sub and raw sockets as
+// Embedded broker hardening, with mosquitto_pub / mosquitto_sub and raw sockets as
 // the clients and aedes in this process (so its memory can be measured): hashed password
 // files, ACL denials, the topic level cap, a 256 MiB PUBLISH header, a subscriber that never
 // reads, CONNECT and TLS handshake timeouts, the TLS listener; then the real daemon on its own
@@ -440,7 +440,7 @@ void describe('embedded broker hardening: TLS listener', () => {
 
 void describe("embedded broker hardening: the gateway's own publishes", () => {
   const watcher = { username: 'watcher', password: 'w4tcher pw' };
-  // a mosquitto_passwd file, private as password files must be (PRODUCT.md §2)
+  // a mosquitto_passwd file, private as password files must be (docs/contract.md §2)
   const watcherPasswd = join(dir, 'watcher.passwd');
   execFileSync('mosquitto_passwd', ['-c', '-b', watcherPasswd, watcher.username, watcher.password]);
   chmodSync(watcherPasswd, 0o600);

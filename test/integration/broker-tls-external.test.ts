@@ -113,7 +113,7 @@ async function startCase(name: string, url: string, tls: string): Promise<Case> 
   await gateway.waitForOutput('room: opened', WAIT_MS);
   c.device = await openDevice(pty.devicePath);
   cleanups.push(() => c.device?.close());
-  // The first line after a port opens is discarded (PRODUCT.md §4.1).
+  // The first line after a port opens is discarded (docs/contract.md §4.1).
   await c.device.write('# booting\n');
   return c;
 }
@@ -202,7 +202,7 @@ async function assertRefused(
   assert.equal(await Promise.race([c.gateway.exited, Promise.resolve('running')]), 'running');
 }
 
-void describe('external broker over TLS (issue 8)', { concurrency: true }, () => {
+void describe('external broker over TLS', { concurrency: true }, () => {
   let ca: TestCa;
   let otherCa: TestCa;
   let good: IssuedCertificate;

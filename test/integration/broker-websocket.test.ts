@@ -1,4 +1,4 @@
-// MQTT over WebSocket on the embedded broker (PRODUCT.md §2 `embedded_broker.websocket`).
+// MQTT over WebSocket on the embedded broker (docs/contract.md §2 `embedded_broker.websocket`).
 // mosquitto_sub/pub cannot speak WebSocket, so the WebSocket side uses MQTT.js; the TCP side
 // stays mosquitto_sub/pub, so each direction crosses from one client library to another.
 import { after, describe, it } from 'node:test';

@@ -58,7 +58,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-describe('commands to a line device (issue 6 §1–2)', () => {
+describe('commands to a line device', () => {
   let dir: string;
   let broker: Mosquitto;
   let pty: PtyPair;
@@ -121,7 +121,7 @@ describe('commands to a line device (issue 6 §1–2)', () => {
     device = await openDeviceEnd(pty.devicePath);
     gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
     await gateway.waitForOutput('port dev: opened', 20_000);
-    await device.write('temp=1\n'); // the first line after an open is discarded (PRODUCT.md §4.1)
+    await device.write('temp=1\n'); // the first line after an open is discarded (docs/contract.md §4.1)
     client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'cmd-test' });
     await sleep(500); // the gateway's SUBSCRIBEs reach Mosquitto
   });

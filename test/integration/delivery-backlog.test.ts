@@ -2,7 +2,7 @@
 // order". The gateway runs with the broker unreachable (the fault proxy cut) while the
 // device sends TTY2MQTT_BACKLOG_LINES readings (default 20,000), every one ACKed — so every
 // one is in the queue file. A graceful stop (SIGTERM) must exit 0 within the 5 s of
-// PRODUCT.md §6 with balanced books; then the proxy is restored and the gateway started
+// docs/contract.md §6 with balanced books; then the proxy is restored and the gateway started
 // again on the same queue file: the whole backlog reaches an independent subscriber, none
 // missing, first deliveries in order, and gateway/health reports the depth going to 0.
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import type { DeliveryRig } from '../helpers/delivery-rig.ts';
 const BACKLOG = Number(process.env['TTY2MQTT_BACKLOG_LINES'] ?? 20_000);
 const RATE = 1000;
 const WINDOW = 16;
-/** PRODUCT.md §6: a graceful stop exits within 5 s; +1 s for the process itself to go. */
+/** docs/contract.md §6: a graceful stop exits within 5 s; +1 s for the process itself to go. */
 const STOP_DEADLINE_MS = 6_000;
 /** gateway/health comes on connect and every 30 s. */
 const HEALTH_WAIT_MS = 45_000;
@@ -85,7 +85,7 @@ describe(`restart with a backlog of ${BACKLOG} readings and the broker up`, () =
       );
       const tail1 = `\n  ${say()}\ngateway log:\n${first.stdout().slice(-3000)}${first.stderr()}`;
       assert.equal(stop1.code, 0, `exit 0 on SIGTERM${tail1}`);
-      assert.ok(stop1.ms <= STOP_DEADLINE_MS, `stopped within 5 s (PRODUCT.md §6)${tail1}`);
+      assert.ok(stop1.ms <= STOP_DEADLINE_MS, `stopped within 5 s (docs/contract.md §6)${tail1}`);
       assert.equal(stopped1?.queue?.['balanced'], true, `the queue's books balance${tail1}`);
       assert.equal(stopped1?.queue?.['queued'], BACKLOG, `everything ACKed is still queued${tail1}`);
 

@@ -5,7 +5,7 @@
 // clean = false, `persistence false` is fine, the broker never restarts).
 //   - QoS 1: 0 acknowledged readings lost; duplicates are allowed (and counted).
 //   - QoS 2 with a QoS 2 subscriber: 0 lost AND 0 duplicates — the persistent session and
-//     the stored packet ids (issue 3 §5), and the `#seq` marks committed with the messages so
+//     the stored packet ids, and the `#seq` marks committed with the messages so
 //     a line whose ACK died with the gateway is ACKed again, not queued twice.
 //
 // Kill moments are random from a seeded generator (TTY2MQTT_CRASH_SEED to replay; the seed
@@ -13,7 +13,7 @@
 // (default 50,000) and TTY2MQTT_CRASH_KILLS (default 20) for each case.
 //
 // Order is checked on the gateway's own sequence: the stable id `<gw>/<port>/<portSeq>` of
-// the first delivery of each queued message must increase (issue 3 §4). Order by reading id
+// the first delivery of each queued message must increase. Order by reading id
 // is reported too, but a windowed device may itself reorder: a line the dead gateway read
 // but never queued is resent after its successors were accepted by the next run.
 import assert from 'node:assert/strict';
@@ -34,7 +34,7 @@ const RATE = 1000;
 const WINDOW = 16;
 /**
  * Resend an unacknowledged line after 200 ms. A resend is recognised only while its seq is
- * among the last 256 the gateway committed (PRODUCT.md §4.1). The device's window slides
+ * among the last 256 the gateway committed (docs/contract.md §4.1). The device's window slides
  * (ack-device.ts): no line more than WINDOW ids past the oldest unacknowledged one, so
  * however late a resend comes, at most WINDOW newer lines went through before it. (With a
  * count-only window the other 15 slots kept streaming at 1,000 lines/s while one line

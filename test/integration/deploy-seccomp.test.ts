@@ -1,4 +1,4 @@
-// The daemon runs under the unit's system-call filter (issue 8: "SystemCallFilter=
+// The daemon runs under the unit's system-call filter ("SystemCallFilter=
 // @system-service"). No systemd runs as PID 1 on the test machines, so the test applies the
 // same filter itself: the allow-list is read from deploy/tty2mqtt.service and expanded with
 // `systemd-analyze syscall-filter`, exactly as systemd would resolve it, and

@@ -1,4 +1,4 @@
-// deploy/install.sh and deploy/tty2mqtt.service (issue 8), in a staging root so this
+// deploy/install.sh and deploy/tty2mqtt.service, in a staging root so this
 // machine's /etc is never touched: install twice (the second run changes nothing), verify
 // the installed unit with systemd-analyze, score its sandboxing, run the installed command
 // as the service user, then uninstall (config and queue kept) and purge.

@@ -85,7 +85,7 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
   });
 
   it('publishes temp=23.5,hum=40 as iot/home1/livingroom/temperature 23.5, retained, QoS 1', async () => {
-    // The first, possibly partial, line after a port opens is discarded (PRODUCT.md §4.1).
+    // The first, possibly partial, line after a port opens is discarded (docs/contract.md §4.1).
     await climateDevice.write('boot noise\n');
     await climateDevice.write('temp=23.5,hum=40\n');
     const t = await sub.waitFor((m) => m.topic === `${BASE}/livingroom/temperature`);
@@ -93,7 +93,7 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
     assert.equal(t.payload, '23.5');
     assert.equal(h.payload, '40');
     assert.equal(t.qos, 1);
-    // A stable id consumers can de-duplicate on (MQTT 5 user property, issue 3 §6).
+    // A stable id consumers can de-duplicate on (MQTT 5 user property).
     assert.match(t.userProperties ?? '', /^id:testgw\/livingroom\/\d+$/);
     assert.notEqual(t.userProperties, h.userProperties);
     // Retained: a subscriber that comes later still gets it, flagged retained.

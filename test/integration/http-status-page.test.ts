@@ -1,4 +1,4 @@
-// The status page in a real browser (issue 8 §5): Debian's headless Chromium opens the page
+// The status page in a real browser: Debian's headless Chromium opens the page
 // of the real daemon (real Mosquitto, a device on a socat pty), sees the port, its state
 // and its last values, follows a new reading without a reload, requests nothing but our
 // own server, runs none of the markup a device sends, and renders what we claim — checked

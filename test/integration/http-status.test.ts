@@ -1,4 +1,4 @@
-// `http.listen` end to end (issue 8 §5): the real daemon with a real Mosquitto and a climate
+// `http.listen` end to end: the real daemon with a real Mosquitto and a climate
 // device on a socat pty. /metrics moves with the device, the latency histogram fills, the
 // broker gauge follows a Mosquitto crash and restart, and /healthz turns 503 only once
 // readings wait with the broker away, and 200 again when they are delivered.

@@ -1,4 +1,4 @@
-// Log output of the real daemon (PRODUCT.md §2 `log:`, issue 8 §6): JSON lines on stdout
+// Log output of the real daemon (docs/contract.md §2 `log:`): JSON lines on stdout
 // when it is not a TTY (journald), human-readable on a TTY (under script(1), which gives
 // the daemon a pseudo-terminal), `log.format` forcing either; and bad input logged at a
 // limited rate — a handful of lines and one "N more suppressed" summary for a burst of
@@ -120,7 +120,7 @@ describe('daemon log output', () => {
     await device.write('boot noise\ntemp=20.5,hum=40\n');
     await sub.waitFor((m) => m.topic === TEMPERATURE && m.payload === '20.5', 10_000);
 
-    // Bad checksums: well-formed lines the gateway must discard (PRODUCT.md §4.1).
+    // Bad checksums: well-formed lines the gateway must discard (docs/contract.md §4.1).
     await device.write('temp=21.0,hum=41*00\n'.repeat(BURST));
     await device.write('temp=22.5,hum=40\n');
     await sub.waitFor((m) => m.topic === TEMPERATURE && m.payload === '22.5', 15_000);

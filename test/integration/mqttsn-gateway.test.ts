@@ -422,7 +422,7 @@ describe('MQTT-SN gateway on serial ports → Mosquitto', () => {
     await gateway.waitForOutput('"reason":"bad_utf8"', 5000); // counted and logged as a discard
   });
 
-  it('tty2mqtt simulate plays an MQTT-SN device: QoS 2 readings, sleeping between them (issue 5 §7)', async () => {
+  it('tty2mqtt simulate plays an MQTT-SN device: QoS 2 readings, sleeping between them', async () => {
     for (const d of devices.splice(0)) await d.close(); // free the weather pty
     const before = on(sub, `${BASE}/weather/humidity`).length;
     const lines: string[] = [];

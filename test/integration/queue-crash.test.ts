@@ -1,4 +1,4 @@
-// Crash safety for real (issue 3 §1, §5): a child process submits to a durable queue and
+// Crash safety for real (docs/contract.md §6): a child process submits to a durable queue and
 // prints every submit that resolved; we kill -9 it at random moments, reopen the file each
 // time, and check that nothing it reported as queued is missing and the file is sound.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 8 §6: a second gateway started against a running one fails fast, with a clear line
+// A second gateway started against a running one fails fast, with a clear line
 // and exit 75, and does not disturb the first: no broker connection (which would take over
 // the client id and flip the first's retained gateway/state through the will), no port
 // open (which would rewrite the first's termios), no gap or duplicate in its readings.

@@ -1,4 +1,4 @@
-// Secrets audit (issue 8 §4): a unique marker password, given through a 0600 password_file,
+// Secrets audit: a unique marker password, given through a 0600 password_file,
 // a ${ENV} variable and URL userinfo, for mqtt.password and an embedded_broker user, never
 // appears in `check` output, the daemon's stdout/stderr (right and wrong password), nor in
 // gateway/health or gateway/devices; a password_file readable by group or others is

@@ -1,4 +1,4 @@
-// The `#seq` de-duplication window is committed with the line's messages (issue 3 §5): a
+// The `#seq` de-duplication window is committed with the line's messages: a
 // device that resends a line because the gateway crashed before its ACK got out is
 // acknowledged again after the restart, and the reading is not published twice.
 import assert from 'node:assert/strict';

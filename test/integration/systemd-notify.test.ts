@@ -1,4 +1,4 @@
-// sd_notify for real (issue 8): the real daemon, started the way systemd starts a Type=notify
+// sd_notify for real: the real daemon, started the way systemd starts a Type=notify
 // service — $NOTIFY_SOCKET naming an AF_UNIX datagram socket, WATCHDOG_USEC set — against a
 // real Mosquitto and a socat pty device. The socket's other end stands in for PID 1: a tiny
 // Python receiver that, like systemd, takes each datagram and drops the file descriptor that

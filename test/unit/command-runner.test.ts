@@ -1,5 +1,5 @@
 // app/command-runner.ts with fakes around it: the order of result events when a fast device
-// answers before the write's completion has come back (issue 6 §2).
+// answers before the write's completion has come back.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';

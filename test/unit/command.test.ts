@@ -1,4 +1,4 @@
-// pipeline/command.ts: a command payload → one line for the device (issue 6 §1), with a
+// pipeline/command.ts: a command payload → one line for the device, with a
 // property test that no accepted payload can put a second line on the wire.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// password_file from systemd's LoadCredential= (issue 8): `credential:NAME` and
+// password_file from systemd's LoadCredential=: `credential:NAME` and
 // `${CREDENTIALS_DIRECTORY}/NAME`, with FILE:LINE:COL problems when it cannot work.
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

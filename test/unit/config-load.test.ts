@@ -1,4 +1,4 @@
-// loadConfig and summarizeConfig against fixture files (PRODUCT.md §1 `check`, §2, §3, §5).
+// loadConfig and summarizeConfig against fixture files (docs/contract.md §1 `check`, §2, §3, §5).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';

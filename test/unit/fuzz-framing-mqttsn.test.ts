@@ -1,4 +1,4 @@
-// Property tests for the MQTT-SN serial framers (PRODUCT.md §4.2): whatever the chunking,
+// Property tests for the MQTT-SN serial framers (docs/contract.md §4.2): whatever the chunking,
 // valid packets come through exactly; garbage frames in the framed modes cost only
 // themselves; arbitrary bytes never throw and never grow a buffer past its bound.
 import { test } from 'node:test';

@@ -1,6 +1,6 @@
 // Soak fuzz of the MQTT-SN serial path: 1,000,000 random or mutated frames through each
 // framer (raw, slip, cobs) and on into the codec, and 1,000,000 buffers straight into
-// decodePacket. Bad data is a value, never an exception (ARCHITECTURE.md): nothing thrown,
+// decodePacket. Bad data is a value, never an exception (docs/architecture.md): nothing thrown,
 // every event a packet or a discard with a known reason, framer buffers within their bound,
 // and the heap no larger at the end of the run than after its first tenth.
 //

@@ -1,4 +1,4 @@
-// Fuzzing the MQTT-SN codec (ARCHITECTURE.md: bad data is a value, never an exception):
+// Fuzzing the MQTT-SN codec (docs/architecture.md: bad data is a value, never an exception):
 // arbitrary octets never make decodePacket throw; every valid packet survives
 // encode → decode unchanged; and whatever decodes is stable through encode → decode.
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Fuzzing the MQTT-SN gateway core (ARCHITECTURE.md: bad data is a value, never an
+// Fuzzing the MQTT-SN gateway core (docs/architecture.md: bad data is a value, never an
 // exception): random sequences of packets from a few clients (behind a forwarder, §5.5),
 // messages from the broker, queue answers and the passing of time never make it throw, and
 // after every step:
@@ -8,7 +8,7 @@
 //   the exchange in flight, if any, is the head of it;
 // - each client's topic table holds at most max_topics names (§6.5); its subscriptions at
 //   most max_subscriptions, the port's at most max_port_subscriptions;
-// - every message queued for the broker is under `<prefix>/` (PRODUCT.md §4.2);
+// - every message queued for the broker is under `<prefix>/` (docs/contract.md §4.2);
 // - the upstream subscriptions the environment counts are exactly the clients' ones.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

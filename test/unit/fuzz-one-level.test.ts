@@ -1,4 +1,4 @@
-// Property: the one-level rule (PRODUCT.md §5) holds for any value a device or config can
+// Property: the one-level rule (docs/contract.md §5) holds for any value a device or config can
 // put into a topic — arbitrary Unicode, binary, lone surrogates, bytes decoded any which
 // way, and strings built from the dangerous characters.
 import { gatewayOwnedNames } from '../../src/pipeline/gateway-owned.ts';
@@ -59,7 +59,7 @@ const TEMPLATES = [
   return r.template;
 });
 
-/** Everything PRODUCT.md §5 promises about a rendered topic. */
+/** Everything docs/contract.md §5 promises about a rendered topic. */
 function assertSafeTopic(topic: string, port: string): void {
   assert.ok(topic === `${BASE}/${port}` || topic.startsWith(`${BASE}/${port}/`), topic);
   assert.ok(!topic.includes('+') && !topic.includes('#'), topic);

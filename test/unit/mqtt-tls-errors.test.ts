@@ -1,4 +1,4 @@
-// Issue 8: Node's TLS errors → one clear line per cause (tls-errors.ts), counted and logged
+// Node's TLS errors → one clear line per cause (tls-errors.ts), counted and logged
 // once per cause (tls-refusals.ts), and `rejectUnauthorized` false only with `insecure: true`
 // (connect-options.ts). The mapping is checked on errors shaped like Node's, and again on
 // the errors real handshakes produce (an in-process TLS server on 127.0.0.1 with

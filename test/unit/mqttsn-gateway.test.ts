@@ -2,7 +2,7 @@
 // a clock the test advances, every packet sent recorded, a queue whose answer the test
 // chooses (queued, full, failing, or held until the test releases it), preset de-dup marks.
 // Each test names the clause of MQTT-SN 1.2 (/work/shared/reference/mqtt-sn-1.2.md) or of
-// PRODUCT.md §4.2 it checks.
+// docs/contract.md §4.2 it checks.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientSession } from '../../src/mqttsn/client-session.ts';

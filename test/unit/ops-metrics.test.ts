@@ -1,4 +1,4 @@
-// /metrics text output (issue 8 §5): parsed line by line — names, labels, HELP/TYPE, and
+// /metrics text output: parsed line by line — names, labels, HELP/TYPE, and
 // that values are read from the live stats on every scrape.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

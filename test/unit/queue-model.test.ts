@@ -1,4 +1,4 @@
-// Model-based test of the durable store (ARCHITECTURE.md: "a model-based property test with
+// Model-based test of the durable store (docs/architecture.md: "a model-based property test with
 // random operation sequences and crash/reopen"): random submit / lease / ack / release /
 // deadLetter / packets.put / packets.delete / clock / crash-and-reopen sequences, with small
 // limits so both when_full policies and the QoS 0 ring overflow, must agree with a plain

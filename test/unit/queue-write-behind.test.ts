@@ -1,4 +1,4 @@
-// Write-behind of the durable outbox (issue 4, src/queue/staged-rows.ts): with the broker
+// Write-behind of the durable outbox (src/queue/staged-rows.ts): with the broker
 // connected, a QoS 1 line without `#seq` is leasable at once and reaches the database only
 // if the broker has not acknowledged it within the write delay. Real SQLite files.
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // The publisher's MQTT.js store (src/mqtt/session-store.ts): QoS 2 state is durable (the
 // queue's packet store), QoS 1 PUBLISHes live in memory — the queue row is what makes QoS 1
-// survive a crash (issue 4).
+// survive a crash.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Packet } from 'mqtt';
