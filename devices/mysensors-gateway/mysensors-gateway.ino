@@ -18,8 +18,8 @@
 //
 // Boot: like the real gateway, the sketch first prints 0;255;3;0;14;Gateway startup
 // complete. Opening the USB port resets an Uno, so that line is the first one the gateway
-// reads after opening the port, and the gateway discards that first, possibly partial,
-// line (PRODUCT.md §4.1). Anywhere else it is an internal message: ignored, not published.
+// reads after opening the port. Arriving at once it is discarded as a line the open may
+// have cut; arriving later or anywhere else it is an internal message: ignored, not published.
 //
 // Input (from the controller, i.e. the profile's commands), one message per line:
 //   12;3;1;1;2;1     set V_STATUS of node 12's child 3 (its light) to 1, echo requested

@@ -19,10 +19,10 @@
 //   USB          to the machine running tty2mqtt; 115200 baud, 8N1
 //
 // Boot: the sketch prints one comment line, '# soil-csv booting'. Opening the USB port
-// resets an Uno, so that line is the first one the gateway reads after opening the port,
-// and the gateway always discards that first, possibly partial, line (PRODUCT.md §4.1):
-// the banner takes the discard instead of the first reading. Anywhere else it is one
-// value where the profile has three columns: a counted parse discard, never a reading.
+// resets an Uno, so that line is the first one the gateway reads after opening the port.
+// It is never a reading: arriving at once it is discarded as a line the open may have cut
+// (partial_first_line), arriving later (after the bootloader's wait) or anywhere else it is
+// one value where the profile has three columns: a counted parse discard.
 //
 // Commands arrive on the serial input, one per line ending in '\n'; each is answered with
 // one line (the profile's `reply:` patterns), which the gateway does not read as data:

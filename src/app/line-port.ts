@@ -4,6 +4,7 @@
 // daemon are unaffected.
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import type { LoadedProfile } from '../config/load.ts';
+import { portIdleTimeoutMs } from '../config/idle-timeout.ts';
 import type { PortConfig } from '../config/schema.ts';
 import { createLineFramer } from '../framing/line.ts';
 import type { LineFramer } from '../framing/line.ts';
@@ -59,6 +60,7 @@ export class LinePort implements Service {
   private readonly pendingSeqs = new Map<number, Promise<void>>();
   private readonly badInput: RateLimitedLog;
   private readonly now: () => number;
+  /** Data has arrived since the port was first opened or last lost. */
   private heard = false;
   private lastSeen: number | null = null;
   private readonly commands: CommandRunner | null;
@@ -91,20 +93,26 @@ export class LinePort implements Service {
         path: port.path,
         baudRate: port.baud_rate,
         resetOnOpen: port.reset_on_open,
-        idleTimeoutMs: port.idle_timeout,
+        idleTimeoutMs: portIdleTimeoutMs(port, profile),
         log,
         ...(options.binding === undefined ? {} : { binding: options.binding }),
       },
       {
         onOpen: () => {
           this.framer.reset();
-          this.heard = false;
           options.onChange();
           this.commands?.portOpened();
         },
-        onData: (chunk) => this.onData(chunk),
-        onClose: () => {
-          this.heard = false;
+        onData: (chunk, info) => {
+          // A line that began after the open settled is whole (src/serial/in-flight.ts).
+          if (info.first && !info.inFlightAtOpen) this.framer.keepFirstLine();
+          this.onData(chunk);
+        },
+        onClose: (_reason, kind) => {
+          // Our own reopen (idle_timeout, restart_port) says nothing about the device: it
+          // stays available while it is heard from within availability_timeout. A loss does:
+          // a replugged device is online again once it has been heard from.
+          if (kind === 'loss') this.heard = false;
           options.onChange();
         },
       },
@@ -173,9 +181,12 @@ export class LinePort implements Service {
       description: profile.description,
       format: profile.line?.format ?? profile.protocol,
       state: s.state,
-      // Issue 6 §3: open, and heard from within the profile's availability timeout.
+      // Issue 6 §3: heard from within the profile's availability timeout, and the port not
+      // lost — lastError is set by a loss or a failed open, cleared by the next open. The brief
+      // closed moment of our own reopen is not a loss (issue 15: no offline/online flaps).
       available:
-        s.state === 'open' &&
+        s.lastError === null &&
+        s.state !== 'stopped' &&
         this.heard &&
         this.lastSeen !== null &&
         this.now() - this.lastSeen <= profile.availabilityTimeoutMs,
@@ -190,11 +201,15 @@ export class LinePort implements Service {
 
   private onData(chunk: Buffer): void {
     this.counters.bytes += chunk.length;
-    this.lastSeen = this.now();
-    if (!this.heard) {
-      this.heard = true;
-      this.options.onChange();
-    }
+    const now = this.now();
+    // Heard again after a silence past availability_timeout: online now, not at the next check.
+    const wasSilent =
+      !this.heard ||
+      this.lastSeen === null ||
+      now - this.lastSeen > this.options.profile.availabilityTimeoutMs;
+    this.lastSeen = now;
+    this.heard = true;
+    if (wasSilent) this.options.onChange();
     for (const event of this.framer.push(chunk)) {
       if (event.kind === 'line') this.onLine(event.text);
       else if (event.reason === 'empty' || event.reason === 'partial_first_line')

@@ -4,6 +4,7 @@
 // clients' subscriptions become broker subscriptions through the publisher.
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import type { LoadedProfile } from '../config/load.ts';
+import { portIdleTimeoutMs } from '../config/idle-timeout.ts';
 import { mqttsnSchema } from '../config/schema.ts';
 import type { MqttSnSpec, PortConfig } from '../config/schema.ts';
 import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
@@ -108,7 +109,7 @@ export class MqttSnPort implements Service {
         path: port.path,
         baudRate: port.baud_rate,
         resetOnOpen: port.reset_on_open,
-        idleTimeoutMs: port.idle_timeout,
+        idleTimeoutMs: portIdleTimeoutMs(port, profile),
         log,
         ...(options.binding === undefined ? {} : { binding: options.binding }),
       },
@@ -169,7 +170,9 @@ export class MqttSnPort implements Service {
       description: profile.description,
       format: `mqttsn/${this.spec.framing}`,
       state: s.state,
-      available: s.state === 'open' && connected,
+      // Not `state === 'open'`: our own reopen (idle_timeout, restart_port) is not a loss and
+      // must not flip availability (issue 15); a loss or failed open sets lastError.
+      available: s.lastError === null && s.state !== 'stopped' && connected,
       lastSeen: this.lastSeen,
       opens: s.opens,
       losses: s.losses,

@@ -16,7 +16,10 @@ export interface PortView {
   description: string;
   format: string;
   state: string;
-  /** Port open and the device heard from since it opened. */
+  /**
+   * The device heard from within its availability timeout (line ports) or a client connected
+   * (MQTT-SN), and the port not lost; the gateway's own reopens do not change it (issue 15).
+   */
   available: boolean;
   lastSeen: number | null;
   opens: number;

@@ -1,6 +1,7 @@
 // `tty2mqtt check`: validate gateway.yaml and its device profiles, print a summary, open
 // nothing (docs/contract.md §1). Problems are thrown as ConfigError; cli.ts prints them, exit 78.
 import { embeddedBrokerWarnings } from '../config/broker-warnings.ts';
+import { portTimingWarnings } from '../config/port-warnings.ts';
 import { summarizeConfig } from '../config/summary.ts';
 import type { CommandContext } from './context.ts';
 import { loadConfigFor } from './load.ts';
@@ -10,5 +11,7 @@ export async function checkCommand(context: CommandContext): Promise<number> {
   context.stdout.write(`${summarizeConfig(loaded)}\n`);
   context.stdout.write(`configuration OK: ${loaded.file}\n`);
   for (const warning of embeddedBrokerWarnings(loaded.config)) context.stderr.write(`warning: ${warning}\n`);
+  for (const warning of portTimingWarnings(loaded.config.ports, loaded.profiles))
+    context.stderr.write(`warning: ${warning}\n`);
   return 0;
 }

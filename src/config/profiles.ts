@@ -22,6 +22,8 @@ export type LoadedProfile = DeviceProfile & {
   topicTemplate: string;
   /** `availability_timeout`, or 3× a stated `interval`, or 120 s (issue 6 §3). */
   availabilityTimeoutMs: number;
+  /** `interval` when the profile states one; null: the device reports on events only. */
+  statedIntervalMs: number | null;
 };
 
 /** Availability without a stated interval: a device silent for 2 minutes is gone. */
@@ -126,8 +128,16 @@ async function loadOne(
   const availabilityTimeoutMs =
     result.data.availability_timeout ??
     (statedInterval ? 3 * result.data.interval : DEFAULT_AVAILABILITY_TIMEOUT_MS);
+  const statedIntervalMs = statedInterval && result.data.interval > 0 ? result.data.interval : null;
   return {
-    profile: { ...result.data, file, dir: dirname(file), topicTemplate, availabilityTimeoutMs },
+    profile: {
+      ...result.data,
+      file,
+      dir: dirname(file),
+      topicTemplate,
+      availabilityTimeoutMs,
+      statedIntervalMs,
+    },
     problems,
   };
 }

@@ -165,7 +165,11 @@ export const portSchema = z.strictObject({
   device: z.string().min(1),
   vars: z.record(level, level).default({}),
   reset_on_open: z.boolean().default(false),
-  idle_timeout: duration.default(120_000),
+  /**
+   * Reopen after this long without a byte; 0 = never. Default: several of the profile's
+   * `interval` (src/config/idle-timeout.ts), off when the profile states none (event-driven).
+   */
+  idle_timeout: duration.optional(),
 });
 
 export const gatewayConfigSchema = z

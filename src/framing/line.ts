@@ -1,7 +1,8 @@
 // The line framer: serial bytes in, whole text lines (or discards) out. docs/contract.md §4.1:
 // a line ends at `\n`, a preceding `\r` is dropped, it is UTF-8 and at most `max_bytes`;
-// longer input is discarded up to the next newline; the first, possibly partial, line after
-// a port opens is discarded.
+// longer input is discarded up to the next newline. After a port opens, the first line is
+// discarded (`partial_first_line`) unless the port says it began after the open settled —
+// then it cannot be the tail of a line the open cut, and it is kept (src/serial/in-flight.ts).
 //
 // Unlike node-serialport's ReadlineParser the buffer is bounded: it is allocated once at
 // `maxBytes` and never grows. A line that would not fit switches the framer into a
@@ -23,6 +24,11 @@ export interface LineFramer {
   push(chunk: Buffer): FramerEvent[];
   /** The port was (re)opened: forget the partial line; the next line is discarded again. */
   reset(): void;
+  /**
+   * The first bytes since the reset arrived after the open settled: the line they start is
+   * whole, so it is not discarded. Call before pushing them.
+   */
+  keepFirstLine(): void;
   /** Bytes held for the current, unfinished line (never more than maxBytes). */
   pending(): number;
 }
@@ -41,7 +47,7 @@ export function createLineFramer(options: { maxBytes: number }): LineFramer {
   let heldCR = false; // the last byte seen was `\r`: dropped if `\n` follows, content otherwise
   let overlong = false; // the current line no longer fits: count bytes until the newline
   let seen = 0; // every byte of the current line so far, for the discard report
-  let firstLine = true; // docs/contract.md §4.1: the first line after open is discarded
+  let firstLine = true; // the first line after open may be cut: discarded unless kept
 
   /** Takes chunk[start, end) — bytes of the current line without its `\n` — into the buffer. */
   function absorb(chunk: Buffer, start: number, end: number): void {
@@ -116,6 +122,9 @@ export function createLineFramer(options: { maxBytes: number }): LineFramer {
     reset() {
       clearLine();
       firstLine = true;
+    },
+    keepFirstLine() {
+      firstLine = false;
     },
     pending() {
       return length;

@@ -21,6 +21,7 @@ import { openPort } from './open.ts';
 import type { OpenedPort } from './open.ts';
 import { classifyOpenFailure, describeOpenFailure } from './open-failure.ts';
 import type { OpenFailure } from './open-failure.ts';
+import { arrivedInFlight } from './in-flight.ts';
 import { startReader } from './reader.ts';
 import type { Reader } from './reader.ts';
 import { errorMessage, untilAborted, waitAtMost } from './settle.ts';
@@ -65,10 +66,25 @@ export interface PortSupervision {
   settled: boolean;
 }
 
+/** How a chunk stands to the open before it (see in-flight.ts). */
+export interface ChunkInfo {
+  /** The first chunk since the port (re)opened. */
+  first: boolean;
+  /** First, and arrived so soon after the open that it may be the tail of a line the open cut. */
+  inFlightAtOpen: boolean;
+}
+
+/**
+ * Why an open port closed: `loss` — the device went away or failed (unplugged, read error,
+ * the path now leads elsewhere); `reopen` — our own doing (idle_timeout, restart_port), the
+ * device itself may be fine and is reopened at once.
+ */
+export type CloseKind = 'loss' | 'reopen';
+
 export interface PortHandlers {
   onOpen(): void;
-  onData(chunk: Buffer): void;
-  onClose(reason: string): void;
+  onData(chunk: Buffer, info: ChunkInfo): void;
+  onClose(reason: string, kind: CloseKind): void;
 }
 
 /** Path and idle checks run this often, so a loss is seen within a second. */
@@ -99,6 +115,8 @@ export class ManagedPort implements Service {
   private openedDevice: string | null = null;
   private openedAt = 0;
   private lastDataMono = 0;
+  /** No chunk has arrived yet in this session. */
+  private awaitingFirstChunk = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private watchBusy = false;
@@ -147,7 +165,7 @@ export class ManagedPort implements Service {
   restart(reason: string): boolean {
     if (this.stopped) return false;
     if (this.state === 'open') {
-      this.lost(this.session, reason, 'idle');
+      this.lost(this.session, reason, 'reopen');
       return true;
     }
     if (this.retryTimer !== null) {
@@ -264,6 +282,7 @@ export class ManagedPort implements Service {
     this.lastFailureKey = null;
     if (this.flaps === 0) this.backoff.reset(); // the open failures are over
     this.openedAt = this.lastDataMono = this.checkedAt = performance.now();
+    this.awaitingFirstChunk = true;
     this.reader = startReader(port, {
       onData: (chunk) => this.received(session, chunk),
       onLoss: (reason) => this.lost(session, reason, 'loss'),
@@ -282,7 +301,11 @@ export class ManagedPort implements Service {
     this.counters.bytesRead += chunk.length;
     this.lastDataAt = Date.now();
     this.lastDataMono = performance.now();
-    this.callHandler('onData', () => this.handlers.onData(chunk));
+    const first = this.awaitingFirstChunk;
+    this.awaitingFirstChunk = false;
+    // openedAt is taken once the open settled (opened, flushed, DTR/HUPCL done, reader started).
+    const info = { first, inFlightAtOpen: first && arrivedInFlight(this.openedAt, this.lastDataMono) };
+    this.callHandler('onData', () => this.handlers.onData(chunk, info));
   }
 
   /** Idle timeout, and whether the configured path still leads to the device we opened. */
@@ -290,7 +313,7 @@ export class ManagedPort implements Service {
     if (session !== this.session || this.watchBusy) return;
     const idleMs = this.options.idleTimeoutMs;
     if (idleMs > 0 && performance.now() - this.lastDataMono >= idleMs) {
-      this.lost(session, `no data for ${formatDelay(idleMs)}`, 'idle');
+      this.lost(session, `no data for ${formatDelay(idleMs)}`, 'reopen');
       return;
     }
     const device = this.openedDevice;
@@ -309,11 +332,11 @@ export class ManagedPort implements Service {
       this.lost(session, `${this.options.path} now leads to ${now}, not ${device}`, 'loss');
   }
 
-  private lost(session: number, reason: string, kind: 'loss' | 'idle'): void {
+  private lost(session: number, reason: string, kind: CloseKind): void {
     if (session !== this.session || this.state !== 'open') return;
     this.session += 1;
     this.state = 'closed';
-    if (kind === 'idle') {
+    if (kind === 'reopen') {
       this.log.info(`${this.name}: ${reason}; reopening ${this.options.path}`);
       this.flaps = 0; // a quiet device is not a failure storm
       this.backoff.reset();
@@ -332,8 +355,11 @@ export class ManagedPort implements Service {
       }
     }
     this.closing = this.closeCurrent();
-    this.callHandler('onClose', () => this.handlers.onClose(reason));
-    this.scheduleOpen(this.backoff.next());
+    this.callHandler('onClose', () => this.handlers.onClose(reason, kind));
+    // A reopen of our own is immediate: while the port is closed the device's bytes are lost
+    // (the open flushes whatever arrived), so the gap is kept to the close and open themselves.
+    // It happens at most once per idle_timeout, so it cannot become a storm.
+    this.scheduleOpen(kind === 'reopen' ? 0 : this.backoff.next());
   }
 
   private async closeCurrent(): Promise<void> {

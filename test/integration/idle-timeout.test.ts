@@ -72,7 +72,7 @@ describe('idle_timeout in the running daemon', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Writes a reading every 200 ms until it is published (a reopen discards the first line). */
+  /** Writes a reading every 200 ms until it is published (one written within 300 ms of a reopen is discarded). */
   async function deliver(value: string): Promise<void> {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {

@@ -9,7 +9,8 @@ import { Writable } from 'node:stream';
 import { after, afterEach, before, test } from 'node:test';
 import { createLogger } from '../../src/log.ts';
 import { ManagedPort } from '../../src/serial/port.ts';
-import type { ManagedPortOptions } from '../../src/serial/port.ts';
+import type { ChunkInfo, ManagedPortOptions } from '../../src/serial/port.ts';
+import { IN_FLIGHT_WINDOW_MS } from '../../src/serial/in-flight.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 
@@ -45,6 +46,8 @@ interface Harness {
   events: { what: string; at: number }[];
   text(): string;
   chunks: Buffer[];
+  /** What the port said about each chunk (in-flight.ts). */
+  infos: (ChunkInfo & { text: string })[];
   logs(): { level: number; msg: string; reader?: string }[];
 }
 
@@ -61,11 +64,15 @@ function harness(options: Partial<ManagedPortOptions> & { path: string }): Harne
   });
   const events: { what: string; at: number }[] = [];
   const chunks: Buffer[] = [];
+  const infos: (ChunkInfo & { text: string })[] = [];
   const port = new ManagedPort(
     { name: 'test', baudRate: 115200, resetOnOpen: false, idleTimeoutMs: 0, log, ...options },
     {
       onOpen: () => events.push({ what: 'open', at: Date.now() }),
-      onData: (chunk) => chunks.push(chunk),
+      onData: (chunk, info) => {
+        chunks.push(chunk);
+        infos.push({ ...info, text: chunk.toString() });
+      },
       onClose: (reason) => events.push({ what: `close: ${reason}`, at: Date.now() }),
     },
   );
@@ -74,6 +81,7 @@ function harness(options: Partial<ManagedPortOptions> & { path: string }): Harne
     port,
     events,
     chunks,
+    infos,
     text: () => Buffer.concat(chunks).toString(),
     logs: () =>
       raw
@@ -243,6 +251,43 @@ void test('idle timeout closes and reopens a silent port (info, not a loss)', as
   const d = await device(p);
   await d.write('awake\n');
   await until(() => h.text().includes('awake\n'), 'data after the idle reopen');
+});
+
+void test('bytes arriving mid-line at the open are in flight; after an idle reopen a later line is whole (issue 15)', async () => {
+  const p = await pair('flight');
+  const d = await device(p);
+  const h = harness({ path: p.gatewayPath, idleTimeoutMs: 1000 });
+  // The device is mid-line when the port opens: one byte every 5 ms, on after the open.
+  let sending = true;
+  const dribble = (async (): Promise<void> => {
+    while (sending) {
+      await d.write('.');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  await start(h);
+  await until(() => h.infos.length >= 3, 'bytes after the open');
+  sending = false;
+  await dribble;
+  await d.write('\n');
+  assert.deepEqual(
+    { ...h.infos[0], text: undefined },
+    { first: true, inFlightAtOpen: true, text: undefined },
+  );
+  assert.ok(h.infos.slice(1).every((i) => !i.first && !i.inFlightAtOpen));
+  // Silence: the idle reopen, then a line that starts after a quiet gap.
+  await until(() => opens(h) === 2, 'the idle reopen');
+  const closedAt = h.events.find((e) => e.what.startsWith('close'))?.at ?? 0;
+  const reopenedAt = h.events.filter((e) => e.what === 'open')[1]?.at ?? 0;
+  const seen = h.infos.length;
+  await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_WINDOW_MS + 200));
+  await d.write('whole\n');
+  await until(() => h.infos.length > seen, 'the line after the reopen');
+  console.log(
+    `idle reopen: closed → open in ${reopenedAt - closedAt} ms; then ${JSON.stringify(h.infos[seen])}`,
+  );
+  assert.deepEqual(h.infos[seen], { first: true, inFlightAtOpen: false, text: 'whole\n' });
+  assert.equal(h.port.status().losses, 0);
 });
 
 void test('reset_on_open: false clears HUPCL (a reopen will not reset the board); true sets it', async () => {

@@ -21,7 +21,14 @@ function profile(): LoadedProfile {
       },
     },
   });
-  return { ...p, file: 'x', dir: 'x', topicTemplate: '{port}/{field}', availabilityTimeoutMs: 120_000 };
+  return {
+    ...p,
+    file: 'x',
+    dir: 'x',
+    topicTemplate: '{port}/{field}',
+    availabilityTimeoutMs: 120_000,
+    statedIntervalMs: null,
+  };
 }
 
 function rig() {

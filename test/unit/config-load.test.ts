@@ -5,6 +5,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portIdleTimeoutMs } from '../../src/config/idle-timeout.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { LoadOptions } from '../../src/config/load.ts';
 import { summarizeConfig } from '../../src/config/summary.ts';
@@ -63,8 +64,11 @@ void describe('the repository gateway.yaml', () => {
     assert.equal(config.devices_dir, join(ROOT, 'devices'));
     assert.equal(config.ports.length, 1);
     assert.equal(config.ports[0]?.name, 'livingroom');
-    assert.equal(config.ports[0]?.idle_timeout, 120_000);
+    // No idle_timeout written: the port takes its profile's default (5 × climate's 10 s, at least 60 s).
+    assert.equal(config.ports[0]?.idle_timeout, undefined);
     const climate = loaded.profiles.get('climate');
+    assert.equal(climate?.statedIntervalMs, 10_000);
+    assert.equal(portIdleTimeoutMs(config.ports[0], climate), 60_000);
     assert.equal(climate?.file, join(ROOT, 'devices/climate/profile.yaml'));
     assert.equal(climate?.topicTemplate, '{port}/{field}');
     // ResolvedConfig is usable wherever a GatewayConfig is expected.

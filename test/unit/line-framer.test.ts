@@ -43,6 +43,24 @@ test('the first line after construction and after reset is discarded as partial_
   ]);
 });
 
+test('keepFirstLine: a first line that began after the open settled is kept; reset arms the discard again', () => {
+  const framer = createLineFramer({ maxBytes: 16 });
+  framer.keepFirstLine();
+  assert.deepEqual(feed(framer, 'temp=23.5\nok=1\n'), [
+    { kind: 'line', text: 'temp=23.5' },
+    { kind: 'line', text: 'ok=1' },
+  ]);
+  framer.reset();
+  assert.deepEqual(feed(framer, 'mp=1\n'), [{ kind: 'discard', reason: 'partial_first_line', bytes: 4 }]);
+  framer.reset();
+  framer.keepFirstLine();
+  // A kept first line is classified like any other.
+  assert.deepEqual(feed(framer, '\nabcdefghijklmnopq\n'), [
+    { kind: 'discard', reason: 'empty', bytes: 0 },
+    { kind: 'discard', reason: 'overlong', bytes: 17 },
+  ]);
+});
+
 test('an overlong first line is still reported as the partial first line, once', () => {
   const framer = createLineFramer({ maxBytes: 4 });
   assert.deepEqual(feed(framer, 'abcdefgh', 'ij\nok\n'), [
