@@ -103,6 +103,9 @@ export async function startDeliveryRig(options: DeliveryRigOptions = {}): Promis
       topics: [METER_TOPIC, HEALTH_TOPIC],
       qos: options.subscriberQos ?? 1,
       protocolV5: true,
+      // A subscriber that loses its own connection resumes its session: what it missed is
+      // queued by the broker, so "missing" can only mean the gateway lost it.
+      persistent: true,
     });
     copyFileSync(new URL(options.gatewayYaml ?? 'gateway.yaml', FIXTURES), join(dir, 'gateway.yaml'));
     runs.push(launch(dir, parts.proxy, parts.pty, exitedRuns));

@@ -19,6 +19,10 @@ export interface ReceivedMessage {
 export interface Subscription {
   /** Everything received so far, probe messages excluded. */
   messages: ReceivedMessage[];
+  /** What happened to the mosquitto_sub process besides messages: exits and restarts, with why. */
+  events: string[];
+  /** The current mosquitto_sub process (a persistent subscriber's changes when it restarts). */
+  pid(): number | undefined;
   waitFor(predicate: (m: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
   waitForCount(n: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -32,7 +36,18 @@ export interface SubscribeOptions {
   protocolV5?: boolean;
   username?: string;
   password?: string;
+  /**
+   * A persistent session (clean session off, a fixed client id) that survives its own
+   * connection: if mosquitto_sub loses it or exits, it is started again under the same id
+   * and the broker delivers what it queued meanwhile (QoS 1/2). For long runs whose
+   * assertion is "nothing lost": a subscriber that dropped out must not look like a gateway
+   * that lost messages.
+   */
+  persistent?: boolean;
 }
+
+/** Restarts of a persistent subscriber before it gives up (each one is logged in `events`). */
+const MAX_RESTARTS = 10;
 
 export interface PublishOptions {
   host: string;
@@ -124,28 +139,52 @@ export async function subscribe(options: SubscribeOptions): Promise<Subscription
   if (options.protocolV5 === true) args.push('-V', 'mqttv5');
   args.push(...credentials(options));
 
-  const child = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const persistent = options.persistent === true;
+  // -k 300: a busy test process may leave the pipe unread for a while; mosquitto_sub must
+  // not take that for a dead broker.
+  if (persistent) args.push('-c', '-i', `tty2mqtt-test-sub-${randomUUID().slice(0, 8)}`, '-k', '300');
   const messages: ReceivedMessage[] = [];
+  const events: string[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';
   let exit: string | null = null;
   let probed = false;
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  child.once('error', (error) => {
-    exit = `mosquitto_sub could not start: ${error.message} (install mosquitto-clients)`;
-    for (const wake of waiters) wake();
-  });
-  child.once('exit', (code, signal) => {
-    exit = `mosquitto_sub exited (code ${code}, signal ${signal}): ${stderr.trim()}`;
-    for (const wake of waiters) wake();
-  });
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const message = parseLine(line);
-    if (message === undefined) return;
-    if (message.topic === probeTopic) probed = true;
-    else messages.push(message);
-    for (const wake of waiters) wake();
-  });
+  let stopping = false;
+  let restarts = 0;
+  const started = Date.now();
+  let child: ChildProcess;
+
+  const start = (): ChildProcess => {
+    const proc = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    proc.once('error', (error) => {
+      exit = `mosquitto_sub could not start: ${error.message} (install mosquitto-clients)`;
+      for (const wake of waiters) wake();
+    });
+    proc.once('exit', (code, signal) => {
+      const why = `mosquitto_sub exited (code ${code}, signal ${signal}) after ${Date.now() - started} ms, ${messages.length} message(s) received: ${stderr.trim()}`;
+      if (!stopping && persistent && restarts < MAX_RESTARTS) {
+        restarts++;
+        events.push(`${why}; restarted (${restarts}/${MAX_RESTARTS}) under the same client id`);
+        stderr = '';
+        child = start();
+        return;
+      }
+      if (!stopping) events.push(why);
+      exit = why;
+      for (const wake of waiters) wake();
+    });
+    if (proc.stdout !== null)
+      createInterface({ input: proc.stdout }).on('line', (line) => {
+        const message = parseLine(line);
+        if (message === undefined) return;
+        if (message.topic === probeTopic) probed = true;
+        else messages.push(message);
+        for (const wake of waiters) wake();
+      });
+    return proc;
+  };
+  child = start();
 
   /** Re-checks `done` on every line and on exit; rejects with `why()` after timeoutMs. */
   const until = (done: () => boolean, timeoutMs: number, why: () => string): Promise<void> =>
@@ -167,6 +206,8 @@ export async function subscribe(options: SubscribeOptions): Promise<Subscription
 
   const subscription: Subscription = {
     messages,
+    events,
+    pid: () => child.pid,
     async waitFor(predicate, timeoutMs = DEFAULT_TIMEOUT_MS) {
       let found: ReceivedMessage | undefined;
       await until(
@@ -183,7 +224,10 @@ export async function subscribe(options: SubscribeOptions): Promise<Subscription
         () => `expected ${n} message(s) on ${options.topics.join(', ')}; ${describe(messages)}`,
       );
     },
-    stop: () => stopProcess(child),
+    stop: () => {
+      stopping = true;
+      return stopProcess(child);
+    },
   };
 
   // Readiness: publish on the private probe topic until it comes back, which proves the
@@ -205,7 +249,7 @@ export async function subscribe(options: SubscribeOptions): Promise<Subscription
       ).catch(() => undefined);
     }
   } catch (error) {
-    await stopProcess(child);
+    await subscription.stop();
     throw error;
   }
   return subscription;

@@ -346,9 +346,15 @@ async function crashCase(qos: 1 | 2): Promise<void> {
     }
   } catch (error) {
     // Every run's log, for the post-mortem (kept out of a passing run's output).
+    // Which side lost what: the subscriber's own exits and restarts, and every broker event
+    // that names the test subscriber, besides the first and last of the rest.
+    const subscriberEvents = watcher.events.filter((e) => e.includes('tty2mqtt-test-sub-'));
     console.log(
       `delivery-crash QoS ${qos} failed; gateway runs:\n${rig.gatewayLog().slice(-20_000)}\n` +
-        `mosquitto connection events (first 80):\n${watcher.events.slice(0, 80).join('\n')}`,
+        `subscriber process: ${rig.sub.events.length === 0 ? 'never exited' : rig.sub.events.join('\n  ')}\n` +
+        `mosquitto events of the subscriber:\n${subscriberEvents.join('\n')}\n` +
+        `mosquitto connection events (first 80):\n${watcher.events.slice(0, 80).join('\n')}\n` +
+        `mosquitto connection events (last 40):\n${watcher.events.slice(-40).join('\n')}`,
     );
     throw error;
   } finally {

@@ -120,3 +120,34 @@ void describe('mqtt-sub helpers on Mosquitto', () => {
     );
   });
 });
+
+void describe('subscribe({ persistent: true })', () => {
+  let broker: Mosquitto | undefined;
+  after(async () => broker?.stop());
+
+  void it('restarts a mosquitto_sub that died and receives what the broker queued meanwhile', async () => {
+    broker = await startMosquitto({});
+    const { host, port } = broker;
+    const sub = await subscribe({ host, port, topics: ['persist/#'], qos: 1, persistent: true });
+    try {
+      await publish({ host, port, topic: 'persist/a', payload: '1', qos: 1 });
+      await sub.waitFor((m) => m.payload === '1');
+      const first = sub.pid();
+      assert.ok(first !== undefined);
+      process.kill(first, 'SIGKILL'); // the subscriber's own process, started by this helper
+      // Published while no subscriber process exists: only the persistent session keeps them.
+      for (const n of ['2', '3', '4']) await publish({ host, port, topic: 'persist/a', payload: n, qos: 1 });
+      await sub.waitForCount(4, 10_000);
+      assert.deepEqual(
+        sub.messages.map((m) => m.payload),
+        ['1', '2', '3', '4'],
+      );
+      assert.notEqual(sub.pid(), first);
+      console.log(`subscriber events: ${sub.events.join(' | ')}`);
+      assert.equal(sub.events.length, 1);
+      assert.match(sub.events[0] ?? '', /signal SIGKILL.*restarted \(1\/10\)/);
+    } finally {
+      await sub.stop();
+    }
+  });
+});
