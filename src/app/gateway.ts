@@ -153,6 +153,8 @@ export class Gateway {
         binding: options.binding,
         onChange: () => void this.status?.portChanged(),
         onReading: (values, at) => this.readings.record(port.name, values, at),
+        ...(this.outbox.mysensors === undefined ? {} : { mysensorsStore: this.outbox.mysensors }),
+        onDevicesChanged: () => void this.status?.devicesChanged(),
       });
     });
   }

@@ -28,6 +28,11 @@ import type { RateLimitedLog } from './rate-limited-log.ts';
 import { CommandRunner } from './command-runner.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { PortView } from './status-reporter.ts';
+import { formatMySensors, parseMySensors, vTypeName } from '../line/mysensors.ts';
+import { MySensorsController } from '../mysensors/controller.ts';
+import { C_SET } from '../mysensors/protocol.ts';
+import { MemoryMySensorsStore } from '../mysensors/store.ts';
+import type { MySensorsStore } from '../mysensors/store.ts';
 
 export interface LinePortOptions {
   port: PortConfig;
@@ -44,6 +49,10 @@ export interface LinePortOptions {
   onChange: () => void;
   /** A reading was queued: its valid fields (the status page's last values). */
   onReading?: (values: ReadonlyMap<string, FieldValue>, at: number) => void;
+  /** Where a MySensors controller keeps its nodes and last values (the queue database). */
+  mysensorsStore?: MySensorsStore;
+  /** What gateway/devices shows of the port changed (a MySensors node appeared or changed). */
+  onDevicesChanged?: () => void;
 }
 
 export class LinePort implements Service {
@@ -62,6 +71,8 @@ export class LinePort implements Service {
   private heard = false;
   private lastSeen: number | null = null;
   private readonly commands: CommandRunner | null;
+  /** MySensors controller mode (profile `mysensors: { controller: true }`), else null. */
+  private readonly controller: MySensorsController | null;
 
   constructor(private readonly options: LinePortOptions) {
     const { port, profile, log } = options;
@@ -85,6 +96,21 @@ export class LinePort implements Service {
     });
     this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
     this.restoreSeqWindow();
+    this.controller =
+      line.format === 'mysensors' && profile.mysensors?.controller === true
+        ? new MySensorsController({
+            port: port.name,
+            spec: profile.mysensors,
+            store: options.mysensorsStore ?? new MemoryMySensorsStore(),
+            now: this.now,
+            onRefusal: (kind, detail) =>
+              this.badInput.warn(
+                `mysensors:${kind}`,
+                { port: port.name, reason: kind, detail },
+                'mysensors message refused',
+              ),
+          })
+        : null;
     this.serial = new ManagedPort(
       {
         name: port.name,
@@ -126,6 +152,7 @@ export class LinePort implements Service {
           });
     // The runner's own counters, live: they show in gateway/health and the stop line.
     if (this.commands !== null) this.counters.commands = this.commands.counters;
+    if (this.controller !== null) this.counters.mysensors = this.controller.counters;
   }
 
   start(signal: AbortSignal): Promise<void> {
@@ -185,6 +212,7 @@ export class LinePort implements Service {
       fields: Object.keys(profile.fields),
       commands: Object.keys(profile.commands),
       counters: this.counters,
+      ...(this.controller === null ? {} : { nodes: this.controller.nodes() }),
     };
   }
 
@@ -237,6 +265,7 @@ export class LinePort implements Service {
       this.reply(formatAck(seq), 'ack');
       return;
     }
+    if (this.controller !== null && (await this.acceptByController(body, seq, hash))) return;
     const decoded = this.decoder(body);
     if (decoded.ok === false) return this.discard(decoded.reason, decoded.detail, seq);
     if (decoded.ok === 'ignored') {
@@ -270,6 +299,57 @@ export class LinePort implements Service {
     this.counters.readings += 1;
     this.counters.messages += mapped.messages.length;
     this.options.onReading?.(checked.values, reading.receivedAt);
+  }
+
+  /**
+   * Controller mode: the controller answers the node and turns a presented child's C_SET into
+   * `<port>/<node>/<child>/<V_TYPE>`. True when the line is done; false when it goes on to
+   * the decoder: it is not a MySensors message (a parse_error there), or it is a C_SET of a
+   * key the profile declares as a fixed field — fixed fields stay published as before.
+   */
+  private async acceptByController(body: string, seq: number | null, hash: number): Promise<boolean> {
+    const parsed = parseMySensors(body);
+    if (!parsed.ok) return false;
+    const m = parsed.message;
+    const outcome = this.controller!.handle(m);
+    for (const reply of outcome.replies) this.write(formatMySensors(reply));
+    if (outcome.nodesChanged) this.options.onDevicesChanged?.();
+    // A key the profile declares as a fixed field is published there, as without the
+    // controller (the controller still keeps its value for C_REQ).
+    if (m.command === C_SET && this.fields.byKey.has(`${m.child}/${vTypeName(m.type)}`)) return false;
+    const reading = outcome.reading;
+    if (reading === null) {
+      this.counters.ignored += 1;
+      if (seq !== null) await this.commit([], seq, hash);
+      return true;
+    }
+    const { port } = this.options;
+    const { qos, retain } = this.options.profile.publish;
+    const at = this.now();
+    const level = `${reading.node}/${reading.child}/${reading.vName}`;
+    const message: OutMessage = {
+      port: port.name,
+      topic: `${this.options.base}/${port.name}/${level}`,
+      payload: Buffer.from(reading.text, 'utf8'),
+      qos,
+      retain,
+      createdAt: at,
+    };
+    if (!(await this.commit([message], seq, hash))) return true;
+    this.counters.readings += 1;
+    this.counters.messages += 1;
+    this.options.onReading?.(new Map([[level, reading.text]]), at);
+    return true;
+  }
+
+  /** A controller reply to the serial gateway: one message, one line. */
+  private write(text: string): void {
+    this.serial.write(`${text}\n`).catch((error: unknown) => {
+      this.options.log.debug(
+        { port: this.options.port.name, err: (error as Error).message },
+        'reply not written',
+      );
+    });
   }
 
   /**

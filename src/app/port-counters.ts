@@ -3,6 +3,7 @@
 // through a line runner ends in exactly one of them.
 import type { DiscardReason } from '../pipeline/types.ts';
 import type { CommandCounters } from './command-runner.ts';
+import type { ControllerCounters } from '../mysensors/controller.ts';
 
 export interface PortCounters {
   /** Bytes read from the port. */
@@ -27,6 +28,8 @@ export interface PortCounters {
   discards: Partial<Record<DiscardReason, number>>;
   /** `…/set` commands by outcome (received, written, rejected, …); only with `commands:`. */
   commands?: CommandCounters;
+  /** MySensors controller mode: ids, answers and refusals (see mysensors/controller.ts). */
+  mysensors?: ControllerCounters;
 }
 
 export function createPortCounters(): PortCounters {

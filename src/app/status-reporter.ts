@@ -8,6 +8,7 @@ import type { QueueStats } from '../queue/outbox.ts';
 import type { PublisherStatus } from '../mqtt/publisher.ts';
 import type { MqttSnPortCounters } from './mqttsn-port.ts';
 import type { PortCounters } from './port-counters.ts';
+import type { NodeView } from '../mysensors/controller.ts';
 
 export interface PortView {
   name: string;
@@ -24,6 +25,8 @@ export interface PortView {
   fields: string[];
   commands: string[];
   counters: PortCounters | MqttSnPortCounters;
+  /** MySensors controller mode: the nodes the port knows. */
+  nodes?: NodeView[];
 }
 
 export interface StatusSink {
@@ -89,6 +92,11 @@ export class StatusReporter {
     if (changed) await this.publishDevices();
   }
 
+  /** What gateway/devices shows changed (a MySensors node appeared or changed). */
+  async devicesChanged(): Promise<void> {
+    await this.publishDevices();
+  }
+
   /** Graceful stop: the same `offline` the will would have said. */
   async publishOffline(): Promise<void> {
     for (const port of this.options.ports())
@@ -139,6 +147,7 @@ export class StatusReporter {
       last_seen: iso(p.lastSeen),
       fields: p.fields,
       commands: p.commands,
+      ...(p.nodes === undefined ? {} : { nodes: p.nodes }),
     }));
     await this.publish(`${this.options.base}/gateway/devices`, JSON.stringify(list), true);
   }
