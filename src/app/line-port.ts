@@ -30,6 +30,7 @@ import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { PortView } from './status-reporter.ts';
 import { formatMySensors, parseMySensors, vTypeName } from '../line/mysensors.ts';
 import { MySensorsController } from '../mysensors/controller.ts';
+import { MySensorsCommandRunner } from './mysensors-command-runner.ts';
 import { C_SET } from '../mysensors/protocol.ts';
 import { MemoryMySensorsStore } from '../mysensors/store.ts';
 import type { MySensorsStore } from '../mysensors/store.ts';
@@ -73,6 +74,8 @@ export class LinePort implements Service {
   private readonly commands: CommandRunner | null;
   /** MySensors controller mode (profile `mysensors: { controller: true }`), else null. */
   private readonly controller: MySensorsController | null;
+  /** Controller mode's generic commands, `<port>/<node>/<child>/<V_TYPE>/set`. */
+  private readonly mysensorsCommands: MySensorsCommandRunner | null;
 
   constructor(private readonly options: LinePortOptions) {
     const { port, profile, log } = options;
@@ -127,6 +130,7 @@ export class LinePort implements Service {
           this.heard = false;
           options.onChange();
           this.commands?.portOpened();
+          this.mysensorsCommands?.portOpened();
         },
         onData: (chunk) => this.onData(chunk),
         onClose: () => {
@@ -153,10 +157,29 @@ export class LinePort implements Service {
     // The runner's own counters, live: they show in gateway/health and the stop line.
     if (this.commands !== null) this.counters.commands = this.commands.counters;
     if (this.controller !== null) this.counters.mysensors = this.controller.counters;
+    const controller = this.controller;
+    this.mysensorsCommands =
+      controller === null || options.subscribe === undefined
+        ? null
+        : new MySensorsCommandRunner({
+            port: port.name,
+            base: options.base,
+            gatewayId: options.gatewayId,
+            profile,
+            hasChild: (node, child) => controller.hasChild(node, child),
+            write: (line) => this.serial.write(line),
+            isOpen: () => this.serial.status().state === 'open',
+            subscribe: options.subscribe,
+            submit: (messages) => options.outbox.submit(messages),
+            log,
+            now: this.now,
+          });
+    if (this.mysensorsCommands !== null) this.counters.mysensorsCommands = this.mysensorsCommands.counters;
   }
 
   start(signal: AbortSignal): Promise<void> {
     this.commands?.start();
+    this.mysensorsCommands?.start();
     return this.serial.start(signal);
   }
 
@@ -175,6 +198,7 @@ export class LinePort implements Service {
 
   async stop(): Promise<void> {
     this.commands?.stop();
+    this.mysensorsCommands?.stop();
     await this.serial.stop();
     // Lines already read are still being queued: let them finish so their ACKs are true.
     await Promise.allSettled([...this.pendingSeqs.values()]);
@@ -311,6 +335,8 @@ export class LinePort implements Service {
     const parsed = parseMySensors(body);
     if (!parsed.ok) return false;
     const m = parsed.message;
+    // A node's echo of a generic command is its answer, not a reading.
+    if (this.mysensorsCommands?.onMessage(m) === true) return true;
     const outcome = this.controller!.handle(m);
     for (const reply of outcome.replies) this.write(formatMySensors(reply));
     if (outcome.nodesChanged) this.options.onDevicesChanged?.();

@@ -4,6 +4,7 @@
 import type { DiscardReason } from '../pipeline/types.ts';
 import type { CommandCounters } from './command-runner.ts';
 import type { ControllerCounters } from '../mysensors/controller.ts';
+import type { MySensorsCommandCounters } from './mysensors-command-runner.ts';
 
 export interface PortCounters {
   /** Bytes read from the port. */
@@ -30,6 +31,8 @@ export interface PortCounters {
   commands?: CommandCounters;
   /** MySensors controller mode: ids, answers and refusals (see mysensors/controller.ts). */
   mysensors?: ControllerCounters;
+  /** MySensors controller mode: `<node>/<child>/<V_TYPE>/set` commands by outcome. */
+  mysensorsCommands?: MySensorsCommandCounters;
 }
 
 export function createPortCounters(): PortCounters {

@@ -359,6 +359,10 @@ export const mysensorsSchema = z.strictObject({
   config: z.enum(['M', 'I']).default('M'),
   /** Children one node may present (MySensors child ids are 0–254); more are refused. */
   max_children: z.number().int().min(1).max(255).default(32),
+  /** A generic command's wait for the node's echo before `failed: timeout`. */
+  ack_timeout: duration.default(2000),
+  /** How long a command for a sleeping node is held for its next wake-up. */
+  sleep_ttl: duration.default(3_600_000),
 });
 
 /**

@@ -167,6 +167,10 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
       eachPort((p) => {
         const events = (p.counters as { mysensors?: Partial<Record<string, number>> }).mysensors ?? {};
         for (const [event, n] of Object.entries(events)) set({ ...labelsOf(p), event }, n ?? 0);
+        const commands = (p.counters as { mysensorsCommands?: Partial<Record<string, number>> })
+          .mysensorsCommands;
+        for (const [status, n] of Object.entries(commands ?? {}))
+          set({ ...labelsOf(p), event: `command_${status}` }, n ?? 0);
       }),
   );
 

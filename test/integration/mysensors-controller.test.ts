@@ -11,12 +11,21 @@ import { startGateway } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
-import { subscribe } from '../helpers/mqtt-sub.ts';
+import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 
 const BASE = 'iot/mys';
+
+interface Result {
+  id: string;
+  command: string;
+  status: string;
+  reason?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface DevicesEntry {
   port: string;
@@ -52,6 +61,34 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
     await device.write(`${line}\n`);
     await device.waitFor(answer, 5000);
     assert.ok(device.received().subarray(before).includes(answer), `${line} → ${answer}`);
+  };
+
+  const results = (target: string): Result[] =>
+    sub.messages
+      .filter((m) => m.topic === `${BASE}/radio/${target}/result`)
+      .map((m) => JSON.parse(m.payload) as Result);
+
+  /** Publishes `<target>/set` and returns the next result event with a final status. */
+  const command = async (
+    target: string,
+    payload: string,
+    whileWaiting?: () => Promise<void>,
+  ): Promise<Result> => {
+    const before = results(target).length;
+    await publish({
+      host: broker.host,
+      port: broker.port,
+      topic: `${BASE}/radio/${target}/set`,
+      payload,
+      qos: 1,
+    });
+    await whileWaiting?.();
+    const deadline = Date.now() + 10_000;
+    while (results(target).length === before) {
+      if (Date.now() > deadline) throw new Error(`no result for ${target}`);
+      await sleep(20);
+    }
+    return results(target)[before] as Result;
   };
 
   before(async () => {
@@ -143,6 +180,51 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
       ['S_TEMP', 'S_BINARY'],
     );
     console.log(`# gateway/devices node: ${JSON.stringify(node)}`);
+  });
+
+  void it('a generic command is written with ack requested and acked on the echo', async () => {
+    const r = await command('1/6/V_STATUS', 'on', async () => {
+      await device.waitFor('1;6;1;1;2;1\n', 5000);
+      await device.write('1;6;1;1;2;1\n'); // the node's echo
+    });
+    assert.equal(r.status, 'acked');
+    assert.equal(r.command, '1/6/V_STATUS');
+    assert.equal(results('1/6/V_STATUS').length, 1, 'one event: acked');
+  });
+
+  void it('no echo ends the command failed: timeout', async () => {
+    const started = Date.now();
+    const r = await command('1/6/V_STATUS', '0');
+    assert.deepEqual([r.status, r.reason], ['failed', 'timeout']);
+    assert.ok(device.received().includes('1;6;1;1;2;0\n'));
+    console.log(`# timeout result after ${Date.now() - started} ms (ack_timeout 2 s)`);
+  });
+
+  void it('refuses a child the node never presented and a value its V_ type forbids', async () => {
+    const before = device.received().length;
+    const unpresented = await command('1/9/V_STATUS', '1');
+    assert.deepEqual(
+      [unpresented.status, unpresented.reason],
+      ['rejected', 'node 1 has not presented child 9'],
+    );
+    const bad = await command('1/6/V_STATUS', 'maybe');
+    assert.equal(bad.status, 'rejected');
+    assert.match(bad.reason ?? '', /not 0 or 1/);
+    assert.equal(device.received().length, before, 'nothing written');
+  });
+
+  void it('a sleeping node gets its command when it wakes (smart sleep)', async () => {
+    await device.write('1;255;3;0;32;100\n'); // I_PRE_SLEEP_NOTIFICATION: listening 100 ms
+    await sleep(600); // asleep now
+    const before = device.received().length;
+    const r = await command('1/6/V_STATUS', '1', async () => {
+      await sleep(800);
+      assert.equal(device.received().subarray(before).includes('1;6;1;1;2;1'), false, 'held while asleep');
+      await device.write('1;255;3;0;33;0\n'); // I_POST_SLEEP_NOTIFICATION
+      await device.waitFor('1;6;1;1;2;1\n', 5000);
+      await device.write('1;6;1;1;2;1\n');
+    });
+    assert.equal(r.status, 'acked');
   });
 
   void it('after a restart, allocations and last values are kept', async () => {

@@ -9,7 +9,13 @@ import { MemoryMySensorsStore } from '../../src/mysensors/store.ts';
 import type { MySensorsStore } from '../../src/mysensors/store.ts';
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
-const SPEC = { controller: true, config: 'M' as const, max_children: 3 };
+const SPEC = {
+  controller: true,
+  config: 'M' as const,
+  max_children: 3,
+  ack_timeout: 2000,
+  sleep_ttl: 3_600_000,
+};
 
 function controller(store: MySensorsStore = new MemoryMySensorsStore(), refusals: Refusal[] = []) {
   const c = new MySensorsController({
