@@ -55,8 +55,6 @@ export interface ControllerCounters {
   presentations: number;
   /** Presentations refused: the node has mysensors.max_children children already. */
   childrenRefused: number;
-  /** Messages from a node id refused: 254 nodes are known already. */
-  nodesRefused: number;
   /** C_SETs of children never presented (not published; the node is asked to present). */
   unpresented: number;
   /** C_SET values failing their V_ type's rule. */
@@ -116,7 +114,6 @@ export class MySensorsController {
     reqUnknown: 0,
     presentations: 0,
     childrenRefused: 0,
-    nodesRefused: 0,
     unpresented: 0,
     valuesRejected: 0,
     valuesRefused: 0,
