@@ -30,6 +30,7 @@ import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { PortView } from './status-reporter.ts';
 import { formatMySensors, parseMySensors, vTypeName } from '../line/mysensors.ts';
 import { MySensorsController } from '../mysensors/controller.ts';
+import type { NodeView } from '../mysensors/controller.ts';
 import { MySensorsCommandRunner } from './mysensors-command-runner.ts';
 import { C_SET } from '../mysensors/protocol.ts';
 import { MemoryMySensorsStore } from '../mysensors/store.ts';
@@ -202,6 +203,11 @@ export class LinePort implements Service {
     await this.serial.stop();
     // Lines already read are still being queued: let them finish so their ACKs are true.
     await Promise.allSettled([...this.pendingSeqs.values()]);
+  }
+
+  /** Controller mode: the nodes the port knows (null without a controller). */
+  mysensorsNodes(): NodeView[] | null {
+    return this.controller?.nodes() ?? null;
   }
 
   /** Closes and reopens the serial port (gateway/request/restart_port). */

@@ -102,13 +102,14 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
         'version: 1',
         `gateway: { id: mysgw, base_topic: ${BASE} }`,
         `mqtt: { broker: external, url: "${broker.url}" }`,
+        'homeassistant: { discovery: true, prefix: hass }',
         `queue: { path: "${join(dir, 'queue.db')}" }`,
         `devices_dir: "${join(dir, 'devices')}"`,
         'ports:',
         `  - { name: radio, path: "${pty.gatewayPath}", device: mysensors-gateway, idle_timeout: 0 }`,
       ].join('\n'),
     );
-    sub = await subscribe({ host: broker.host, port: broker.port, topics: [`${BASE}/#`], qos: 1 });
+    sub = await subscribe({ host: broker.host, port: broker.port, topics: [`${BASE}/#`, 'hass/#'], qos: 1 });
     device = await openDeviceEnd(pty.devicePath);
     await startDaemon();
   });
@@ -146,6 +147,21 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
       '"yes" is not 0/1',
     );
     console.log(`# published ${temp.topic}=${temp.payload} ${relay.topic}=${relay.payload}`);
+  });
+
+  void it('presented children get Home Assistant entities on a device per node via the gateway', async () => {
+    const temp = await sub.waitFor((m) => m.topic === 'hass/sensor/tty2mqtt_mysgw/radio_1_5/config', 10_000);
+    const fan = await sub.waitFor((m) => m.topic === 'hass/switch/tty2mqtt_mysgw/radio_1_6/config', 10_000);
+    const t = JSON.parse(temp.payload) as {
+      state_topic: string;
+      device_class: string;
+      device: { via_device: string; name: string };
+    };
+    const f = JSON.parse(fan.payload) as { command_topic: string; payload_on: string };
+    assert.equal(t.state_topic, `${BASE}/radio/1/5/V_TEMP`);
+    assert.equal(t.device_class, 'temperature');
+    assert.deepEqual([t.device.via_device, t.device.name], ['tty2mqtt_mysgw', 'Attic node']);
+    assert.deepEqual([f.command_topic, f.payload_on], [`${BASE}/radio/1/6/V_STATUS/set`, '1']);
   });
 
   void it('I_TIME is answered with Unix time and I_CONFIG with M', async () => {
@@ -232,5 +248,12 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
     await startDaemon();
     await exchange('255;255;3;0;3;', '255;255;3;0;4;2\n');
     await exchange('1;6;2;0;2;', '1;6;1;0;2;1\n');
+    // The node's entities are produced again from the kept presentation: the clean-up of
+    // configs from earlier runs (2 s after connecting) leaves them alone.
+    await sleep(3000);
+    const cleared = sub.messages.filter(
+      (m) => m.topic.startsWith('hass/') && m.topic.includes('radio_1_') && m.payload === '',
+    );
+    assert.deepEqual(cleared, []);
   });
 });
