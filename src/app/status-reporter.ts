@@ -55,6 +55,8 @@ export class StatusReporter {
   private readonly startedAt: number;
   private readonly now: () => number;
   private readonly lastAvailability = new Map<string, boolean>();
+  /** MySensors nodes' availability as last published, by `<port>/<node>`. */
+  private readonly lastNodeAvailability = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
 
@@ -154,6 +156,7 @@ export class StatusReporter {
 
   /** Publishes a port's availability when it changed (or always when `force`); true if it did. */
   private async publishAvailability(port: PortView, force: boolean): Promise<boolean> {
+    await this.publishNodeAvailability(port, force);
     if (!force && this.lastAvailability.get(port.name) === port.available) return false;
     this.lastAvailability.set(port.name, port.available);
     await this.publish(
@@ -162,6 +165,23 @@ export class StatusReporter {
       true,
     );
     return true;
+  }
+
+  /**
+   * MySensors controller mode: `<port>/<node>/availability` (retained) for each known node,
+   * `online` while it is heard from within mysensors.node_timeout; published on change.
+   */
+  private async publishNodeAvailability(port: PortView, force: boolean): Promise<void> {
+    for (const node of port.nodes ?? []) {
+      const key = `${port.name}/${node.node}`;
+      if (!force && this.lastNodeAvailability.get(key) === node.available) continue;
+      this.lastNodeAvailability.set(key, node.available);
+      await this.publish(
+        `${this.options.base}/${key}/availability`,
+        node.available ? 'online' : 'offline',
+        true,
+      );
+    }
   }
 
   private async publish(topic: string, payload: string, retain: boolean): Promise<boolean> {

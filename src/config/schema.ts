@@ -361,6 +361,8 @@ export const mysensorsSchema = z.strictObject({
   max_children: z.number().int().min(1).max(255).default(32),
   /** A generic command's wait for the node's echo before `failed: timeout`. */
   ack_timeout: duration.default(2000),
+  /** A node not heard from (readings, heartbeats, anything) for this long is offline. */
+  node_timeout: duration.default(3_600_000),
   /** How long a command for a sleeping node is held for its next wake-up. */
   sleep_ttl: duration.default(3_600_000),
 });

@@ -101,6 +101,8 @@ export interface NodeView {
   battery: number | null;
   last_heartbeat: string | null;
   last_seen: string | null;
+  /** Heard from (any message, heartbeats included) within mysensors.node_timeout. */
+  available: boolean;
   children: { child: number; type: string; description: string }[];
 }
 
@@ -126,6 +128,7 @@ export class MySensorsController {
   }
 
   nodes(): NodeView[] {
+    const now = this.options.now();
     return this.table.all().map((n) => ({
       node: n.id,
       sketch_name: n.sketchName,
@@ -134,6 +137,7 @@ export class MySensorsController {
       battery: n.battery,
       last_heartbeat: iso(n.lastHeartbeat),
       last_seen: iso(n.lastSeen),
+      available: n.lastSeen !== null && now - n.lastSeen <= this.options.spec.node_timeout,
       children: n.children.map((c) => ({
         child: c.child,
         type: sTypeName(c.sensor),

@@ -147,6 +147,12 @@ export function buildNodeDiscovery(input: NodeDiscoveryInput): DiscoveryMessage[
             payload_available: 'online',
             payload_not_available: 'offline',
           },
+          // The node's own: heard from within mysensors.node_timeout (heartbeats count).
+          {
+            topic: `${input.base}/${input.port}/${n.node}/availability`,
+            payload_available: 'online',
+            payload_not_available: 'offline',
+          },
         ],
         availability_mode: 'all',
         ...row.config(state, input),

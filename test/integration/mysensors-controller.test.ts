@@ -162,6 +162,10 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
     assert.equal(t.device_class, 'temperature');
     assert.deepEqual([t.device.via_device, t.device.name], ['tty2mqtt_mysgw', 'Attic node']);
     assert.deepEqual([f.command_topic, f.payload_on], [`${BASE}/radio/1/6/V_STATUS/set`, '1']);
+    const availability = (JSON.parse(temp.payload) as { availability: { topic: string }[] }).availability;
+    assert.ok(availability.some((x) => x.topic === `${BASE}/radio/1/availability`));
+    const online = await sub.waitFor((m) => m.topic === `${BASE}/radio/1/availability`, 10_000);
+    assert.equal(online.payload, 'online');
   });
 
   void it('I_TIME is answered with Unix time and I_CONFIG with M', async () => {

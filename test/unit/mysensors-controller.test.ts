@@ -14,6 +14,7 @@ const SPEC = {
   config: 'M' as const,
   max_children: 3,
   ack_timeout: 2000,
+  node_timeout: 3_600_000,
   sleep_ttl: 3_600_000,
 };
 
@@ -121,6 +122,27 @@ void describe('MySensors controller', () => {
     for (const child of [1, 2, 3, 4]) send(`8;${child};0;0;6;`);
     assert.equal(c.nodes()[0]?.children.length, 3);
     assert.equal(c.counters.childrenRefused, 1);
+  });
+
+  void it('a node is available while heard from within node_timeout (heartbeats count)', () => {
+    let now = NOW;
+    const c = new MySensorsController({
+      port: 'radio',
+      spec: SPEC,
+      store: new MemoryMySensorsStore(),
+      now: () => now,
+    });
+    const send = (line: string): void => {
+      const parsed = parseMySensors(line);
+      assert.ok(parsed.ok);
+      c.handle(parsed.message);
+    };
+    send('4;255;3;0;22;1');
+    assert.equal(c.nodes()[0]?.available, true);
+    now += SPEC.node_timeout + 1;
+    assert.equal(c.nodes()[0]?.available, false, 'silent past node_timeout');
+    send('4;255;3;0;22;2');
+    assert.equal(c.nodes()[0]?.available, true, 'the next heartbeat');
   });
 
   void it('battery, sketch name/version and heartbeat are recorded', () => {

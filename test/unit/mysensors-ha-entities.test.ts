@@ -13,6 +13,7 @@ const node: NodeView = {
   battery: null,
   last_heartbeat: null,
   last_seen: null,
+  available: true,
   children: [
     { child: 1, type: 'S_TEMP', description: 'Air' },
     { child: 2, type: 'S_BINARY', description: '' },
