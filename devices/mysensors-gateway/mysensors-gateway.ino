@@ -3,12 +3,12 @@
 // A real installation flashes the MySensors library's serial gateway (GatewaySerial
 // example, an nRF24/RFM69 radio on the Arduino) and the radio nodes report through it.
 // This sketch needs no radio: it prints the same MySensors serial API for two simulated
-// nodes (12 and 13), so the profile, the topics and the commands can be tried on a bare
+// nodes with static ids (12 and 13) and one that asks the controller for its id, so the profile, the topics and the commands can be tried on a bare
 // Arduino. Lines are node;child;command;ack;type;payload (PRODUCT.md §4.1, mysensors):
 //
-//   0;255;3;0;14;Gateway startup complete.   internal I_GATEWAY_READY (ignored by tty2mqtt)
-//   12;255;0;0;17;2.3.2                      presentation S_ARDUINO_NODE (ignored)
-//   12;1;0;0;6;                              presentation S_TEMP of child 1 (ignored)
+//   0;255;3;0;14;Gateway startup complete.   internal I_GATEWAY_READY (not published)
+//   12;255;0;0;17;2.3.2                      presentation S_ARDUINO_NODE (recorded by a controller)
+//   12;1;0;0;6;                              presentation S_TEMP of child 1 (recorded by a controller)
 //   12;1;1;0;0;21.5                          set V_TEMP   (0)  of child 1 → field temperature
 //   12;2;1;0;1;45.0                          set V_HUM    (1)  of child 2 → field humidity
 //   12;3;1;0;2;0                             set V_STATUS (2)  of child 3 → field light
@@ -29,6 +29,22 @@
 //                    its new state, 12;3;1;0;2;1, which is published as the field light.
 //   12;3;1;0;2;1     the same without an echo: only the state report follows.
 //   0;255;3;0;2;     I_VERSION request; answered with 0;255;3;0;2;2.3.2
+//
+// A third simulated node has no id (MY_NODE_ID AUTO) and needs a controller — tty2mqtt with
+// the profile's `mysensors: { controller: true }`:
+//   255;255;3;0;3;            I_ID_REQUEST at boot, and again every report until answered
+//   ← 255;255;3;0;4;1         I_ID_RESPONSE: the node takes id 1, then presents itself
+//   1;255;0;0;17;2.3.2        (S_ARDUINO_NODE, sketch "Attic Node" 1.0) and its children
+//   1;5;0;0;6;Attic           5 S_TEMP, 6 S_BINARY "Fan", 7 S_INFO "Clock", and asks
+//   1;255;3;0;1;              for the time (I_TIME)
+//   ← 1;255;3;0;1;1796300000  the controller's Unix time: reported as V_TEXT of child 7,
+//   1;7;1;0;47;t=1796300000   so the answer can be seen on MQTT
+//   1;5;1;0;0;19.5            V_TEMP every report; 1;6;1;0;2;0 the fan's state
+//   ← 1;6;1;1;2;1             a generic command (…/1/6/V_STATUS/set): echoed with ack 1,
+//                             then the new state is reported
+// It keeps its id in RAM only: a board reset makes it ask again (a real node keeps its id
+// in EEPROM), and a controller that still knows id 1 gives it the next free one.
+//
 // A message for a node that does not exist gets no answer (a real radio send would fail):
 // a command waiting for its echo then ends `failed: timeout`. Should an echo arrive when
 // no command waits for it, it is a set message like any other and is published as the
@@ -60,10 +76,13 @@ static const unsigned long FAKE_SEED = 0xACE1UL; // any non-zero value: randomSe
 static const uint8_t C_PRESENTATION = 0;
 static const uint8_t C_SET = 1;
 static const uint8_t C_INTERNAL = 3;
-static const uint8_t S_BINARY = 3, S_TEMP = 6, S_HUM = 7, S_ARDUINO_NODE = 17;
-static const uint8_t V_TEMP = 0, V_HUM = 1, V_STATUS = 2;
-static const uint8_t I_VERSION = 2, I_SKETCH_NAME = 11, I_SKETCH_VERSION = 12, I_GATEWAY_READY = 14;
+static const uint8_t S_BINARY = 3, S_TEMP = 6, S_HUM = 7, S_ARDUINO_NODE = 17, S_INFO = 36;
+static const uint8_t V_TEMP = 0, V_HUM = 1, V_STATUS = 2, V_TEXT = 47;
+static const uint8_t I_TIME = 1, I_VERSION = 2, I_ID_REQUEST = 3, I_ID_RESPONSE = 4;
+static const uint8_t I_SKETCH_NAME = 11, I_SKETCH_VERSION = 12, I_GATEWAY_READY = 14;
 static const uint8_t CHILD_TEMP = 1, CHILD_HUM = 2, CHILD_LIGHT = 3, NODE_SENSOR = 255;
+static const uint8_t AUTO_ID = 255; // no id yet (MY_NODE_ID AUTO)
+static const uint8_t AUTO_CHILD_TEMP = 5, AUTO_CHILD_FAN = 6, AUTO_CHILD_CLOCK = 7;
 
 struct SimNode {
   uint8_t id;
@@ -73,6 +92,10 @@ struct SimNode {
 };
 
 static SimNode nodes[NODE_COUNT] = {{12, 21.5f, 45.0f, false}, {13, 18.0f, 60.0f, false}};
+// The node without an id: AUTO_ID until the controller answers its I_ID_REQUEST.
+static uint8_t autoId = AUTO_ID;
+static float autoTemperature = 19.5f;
+static bool autoFan = false;
 static unsigned long lastReportMs = 0;
 static char rxLine[RX_MAX + 1];
 static uint8_t rxLength = 0;
@@ -135,6 +158,52 @@ static void reportNode(SimNode *node) {
   reportLight(node);
 }
 
+static void presentAutoNode() {
+  printText(autoId, NODE_SENSOR, C_PRESENTATION, S_ARDUINO_NODE, "2.3.2");
+  printText(autoId, NODE_SENSOR, C_INTERNAL, I_SKETCH_NAME, "Attic Node");
+  printText(autoId, NODE_SENSOR, C_INTERNAL, I_SKETCH_VERSION, "1.0");
+  printText(autoId, AUTO_CHILD_TEMP, C_PRESENTATION, S_TEMP, "Attic");
+  printText(autoId, AUTO_CHILD_FAN, C_PRESENTATION, S_BINARY, "Fan");
+  printText(autoId, AUTO_CHILD_CLOCK, C_PRESENTATION, S_INFO, "Clock");
+}
+
+// Each report: an id request while it has none, else its temperature and fan state.
+static void reportAutoNode() {
+  if (autoId == AUTO_ID) {
+    printText(AUTO_ID, NODE_SENSOR, C_INTERNAL, I_ID_REQUEST, "");
+    return;
+  }
+  autoTemperature = wander(autoTemperature, 0.3f, -10.0f, 35.0f);
+  printNumber(autoId, AUTO_CHILD_TEMP, V_TEMP, autoTemperature);
+  printText(autoId, AUTO_CHILD_FAN, C_SET, V_STATUS, autoFan ? "1" : "0");
+}
+
+// A message for the node without an id: its id, the time, or a command to its fan.
+static void handleAutoNode(int node, int child, int command, int ack, int type, const char *payload) {
+  if (node == AUTO_ID && command == C_INTERNAL && type == I_ID_RESPONSE) {
+    int id = atoi(payload);
+    if (autoId != AUTO_ID || id < 1 || id > 254) return;
+    autoId = (uint8_t)id;
+    presentAutoNode();
+    printText(autoId, NODE_SENSOR, C_INTERNAL, I_TIME, "");
+    return;
+  }
+  if (autoId == AUTO_ID || node != autoId) return;
+  if (command == C_INTERNAL && type == I_TIME) {
+    char text[26] = "t=";
+    strncat(text, payload, sizeof(text) - 3);
+    printText(autoId, AUTO_CHILD_CLOCK, C_SET, V_TEXT, text);
+  } else if (command == C_SET && child == AUTO_CHILD_FAN && type == V_STATUS) {
+    autoFan = strcmp(payload, "1") == 0;
+    if (ack == 1) {
+      printHeader(autoId, AUTO_CHILD_FAN, C_SET, 1, V_STATUS);
+      Serial.print(payload);
+      Serial.print('\n');
+    }
+    printText(autoId, AUTO_CHILD_FAN, C_SET, V_STATUS, autoFan ? "1" : "0");
+  }
+}
+
 // ---------------------------------------------------------------- input
 
 // Splits `line` (modified in place) at ';' into exactly 6 fields.
@@ -159,6 +228,7 @@ static void handleMessage(char *line) {
     printText(0, NODE_SENSOR, C_INTERNAL, I_VERSION, "2.3.2");
     return;
   }
+  handleAutoNode(node, child, command, ack, type, f[5]);
   if (command != C_SET || child != CHILD_LIGHT || type != V_STATUS) return;
   for (uint8_t i = 0; i < NODE_COUNT; i++) {
     if (nodes[i].id != node) continue;
@@ -204,6 +274,7 @@ void setup() {
 #endif
   printText(0, NODE_SENSOR, C_INTERNAL, I_GATEWAY_READY, "Gateway startup complete.");
   for (uint8_t i = 0; i < NODE_COUNT; i++) presentNode(&nodes[i]);
+  printText(AUTO_ID, NODE_SENSOR, C_INTERNAL, I_ID_REQUEST, "");
   lastReportMs = millis() - INTERVAL_MS + 2000UL; // first report 2 s after boot
 }
 
@@ -213,5 +284,6 @@ void loop() {
   if (now - lastReportMs >= INTERVAL_MS) {
     lastReportMs = now;
     for (uint8_t i = 0; i < NODE_COUNT; i++) reportNode(&nodes[i]);
+    reportAutoNode();
   }
 }

@@ -15,7 +15,9 @@ import { lockQueue } from '../queue/lock.ts';
 import type { QueueLock } from '../queue/lock.ts';
 import { openSqliteOutbox } from '../queue/sqlite-outbox.ts';
 import { assertPortsFree } from '../serial/port-in-use.ts';
-import { HaDiscoveryPublisher, discoveryInput } from './ha-discovery-publisher.ts';
+import { HaDiscoveryPublisher, discoveryInput, packageVersion } from './ha-discovery-publisher.ts';
+import type { DiscoveryMessage } from './ha-discovery.ts';
+import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from './gateway-requests.ts';
 import { LinePort } from './line-port.ts';
@@ -55,6 +57,8 @@ export class Gateway {
   private publisher: Publisher | undefined;
   private status: StatusReporter | undefined;
   private discovery: HaDiscoveryPublisher | undefined;
+  /** A MySensors node changed: gateway/devices and its HA configs go out once it settles. */
+  private nodesTimer: NodeJS.Timeout | undefined;
   private requests: GatewayRequests | undefined;
   private started = false;
   private storageWatch: NodeJS.Timeout | undefined;
@@ -153,6 +157,41 @@ export class Gateway {
         binding: options.binding,
         onChange: () => void this.status?.portChanged(),
         onReading: (values, at) => this.readings.record(port.name, values, at),
+        ...(this.outbox.mysensors === undefined ? {} : { mysensorsStore: this.outbox.mysensors }),
+        onDevicesChanged: () => this.nodesChanged(),
+      });
+    });
+  }
+
+  /**
+   * A MySensors node appeared or changed. A node presents in a burst of lines at start-up:
+   * gateway/devices and the nodes' discovery configs go out once, 500 ms after the last one.
+   */
+  private nodesChanged(): void {
+    clearTimeout(this.nodesTimer);
+    this.nodesTimer = setTimeout(() => {
+      this.nodesTimer = undefined;
+      void this.status?.devicesChanged();
+      void this.discovery?.publishDynamic();
+    }, 500);
+    this.nodesTimer.unref();
+  }
+
+  /** Home Assistant configs of every MySensors node the controller ports know. */
+  private nodeDiscovery(): DiscoveryMessage[] {
+    const { config, profiles } = this.options.loaded;
+    return config.ports.flatMap((port, i) => {
+      const p = this.ports[i];
+      const nodes = p instanceof LinePort ? p.mysensorsNodes() : null;
+      if (nodes === null) return [];
+      return buildNodeDiscovery({
+        base: config.gateway.base_topic,
+        gatewayId: config.gateway.id ?? 'gateway',
+        prefix: config.homeassistant.prefix,
+        version: packageVersion(),
+        port: port.name,
+        config: profiles.get(port.device)?.mysensors?.config ?? 'M',
+        nodes,
       });
     });
   }
@@ -251,6 +290,7 @@ export class Gateway {
         sink: publisher,
         subscribe: (filter, qos, handler) => publisher.subscriptions.add(filter, qos, handler),
         log: log.child({ service: 'ha-discovery' }),
+        dynamic: () => this.nodeDiscovery(),
       });
       this.discovery.start();
     }
@@ -296,6 +336,7 @@ export class Gateway {
     const remaining = (): number => Math.max(0, deadlineMs - (Date.now() - startedAt));
     const log = this.options.log;
     clearInterval(this.storageWatch);
+    clearTimeout(this.nodesTimer);
     await this.http?.close();
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();

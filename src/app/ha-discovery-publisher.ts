@@ -7,7 +7,9 @@
 //   `<prefix>/+/tty2mqtt_<gateway>/+/config`, where the broker replays every config an earlier
 //   run left retained, and clears (empty retained payload) each one this run no longer
 //   produces — a port, field or command removed from the config. A topic still produced is
-//   never cleared. Then it unsubscribes again.
+//   never cleared. Then it unsubscribes again;
+// - `dynamic` configs (MySensors nodes, known from the queue database at start) count as
+//   produced, and go out again when a node changes (publishDynamic).
 //
 // QoS 0, like the other status messages (status-reporter.ts): the configs are retained and
 // sent again on every connect, so they need no place in the persistent session, where at
@@ -30,6 +32,8 @@ export interface HaDiscoveryPublisherOptions {
   log: Logger;
   /** How long after the first connect earlier runs' configs are looked for. */
   settleMs?: number;
+  /** Configs that change at run time (MySensors nodes presenting): asked for on each use. */
+  dynamic?: () => DiscoveryMessage[];
 }
 
 const DEFAULT_SETTLE_MS = 2000;
@@ -108,10 +112,19 @@ export class HaDiscoveryPublisher {
       this.settleTimer.unref();
     }
     let sent = 0;
-    for (const m of this.messages) {
+    for (const m of [...this.messages, ...(this.options.dynamic?.() ?? [])]) {
       if (await this.options.sink.publishNow(m.topic, m.payload, { qos: 0, retain: true })) sent += 1;
     }
     this.options.log.debug({ sent, of: this.messages.length }, 'Home Assistant discovery configs published');
+    return sent;
+  }
+
+  /** The run-time configs only (a MySensors node appeared or changed). Resolves with how many were sent. */
+  async publishDynamic(): Promise<number> {
+    if (this.stopped) return 0;
+    let sent = 0;
+    for (const m of this.options.dynamic?.() ?? [])
+      if (await this.options.sink.publishNow(m.topic, m.payload, { qos: 0, retain: true })) sent += 1;
     return sent;
   }
 
@@ -127,6 +140,7 @@ export class HaDiscoveryPublisher {
     if (message.payload.length === 0) return; // already cleared (or our own clearing echoed)
     const { topic } = message;
     if (this.produced.has(topic) || this.cleared.has(topic)) return;
+    if (this.options.dynamic?.().some((m) => m.topic === topic) === true) return;
     this.cleared.add(topic);
     const ok = await this.options.sink.publishNow(topic, '', { qos: 0, retain: true });
     if (ok) this.options.log.info({ topic }, 'removed Home Assistant discovery config no longer produced');

@@ -29,6 +29,13 @@ import type { RateLimitedLog } from './rate-limited-log.ts';
 import { CommandRunner } from './command-runner.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { PortView } from './status-reporter.ts';
+import { formatMySensors, parseMySensors, vTypeName } from '../line/mysensors.ts';
+import { MySensorsController } from '../mysensors/controller.ts';
+import type { NodeView } from '../mysensors/controller.ts';
+import { MySensorsCommandRunner } from './mysensors-command-runner.ts';
+import { C_SET } from '../mysensors/protocol.ts';
+import { MemoryMySensorsStore } from '../mysensors/store.ts';
+import type { MySensorsStore } from '../mysensors/store.ts';
 
 export interface LinePortOptions {
   port: PortConfig;
@@ -45,6 +52,10 @@ export interface LinePortOptions {
   onChange: () => void;
   /** A reading was queued: its valid fields (the status page's last values). */
   onReading?: (values: ReadonlyMap<string, FieldValue>, at: number) => void;
+  /** Where a MySensors controller keeps its nodes and last values (the queue database). */
+  mysensorsStore?: MySensorsStore;
+  /** What gateway/devices shows of the port changed (a MySensors node appeared or changed). */
+  onDevicesChanged?: () => void;
 }
 
 export class LinePort implements Service {
@@ -64,6 +75,10 @@ export class LinePort implements Service {
   private heard = false;
   private lastSeen: number | null = null;
   private readonly commands: CommandRunner | null;
+  /** MySensors controller mode (profile `mysensors: { controller: true }`), else null. */
+  private readonly controller: MySensorsController | null;
+  /** Controller mode's generic commands, `<port>/<node>/<child>/<V_TYPE>/set`. */
+  private readonly mysensorsCommands: MySensorsCommandRunner | null;
 
   constructor(private readonly options: LinePortOptions) {
     const { port, profile, log } = options;
@@ -87,6 +102,21 @@ export class LinePort implements Service {
     });
     this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000 });
     this.restoreSeqWindow();
+    this.controller =
+      line.format === 'mysensors' && profile.mysensors?.controller === true
+        ? new MySensorsController({
+            port: port.name,
+            spec: profile.mysensors,
+            store: options.mysensorsStore ?? new MemoryMySensorsStore(),
+            now: this.now,
+            onRefusal: (kind, detail) =>
+              this.badInput.warn(
+                `mysensors:${kind}`,
+                { port: port.name, reason: kind, detail },
+                'mysensors message refused',
+              ),
+          })
+        : null;
     this.serial = new ManagedPort(
       {
         name: port.name,
@@ -102,6 +132,7 @@ export class LinePort implements Service {
           this.framer.reset();
           options.onChange();
           this.commands?.portOpened();
+          this.mysensorsCommands?.portOpened();
         },
         onData: (chunk, info) => {
           // A line that began after the open settled is whole (src/serial/in-flight.ts).
@@ -134,10 +165,30 @@ export class LinePort implements Service {
           });
     // The runner's own counters, live: they show in gateway/health and the stop line.
     if (this.commands !== null) this.counters.commands = this.commands.counters;
+    if (this.controller !== null) this.counters.mysensors = this.controller.counters;
+    const controller = this.controller;
+    this.mysensorsCommands =
+      controller === null || options.subscribe === undefined
+        ? null
+        : new MySensorsCommandRunner({
+            port: port.name,
+            base: options.base,
+            gatewayId: options.gatewayId,
+            profile,
+            hasChild: (node, child) => controller.hasChild(node, child),
+            write: (line) => this.serial.write(line),
+            isOpen: () => this.serial.status().state === 'open',
+            subscribe: options.subscribe,
+            submit: (messages) => options.outbox.submit(messages),
+            log,
+            now: this.now,
+          });
+    if (this.mysensorsCommands !== null) this.counters.mysensorsCommands = this.mysensorsCommands.counters;
   }
 
   start(signal: AbortSignal): Promise<void> {
     this.commands?.start();
+    this.mysensorsCommands?.start();
     return this.serial.start(signal);
   }
 
@@ -156,9 +207,15 @@ export class LinePort implements Service {
 
   async stop(): Promise<void> {
     this.commands?.stop();
+    this.mysensorsCommands?.stop();
     await this.serial.stop();
     // Lines already read are still being queued: let them finish so their ACKs are true.
     await Promise.allSettled([...this.pendingSeqs.values()]);
+  }
+
+  /** Controller mode: the nodes the port knows (null without a controller). */
+  mysensorsNodes(): NodeView[] | null {
+    return this.controller?.nodes() ?? null;
   }
 
   /** Closes and reopens the serial port (gateway/request/restart_port). */
@@ -196,6 +253,7 @@ export class LinePort implements Service {
       fields: Object.keys(profile.fields),
       commands: Object.keys(profile.commands),
       counters: this.counters,
+      ...(this.controller === null ? {} : { nodes: this.controller.nodes() }),
     };
   }
 
@@ -252,6 +310,7 @@ export class LinePort implements Service {
       this.reply(formatAck(seq), 'ack');
       return;
     }
+    if (this.controller !== null && (await this.acceptByController(body, seq, hash))) return;
     const decoded = this.decoder(body);
     if (decoded.ok === false) return this.discard(decoded.reason, decoded.detail, seq);
     if (decoded.ok === 'ignored') {
@@ -285,6 +344,59 @@ export class LinePort implements Service {
     this.counters.readings += 1;
     this.counters.messages += mapped.messages.length;
     this.options.onReading?.(checked.values, reading.receivedAt);
+  }
+
+  /**
+   * Controller mode: the controller answers the node and turns a presented child's C_SET into
+   * `<port>/<node>/<child>/<V_TYPE>`. True when the line is done; false when it goes on to
+   * the decoder: it is not a MySensors message (a parse_error there), or it is a C_SET of a
+   * key the profile declares as a fixed field — fixed fields stay published as before.
+   */
+  private async acceptByController(body: string, seq: number | null, hash: number): Promise<boolean> {
+    const parsed = parseMySensors(body);
+    if (!parsed.ok) return false;
+    const m = parsed.message;
+    // A node's echo of a generic command is its answer, not a reading.
+    if (this.mysensorsCommands?.onMessage(m) === true) return true;
+    const outcome = this.controller!.handle(m);
+    for (const reply of outcome.replies) this.write(formatMySensors(reply));
+    if (outcome.nodesChanged) this.options.onDevicesChanged?.();
+    // A key the profile declares as a fixed field is published there, as without the
+    // controller (the controller still keeps its value for C_REQ).
+    if (m.command === C_SET && this.fields.byKey.has(`${m.child}/${vTypeName(m.type)}`)) return false;
+    const reading = outcome.reading;
+    if (reading === null) {
+      this.counters.ignored += 1;
+      if (seq !== null) await this.commit([], seq, hash);
+      return true;
+    }
+    const { port } = this.options;
+    const { qos, retain } = this.options.profile.publish;
+    const at = this.now();
+    const level = `${reading.node}/${reading.child}/${reading.vName}`;
+    const message: OutMessage = {
+      port: port.name,
+      topic: `${this.options.base}/${port.name}/${level}`,
+      payload: Buffer.from(reading.text, 'utf8'),
+      qos,
+      retain,
+      createdAt: at,
+    };
+    if (!(await this.commit([message], seq, hash))) return true;
+    this.counters.readings += 1;
+    this.counters.messages += 1;
+    this.options.onReading?.(new Map([[level, reading.text]]), at);
+    return true;
+  }
+
+  /** A controller reply to the serial gateway: one message, one line. */
+  private write(text: string): void {
+    this.serial.write(`${text}\n`).catch((error: unknown) => {
+      this.options.log.debug(
+        { port: this.options.port.name, err: (error as Error).message },
+        'reply not written',
+      );
+    });
   }
 
   /**

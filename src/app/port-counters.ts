@@ -3,6 +3,8 @@
 // through a line runner ends in exactly one of them.
 import type { DiscardReason } from '../pipeline/types.ts';
 import type { CommandCounters } from './command-runner.ts';
+import type { ControllerCounters } from '../mysensors/controller.ts';
+import type { MySensorsCommandCounters } from './mysensors-command-runner.ts';
 
 export interface PortCounters {
   /** Bytes read from the port. */
@@ -27,6 +29,10 @@ export interface PortCounters {
   discards: Partial<Record<DiscardReason, number>>;
   /** `…/set` commands by outcome (received, written, rejected, …); only with `commands:`. */
   commands?: CommandCounters;
+  /** MySensors controller mode: ids, answers and refusals (see mysensors/controller.ts). */
+  mysensors?: ControllerCounters;
+  /** MySensors controller mode: `<node>/<child>/<V_TYPE>/set` commands by outcome. */
+  mysensorsCommands?: MySensorsCommandCounters;
 }
 
 export function createPortCounters(): PortCounters {

@@ -8,6 +8,7 @@ import type { QueueStats } from '../queue/outbox.ts';
 import type { PublisherStatus } from '../mqtt/publisher.ts';
 import type { MqttSnPortCounters } from './mqttsn-port.ts';
 import type { PortCounters } from './port-counters.ts';
+import type { NodeView } from '../mysensors/controller.ts';
 
 export interface PortView {
   name: string;
@@ -27,6 +28,8 @@ export interface PortView {
   fields: string[];
   commands: string[];
   counters: PortCounters | MqttSnPortCounters;
+  /** MySensors controller mode: the nodes the port knows. */
+  nodes?: NodeView[];
 }
 
 export interface StatusSink {
@@ -55,6 +58,8 @@ export class StatusReporter {
   private readonly startedAt: number;
   private readonly now: () => number;
   private readonly lastAvailability = new Map<string, boolean>();
+  /** MySensors nodes' availability as last published, by `<port>/<node>`. */
+  private readonly lastNodeAvailability = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
 
@@ -90,6 +95,11 @@ export class StatusReporter {
     for (const port of this.options.ports())
       changed = (await this.publishAvailability(port, false)) || changed;
     if (changed) await this.publishDevices();
+  }
+
+  /** What gateway/devices shows changed (a MySensors node appeared or changed). */
+  async devicesChanged(): Promise<void> {
+    await this.publishDevices();
   }
 
   /** Graceful stop: the same `offline` the will would have said. */
@@ -142,12 +152,14 @@ export class StatusReporter {
       last_seen: iso(p.lastSeen),
       fields: p.fields,
       commands: p.commands,
+      ...(p.nodes === undefined ? {} : { nodes: p.nodes }),
     }));
     await this.publish(`${this.options.base}/gateway/devices`, JSON.stringify(list), true);
   }
 
   /** Publishes a port's availability when it changed (or always when `force`); true if it did. */
   private async publishAvailability(port: PortView, force: boolean): Promise<boolean> {
+    await this.publishNodeAvailability(port, force);
     if (!force && this.lastAvailability.get(port.name) === port.available) return false;
     this.lastAvailability.set(port.name, port.available);
     await this.publish(
@@ -156,6 +168,23 @@ export class StatusReporter {
       true,
     );
     return true;
+  }
+
+  /**
+   * MySensors controller mode: `<port>/<node>/availability` (retained) for each known node,
+   * `online` while it is heard from within mysensors.node_timeout; published on change.
+   */
+  private async publishNodeAvailability(port: PortView, force: boolean): Promise<void> {
+    for (const node of port.nodes ?? []) {
+      const key = `${port.name}/${node.node}`;
+      if (!force && this.lastNodeAvailability.get(key) === node.available) continue;
+      this.lastNodeAvailability.set(key, node.available);
+      await this.publish(
+        `${this.options.base}/${key}/availability`,
+        node.available ? 'online' : 'offline',
+        true,
+      );
+    }
   }
 
   private async publish(topic: string, payload: string, retain: boolean): Promise<boolean> {

@@ -354,6 +354,24 @@ export const lineSchema = z.strictObject({
 });
 
 /**
+ * MySensors controller mode (line format mysensors): the gateway answers the nodes the way
+ * a MySensors controller does — ids, time, config, C_REQ — and publishes what they present.
+ */
+export const mysensorsSchema = z.strictObject({
+  controller: z.boolean().default(false),
+  /** The I_CONFIG answer: M (metric) or I (imperial). */
+  config: z.enum(['M', 'I']).default('M'),
+  /** Children one node may present (MySensors child ids are 0–254); more are refused. */
+  max_children: z.number().int().min(1).max(255).default(32),
+  /** A generic command's wait for the node's echo before `failed: timeout`. */
+  ack_timeout: duration.default(2000),
+  /** A node not heard from (readings, heartbeats, anything) for this long is offline. */
+  node_timeout: duration.default(3_600_000),
+  /** How long a command for a sleeping node is held for its next wake-up. */
+  sleep_ttl: duration.default(3_600_000),
+});
+
+/**
  * A topic id of MQTT-SN 1.2 §5.3.11: 0x0000 and 0xFFFF are reserved. YAML map keys are
  * strings, so predefined ids arrive as "1", "0x10" — decimal only, to stay unambiguous.
  */
@@ -443,6 +461,7 @@ export const profileSchema = z
      * profile's `interval` when it states one, else 120 s.
      */
     availability_timeout: duration.optional(),
+    mysensors: mysensorsSchema.optional(),
   })
   .superRefine((p, ctx) => {
     if (p.protocol === 'line' && p.line === undefined)
@@ -451,6 +470,8 @@ export const profileSchema = z
       ctx.addIssue({ code: 'custom', path: ['line'], message: 'is only for protocol: line' });
     if (p.protocol === 'line' && p.mqttsn !== undefined)
       ctx.addIssue({ code: 'custom', path: ['mqttsn'], message: 'is only for protocol: mqttsn' });
+    if (p.mysensors !== undefined && p.line?.format !== 'mysensors')
+      ctx.addIssue({ code: 'custom', path: ['mysensors'], message: 'is only for line format mysensors' });
     if (p.line?.format === 'csv' && (p.line.columns === undefined || p.line.columns.length === 0))
       ctx.addIssue({ code: 'custom', path: ['line', 'columns'], message: 'is required when format is csv' });
     if (p.line?.format === 'regex') {
@@ -495,5 +516,6 @@ export const profileSchema = z
 export type DeviceProfile = z.output<typeof profileSchema>;
 export type LineSpec = z.output<typeof lineSchema>;
 export type MqttSnSpec = z.output<typeof mqttsnSchema>;
+export type MySensorsSpec = z.output<typeof mysensorsSchema>;
 export type CommandSpec = z.output<typeof commandSchema>;
 export type CommandOptions = z.output<typeof commandOptionsSchema>;

@@ -98,25 +98,49 @@ function parseError(detail: string): DecodeResult {
   return { ok: false, reason: 'parse_error', detail };
 }
 
-export function decodeMySensors(body: string): DecodeResult {
+/** One MySensors serial message: `node;child;command;ack;type;payload`. */
+export interface MySensorsMessage {
+  node: number;
+  child: number;
+  command: number;
+  ack: number;
+  type: number;
+  payload: string;
+}
+
+/** Parses a line body into a message, or says why it is not one. Never throws. */
+export function parseMySensors(
+  body: string,
+): { ok: true; message: MySensorsMessage } | { ok: false; detail: string } {
   const header: number[] = [];
   let start = 0;
   for (const { name, max } of HEADER) {
     const end = body.indexOf(';', start);
-    if (end === -1) return parseError('expected node;child;command;ack;type;payload');
+    if (end === -1) return { ok: false, detail: 'expected node;child;command;ack;type;payload' };
     const text = body.slice(start, end);
-    if (!/^\d{1,3}$/.test(text)) return parseError(`${name} ${quote(text, 8)} is not a number`);
+    if (!/^\d{1,3}$/.test(text)) return { ok: false, detail: `${name} ${quote(text, 8)} is not a number` };
     const value = Number(text);
-    if (value > max) return parseError(`${name} ${value} is above ${max}`);
+    if (value > max) return { ok: false, detail: `${name} ${value} is above ${max}` };
     header.push(value);
     start = end + 1;
   }
-  const [node = 0, child = 0, command = 0, , type = 0] = header;
+  const [node = 0, child = 0, command = 0, ack = 0, type = 0] = header;
   const payload = body.slice(start);
   const bytes = Buffer.byteLength(payload, 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES)
-    return parseError(`payload is ${bytes} bytes, more than ${MAX_PAYLOAD_BYTES}`);
+    return { ok: false, detail: `payload is ${bytes} bytes, more than ${MAX_PAYLOAD_BYTES}` };
+  return { ok: true, message: { node, child, command, ack, type, payload } };
+}
 
+/** A message as the serial gateway takes it, newline not included. */
+export function formatMySensors(m: MySensorsMessage): string {
+  return `${m.node};${m.child};${m.command};${m.ack};${m.type};${m.payload}`;
+}
+
+export function decodeMySensors(body: string): DecodeResult {
+  const parsed = parseMySensors(body);
+  if (!parsed.ok) return parseError(parsed.detail);
+  const { node, child, command, type, payload } = parsed.message;
   if (command !== C_SET)
     return { ok: 'ignored', detail: `MySensors ${COMMAND_NAMES[command] ?? command} message` };
   const values = new Map<string, RawValue>([[`${child}/${vTypeName(type)}`, payload]]);

@@ -159,6 +159,20 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
         for (const [status, n] of Object.entries(commands)) set({ ...labelsOf(p), status }, n ?? 0);
       }),
   );
+  liveCounter(
+    'tty2mqtt_port_mysensors_total',
+    'MySensors controller mode by event: idsAssigned, idTableFull, reqAnswered, unpresented, valuesRejected, …',
+    [...portLabels, 'event'],
+    (set) =>
+      eachPort((p) => {
+        const events = (p.counters as { mysensors?: Partial<Record<string, number>> }).mysensors ?? {};
+        for (const [event, n] of Object.entries(events)) set({ ...labelsOf(p), event }, n ?? 0);
+        const commands = (p.counters as { mysensorsCommands?: Partial<Record<string, number>> })
+          .mysensorsCommands;
+        for (const [status, n] of Object.entries(commands ?? {}))
+          set({ ...labelsOf(p), event: `command_${status}` }, n ?? 0);
+      }),
+  );
 
   // The queue's unlabelled figures: [name, help, kind, read].
   type QueueStats = ReturnType<Source['queue']>;

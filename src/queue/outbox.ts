@@ -3,6 +3,7 @@
 // from here and never blocks a serial port. Issue 2 ships an in-memory implementation; the
 // durable SQLite one (issue 3) implements the same contract and runs the same test suite.
 
+import type { MySensorsStore } from '../mysensors/store.ts';
 import type { PacketStore } from './packet-store.ts';
 
 export type QoS = 0 | 1 | 2;
@@ -139,4 +140,6 @@ export interface Outbox {
 /** An outbox that also keeps the MQTT session's in-flight packets (the durable one does). */
 export interface SessionOutbox extends Outbox {
   readonly packets: PacketStore;
+  /** MySensors controllers' nodes and last values, in the same database (the durable one). */
+  readonly mysensors?: MySensorsStore;
 }

@@ -38,6 +38,7 @@ import { openQueueDatabase } from './sqlite-schema.ts';
 import type { Db, Durability } from './sqlite-schema.ts';
 import { SqliteBatch } from './sqlite-batch.ts';
 import type { PendingLine } from './sqlite-batch.ts';
+import { SqliteMySensorsStore } from './sqlite-mysensors-store.ts';
 import { SqlitePacketStore } from './sqlite-packet-store.ts';
 import { describeStorageError, fromRow, insertRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
@@ -91,6 +92,8 @@ export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<Sq
 
 export class SqliteOutbox implements SessionOutbox {
   readonly packets: SqlitePacketStore;
+  /** The MySensors controllers' nodes and last values (controller mode). */
+  readonly mysensors: SqliteMySensorsStore;
   private readonly statements: Statements;
   private readonly books = new QueueBooks();
   private readonly marks = new SeqMarks();
@@ -132,6 +135,7 @@ export class SqliteOutbox implements SessionOutbox {
       options.ring?.maxBytes ?? DEFAULT_RING.maxBytes,
     );
     this.packets = new SqlitePacketStore(db, (work) => this.write(work));
+    this.mysensors = new SqliteMySensorsStore(db, (work) => this.write(work));
     this.space = new SqliteSpace(this.statements, options, this.packets, this.leased);
     this.batch = new SqliteBatch(db, this.statements, this.space, this.marks);
     this.batcher = new GroupCommit<PendingLine>({

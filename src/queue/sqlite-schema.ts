@@ -55,6 +55,23 @@ const MIGRATIONS: readonly string[] = [
      packet BLOB NOT NULL,
      put_order INTEGER NOT NULL
    );`,
+  // MySensors controller mode: the nodes a port knows (ids never reused while known) and
+  // each child's last value (C_REQ answers). `info` is the node's record as JSON.
+  `CREATE TABLE mysensors_nodes (
+     port TEXT NOT NULL,
+     node INTEGER NOT NULL,
+     info TEXT NOT NULL,
+     PRIMARY KEY (port, node)
+   ) WITHOUT ROWID;
+   CREATE TABLE mysensors_values (
+     port TEXT NOT NULL,
+     node INTEGER NOT NULL,
+     child INTEGER NOT NULL,
+     type INTEGER NOT NULL,
+     payload TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (port, node, child, type)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,10 +10,13 @@
 //   lines each, go out one line at a time);
 // - a warm-up line first, because the gateway discards the first, possibly partial, line
 //   after a port opens (§4.1);
-// - other input lines are commands (e.g. `LED on`): counted and reported, never answered.
+// - other input lines are commands (e.g. `LED on`): counted and reported, never answered;
+// - mysensors in controller mode: one more node, without an id, that asks the controller for
+//   one, presents, reports, asks for the time and obeys commands (mysensors-node.ts).
 import { StringDecoder } from 'node:string_decoder';
 import type { DeviceProfile } from '../config/schema.ts';
 import { encodeBodies, nextSeq, wrapEnvelope } from './encode.ts';
+import { SimulatedMySensorsNode } from './mysensors-node.ts';
 import { createValueGenerator, type Rng, type ValueGenerator } from './values.ts';
 
 export const ACK_TIMEOUT_MS = 2000;
@@ -82,6 +85,8 @@ export class SimulatedDevice {
   };
   /** The last command line received, e.g. `LED on`. */
   lastCommand: string | undefined;
+  /** mysensors in controller mode: a node that asks the controller for its id (mysensors-node.ts). */
+  readonly autoNode: SimulatedMySensorsNode | null;
 
   readonly #options: SimulatedDeviceOptions;
   readonly #profile: DeviceProfile;
@@ -117,6 +122,10 @@ export class SimulatedDevice {
     // Fail now, not on the first timer, for profiles that cannot be simulated (regex, bad
     // mysensors keys); a separate generator keeps the injected RNG's sequence untouched.
     encodeBodies(profile, createValueGenerator(profile, () => 0.5)());
+    this.autoNode =
+      profile.line.format === 'mysensors' && profile.mysensors?.controller === true
+        ? new SimulatedMySensorsNode((line) => this.#send(line), rng)
+        : null;
   }
 
   /** Nothing queued and nothing waiting for an ACK. */
@@ -175,6 +184,7 @@ export class SimulatedDevice {
       for (const [nodeId, next] of this.#generators)
         this.#queue.push(...encodeBodies(this.#profile, next(), { nodeId }));
       this.#pump();
+      this.autoNode?.tick();
     }
     this.#readingTimer = this.#scheduler.setTimeout(() => this.#tick(), this.#intervalMs);
   }
@@ -227,6 +237,7 @@ export class SimulatedDevice {
 
   #receive(line: string): void {
     this.#options.onReceive?.(line);
+    if (this.autoNode?.onLine(line) === true) return;
     const reply = /^(ACK|NAK) (\d{1,5})(?: (.*))?$/.exec(line);
     if (!this.#ack || reply === null) {
       this.stats.commands++;

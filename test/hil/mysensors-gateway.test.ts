@@ -5,7 +5,10 @@
 // mosquitto_sub checks what arrives. Covers: node readings on <base>/<port>/<node>/<field>
 // in range at the profile's QoS/retain, availability, presentations and internal messages
 // ignored, the boot line `0;255;3;0;14;Gateway startup complete.` never published (also after
-// a reopen resets the board), and the light command acked by the node's echo.
+// a reopen resets the board), and the light command acked by the node's echo. Controller
+// mode (the profile's `mysensors: { controller: true }`): the sketch's node without an id
+// asks for one, presents, asks for the time, reports at <port>/<id>/<child>/<V_TYPE> and
+// obeys a generic command; after a reset it asks again and gets the next id.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,8 +46,15 @@ const FIRST_REPORT_MS = 2_000;
 const SLACK_MS = 8_000;
 /** The boot line: an internal message (I_GATEWAY_READY), never a reading. */
 const BOOT_LINE = 'Gateway startup complete.';
-/** Presentations and internal messages the sketch prints at boot, per node (presentNode). */
-const IGNORED_PER_BOOT = 6 * NODES.length;
+/**
+ * Lines per boot that publish nothing: each static node's presentations and internal
+ * messages (presentNode: 6), and the node without an id's id request, presentations (6)
+ * and time request.
+ */
+const AUTO_NODE_IGNORED = 1 + 6 + 1;
+const IGNORED_PER_BOOT = 6 * NODES.length + AUTO_NODE_IGNORED;
+/** The node without an id's readings by the first report: the time (V_TEXT), V_TEMP, V_STATUS. */
+const AUTO_NODE_READINGS = 3;
 
 const topic = (node: string, field: string): string => `${BASE}/${PORT}/${node}/${field}`;
 /** The profile's boolean field as published: true/false. */
@@ -139,7 +149,7 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
       assert.match(
         t,
         new RegExp(
-          `^(gateway/.*|${PORT}/availability|${PORT}/node1[23]_light/.*|${PORT}/1[23]/(temperature|humidity|light))$`,
+          `^(gateway/.*|${PORT}/availability|${PORT}/node1[23]_light/.*|${PORT}/1[23]/(temperature|humidity|light)|${PORT}/1/(5/V_TEMP|6/V_STATUS|7/V_TEXT))$`,
         ),
       );
   });
@@ -155,8 +165,8 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     assert.equal(counters.ignored, IGNORED_PER_BOOT, JSON.stringify(counters));
     // Nothing else was discarded: no parse, schema or topic rejects.
     assert.deepEqual(Object.keys(counters.discards), ['partial_first_line'], JSON.stringify(counters));
-    // Three readings per node (temperature, humidity, light).
-    assert.equal(counters.readings, 3 * NODES.length, JSON.stringify(counters));
+    // Three readings per static node (temperature, humidity, light), and the auto node's.
+    assert.equal(counters.readings, 3 * NODES.length + AUTO_NODE_READINGS, JSON.stringify(counters));
   });
 
   it('node12_light round-trips: written, acked by the node’s echo, then the new state is published', async () => {
@@ -193,6 +203,44 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     assert.equal(sub.messages.slice(before).filter((m) => m.topic === topic('12', 'light')).length, 1);
   });
 
+  it('the node without an id gets id 1 and the time, presents, reports and obeys a generic command', async () => {
+    const clock = await sub.waitFor((m) => m.topic === `${BASE}/${PORT}/1/7/V_TEXT`, SLACK_MS);
+    const time = Number(/^t=(\d+)$/.exec(clock.payload)?.[1]);
+    assert.ok(Math.abs(time - Date.now() / 1000) < 120, `the node's time ${clock.payload}`);
+    const temp = await sub.waitFor(
+      (m) => m.topic === `${BASE}/${PORT}/1/5/V_TEMP`,
+      FIRST_REPORT_MS + SLACK_MS,
+    );
+    assert.ok(Number.isFinite(Number(temp.payload)), temp.payload);
+    const devices = await sub.waitFor(
+      (m) => m.topic === `${BASE}/gateway/devices` && m.payload.includes('"sketch_name":"Attic Node"'),
+      SLACK_MS,
+    );
+    const node = (
+      JSON.parse(devices.payload) as { nodes: { node: number; children: { type: string }[] }[] }[]
+    )[0]?.nodes.find((n) => n.node === 1);
+    assert.deepEqual(
+      node?.children.map((c) => c.type),
+      ['S_TEMP', 'S_BINARY', 'S_INFO'],
+    );
+    const before = sub.messages.length;
+    await publish({
+      host: broker.host,
+      port: broker.port,
+      topic: `${BASE}/${PORT}/1/6/V_STATUS/set`,
+      payload: '1',
+      qos: 1,
+    });
+    const result = await sub.waitFor((m) => m.topic === `${BASE}/${PORT}/1/6/V_STATUS/result`, 5_000);
+    assert.equal((JSON.parse(result.payload) as { status: string }).status, 'acked');
+    const fan = await sub.waitFor(
+      (m) => m.topic === `${BASE}/${PORT}/1/6/V_STATUS` && sub.messages.indexOf(m) >= before,
+      5_000,
+    );
+    assert.equal(fan.payload, '1');
+    console.log(`# auto node: id 1, ${clock.payload}, V_TEMP ${temp.payload}, fan command acked`);
+  });
+
   it('a reopen resets the board: the boot line again is not published, the nodes report afresh', async () => {
     const before = sub.messages.length;
     await request('restart_port', { port: PORT });
@@ -210,5 +258,7 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     assert.equal(counters.ignored, 2 * IGNORED_PER_BOOT, JSON.stringify(counters));
     assert.deepEqual(Object.keys(counters.discards), ['partial_first_line'], JSON.stringify(counters));
     assert.ok(!sub.messages.some((m) => m.payload.includes(BOOT_LINE)));
+    // The node without an id asked again: id 1 is still known, so it got 2.
+    await sub.waitFor((m) => m.topic === `${BASE}/${PORT}/2/7/V_TEXT`, SLACK_MS);
   });
 });
