@@ -1,4 +1,4 @@
-// Commands to one line device (issue 6 §1–2): subscribes `<base>/<port>/<command>/set` for
+// Commands to one line device: subscribes `<base>/<port>/<command>/set` for
 // each command of the profile, checks and renders every message (pipeline/command.ts), and
 // writes the lines one at a time, `command_options.gap` apart, so a burst cannot overflow
 // the device's receive buffer. While the port is closed commands wait, at most `max_pending`

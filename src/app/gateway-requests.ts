@@ -1,4 +1,4 @@
-// Request/response over MQTT (issue 6 §5): a message on `<base>/gateway/request/<action>`
+// Request/response over MQTT: a message on `<base>/gateway/request/<action>`
 // is answered on `<base>/gateway/response/<action>` with
 //   {"id":…,"action":…,"ok":true,"result":…}   or   {"id":…,"action":…,"ok":false,"error":…}
 // The id is the request's MQTT 5 Correlation Data, else the `id` member of a JSON payload,

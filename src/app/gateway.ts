@@ -1,6 +1,6 @@
-// The composition root (ARCHITECTURE.md): the loaded config becomes wired services,
+// The composition root (docs/architecture.md): the loaded config becomes wired services,
 // started in order — embedded broker, queue, publisher, status, ports — and stopped in
-// reverse with one deadline (PRODUCT.md §6: stop reading, flush, publish `offline`, exit
+// reverse with one deadline (docs/contract.md §6: stop reading, flush, publish `offline`, exit
 // within 5 s). The only place that knows every folder.
 import { resolve as resolvePath } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
@@ -63,13 +63,13 @@ export class Gateway {
   private started = false;
   private storageWatch: NodeJS.Timeout | undefined;
   private lastStorageError: string | null = null;
-  /** `http.listen`: /metrics, /healthz and the status page (issue 8 §5). */
+  /** `http.listen`: /metrics, /healthz and the status page. */
   private http: OpsServer | undefined;
   private readonly readings = createLastReadings();
   private readonly startedAt = Date.now();
 
   /**
-   * Locks first (issue 8 §6): the queue, then a look at every port, so a second gateway
+   * Locks first: the queue, then a look at every port, so a second gateway
    * fails fast before it starts a broker, publishes `gateway/state` or touches a port. Then
    * opens the durable queue (recovering what a previous run left) and wires the ports.
    */
@@ -209,7 +209,7 @@ export class Gateway {
       const b = config.embedded_broker;
       const dir = this.options.loaded.dir;
       // Without mqtt.username the gateway logs in with the broker's internal per-run login,
-      // allowed exactly its own roots (issue 8: the gateway's publishes pass the same checks).
+      // allowed exactly its own roots (the gateway's publishes pass the same checks).
       const roots = [
         `${config.gateway.base_topic}/#`,
         ...(config.homeassistant.discovery ? [`${config.homeassistant.prefix}/#`] : []),
@@ -417,7 +417,7 @@ export class Gateway {
 }
 
 /**
- * The queue's books (issue 3 §7): received = published + dead-lettered + rejected +
+ * The queue's books: received = published + dead-lettered + rejected +
  * dropped + queued, where received includes the backlog recovered at start.
  */
 export function reconciliation(q: QueueStats): Record<string, unknown> {

@@ -1,5 +1,5 @@
 // Publishes the Home Assistant discovery configs (ha-discovery.ts) when
-// `homeassistant.discovery: true` (issue 6 §4):
+// `homeassistant.discovery: true`:
 // - all of them, retained, after every broker connect, and again whenever Home Assistant
 //   announces itself with `online` on `<prefix>/status` (its birth message: it restarted or
 //   reloaded MQTT and now wants the configs);

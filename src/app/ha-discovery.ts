@@ -1,4 +1,4 @@
-// Home Assistant MQTT discovery (issue 6 §4): the retained config messages that make every
+// Home Assistant MQTT discovery: the retained config messages that make every
 // port appear in Home Assistant as a device with one entity per field and per command.
 // Pure: the same input always gives the same messages, in the same order (gateway first, so
 // the device that ports name as `via_device` is usually known before they arrive).
@@ -203,7 +203,7 @@ export function fieldStateTopic(
   const { profile } = port;
   const spec = profile.fields[field];
   if (spec === undefined) return undefined;
-  // PRODUCT.md §4.2: an MQTT-SN field is the schema of the topic named by its key.
+  // docs/contract.md §4.2: an MQTT-SN field is the schema of the topic named by its key.
   if (profile.protocol === 'mqttsn')
     return { topic: `${input.base}/${port.name}/${spec.key ?? field}`, json: false };
   const json = profile.publish.mode === 'json';

@@ -1,5 +1,5 @@
 // One line-protocol port: serial bytes → lines → envelope (checksum, #seq) → decoder →
-// validation → topics → outbox, and ACK/NAK back to the device (PRODUCT.md §4.1). Every
+// validation → topics → outbox, and ACK/NAK back to the device (docs/contract.md §4.1). Every
 // line ends in exactly one counter. Failures stay inside this port: other ports and the
 // daemon are unaffected.
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
@@ -238,9 +238,9 @@ export class LinePort implements Service {
       description: profile.description,
       format: profile.line?.format ?? profile.protocol,
       state: s.state,
-      // Issue 6 §3: heard from within the profile's availability timeout, and the port not
+      // heard from within the profile's availability timeout, and the port not
       // lost — lastError is set by a loss or a failed open, cleared by the next open. The brief
-      // closed moment of our own reopen is not a loss (issue 15: no offline/online flaps).
+      // closed moment of our own reopen is not a loss (no offline/online flaps).
       available:
         s.lastError === null &&
         s.state !== 'stopped' &&
@@ -400,7 +400,7 @@ export class LinePort implements Service {
   }
 
   /**
-   * Queues a line's messages with its `#seq` mark in one commit (issue 3 §5), then ACKs.
+   * Queues a line's messages with its `#seq` mark in one commit, then ACKs.
    * False when nothing was taken: the queue is full, or storage failed (disk full, I/O
    * error) — then the device is told `NAK <seq> full`, keeps the line and resends later.
    */

@@ -1,4 +1,4 @@
-// One MQTT-SN port (PRODUCT.md §4.2): serial bytes → framer (raw, SLIP or COBS) → packet
+// One MQTT-SN port (docs/contract.md §4.2): serial bytes → framer (raw, SLIP or COBS) → packet
 // codec → the port's MQTT-SN gateway (mqttsn/gateway.ts) → queue; and back: the gateway's
 // packets, wrapped for a forwarder's node (§5.5) where needed, framed and written. Its
 // clients' subscriptions become broker subscriptions through the publisher.
@@ -130,7 +130,7 @@ export class MqttSnPort implements Service {
 
   async start(signal: AbortSignal): Promise<void> {
     this.timer = setInterval(() => {
-      // raw framing: a partial packet followed by silence is stale (PRODUCT.md §4.2).
+      // raw framing: a partial packet followed by silence is stale (docs/contract.md §4.2).
       this.handleFrames(this.framer.idle(this.now()));
       this.gateway.tick();
     }, TICK_MS);
@@ -171,7 +171,7 @@ export class MqttSnPort implements Service {
       format: `mqttsn/${this.spec.framing}`,
       state: s.state,
       // Not `state === 'open'`: our own reopen (idle_timeout, restart_port) is not a loss and
-      // must not flip availability (issue 15); a loss or failed open sets lastError.
+      // must not flip availability; a loss or failed open sets lastError.
       available: s.lastError === null && s.state !== 'stopped' && connected,
       lastSeen: this.lastSeen,
       opens: s.opens,

@@ -1,4 +1,4 @@
-// Bad input is logged, but at a limited rate (PRODUCT.md §3, issue 8 §6): a device spewing
+// Bad input is logged, but at a limited rate (docs/contract.md §3): a device spewing
 // garbage at 600 lines/s must not flood journald or wear the SD card. Per key (port +
 // reason), the first few messages of each window are logged; the rest are counted and
 // summarised in one line when the window ends ("N more suppressed"), so a burst is never

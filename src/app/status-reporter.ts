@@ -1,4 +1,4 @@
-// The gateway's own topics (PRODUCT.md §5): gateway/state (retained, also the will),
+// The gateway's own topics (docs/contract.md §5): gateway/state (retained, also the will),
 // <port>/availability (retained), gateway/devices (retained) and gateway/health (every
 // 30 s). These describe the present, so they are published directly, not queued, and
 // all retained ones are republished on every reconnect (zigbee2mqtt once shipped a bug
@@ -19,7 +19,7 @@ export interface PortView {
   state: string;
   /**
    * The device heard from within its availability timeout (line ports) or a client connected
-   * (MQTT-SN), and the port not lost; the gateway's own reopens do not change it (issue 15).
+   * (MQTT-SN), and the port not lost; the gateway's own reopens do not change it.
    */
   available: boolean;
   lastSeen: number | null;

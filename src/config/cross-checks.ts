@@ -1,4 +1,4 @@
-// Checks that span keys or files (PRODUCT.md §2, §5). They read the data as written, so they
+// Checks that span keys or files (docs/contract.md §2, §5). They read the data as written, so they
 // still run when the schema found other problems: every problem is reported in one go.
 import type { ConfigProblem } from '../errors.ts';
 import { filterCovers } from '../pipeline/topic-filter.ts';
@@ -109,7 +109,7 @@ function checkPorts(
 }
 
 /**
- * Issue 8: the gateway's own publishes pass the embedded broker's checks like anyone's. With
+ * The gateway's own publishes pass the embedded broker's checks like anyone's. With
  * `users` set and mqtt.username given, the gateway logs in as that user, so the user must exist
  * and (with an ACL) may publish and subscribe under every root the gateway uses. Without
  * mqtt.username it uses an internal login that is always allowed exactly those roots.

@@ -1,4 +1,4 @@
-// `${VAR}` and `${VAR:-default}` in gateway.yaml string values (PRODUCT.md §2: secrets come
+// `${VAR}` and `${VAR:-default}` in gateway.yaml string values (docs/contract.md §2: secrets come
 // from password_file or ${ENV_VAR}). Done on the parsed tree, before validation, so a problem
 // still points at the scalar the user wrote. `$${` writes a literal `${`.
 import { isMap, isScalar, isSeq, parse } from 'yaml';
@@ -66,7 +66,7 @@ function walk(node: unknown, path: ConfigPath, env: NodeJS.ProcessEnv, out: EnvS
 
 /** The problem text for an unset variable without a default. */
 export function missingVariableMessage(name: string): string {
-  // systemd sets it only for a unit with LoadCredential= (issue 8).
+  // systemd sets it only for a unit with LoadCredential=.
   if (name === 'CREDENTIALS_DIRECTORY')
     return 'environment variable CREDENTIALS_DIRECTORY is not set: systemd sets it only for a unit with LoadCredential= (see also password_file: credential:NAME)';
   return `environment variable ${name} is not set (write \${${name}:-default} for a fallback)`;

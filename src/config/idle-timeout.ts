@@ -1,4 +1,4 @@
-// The effective `ports[].idle_timeout` (issue 15: "quiet devices lose nothing"). The idle
+// The effective `ports[].idle_timeout` ("quiet devices lose nothing"). The idle
 // reopen exists to recover an adapter or driver that stopped delivering bytes; it should never
 // fire on a device that is merely quiet as designed.
 // - An explicit value is kept (0 = never).

@@ -1,4 +1,4 @@
-// zod issues → located ConfigProblems (PRODUCT.md §1), one per issue, and one per unknown key
+// zod issues → located ConfigProblems (docs/contract.md §1), one per issue, and one per unknown key
 // so each typo is pointed at where it is written.
 import type { z } from 'zod';
 import type { ConfigProblem } from '../errors.ts';

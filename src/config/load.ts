@@ -1,4 +1,4 @@
-// gateway.yaml → a validated, resolved, deep-frozen config (PRODUCT.md §1–§3, §5). Every
+// gateway.yaml → a validated, resolved, deep-frozen config (docs/contract.md §1–§3, §5). Every
 // problem (YAML, schema, profiles, cross-checks, secret files) is collected and thrown at once
 // as a ConfigError, printed as FILE:LINE:COL: path: message before anything is opened.
 import { access } from 'node:fs/promises';
@@ -47,7 +47,7 @@ export interface LoadOptions {
 
 export const SYSTEM_CONFIG = '/etc/tty2mqtt/gateway.yaml';
 
-/** PRODUCT.md §1: `-c FILE`, else ./gateway.yaml, else /etc/tty2mqtt/gateway.yaml. */
+/** docs/contract.md §1: `-c FILE`, else ./gateway.yaml, else /etc/tty2mqtt/gateway.yaml. */
 async function findConfigFile(options: LoadOptions): Promise<string> {
   const candidates =
     options.file !== undefined

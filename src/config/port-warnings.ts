@@ -1,4 +1,4 @@
-// What `tty2mqtt check` warns about in the timing of a valid port and its profile (issue 15):
+// What `tty2mqtt check` warns about in the timing of a valid port and its profile:
 // settings that load but contradict what the profile says about the device. Warnings, not
 // problems: the configuration still runs, it only behaves worse than the user would guess.
 import { defaultIdleTimeoutMs } from './idle-timeout.ts';
@@ -22,7 +22,7 @@ export function portTimingWarnings(
       warnings.push(
         `ports "${port.name}": idle_timeout ${formatDelay(idle)} is shorter than the interval of profile "${profile.id}" (${formatDelay(interval)}): the port is reopened between readings; remove idle_timeout (default for this profile: ${formatDelay(defaultIdleTimeoutMs(interval))}) or set it to several intervals`,
       );
-    // The device would be reported offline between two of its readings (issue 6 §3).
+    // The device would be reported offline between two of its readings.
     const availability = profile.availability_timeout;
     if (availability !== undefined && availability < interval && !warnedProfiles.has(profile.id)) {
       warnedProfiles.add(profile.id);

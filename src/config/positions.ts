@@ -1,5 +1,5 @@
 // Where a key path lives in a parsed YAML document, so every problem can be printed as
-// FILE:LINE:COL (PRODUCT.md §1). Pure: works on an already parsed `yaml` Document.
+// FILE:LINE:COL (docs/contract.md §1). Pure: works on an already parsed `yaml` Document.
 import { isAlias, isMap, isScalar, isSeq, isPair, visit } from 'yaml';
 import type { Document, LineCounter, Node } from 'yaml';
 

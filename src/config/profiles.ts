@@ -1,4 +1,4 @@
-// Device profiles (PRODUCT.md §3): `<devices_dir>/<id>/profile.yaml`, else the profile shipped
+// Device profiles (docs/contract.md §3): `<devices_dir>/<id>/profile.yaml`, else the profile shipped
 // with tty2mqtt. Problems in a profile are reported against the profile file itself.
 import { access, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -18,9 +18,9 @@ export type LoadedProfile = DeviceProfile & {
   file: string;
   /** Its folder: the reference firmware and simulator data live beside it. */
   dir: string;
-  /** `publish.topic`, or the default for the profile's mode and format (PRODUCT.md §5). */
+  /** `publish.topic`, or the default for the profile's mode and format (docs/contract.md §5). */
   topicTemplate: string;
-  /** `availability_timeout`, or 3× a stated `interval`, or 120 s (issue 6 §3). */
+  /** `availability_timeout`, or 3× a stated `interval`, or 120 s. */
   availabilityTimeoutMs: number;
   /** `interval` when the profile states one; null: the device reports on events only. */
   statedIntervalMs: number | null;
@@ -70,7 +70,7 @@ function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): Conf
   const where: ConfigPath = profile.publish.topic !== undefined ? ['publish', 'topic'] : ['publish'];
   for (const message of checkTopicTemplate(template, profile).problems)
     problems.push(problemAt(src, where, message));
-  // PRODUCT.md §5: <port>/availability is the gateway's own topic for the port.
+  // docs/contract.md §5: <port>/availability is the gateway's own topic for the port.
   if (template === '{port}/{field}' && 'availability' in profile.fields)
     problems.push(
       problemAt(
@@ -80,7 +80,7 @@ function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): Conf
       ),
     );
   for (const [name, command] of Object.entries(profile.commands)) {
-    // PRODUCT.md §3: one command is one line on the wire.
+    // docs/contract.md §3: one command is one line on the wire.
     if (/[\r\n\0]/.test(command.write))
       problems.push(
         problemAt(src, ['commands', name, 'write'], 'must not contain CR, LF or NUL (a newline is appended)'),

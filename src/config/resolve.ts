@@ -1,5 +1,5 @@
 // Defaults that depend on the machine, the environment or the config file's location
-// (PRODUCT.md §2), applied after validation: every path absolute, ids filled in.
+// (docs/contract.md §2), applied after validation: every path absolute, ids filled in.
 import { isAbsolute, join, resolve } from 'node:path';
 import type { GatewayConfig } from './schema.ts';
 
@@ -28,7 +28,7 @@ export interface ResolveContext {
   passwords: ReadonlyMap<string, string>;
 }
 
-/** A hostname as one topic level (PRODUCT.md §5). */
+/** A hostname as one topic level (docs/contract.md §5). */
 export function hostnameLevel(hostname: string): string {
   const level = hostname.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
   return level === '' ? 'tty2mqtt' : level;

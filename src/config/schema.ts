@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { patternProblem } from './pattern-check.ts';
 import { parseDuration, parseSize } from './units.ts';
 
-/** PRODUCT.md §5: every level a device or the config contributes is exactly one level. */
+/** docs/contract.md §5: every level a device or the config contributes is exactly one level. */
 export const LEVEL_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const LEVEL_MESSAGE = 'must be one topic level: 1 to 64 of A-Z a-z 0-9 _ . -';
 
@@ -228,7 +228,7 @@ export const gatewayConfigSchema = z
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-        /** auto: JSON lines when stdout is not a TTY (journald), pretty when it is (issue 8 §6). */
+        /** auto: JSON lines when stdout is not a TTY (journald), pretty when it is. */
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .default({ level: 'info', format: 'auto' }),
@@ -308,7 +308,7 @@ export const commandPayloadSchema = z.discriminatedUnion('type', [
 ]);
 
 /**
- * How a device answers a command (issue 6 §2): a line matching `ok` → `acked`, one matching
+ * How a device answers a command: a line matching `ok` → `acked`, one matching
  * `error` → `failed` (a named group `reason` becomes the reason); neither within `timeout`
  * → `failed` with reason `timeout`. The patterns are JavaScript regular expressions.
  */
@@ -326,7 +326,7 @@ export const commandSchema = z.strictObject({
   description: z.string().optional(),
 });
 
-/** Command handling of a profile (issue 6 §1), with the defaults an Arduino Uno needs. */
+/** Command handling of a profile, with the defaults an Arduino Uno needs. */
 export const commandOptionsSchema = z.strictObject({
   /** Longest command line, newline included: an Uno's serial receive buffer is 64 bytes. */
   max_bytes: z.number().int().min(2).max(65536).default(63),
@@ -385,7 +385,7 @@ export const deviceTopic = z.string().refine((s) => s.split('/').every((l) => LE
   message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
 });
 
-/** PRODUCT.md §4.2: how MQTT-SN v1.2 packets travel on the serial line, and the gateway's limits. */
+/** docs/contract.md §4.2: how MQTT-SN v1.2 packets travel on the serial line, and the gateway's limits. */
 export const mqttsnSchema = z.strictObject({
   framing: z.enum(['raw', 'slip', 'cobs']).default('raw'),
   /** Largest packet accepted or sent, in octets (the MQTT-SN length field allows 65535). */
@@ -457,7 +457,7 @@ export const profileSchema = z
       accept_retained: false,
     }),
     /**
-     * Silence after which the device counts as unavailable (issue 6 §3). Default: 3× the
+     * Silence after which the device counts as unavailable. Default: 3× the
      * profile's `interval` when it states one, else 120 s.
      */
     availability_timeout: duration.optional(),

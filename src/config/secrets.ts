@@ -1,6 +1,6 @@
-// password_file (PRODUCT.md §2): relative to the config file, readable, and not readable by
+// password_file (docs/contract.md §2): relative to the config file, readable, and not readable by
 // group or others. The contents are a secret: no message ever includes them.
-// `password_file: credential:NAME` reads systemd's LoadCredential=NAME:… (issue 8): the file
+// `password_file: credential:NAME` reads systemd's LoadCredential=NAME:…: the file
 // $CREDENTIALS_DIRECTORY/NAME, which systemd makes readable by the service alone, so the
 // secret file itself can stay root-only. (`${CREDENTIALS_DIRECTORY}/NAME` works as well,
 // through the ${ENV} substitution of env.ts.)

@@ -1,4 +1,4 @@
-// "did you mean" for unknown keys (PRODUCT.md §2: typos are caught). Pure.
+// "did you mean" for unknown keys (docs/contract.md §2: typos are caught). Pure.
 
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -17,8 +17,8 @@ const normalize = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, '');
 
 /**
  * Keys that other MQTT tools use for what gateway.yaml says another way, with what to write
- * here instead. Node's and MQTT.js's `rejectUnauthorized: false` is `insecure: true` (issue 8:
- * verification is off only with that explicit key, never under the library's name).
+ * here instead. Node's and MQTT.js's `rejectUnauthorized: false` is `insecure: true`:
+ * verification is off only with that explicit key, never under the library's name.
  */
 const FOREIGN_KEYS = new Map([['rejectunauthorized', { key: 'insecure', write: 'insecure: true' }]]);
 

@@ -29,7 +29,7 @@ export function displayFields(config: ResolvedConfig, port: PortConfig, profile:
   const width = Math.max(0, ...names.map((n) => n.length));
   const lines: string[] = [];
   if (profile.protocol === 'mqttsn') {
-    // PRODUCT.md §4.2: a device's topics are names under <base>/<port>/; a field is the schema
+    // docs/contract.md §4.2: a device's topics are names under <base>/<port>/; a field is the schema
     // of the topic named by its key.
     for (const [name, f] of Object.entries(profile.fields))
       lines.push(

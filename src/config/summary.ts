@@ -1,4 +1,4 @@
-// What `tty2mqtt check` prints on success (PRODUCT.md §1): where everything goes, with an
+// What `tty2mqtt check` prints on success (docs/contract.md §1): where everything goes, with an
 // example topic for every field. Secrets are never part of it: no passwords, no URL userinfo.
 import { redactUrl } from './redact-url.ts';
 import { displayFields } from './summary-fields.ts';

@@ -1,4 +1,4 @@
-// TLS files that read fine but cannot work (issue 8 §3): a CA file holding no certificate
+// TLS files that read fine but cannot work: a CA file holding no certificate
 // (Node ignores it silently, so every broker would be refused as untrusted), a cert without
 // its key or the other way round, a key that is not the certificate's. Checked by `check`
 // (config/secrets.ts) and again where the client options are built (mqtt/connect-options.ts),

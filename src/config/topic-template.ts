@@ -1,4 +1,4 @@
-// Config-side checks of a profile's publish topic template (PRODUCT.md §3, §5): every level is
+// Config-side checks of a profile's publish topic template (docs/contract.md §3, §5): every level is
 // a literal level or exactly one placeholder, and the template starts with `{port}` so a
 // device's topics stay under base_topic/<port>/. Pure.
 import type { DeviceProfile } from './schema.ts';

@@ -1,5 +1,5 @@
 // One parsed YAML file with positions kept, and the helper that turns "something is wrong at
-// this key path" into a located ConfigProblem (PRODUCT.md §1: FILE:LINE:COL: path: message).
+// this key path" into a located ConfigProblem (docs/contract.md §1: FILE:LINE:COL: path: message).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';

@@ -1,4 +1,4 @@
-// `tty2mqtt demo` (PRODUCT.md §1) runs the real gateway on serialport's MockBinding with
+// `tty2mqtt demo` (docs/contract.md §1) runs the real gateway on serialport's MockBinding with
 // simulated devices on the other side of each mock port, so it needs nothing but Node.
 //
 // createDemoBinding() is a BindingInterface the gateway's serial layer can be given in
@@ -93,7 +93,7 @@ export interface DemoDevices {
  * Creates a mock port per path and a running SimulatedDevice behind each. A device prints
  * whether or not the gateway has its port open (output with nobody listening is lost, as on
  * a real wire); each time the gateway opens the port the device sends its warm-up line, so
- * the first line the gateway discards (PRODUCT.md §4.1) is not a reading.
+ * the first line the gateway discards (docs/contract.md §4.1) is not a reading.
  */
 export function startDemoDevices(
   profiles: ReadonlyMap<string, DeviceProfile>,

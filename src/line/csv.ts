@@ -1,4 +1,4 @@
-// `csv` lines (PRODUCT.md §4.1): values in the order of the profile's `columns:` list,
+// `csv` lines (docs/contract.md §4.1): values in the order of the profile's `columns:` list,
 // separated by its `delimiter` (default `,`).
 //
 // A line with the wrong number of values is a parse_error (a shifted column would put a

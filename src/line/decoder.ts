@@ -1,4 +1,4 @@
-// One dispatch point from a profile's `line.format` to its decoder (PRODUCT.md §4.1).
+// One dispatch point from a profile's `line.format` to its decoder (docs/contract.md §4.1).
 // Decoders take the line body (the envelope already removed, see envelope.ts) and return a
 // DecodeResult; they never throw on device input.
 import type { LineSpec } from '../config/schema.ts';

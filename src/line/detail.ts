@@ -1,6 +1,6 @@
 // Discard details end up in logs and status pages. Device input is untrusted and can be up
 // to line.max_bytes long, so every echo of it is shortened and made printable: a detail is
-// always short, one line, and free of control characters (ARCHITECTURE.md: every buffer is
+// always short, one line, and free of control characters (docs/architecture.md: every buffer is
 // bounded).
 
 const MAX_QUOTED = 32;

@@ -1,4 +1,4 @@
-// Integrity and acknowledgement around a line body, for every line format (PRODUCT.md §4.1):
+// Integrity and acknowledgement around a line body, for every line format (docs/contract.md §4.1):
 //
 //   [#<seq> ]<body>[*HH]
 //
@@ -31,7 +31,7 @@ export type EnvelopeResult =
   | { ok: true; body: string; seq: number | null }
   | { ok: false; reason: DiscardReason; detail: string; seq: number | null };
 
-/** The one-word reasons of `NAK <seq> <reason>` (PRODUCT.md §4.1); stable, devices may match them. */
+/** The one-word reasons of `NAK <seq> <reason>` (docs/contract.md §4.1); stable, devices may match them. */
 export type NakReason = 'checksum' | 'envelope' | 'parse' | 'invalid' | 'topic' | 'full';
 
 const MAX_SEQ = 65535;

@@ -1,4 +1,4 @@
-// `json` lines (PRODUCT.md §4.1): one JSON object per line.
+// `json` lines (docs/contract.md §4.1): one JSON object per line.
 //
 // Scalar members become values as JSON gave them (number, boolean, string, null); nested
 // objects are flattened with `.` (`{"env":{"t":1}}` → `env.t`), at most MAX_DEPTH deep;
@@ -27,7 +27,7 @@ export function decodeJson(body: string): DecodeResult {
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    // The one place device input can throw: turned into a value here (ARCHITECTURE.md).
+    // The one place device input can throw: turned into a value here (docs/architecture.md).
     return parseError(`not valid JSON: ${quote(error instanceof Error ? error.message : String(error), 80)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))

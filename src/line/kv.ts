@@ -1,4 +1,4 @@
-// `kv` lines (PRODUCT.md §4.1): `key=value` or `key:value` pairs separated by `,`, `;` or
+// `kv` lines (docs/contract.md §4.1): `key=value` or `key:value` pairs separated by `,`, `;` or
 // whitespace — `temp=23.5,hum=40`, `temp:23.5; hum:40`, `temp=23.5 hum=40`.
 //
 // Choices, so firmware authors know what to expect:

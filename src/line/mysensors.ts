@@ -1,4 +1,4 @@
-// `mysensors` lines (PRODUCT.md §4.1): the MySensors serial API, as a MySensors serial
+// `mysensors` lines (docs/contract.md §4.1): the MySensors serial API, as a MySensors serial
 // gateway prints it: `node;child;command;ack;type;payload`.
 //
 // - node 0–255, child 0–255, command 0–4, ack 0/1, type 0–255, all plain decimal.
@@ -7,7 +7,7 @@
 //   minus its 7-byte header).
 // - Only command 1 (C_SET) carries a reading: it becomes one value keyed
 //   `<child>/<V_NAME>` (the profile's field `key:`), and the node id becomes the topic level
-//   `node` — device-supplied, so it passes the one-level rule later (PRODUCT.md §5).
+//   `node` — device-supplied, so it passes the one-level rule later (docs/contract.md §5).
 //   Presentation (0), req (2), internal (3) and stream (4) are well-formed but carry no
 //   reading: `ignored`.
 import type { DecodeResult, RawValue } from '../pipeline/types.ts';

@@ -1,4 +1,4 @@
-// `regex` lines (PRODUCT.md §4.1): a profile-supplied JavaScript regular expression with
+// `regex` lines (docs/contract.md §4.1): a profile-supplied JavaScript regular expression with
 // named groups; every named group that took part in the match becomes a value keyed by its
 // group name. The pattern is used as written (not anchored for the user) and compiled once.
 // Lines are bounded by line.max_bytes (the framer, at most 65536), and `check` refuses patterns

@@ -1,4 +1,4 @@
-// De-duplication for `ack: true` devices (PRODUCT.md §4.1): "A repeated seq within the last
+// De-duplication for `ack: true` devices (docs/contract.md §4.1): "A repeated seq within the last
 // 256 is acknowledged again and not published twice."
 //
 // Why the body takes part: a window on seq alone would swallow real readings. A device that

@@ -1,4 +1,4 @@
-// A command from MQTT to a line device (PRODUCT.md §3 `commands:`, issue 6 §1): the payload
+// A command from MQTT to a line device (docs/contract.md §3 `commands:`): the payload
 // of `<base>/<port>/<command>/set` is checked against the command's payload schema, put into
 // its `write` template and becomes one line on the wire. Pure.
 //

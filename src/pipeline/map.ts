@@ -1,4 +1,4 @@
-// Maps a validated reading to the messages handed to the queue (PRODUCT.md §3 `publish:`,
+// Maps a validated reading to the messages handed to the queue (docs/contract.md §3 `publish:`,
 // §5 topics):
 // - per_field: one message per field at the template with {field} = the field name, the
 //   payload the value as text (`23.5`, `true`, `on`).
@@ -62,7 +62,7 @@ export function createMapper(options: MapperOptions): Mapper {
   }
 
   // Without device-supplied levels ({node}, regex groups) a field's topic never changes:
-  // render it once (issue 4: rendering re-checked the configured levels on every line).
+  // render it once (rendering re-checked the configured levels on every line).
   const constantTopics = template.placeholders.every(
     (n) => n === 'port' || n === 'gateway' || n === 'field' || Object.hasOwn(portVars, n),
   );

@@ -1,4 +1,4 @@
-// MQTT topic-filter matching: the embedded broker's ACL (PRODUCT.md §2 `embedded_broker.acl`) and
+// MQTT topic-filter matching: the embedded broker's ACL (docs/contract.md §2 `embedded_broker.acl`) and
 // the dispatch of messages from the broker to subscribers inside the gateway (MQTT-SN, commands).
 // Pure: no I/O. Implements MQTT 3.1.1 §4.7 (topic names and filters).
 

@@ -1,4 +1,4 @@
-// Topic templates and THE one-level rule (PRODUCT.md §5): "Every level a device or config
+// Topic templates and THE one-level rule (docs/contract.md §5): "Every level a device or config
 // contributes is exactly one level: `/`, `+`, `#`, NUL, control characters, a leading `$`
 // and invalid UTF-8 never reach a topic; every level a device supplies … must match
 // [A-Za-z0-9_.-]{1,64} or the message is rejected and counted."

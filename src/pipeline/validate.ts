@@ -1,4 +1,4 @@
-// Per-field validation of decoded values against the profile's `fields:` (PRODUCT.md §3):
+// Per-field validation of decoded values against the profile's `fields:` (docs/contract.md §3):
 // "A field failing its schema is dropped from the reading (counted, logged at a limited
 // rate); the rest of the reading is published. Keys a profile does not declare are ignored
 // and counted."

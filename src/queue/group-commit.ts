@@ -1,4 +1,4 @@
-// Group commit (issue 3 §1): QoS 1/2 submits are collected and committed in ONE transaction
+// Group commit: QoS 1/2 submits are collected and committed in ONE transaction
 // per batch — at most `maxDelayMs` after the first pending submit, or as soon as
 // `maxMessages` are pending, whichever comes first — so throughput does not pay one fsync per
 // message. This class only holds the pending lines and decides *when*; the outbox commits.

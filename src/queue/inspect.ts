@@ -1,4 +1,4 @@
-// What `tty2mqtt queue` does (issue 3 §8): opens the queue file directly — beside a running
+// What `tty2mqtt queue` does: opens the queue file directly — beside a running
 // daemon, thanks to WAL and busy_timeout — to summarise it and to requeue or purge dead
 // letters. The daemon notices requeued rows within a few seconds (SqliteOutbox resync).
 import { SequenceReserver } from './sequence-reserver.ts';

@@ -1,6 +1,6 @@
-// The queue's limits (PRODUCT.md §2 `queue:` keys, §6 "Limits by count, bytes and age, with
+// The queue's limits (docs/contract.md §2 `queue:` keys, §6 "Limits by count, bytes and age, with
 // the when_full policy; every drop is counted") and the books that make every message
-// accountable (issue 3 §7): received = published + deadLettered + rejected + dropped + depth.
+// accountable: received = published + deadLettered + rejected + dropped + depth.
 import type { OutMessage, QueueStats } from './outbox.ts';
 
 export type WhenFull = 'drop_oldest' | 'reject_new';
@@ -74,7 +74,7 @@ export class QueueBooks {
   }
 }
 
-/** Whether the books balance (issue 3 §7); tests assert it after every operation. */
+/** Whether the books balance; tests assert it after every operation. */
 export function reconciles(s: QueueStats): boolean {
   const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
   return s.received === s.published + s.deadLettered + s.rejected + dropped + s.depth;

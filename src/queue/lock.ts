@@ -1,4 +1,4 @@
-// One gateway per queue (issue 8 §6). SQLite's own locking lets two writers take turns on
+// One gateway per queue. SQLite's own locking lets two writers take turns on
 // one queue.db — two daemons would each lease, publish and delete the other's messages —
 // so the daemon holds an exclusive lock on `<queue>.lock` for its whole life, taken in
 // Gateway.open before anything starts. The lock is an SQLite EXCLUSIVE transaction on that

@@ -1,6 +1,6 @@
 // The in-memory Outbox: the reference implementation of the contract in outbox.ts (the
 // model the durable store is tested against) and the outbox of unit tests. Bounded by
-// count, bytes and age with the `when_full` policy of PRODUCT.md §2/§6; every drop is
+// count, bytes and age with the `when_full` policy of docs/contract.md §2/§6; every drop is
 // counted by reason. Nothing here survives a restart — which is why sqlite-outbox.ts exists.
 import { DueTimer } from './due-timer.ts';
 import { QueueBooks, sizeOf } from './limits.ts';

@@ -1,8 +1,8 @@
-// The QoS 0 ring (PRODUCT.md §6: "QoS 0 readings: a bounded memory ring, oldest dropped
+// The QoS 0 ring (docs/contract.md §6: "QoS 0 readings: a bounded memory ring, oldest dropped
 // first, never blocks a serial port"). Holds the unleased QoS 0 messages in id order; a
 // leased one leaves the ring and comes back on release. Never touches storage.
 //
-// Every operation on the hot path is O(1) amortised (issue 4: a sorted array spliced at
+// Every operation on the hot path is O(1) amortised (a sorted array spliced at
 // both ends, and then a Map used as a FIFO — whose iterator walks every deleted slot from
 // the front — each cost most of the CPU at saturation). Messages arriving in id order go
 // to an array deque; removal marks them dead (`live` no longer maps their id to them) and

@@ -1,7 +1,8 @@
-// The wall between the two halves of the daemon (ARCHITECTURE.md "The one idea"): the
+// The wall between the two halves of the daemon (docs/architecture.md "The one idea"): the
 // serial half submits messages here and never waits for the network; the publisher leases
-// from here and never blocks a serial port. Issue 2 ships an in-memory implementation; the
-// durable SQLite one (issue 3) implements the same contract and runs the same test suite.
+// from here and never blocks a serial port. The in-memory implementation (memory-outbox.ts)
+// is the reference; the durable SQLite one implements the same contract and runs the same
+// test suite.
 
 import type { MySensorsStore } from '../mysensors/store.ts';
 import type { PacketStore } from './packet-store.ts';
@@ -33,7 +34,7 @@ export interface QueuedMessage extends OutMessage {
 }
 
 /**
- * A line's `#seq` mark (PRODUCT.md §4.1). Committed in the same transaction as the line's
+ * A line's `#seq` mark (docs/contract.md §4.1). Committed in the same transaction as the line's
  * messages, so a line resent by the device after a gateway crash is recognised as a
  * duplicate and acknowledged, not published twice.
  */
@@ -70,7 +71,7 @@ export interface DeadLetter {
 export type SubmitResult = { status: 'queued' } | { status: 'full' };
 
 /**
- * Counters since this process opened the queue. They reconcile exactly (issue 3 §7):
+ * Counters since this process opened the queue. They reconcile exactly:
  *   received = published + deadLettered + rejected + dropped(total) + depth
  * where `received` includes the backlog recovered from disk at start (`recovered`).
  */
@@ -107,7 +108,7 @@ export interface QueueStats {
 export interface Outbox {
   /**
    * Takes all messages of one line together. Resolves once they are stored as their QoS
-   * requires (PRODUCT.md §6): only then may a device be told ACK. `full` means nothing was
+   * requires (docs/contract.md §6): only then may a device be told ACK. `full` means nothing was
    * taken (when_full: reject_new) and the device is told `NAK <seq> full`.
    */
   submit(messages: readonly OutMessage[], options?: SubmitOptions): Promise<SubmitResult>;

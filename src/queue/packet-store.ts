@@ -3,7 +3,7 @@
 // that replaced it once PUBREC arrived. Stored before the packet is written to the socket
 // and kept in the same database as the queue, so that after a crash the publisher resends
 // exactly what the broker may have seen — PUBLISH with DUP, or PUBREL — and QoS 2 stays
-// exactly-once (issue 3 §5). mqtt/ adapts this to MQTT.js's Store interface; the packet
+// exactly-once. mqtt/ adapts this to MQTT.js's Store interface; the packet
 // bytes are opaque here.
 
 export interface StoredPacket {

@@ -1,4 +1,4 @@
-// The committed `#seq` marks of each port (PRODUCT.md §4.1, outbox.ts SeqMark): the last
+// The committed `#seq` marks of each port (docs/contract.md §4.1, outbox.ts SeqMark): the last
 // 256 per port, oldest first, from which a line runner rebuilds its de-duplication window.
 //
 // Keys of the form `<scope>\u0000<name>` are many keys under one scope: an MQTT-SN port keeps
@@ -7,7 +7,7 @@
 // is forgotten with all its marks (and the durable store deletes its rows).
 import type { SeqMark } from './outbox.ts';
 
-/** How many marks a port keeps: the de-duplication window of PRODUCT.md §4.1. */
+/** How many marks a port keeps: the de-duplication window of docs/contract.md §4.1. */
 export const SEQ_MARKS_KEPT = 256;
 
 /** The scope of a key `<scope>\u0000<name>`, or null for a plain port name. */

@@ -1,13 +1,13 @@
 // Message ids and per-port sequence numbers that are never reused, across restarts and
-// across processes (issue 3 §6: the stable id `<gateway>/<port>/<portSeq>`). Numbers are
+// across processes (the stable id `<gateway>/<port>/<portSeq>`). Numbers are
 // handed out from blocks reserved in the `counters` table by one atomic upsert, so most
-// allocations touch no storage — QoS 0 messages included (PRODUCT.md §6) — and a crash only
+// allocations touch no storage — QoS 0 messages included (docs/contract.md §6) — and a crash only
 // leaves a gap. `tty2mqtt queue --requeue` reserves from the same table, so it never
 // collides with a running daemon.
 import type { Statements } from './sqlite-statements.ts';
 
 export const RESERVE_BLOCK = 4096;
-/** `port:<name>` per port, built once (allocation is on the hot path: issue 4). */
+/** `port:<name>` per port, built once (allocation is on the hot path). */
 const portNames = new Map<string, string>();
 
 export class SequenceReserver {

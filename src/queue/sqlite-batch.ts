@@ -1,4 +1,4 @@
-// One group commit (issue 3 §1, §5): in a single transaction, the drop_oldest victims and
+// One group commit (docs/contract.md §6): in a single transaction, the drop_oldest victims and
 // acked rows are deleted, the batch's QoS 1/2 rows inserted, and each line's `#seq` mark
 // written (pruned to the last 256 per port). Either all of it is durable, or none is.
 import type { Database } from 'better-sqlite3';

@@ -1,4 +1,4 @@
-// The durable Outbox (issue 3, PRODUCT.md §6) on SQLite: QoS 1/2 messages are committed by
+// The durable Outbox (docs/contract.md §6) on SQLite: QoS 1/2 messages are committed by
 // group commit before a submit resolves (so before any device ACK); QoS 0 messages live in
 // a bounded memory ring. Leases live in memory: after a crash every row is leasable again,
 // except the rows a stored MQTT packet carries (the publisher resumes those).
@@ -272,7 +272,7 @@ export class SqliteOutbox implements SessionOutbox {
     // Every row examined is now leased or not leasable, except db candidates the ring displaced.
     const displaced = fromDb.find((h) => !this.leased.has(h.message.id));
     // A scan that reached the end has seen every row there is: skip the scan until a row is
-    // written or becomes leasable again (no read transaction per lease: issue 4 profile).
+    // written or becomes leasable again (a read transaction per lease showed in profiles).
     if (displaced !== undefined) this.leaseFrom = displaced.message.id;
     else this.leaseFrom = exhausted ? Math.max(examined, this.maxWrittenId) + 1 : examined + 1;
     return chosen.map((h) => h.message);

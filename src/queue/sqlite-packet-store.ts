@@ -1,4 +1,4 @@
-// The MQTT session's in-flight packets in the queue database (packet-store.ts, issue 3 §5).
+// The MQTT session's in-flight packets in the queue database (packet-store.ts).
 // Every put/delete is one synchronous commit, done before the publisher writes the packet to
 // the socket; an in-memory mirror answers get/all/references without touching the disk.
 // `write` is the outbox's transaction runner, which folds its not-yet-deleted acks into the

@@ -2,7 +2,7 @@
 // WAL lets `tty2mqtt queue` read and write beside the daemon; busy_timeout makes the two
 // wait for each other instead of failing. synchronous=NORMAL (durability: normal) survives
 // a process crash — a commit is in the WAL before it returns; FULL (durability: full) also
-// fsyncs the WAL on every commit, so it survives power loss too (PRODUCT.md §2).
+// fsyncs the WAL on every commit, so it survives power loss too (docs/contract.md §2).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';

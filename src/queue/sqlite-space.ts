@@ -1,6 +1,6 @@
 // The durable rows' books: depth and bytes kept in memory (initialised at open, re-read from
 // the file every few seconds), the acked rows not yet deleted, the drop_oldest victims of the
-// pending batch, and which rows lease() may hand out. The limits of PRODUCT.md §2 apply here:
+// pending batch, and which rows lease() may hand out. The limits of docs/contract.md §2 apply here:
 // max_messages and max_bytes with when_full, max_age through expiredRows().
 import type { QueueLimits } from './limits.ts';
 import type { SqlitePacketStore } from './sqlite-packet-store.ts';

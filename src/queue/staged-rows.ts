@@ -1,4 +1,4 @@
-// Write-behind for the durable outbox (issue 4; when rows are written: write-behind.ts).
+// Write-behind for the durable outbox (when rows are written: write-behind.ts).
 // With `durability: normal` and the broker connected, the QoS 1 messages of a line without
 // a `#seq` mark are leasable at once and written to the database only if the broker has
 // not acknowledged them within the write delay (or when too many wait). A healthy broker

@@ -1,4 +1,4 @@
-// When staged rows go to disk (issue 4; what and why: staged-rows.ts). Rows are written
+// When staged rows go to disk (what and why: staged-rows.ts). Rows are written
 // once they have waited `delayMs` on the real clock without the broker's acknowledgement,
 // at the end of the turn when more than `batchMax` wait, and all at once when the broker
 // goes away or the queue closes. A failed write leaves them staged and is retried a second

@@ -1,4 +1,4 @@
-// Which bytes were already on their way when a port opened (issue 15: "quiet devices lose
+// Which bytes were already on their way when a port opened ("quiet devices lose
 // nothing"). Only they can belong to a line the open cut in two; a line that starts later is
 // whole and must be kept, or a device that speaks once every few minutes — or only on an
 // event (a door contact, a scale, an RFID reader) — loses its next reading at every open.

@@ -1,4 +1,4 @@
-// `tty2mqtt ports` (PRODUCT.md §1): the machine's serial ports with their stable
+// `tty2mqtt ports` (docs/contract.md §1): the machine's serial ports with their stable
 // /dev/serial/by-id links, read straight from sysfs. serialport's own list() spawns
 // `udevadm`, which minimal images lack — and its spawn error crashes the process.
 //

@@ -2,7 +2,7 @@
 // An Uno (and most boards with a USB-serial chip) wires DTR through a 100 nF capacitor to
 // RESET: a falling DTR edge resets the board. The kernel raises DTR when a tty is opened and,
 // with HUPCL set, drops it when the last descriptor closes — so every close/reopen cycle
-// would reset the board and lose its state. PRODUCT.md §2 `reset_on_open`.
+// would reset the board and lose its state. docs/contract.md §2 `reset_on_open`.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { BindingPortInterface } from '@serialport/bindings-cpp';

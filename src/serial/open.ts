@@ -1,4 +1,4 @@
-// Opening a port the way PRODUCT.md §2 asks: 8N1, no flow control, exclusive (serialport's
+// Opening a port the way docs/contract.md §2 asks: 8N1, no flow control, exclusive (serialport's
 // flock, `lock: true`), raw termios (bindings-cpp always sets it), and DTR/HUPCL settled per
 // `reset_on_open` (see modem-lines.ts for why that decides whether an Arduino reboots).
 import { realpath } from 'node:fs/promises';

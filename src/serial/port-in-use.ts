@@ -1,4 +1,4 @@
-// Start-up check (issue 8 §6): a configured port that another process holds makes the
+// Start-up check: a configured port that another process holds makes the
 // daemon refuse to start, before it opens anything it could disturb — no broker, no
 // `gateway/state` (that would flip the other gateway's retained state and will), no port
 // open (that would rewrite the holder's termios, see lock-holder.ts). Later, at run time,

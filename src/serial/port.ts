@@ -44,7 +44,7 @@ export interface ManagedPortOptions {
   path: string;
   baudRate: number;
   resetOnOpen: boolean;
-  /** Reopen after this long without a byte; 0 = never (PRODUCT.md §2 `idle_timeout`). */
+  /** Reopen after this long without a byte; 0 = never (docs/contract.md §2 `idle_timeout`). */
   idleTimeoutMs: number;
   /** Default: the platform's real bindings (bindings-cpp). The demo passes MockBinding. */
   binding?: BindingInterface;
@@ -158,7 +158,7 @@ export class ManagedPort implements Service {
   }
 
   /**
-   * Closes and reopens the port now (`gateway/request/restart_port`, issue 6 §5): an open
+   * Closes and reopens the port now (`gateway/request/restart_port`): an open
    * port is closed as after an idle timeout and reopened at once; one waiting to reopen
    * tries now instead of after its backoff. False when the port is stopped.
    */

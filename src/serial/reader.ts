@@ -2,13 +2,13 @@
 //
 // - `fd`: the port has a real file descriptor (bindings-cpp's LinuxPortBinding exposes `.fd`).
 //   It is read through a libuv-polled stream (`tty.ReadStream`), ~27 µs per line instead of
-//   ~85–130 µs for serialport's thread-pool reads (ARCHITECTURE.md, "Facts about the tools").
+//   ~85–130 µs for serialport's thread-pool reads (docs/architecture.md, "Facts about the tools").
 // - `binding`: anything else (MockBinding in the demo and unit tests) is read with the
 //   binding's own `read()` loop.
 //
 // Both report a lost device as `onLoss(reason)`: a read error (EIO/ENXIO/EBADF) or an end of
 // stream. A hung-up pty or an unplugged USB port reads 0 bytes rather than failing
-// (ARCHITECTURE.md); bindings-cpp retries such reads forever, so here EOF means "lost".
+// (docs/architecture.md); bindings-cpp retries such reads forever, so here EOF means "lost".
 import fs from 'node:fs';
 import tty from 'node:tty';
 import type { BindingPortInterface } from '@serialport/bindings-cpp';

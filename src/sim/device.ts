@@ -1,5 +1,5 @@
 // A simulated device: plays a profile's reference firmware on a byte sink, for
-// `tty2mqtt simulate` (a real tty) and `tty2mqtt demo` (a mock port). PRODUCT.md §1, §4.1.
+// `tty2mqtt simulate` (a real tty) and `tty2mqtt demo` (a mock port). docs/contract.md §1, §4.1.
 //
 // It behaves like the firmware in devices/<id>/<id>.ino:
 // - one reading every `intervalMs`, encoded in the profile's format (encode.ts);
@@ -151,7 +151,7 @@ export class SimulatedDevice {
 
   /**
    * A line the gateway will discard as the possibly partial first line after it opens the
-   * port (PRODUCT.md §4.1); for mysensors the gateway's own startup message, which the
+   * port (docs/contract.md §4.1); for mysensors the gateway's own startup message, which the
    * gateway ignores anyway.
    */
   sendWarmup(): void {

@@ -1,5 +1,5 @@
 // Turns a simulated reading into the text a device in the profile's format prints
-// (PRODUCT.md §4.1), including the integrity envelope: `#<seq> ` in front when the profile
+// (docs/contract.md §4.1), including the integrity envelope: `#<seq> ` in front when the profile
 // has `ack: true`, `*HH` behind when it has a checksum. Pure. A profile the simulator
 // cannot play (regex, mqttsn) is a programming or usage error and throws.
 import type { DeviceProfile, LineSpec } from '../config/schema.ts';

@@ -1,5 +1,5 @@
 // The wire side of the simulated MQTT-SN client: packets ↔ framed octets (raw, SLIP or
-// COBS, PRODUCT.md §4.2), with Forwarder Encapsulation (MQTT-SN 1.2 §5.5) when the client
+// COBS, docs/contract.md §4.2), with Forwarder Encapsulation (MQTT-SN 1.2 §5.5) when the client
 // plays a node behind a forwarder. Undecodable input is counted, never thrown.
 import { decodePacket } from '../mqttsn/decode.ts';
 import { encodePacket } from '../mqttsn/encode.ts';

@@ -1,4 +1,4 @@
-// `tty2mqtt simulate --device ID --path TTY` (PRODUCT.md §1): plays a profile's reference
+// `tty2mqtt simulate --device ID --path TTY` (docs/contract.md §1): plays a profile's reference
 // device on a real tty — typically one end of a socat pty pair whose other end a gateway
 // reads — and echoes the traffic: `> temp=23.5,hum=40.2` sent, `< ACK 3` received.
 // hupcl: false so closing the tty does not signal a hang-up to the other side.

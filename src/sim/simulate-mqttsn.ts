@@ -1,4 +1,4 @@
-// `tty2mqtt simulate --device <an mqttsn profile> --path TTY` (issue 5 §7): plays an MQTT-SN
+// `tty2mqtt simulate --device <an mqttsn profile> --path TTY`: plays an MQTT-SN
 // v1.2 client on a real tty the way the profile's firmware would — CONNECT (with a Will on
 // `status`), SUBSCRIBE to the profile's predefined topics that are not fields (commands such
 // as `led/set`) and to `+/set`, then every interval one PUBLISH per field: on its predefined

@@ -1,5 +1,5 @@
 // Plausible readings for a simulated device (`tty2mqtt simulate`, `tty2mqtt demo`,
-// PRODUCT.md §1): every value satisfies its field's schema from the profile (§3), so what
+// docs/contract.md §1): every value satisfies its field's schema from the profile (§3), so what
 // the simulator prints is what a correct device would print. Pure: the RNG is injected.
 import type { DeviceProfile, FieldSpec } from '../config/schema.ts';
 
