@@ -1,4 +1,4 @@
-// End-to-end benchmark of issue 4: tty2mqtt against what users would pick instead —
+// End-to-end benchmark: tty2mqtt against what users would pick instead —
 // `mosquitto_pub -l` and a naive MQTT.js gateway (bench/naive-gateway.js) — through socat
 // ptys and the real serial bindings, against one Mosquitto on loopback, in one run. Each
 // scenario runs every contender in turn, repeated (alternating) --reps times; the table

@@ -1,4 +1,4 @@
-// MQTT-SN benchmark of issue 5, two parts, each against a baseline measured in the same run:
+// MQTT-SN benchmark, two parts, each against a baseline measured in the same run:
 //   1. framer throughput, in-process: frames/s of the raw, slip and cobs framers (alone and
 //      with decodePacket) ÷ the line framer on equivalent lines (bench/mqttsn/framers.ts);
 //   2. round trip over a pty through the real daemon: PUBLISH QoS 1 → PUBACK latency at a

@@ -1,4 +1,4 @@
-// The naive gateway of issue 4, written the way a user would write it from the
+// The naive gateway, written the way a user would write it from the
 // serialport and MQTT.js READMEs: ReadlineParser on each port, split `k=v` pairs, one
 // publish per field. No validation, no durability, no bounded memory: it is the baseline
 // the e2e benchmark's ratios are against. (One concession: Nagle is turned off, the fix

@@ -1,4 +1,4 @@
-// Queue throughput (issue 3 closing note): enqueue+ack messages/s at durability normal and
+// Queue throughput: enqueue+ack messages/s at durability normal and
 // full with 1 and 8 concurrent submitters (each keeps up to 64 lines waiting for their
 // commit, as a port's line runner does at a high line rate), the latency-bound case of one
 // submitter awaiting every line (one group-commit window per line), and the drain rate (lease+ack) of a 100,000-message

@@ -86,7 +86,7 @@ export interface Goal {
   met: boolean;
 }
 
-/** The goals of issue 4, where the run measured what they need. */
+/** The performance goals, where the run measured what they need. */
 export function checkGoals(cells: Cell[]): Goal[] {
   const goals: Goal[] = [];
   const find = (scenario: string, contender: string): Cell | undefined =>

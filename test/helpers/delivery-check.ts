@@ -1,4 +1,4 @@
-// The figures issue 3's closing note needs, computed from what an independent subscriber
+// The delivery figures the tests report, computed from what an independent subscriber
 // received on a power-meter topic and what the device was told ACK: lost (acked but never
 // received), duplicates, and per-port order on first delivery (docs/contract.md §6: "order per
 // port is preserved on first delivery").

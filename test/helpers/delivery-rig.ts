@@ -1,4 +1,4 @@
-// The rig every delivery scenario of issue 3 stands on:
+// The rig every delivery scenario stands on:
 //
 //   ack device ─ socat pty ─ gateway (child process) ─ fault proxy ─ Mosquitto ─ mosquitto_sub
 //
@@ -8,7 +8,7 @@
 //
 // The gateway can be killed (kill -9, as in a crash), stopped (SIGTERM) and started again
 // on the same config and the same queue file, while the pty, the proxy, the broker and the
-// subscriber stay up: the crash and backlog scenarios of issue 3.
+// subscriber stay up: the crash and backlog scenarios.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 6 §3 and §5, end to end with a real Mosquitto, a socat pty and the real daemon:
+// Availability and requests, end to end with a real Mosquitto, a socat pty and the real daemon:
 // per-port availability (silence, unplug), gateway/state across a broker restart and a
 // kill -9 (the will), and request/response on gateway/request/<action>.
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-describe('availability and requests (issue 6 §3, §5)', () => {
+describe('availability and requests', () => {
   let dir: string;
   let broker: Mosquitto;
   let pty: PtyPair;
@@ -160,7 +160,7 @@ describe('availability and requests (issue 6 §3, §5)', () => {
   });
 
   it('unplugging the device makes it offline', async () => {
-    // restart_port is the gateway's own reopen: it does not flip availability (issue 15), so
+    // restart_port is the gateway's own reopen: it does not flip availability, so
     // the device is online again as soon as it is heard, whatever the last message said.
     const heard = next(`${BASE}/dev/temp`, '5');
     await device.write('temp=4\ntemp=5\n');

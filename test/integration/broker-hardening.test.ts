@@ -475,7 +475,7 @@ void describe("embedded broker hardening: the gateway's own publishes", () => {
     cleanups.push(async () => void (await gw.kill('SIGKILL')));
     await gw.waitForOutput(/embedded broker listening/, 20_000);
     // Subscribe once the gateway is in, so its retained gateway/state is there to be read.
-    // (Early in issue 8 a subscriber that raced the gateway's first publishes missed them;
+    // (Once, a subscriber that raced the gateway's first publishes missed them;
     // not reproduced since — see the issue's closing note.)
     await gw.waitForOutput(/connected to broker/, 20_000);
     const sub = await track(

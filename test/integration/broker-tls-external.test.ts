@@ -1,4 +1,4 @@
-// Issue 8, deliverable 3: an external broker over TLS. The real daemon (a child process)
+// An external broker over TLS. The real daemon (a child process)
 // reads a socat pty device and talks mqtts:// to a real Mosquitto whose TLS listener uses
 // certificates from throwaway openssl CAs (test/helpers/test-ca.ts). Each Mosquitto also has
 // a plain listener, where an independent mosquitto_sub watches what arrives. Wrong CA, wrong

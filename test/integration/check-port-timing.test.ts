@@ -1,4 +1,4 @@
-// `tty2mqtt check` warns when a port's timing contradicts its profile (issue 15): an
+// `tty2mqtt check` warns when a port's timing contradicts its profile: an
 // idle_timeout shorter than the device's interval reopens the port between readings, an
 // availability_timeout shorter than it reports the device offline between readings. Warnings
 // go to stderr and the exit code stays 0: the configuration is valid.

@@ -1,4 +1,4 @@
-// Issue 3, "restart with an existing queue and a broker that is up: the backlog drains in
+// Backlog scenario: "restart with an existing queue and a broker that is up: the backlog drains in
 // order". The gateway runs with the broker unreachable (the fault proxy cut) while the
 // device sends TTY2MQTT_BACKLOG_LINES readings (default 20,000), every one ACKed — so every
 // one is in the queue file. A graceful stop (SIGTERM) must exit 0 within the 5 s of

@@ -1,4 +1,4 @@
-// Issue 3, crash scenario: kill -9 the gateway 20 times during a 50,000-line run, restarting
+// Crash scenario: kill -9 the gateway 20 times during a 50,000-line run, restarting
 // it each time on the same config and the same queue file. The ack device keeps its pty open
 // and resends every line not yet acknowledged (the device side of at-least-once), the
 // subscriber stays connected to Mosquitto throughout (Mosquitto keeps the gateway's session:

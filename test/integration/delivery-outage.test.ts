@@ -1,4 +1,4 @@
-// Issue 3, first scenario: the broker is unreachable for 60 s (TTY2MQTT_OUTAGE_MS) while a
+// Outage scenario: the broker is unreachable for 60 s (TTY2MQTT_OUTAGE_MS) while a
 // power meter sends 500 lines/s at QoS 1 with `#seq` acks. The first half of the outage is
 // a cut (connections closed, connects refused), the second half a blackhole (connects
 // accepted, nothing answered): both ways a broker goes away. Then the link is restored and

@@ -1,7 +1,7 @@
 // The ack device and the delivery check, end to end with nothing failing: the real gateway
 // (child process) reads a socat pty, publishes through the fault proxy (forwarding) to a
 // real Mosquitto, and an independent mosquitto_sub sees every acknowledged reading, once,
-// in order. This is the baseline every fault scenario of issue 3 is measured against.
+// in order. This is the baseline every fault scenario is measured against.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readingLine, startAckDevice } from '../helpers/ack-device.ts';

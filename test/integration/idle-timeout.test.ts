@@ -1,4 +1,4 @@
-// idle_timeout at daemon level (PRODUCT.md §2, issue 8 §6): the real daemon reopens a port
+// idle_timeout at daemon level (docs/contract.md §2): the real daemon reopens a port
 // that stays silent longer than idle_timeout, says so at info level (a quiet device is not
 // an error), counts the opens in gateway/health, and delivers again once the device
 // speaks. serial-port.test.ts covers the same in ManagedPort alone.

@@ -1,4 +1,4 @@
-// An MQTT-SN port's availability across the gateway's own reopen (issue 15): with a client
+// An MQTT-SN port's availability across the gateway's own reopen: with a client
 // connected, restart_port (the same close-and-reopen as idle_timeout) leaves the port
 // available at every change it reports, while an unplug makes it unavailable. Real serial
 // bindings on a socat pty, the real port, gateway and codec (src/app/mqttsn-port.ts).

@@ -1,4 +1,4 @@
-// Issue 5, end to end: MQTT-SN devices on socat ptys (the real serialport bindings on both
+// End to end: MQTT-SN devices on socat ptys (the real serialport bindings on both
 // ends), the real daemon as a child process, a real Mosquitto, and mosquitto_sub /
 // mosquitto_pub as the user's other clients. One port speaks raw framing (devices/
 // sn-weather), one SLIP with CRC-16 (devices/sn-relay), one COBS with a forwarder carrying

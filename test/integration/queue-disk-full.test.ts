@@ -1,4 +1,4 @@
-// A queue file on a full filesystem (issue 3 tests): a real 1 MiB tmpfs (we run as root;
+// A queue file on a full filesystem: a real 1 MiB tmpfs (we run as root;
 // mount fails the test rather than skipping it). Filled up, submits reject (no device is
 // ACKed), stats().storageError says why, nothing crashes and the file stays sound; once the
 // filler is deleted, the next submits succeed and the error clears by itself.

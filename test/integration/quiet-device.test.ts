@@ -1,4 +1,4 @@
-// Issue 15 item 1, "quiet devices lose nothing", against the real daemon, a real socat pty
+// Quiet devices lose nothing, against the real daemon, a real socat pty
 // and a real Mosquitto:
 // - a device that reads every 3 s on a port with idle_timeout: 2s is reopened before each
 //   reading, yet every reading is published and availability never says `offline` once the

@@ -176,7 +176,7 @@ void test('unplug (socat killed) is seen within a second; replug at the same pat
   await d.close();
   const killedAt = Date.now();
   await p.kill('SIGTERM');
-  // PRODUCT contract (ISSUE): a vanished port is detected within a second.
+  // The contract: a vanished port is detected within a second.
   await until(() => closes(h).length === 1, 'onClose after the unplug', 1000);
   const closedAt = h.events.find((e) => e.what.startsWith('close'))?.at ?? Infinity;
   assert.ok(closedAt - killedAt <= 1000, `loss seen after ${closedAt - killedAt} ms`);
@@ -253,7 +253,7 @@ void test('idle timeout closes and reopens a silent port (info, not a loss)', as
   await until(() => h.text().includes('awake\n'), 'data after the idle reopen');
 });
 
-void test('bytes arriving mid-line at the open are in flight; after an idle reopen a later line is whole (issue 15)', async () => {
+void test('bytes arriving mid-line at the open are in flight; after an idle reopen a later line is whole', async () => {
   const p = await pair('flight');
   const d = await device(p);
   const h = harness({ path: p.gatewayPath, idleTimeoutMs: 1000 });

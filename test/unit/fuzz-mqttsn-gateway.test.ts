@@ -116,7 +116,7 @@ const returnCode = fc.constantFrom<ReturnCodeValue>(0, 1, 2, 3);
 const msgId = fc.oneof({ arbitrary: fc.integer({ min: 0, max: 5 }), weight: 9 }, fc.constant(0xffff));
 const topicId = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 6 }), weight: 9 }, fc.constant(0xfffe));
 
-/** Valid names, names breaking PRODUCT §5, and odd text. */
+/** Valid names, names breaking docs/contract.md §5, and odd text. */
 const name = fc.oneof(
   {
     arbitrary: fc.constantFrom('temp', 'hum', 'mode', 'status', 'cmd/fan', 'cmd/led', 'led', 'ab', 'a/b/c'),

@@ -1,4 +1,4 @@
-// Fuzzing every parser of device input (ARCHITECTURE.md: bad data is a value, never an
+// Fuzzing every parser of device input (docs/architecture.md: bad data is a value, never an
 // exception; every buffer bounded): arbitrary strings and bytes never throw, and what
 // comes out is bounded and well-formed.
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// The effective ports[].idle_timeout (issue 15): explicit values kept, else several of the
+// The effective ports[].idle_timeout: explicit values kept, else several of the
 // profile's intervals, off for a profile that states none (an event-driven device).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The first-line rule (issue 15, src/serial/in-flight.ts): only bytes already in flight when
+// The first-line rule (src/serial/in-flight.ts): only bytes already in flight when
 // the port opened can be the tail of a line the open cut.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -66,7 +66,7 @@ describe('§6.2/§6.3 CONNECT and the Will handshake', () => {
   });
 
   for (const topic of ['$SYS/x', 'a/+', 'a/#', '#', '/a', 'a//b', '']) {
-    it(`PRODUCT §4.2 + §6.3: Will topic ${JSON.stringify(topic)} outside the rules → CONNACK 0x03`, () => {
+    it(`docs/contract.md §4.2 + §6.3: Will topic ${JSON.stringify(topic)} outside the rules → CONNACK 0x03`, () => {
       const s = setup();
       s.gw.receive('', {
         type: 'CONNECT',
@@ -87,7 +87,7 @@ describe('§6.2/§6.3 CONNECT and the Will handshake', () => {
     });
   }
 
-  it('PRODUCT §4.2: a Will topic "../x" is refused (CONNACK 0x03): device levels "." and ".." are refused', () => {
+  it('docs/contract.md §4.2: a Will topic "../x" is refused (CONNACK 0x03): device levels "." and ".." are refused', () => {
     const s = setup();
     s.gw.receive('', {
       type: 'CONNECT',
@@ -177,7 +177,7 @@ describe('§6.5 REGISTER from the client', () => {
   });
 
   for (const name of ['a/+', 'a/#', '$SYS/x', '/temp', 'temp/', 'a//b', 'a b', 'ü']) {
-    it(`PRODUCT §4.2/§5: REGISTER ${JSON.stringify(name)} → REGACK 0x03`, () => {
+    it(`docs/contract.md §4.2/§5: REGISTER ${JSON.stringify(name)} → REGACK 0x03`, () => {
       const s = setup();
       connect(s);
       s.gw.receive('', { type: 'REGISTER', topicId: 0, msgId: 9, topicName: name });
@@ -278,7 +278,7 @@ describe('§6.6–§6.8 PUBLISH from the client', () => {
     assert.deepEqual(s.env.dropReasons(), ['invalid_topic_id']);
   });
 
-  it('PRODUCT §4.2: a QoS 1 PUBLISH is acknowledged only after queue() resolves', async () => {
+  it('docs/contract.md §4.2: a QoS 1 PUBLISH is acknowledged only after queue() resolves', async () => {
     const s = setup();
     connect(s);
     s.env.queueMode = 'hold';
@@ -339,7 +339,7 @@ describe('§6.6–§6.8 PUBLISH from the client', () => {
     ['hum', '40.5'],
     ['mode', 'on'],
   ] as const) {
-    it(`PRODUCT §4.2/§3: ${name}=${JSON.stringify(payload)} fails the field → PUBACK 0x03, nothing queued`, async () => {
+    it(`docs/contract.md §4.2/§3: ${name}=${JSON.stringify(payload)} fails the field → PUBACK 0x03, nothing queued`, async () => {
       const s = setup();
       connect(s);
       const id = register(s, name);
@@ -351,7 +351,7 @@ describe('§6.6–§6.8 PUBLISH from the client', () => {
     });
   }
 
-  it('PRODUCT §3: the field is found by its wire key ("hum" for field humidity)', async () => {
+  it('docs/contract.md §3: the field is found by its wire key ("hum" for field humidity)', async () => {
     const s = setup({ undeclared_topics: false });
     connect(s);
     const id = register(s, 'hum');
@@ -361,7 +361,7 @@ describe('§6.6–§6.8 PUBLISH from the client', () => {
     assert.equal(s.env.messages()[0]?.topic, `${PREFIX}/hum`);
   });
 
-  it('PRODUCT §4.2: undeclared_topics: false refuses a topic without a field → PUBACK 0x03', async () => {
+  it('docs/contract.md §4.2: undeclared_topics: false refuses a topic without a field → PUBACK 0x03', async () => {
     const s = setup({ undeclared_topics: false });
     connect(s);
     const id = register(s, 'other');
@@ -503,7 +503,7 @@ describe('§5.3.4/§6.7 retransmissions are acknowledged again, queued once', ()
     assert.equal(s.gw.counters.duplicates, 0);
   });
 
-  it('PRODUCT §4.1 reused: a fresh gateway restores the window from the committed marks', async () => {
+  it('docs/contract.md §4.1 reused: a fresh gateway restores the window from the committed marks', async () => {
     const first = setup();
     connect(first, '', { clientId: 'dev-1' });
     first.gw.receive('', publish({ kind: 'predefined', id: 7 }, 'ok', 1, 42));
@@ -589,7 +589,7 @@ describe('§6.9 SUBSCRIBE and UNSUBSCRIBE', () => {
   });
 
   for (const name of ['#/a', 'a/#/b', '$x', '$SYS/#', '/a', 'a//b', 'a+', 'a#']) {
-    it(`PRODUCT §4.2: filter ${JSON.stringify(name)} outside the rules → SUBACK 0x03, not subscribed`, () => {
+    it(`docs/contract.md §4.2: filter ${JSON.stringify(name)} outside the rules → SUBACK 0x03, not subscribed`, () => {
       const s = setup();
       connect(s);
       s.gw.receive('', { type: 'SUBSCRIBE', dup: false, qos: 1, msgId: 6, topic: { kind: 'name', name } });
@@ -826,7 +826,7 @@ describe('§6.10/§6.13 delivery from the broker', () => {
     assert.deepEqual(pub.topic, { kind: 'short', name: 'ab' });
   });
 
-  it('PRODUCT §4.2: broker topics outside the prefix are never delivered', () => {
+  it('docs/contract.md §4.2: broker topics outside the prefix are never delivered', () => {
     const s = setup();
     connect(s);
     subscribeName(s, '#', 1);
