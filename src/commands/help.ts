@@ -20,7 +20,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details:
       '  -c, --config FILE   gateway.yaml to use (default: ./gateway.yaml, then /etc/tty2mqtt/gateway.yaml)\n\n' +
       'Stops gracefully on SIGTERM or Ctrl-C (a second signal exits at once).\n' +
-      'Exit codes: 0 stopped cleanly, 78 configuration invalid, 1 other fatal error.\n',
+      'Exit codes: 0 stopped cleanly, 78 configuration invalid, 75 a configured port or the queue is held\n' +
+      'by another process (systemd retries), 1 other fatal error.\n',
     options: configOption,
     run: async (c) => (await import('./run.ts')).runCommand(c),
   },
