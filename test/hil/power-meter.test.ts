@@ -258,9 +258,10 @@ describe('power-meter.ino (json, #seq/ACK, checksum) on an emulated Uno → gate
       'the committed #seq marks are not one per published reading',
     );
 
-    // The new gateway's books: the first line after its open discarded, every later line a
-    // reading or a recognised resend of a line already queued (acknowledged again, not
-    // republished), nothing NAKed.
+    // The new gateway's books: every line a reading or a recognised resend of a line already
+    // queued (acknowledged again, not republished), nothing NAKed. The first line after the
+    // open is discarded only when the board was in the middle of it as the port opened
+    // (src/serial/in-flight.ts), which depends on timing: at most that one.
     const response = `${BASE}/gateway/response/health`;
     const asked = sub.messages.length;
     await publish({
@@ -284,7 +285,11 @@ describe('power-meter.ino (json, #seq/ACK, checksum) on an emulated Uno → gate
     const counters = health.result.ports[PORT];
     assert.ok(counters !== undefined);
     assert.equal(counters.naks, 0, JSON.stringify(counters));
-    assert.deepEqual(counters.discards, { partial_first_line: 1 }, JSON.stringify(counters));
+    assert.ok(
+      [0, 1].includes(Object.keys(counters.discards).length) &&
+        Object.entries(counters.discards).every(([reason, n]) => reason === 'partial_first_line' && n === 1),
+      `only a line cut by the open may be discarded: ${JSON.stringify(counters)}`,
+    );
     assert.equal(counters.readings, all.length - before.length, JSON.stringify(counters));
     assert.equal(counters.lines, counters.readings + counters.duplicates, JSON.stringify(counters));
     await sub.waitFor(
