@@ -12,14 +12,16 @@
 // The sketch's node without an id asks for one, presents, asks for the time, reports and
 // obeys a generic command; after a reset it asks again and gets the next id.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../helpers/gateway-process.ts';
+import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { startHilRig } from '../helpers/hil.ts';
+import { buildFirmware, startEmulatedBoard, startHilRig } from '../helpers/hil.ts';
 import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
@@ -276,5 +278,77 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     assert.ok(!sub.messages.some((m) => m.payload.includes(BOOT_LINE)));
     // The node without an id asked again: id 1 is still known, so it got 2.
     await sub.waitFor((m) => m.topic === `${BASE}/${PORT}/2/7/V_TEXT`, SLACK_MS);
+  });
+});
+
+// The nodes answer I_PRESENTATION: a controller that starts while the board keeps running
+// (no reset on open) missed the boot presentation, drops the first reading of a child it
+// does not know, asks the node to present again, and publishes its next report.
+describe('mysensors-gateway.ino: a controller that missed the boot presentation asks again (I_PRESENTATION)', () => {
+  const REPORT_MS = 30_000; // the sketch's INTERVAL_MS
+  let dir: string;
+  let board: EmulatedBoard | undefined;
+  let broker: Mosquitto | undefined;
+  let sub: Subscription | undefined;
+  let gateway: GatewayProcess | undefined;
+
+  const startDaemon = (queue: string): GatewayProcess => {
+    writeFileSync(
+      join(dir, `${queue}.yaml`),
+      [
+        'version: 1',
+        `gateway: { id: hilgw, base_topic: ${BASE} }`,
+        `mqtt: { broker: external, url: "${broker!.url}" }`,
+        `queue: { path: "${join(dir, `${queue}.db`)}" }`,
+        'ports:',
+        `  - { name: ${PORT}, path: "${board!.path}", device: mysensors-gateway, idle_timeout: 0 }`,
+      ].join('\n'),
+    );
+    return startGateway(['run', '-c', join(dir, `${queue}.yaml`)]);
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-mys-present-'));
+    board = await startEmulatedBoard(await buildFirmware('mysensors-gateway', { fake: true }), {
+      resetOnOpen: false,
+    });
+    broker = await startMosquitto();
+    sub = await subscribe({ host: broker.host, port: broker.port, topics: [`${BASE}/#`], qos: 1 });
+  });
+
+  after(async () => {
+    await gateway?.kill('SIGKILL');
+    await sub?.stop();
+    await broker?.stop();
+    await board?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a second controller with an empty database gets node 12’s children by asking it to present', async () => {
+    gateway = startDaemon('first');
+    const first = await sub!.waitFor(
+      (m) => m.topic === topic('12', 'temperature'),
+      FIRST_REPORT_MS + SLACK_MS,
+    );
+    await gateway.kill('SIGKILL');
+    const before = sub!.messages.length;
+    const startedAt = Date.now();
+    gateway = startDaemon('second'); // knows no node: the board does not reset, so no boot presentation
+    await gateway.waitForOutput(`${PORT}: opened ${board!.path}`, 20_000);
+    const again = await sub!.waitFor(
+      (m) => m.topic === topic('12', 'temperature') && sub!.messages.indexOf(m) >= before,
+      2 * REPORT_MS + SLACK_MS,
+    );
+    assert.ok(Number.isFinite(Number(again.payload)), again.payload);
+    assert.doesNotMatch(board!.output(), /reset/, 'the board kept running');
+    const devices = sub!.messages
+      .slice(before)
+      .filter((m) => m.topic === `${BASE}/gateway/devices`)
+      .map((m) => (JSON.parse(m.payload) as { nodes?: { node: number; children: unknown[] }[] }[])[0]?.nodes)
+      .find((nodes) => nodes?.some((n) => n.node === 12 && n.children.length === 3));
+    assert.ok(devices !== undefined, 'node 12 presented its three children to the second controller');
+    console.log(
+      `# first controller: ${first.topic}=${first.payload}; second: ${again.payload} after ${Date.now() - startedAt} ms`,
+    );
   });
 });
