@@ -3,15 +3,23 @@
 // A real installation flashes the MySensors library's serial gateway (GatewaySerial
 // example, an nRF24/RFM69 radio on the Arduino) and the radio nodes report through it.
 // This sketch needs no radio: it prints the same MySensors serial API for two simulated
-// nodes with static ids (12 and 13) and one that asks the controller for its id, so the profile, the topics and the commands can be tried on a bare
-// Arduino. Lines are node;child;command;ack;type;payload (PRODUCT.md §4.1, mysensors):
+// nodes with static ids (12 and 13) and one that asks the controller for its id, so the
+// profile, the topics and the commands can be tried on a bare Arduino. The profile runs in
+// controller mode: what a node presents is what gets published, at
+// <port>/<node>/<child>/<V_TYPE>. Lines are node;child;command;ack;type;payload (mysensors):
 //
 //   0;255;3;0;14;Gateway startup complete.   internal I_GATEWAY_READY (not published)
-//   12;255;0;0;17;2.3.2                      presentation S_ARDUINO_NODE (recorded by a controller)
-//   12;1;0;0;6;                              presentation S_TEMP of child 1 (recorded by a controller)
-//   12;1;1;0;0;21.5                          set V_TEMP   (0)  of child 1 → field temperature
-//   12;2;1;0;1;45.0                          set V_HUM    (1)  of child 2 → field humidity
-//   12;3;1;0;2;0                             set V_STATUS (2)  of child 3 → field light
+//   12;255;0;0;17;2.3.2                      presentation S_ARDUINO_NODE, library version
+//   12;255;3;0;11;Room Node                  I_SKETCH_NAME, then I_SKETCH_VERSION 1.0
+//   12;1;0;0;6;Temperature                   presentation S_TEMP   of child 1
+//   12;2;0;0;7;Humidity                      presentation S_HUM    of child 2
+//   12;3;0;0;3;Light                         presentation S_BINARY of child 3
+//   12;1;1;0;0;21.5                          set V_TEMP   (0)  of child 1 → <port>/12/1/V_TEMP
+//   12;2;1;0;1;45.0                          set V_HUM    (1)  of child 2 → <port>/12/2/V_HUM
+//   12;3;1;0;2;0                             set V_STATUS (2)  of child 3 → <port>/12/3/V_STATUS
+// Nodes 12 and 13 present at boot and again whenever the controller asks (I_PRESENTATION,
+// 12;255;3;0;19; — a controller that missed the boot presentation, e.g. because it started
+// later, asks when it hears a child it does not know).
 //
 // Wiring (Arduino Uno): nothing but USB to the machine running tty2mqtt; 115200 baud, 8N1.
 // (The real GatewaySerial wires an nRF24L01+ to D9 CE, D10 CSN, D11-D13 SPI, 3.3 V.)
@@ -21,13 +29,14 @@
 // reads after opening the port. Arriving at once it is discarded as a line the open may
 // have cut; arriving later or anywhere else it is an internal message: ignored, not published.
 //
-// Input (from the controller, i.e. the profile's commands), one message per line:
+// Input (from the controller), one message per line:
 //   12;3;1;1;2;1     set V_STATUS of node 12's child 3 (its light) to 1, echo requested
-//                    (ack 1). The node switches and, as MySensors does, echoes the message
-//                    back with ack 1 — 12;3;1;1;2;1, the profile's `reply: ok` pattern, which
-//                    the gateway takes as the command's answer, not as data — then reports
-//                    its new state, 12;3;1;0;2;1, which is published as the field light.
+//                    (ack 1) — what tty2mqtt writes for <port>/12/3/V_STATUS/set. The node
+//                    switches and, as MySensors does, echoes the message back with ack 1
+//                    (12;3;1;1;2;1: the command's answer, not data), then reports its new
+//                    state, 12;3;1;0;2;1, published at <port>/12/3/V_STATUS.
 //   12;3;1;0;2;1     the same without an echo: only the state report follows.
+//   12;255;3;0;19;   I_PRESENTATION: node 12 presents itself and its children again.
 //   0;255;3;0;2;     I_VERSION request; answered with 0;255;3;0;2;2.3.2
 //
 // A third simulated node has no id (MY_NODE_ID AUTO) and needs a controller — tty2mqtt with
@@ -80,6 +89,7 @@ static const uint8_t S_BINARY = 3, S_TEMP = 6, S_HUM = 7, S_ARDUINO_NODE = 17, S
 static const uint8_t V_TEMP = 0, V_HUM = 1, V_STATUS = 2, V_TEXT = 47;
 static const uint8_t I_TIME = 1, I_VERSION = 2, I_ID_REQUEST = 3, I_ID_RESPONSE = 4;
 static const uint8_t I_SKETCH_NAME = 11, I_SKETCH_VERSION = 12, I_GATEWAY_READY = 14;
+static const uint8_t I_PRESENTATION = 19;
 static const uint8_t CHILD_TEMP = 1, CHILD_HUM = 2, CHILD_LIGHT = 3, NODE_SENSOR = 255;
 static const uint8_t AUTO_ID = 255; // no id yet (MY_NODE_ID AUTO)
 static const uint8_t AUTO_CHILD_TEMP = 5, AUTO_CHILD_FAN = 6, AUTO_CHILD_CLOCK = 7;
@@ -133,9 +143,9 @@ static void presentNode(const SimNode *node) {
   printText(node->id, NODE_SENSOR, C_PRESENTATION, S_ARDUINO_NODE, "2.3.2");
   printText(node->id, NODE_SENSOR, C_INTERNAL, I_SKETCH_NAME, "Room Node");
   printText(node->id, NODE_SENSOR, C_INTERNAL, I_SKETCH_VERSION, "1.0");
-  printText(node->id, CHILD_TEMP, C_PRESENTATION, S_TEMP, "");
-  printText(node->id, CHILD_HUM, C_PRESENTATION, S_HUM, "");
-  printText(node->id, CHILD_LIGHT, C_PRESENTATION, S_BINARY, "");
+  printText(node->id, CHILD_TEMP, C_PRESENTATION, S_TEMP, "Temperature");
+  printText(node->id, CHILD_HUM, C_PRESENTATION, S_HUM, "Humidity");
+  printText(node->id, CHILD_LIGHT, C_PRESENTATION, S_BINARY, "Light");
 }
 
 static void reportLight(const SimNode *node) {
@@ -229,6 +239,11 @@ static void handleMessage(char *line) {
     return;
   }
   handleAutoNode(node, child, command, ack, type, f[5]);
+  if (command == C_INTERNAL && type == I_PRESENTATION) {
+    for (uint8_t i = 0; i < NODE_COUNT; i++)
+      if (nodes[i].id == node) presentNode(&nodes[i]);
+    return;
+  }
   if (command != C_SET || child != CHILD_LIGHT || type != V_STATUS) return;
   for (uint8_t i = 0; i < NODE_COUNT; i++) {
     if (nodes[i].id != node) continue;

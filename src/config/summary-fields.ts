@@ -45,5 +45,11 @@ export function displayFields(config: ResolvedConfig, port: PortConfig, profile:
       lines.push(`field      ${name.padEnd(width)}  ${topic(name)}  (${fieldKind(f)})`);
   for (const name of Object.keys(profile.commands))
     lines.push(`command    ${name}  ${base}/${port.name}/${name}/set`);
+  // MySensors controller mode: what a node presents is published, so a profile without
+  // fields (the shipped one) would otherwise show no topic at all.
+  if (profile.mysensors?.controller === true)
+    lines.push(
+      `presented  ${base}/${port.name}/<node>/<child>/<V_TYPE>  (each child a node presents; commands at …/set)`,
+    );
   return lines;
 }

@@ -12,11 +12,15 @@
 //   after a port opens (§4.1);
 // - other input lines are commands (e.g. `LED on`): counted and reported, never answered;
 // - mysensors in controller mode: one more node, without an id, that asks the controller for
-//   one, presents, reports, asks for the time and obeys commands (mysensors-node.ts).
+//   one, presents, reports, asks for the time and obeys commands (mysensors-node.ts); and,
+//   when the profile has no fixed fields (the shipped one), the nodes with static ids
+//   present their children and report them (mysensors-room-node.ts), since a controller
+//   publishes only what a node presented.
 import { StringDecoder } from 'node:string_decoder';
 import type { DeviceProfile } from '../config/schema.ts';
 import { encodeBodies, nextSeq, wrapEnvelope } from './encode.ts';
 import { SimulatedMySensorsNode } from './mysensors-node.ts';
+import { SimulatedRoomNode } from './mysensors-room-node.ts';
 import { createValueGenerator, type Rng, type ValueGenerator } from './values.ts';
 
 export const ACK_TIMEOUT_MS = 2000;
@@ -87,6 +91,8 @@ export class SimulatedDevice {
   lastCommand: string | undefined;
   /** mysensors in controller mode: a node that asks the controller for its id (mysensors-node.ts). */
   readonly autoNode: SimulatedMySensorsNode | null;
+  /** mysensors in controller mode without fixed fields: the static-id nodes (mysensors-room-node.ts). */
+  readonly roomNodes: readonly SimulatedRoomNode[];
 
   readonly #options: SimulatedDeviceOptions;
   readonly #profile: DeviceProfile;
@@ -118,14 +124,18 @@ export class SimulatedDevice {
     this.#scheduler = options.scheduler ?? realScheduler;
     const rng = options.rng ?? Math.random;
     const nodes = profile.line.format === 'mysensors' ? (options.nodeIds ?? [1]) : [1];
-    this.#generators = nodes.map((node) => [node, createValueGenerator(profile, rng)] as const);
+    const controller = profile.line.format === 'mysensors' && profile.mysensors?.controller === true;
+    const presenting = controller && Object.keys(profile.fields).length === 0;
+    this.#generators = presenting
+      ? []
+      : nodes.map((node) => [node, createValueGenerator(profile, rng)] as const);
+    this.roomNodes = presenting
+      ? nodes.map((node) => new SimulatedRoomNode(node, (l) => this.#send(l), rng))
+      : [];
     // Fail now, not on the first timer, for profiles that cannot be simulated (regex, bad
     // mysensors keys); a separate generator keeps the injected RNG's sequence untouched.
     encodeBodies(profile, createValueGenerator(profile, () => 0.5)());
-    this.autoNode =
-      profile.line.format === 'mysensors' && profile.mysensors?.controller === true
-        ? new SimulatedMySensorsNode((line) => this.#send(line), rng)
-        : null;
+    this.autoNode = controller ? new SimulatedMySensorsNode((line) => this.#send(line), rng) : null;
   }
 
   /** Nothing queued and nothing waiting for an ACK. */
@@ -152,7 +162,8 @@ export class SimulatedDevice {
   /**
    * A line the gateway will discard as the possibly partial first line after it opens the
    * port (docs/contract.md §4.1); for mysensors the gateway's own startup message, which the
-   * gateway ignores anyway.
+   * gateway ignores anyway. The static-id nodes then present, as the firmware does at boot
+   * (an Uno resets when its port opens); a controller that missed it asks (I_PRESENTATION).
    */
   sendWarmup(): void {
     const format = this.#profile.line?.format;
@@ -161,6 +172,7 @@ export class SimulatedDevice {
         ? '0;255;3;0;14;Gateway startup complete.'
         : `# tty2mqtt simulator ${this.#profile.id}`,
     );
+    for (const node of this.roomNodes) node.present();
   }
 
   /** Bytes from the gateway: ACK/NAK lines and commands. Bounded like the firmware's buffer. */
@@ -184,6 +196,7 @@ export class SimulatedDevice {
       for (const [nodeId, next] of this.#generators)
         this.#queue.push(...encodeBodies(this.#profile, next(), { nodeId }));
       this.#pump();
+      for (const node of this.roomNodes) node.tick();
       this.autoNode?.tick();
     }
     this.#readingTimer = this.#scheduler.setTimeout(() => this.#tick(), this.#intervalMs);
@@ -238,6 +251,7 @@ export class SimulatedDevice {
   #receive(line: string): void {
     this.#options.onReceive?.(line);
     if (this.autoNode?.onLine(line) === true) return;
+    if (this.roomNodes.some((node) => node.onLine(line))) return;
     const reply = /^(ACK|NAK) (\d{1,5})(?: (.*))?$/.exec(line);
     if (!this.#ack || reply === null) {
       this.stats.commands++;

@@ -3,9 +3,8 @@
 // controller (MySensors serial API v2.x).
 // - asks for an id (`255;255;3;0;3;`), again every interval until one comes;
 // - with its id: presents itself (S_ARDUINO_NODE, sketch name and version) and two children
-//   — 5 S_TEMP "Attic" and 6 S_BINARY "Fan", children the shipped profile has no fixed
-//   field for, so their readings go out at the generic <port>/<node>/<child>/<V_TYPE> —
-//   and asks for the time (I_TIME);
+//   — 5 S_TEMP "Attic" and 6 S_BINARY "Fan", published at the generic
+//   <port>/<node>/<child>/<V_TYPE> — and asks for the time (I_TIME);
 // - reports its temperature every interval;
 // - obeys a C_SET of V_STATUS to child 6: echoes it when the ack is requested, switches, and
 //   reports the new state; presents again when the controller asks (I_PRESENTATION).

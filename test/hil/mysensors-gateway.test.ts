@@ -2,22 +2,26 @@
 // (two simulated radio nodes, 12 and 13) compiled for an Uno in its fixed-seed fake mode, run
 // in the emulated Uno (hil/harness.c, reset on open like an Uno's DTR auto-reset), read by
 // the real gateway through its pty and published to a real Mosquitto, where an independent
-// mosquitto_sub checks what arrives. Covers: node readings on <base>/<port>/<node>/<field>
-// in range at the profile's QoS/retain, availability, presentations and internal messages
-// ignored, the boot line `0;255;3;0;14;Gateway startup complete.` never published (also after
-// a reopen resets the board), and the light command acked by the node's echo. Controller
-// mode (the profile's `mysensors: { controller: true }`): the sketch's node without an id
-// asks for one, presents, asks for the time, reports at <port>/<id>/<child>/<V_TYPE> and
+// mosquitto_sub checks what arrives. The shipped profile is in controller mode with no
+// fixed fields, so everything is what the nodes present. Covers: the static nodes present
+// at boot and their readings go to <base>/<port>/<node>/<child>/<V_TYPE> in range at the
+// profile's QoS/retain, availability, presentations and internal messages not published,
+// the boot line `0;255;3;0;14;Gateway startup complete.` never published (also after a
+// reopen resets the board), a generic light command (…/12/3/V_STATUS/set) acked by the
+// node's echo, and a node that presents again when the controller asks (I_PRESENTATION).
+// The sketch's node without an id asks for one, presents, asks for the time, reports and
 // obeys a generic command; after a reset it asks again and gets the next id.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../helpers/gateway-process.ts';
+import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { startHilRig } from '../helpers/hil.ts';
+import { buildFirmware, startEmulatedBoard, startHilRig } from '../helpers/hil.ts';
 import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { Subscription } from '../helpers/mqtt-sub.ts';
@@ -27,17 +31,12 @@ const PORT = 'radio';
 const NODES = ['12', '13'] as const;
 const DEVICE_DIR = join(REPO_ROOT, 'devices', 'mysensors-gateway');
 
-interface Field {
-  key: string;
-  type: string;
-  min?: number;
-  max?: number;
-}
 interface Profile {
   line: { format: string };
-  fields: { temperature: Field; humidity: Field; light: Field };
+  mysensors: { controller: boolean };
+  fields?: Record<string, unknown>;
+  commands?: Record<string, unknown>;
   publish: { qos: number; retain: boolean };
-  commands: Record<string, { write: string; reply?: { ok: string } }>;
 }
 const profile = parse(readFileSync(join(DEVICE_DIR, 'profile.yaml'), 'utf8')) as Profile;
 
@@ -56,9 +55,14 @@ const IGNORED_PER_BOOT = 6 * NODES.length + AUTO_NODE_IGNORED;
 /** The node without an id's readings by the first report: the time (V_TEXT), V_TEMP, V_STATUS. */
 const AUTO_NODE_READINGS = 3;
 
-const topic = (node: string, field: string): string => `${BASE}/${PORT}/${node}/${field}`;
-/** The profile's boolean field as published: true/false. */
-const isOn = (payload: string): boolean => ['true', '1', 'on'].includes(payload);
+/** What each static node presents (presentNode in the sketch) and the sketch's value bounds. */
+const CHILDREN = {
+  temperature: { path: '1/V_TEMP', min: -10, max: 35 },
+  humidity: { path: '2/V_HUM', min: 20, max: 90 },
+  light: { path: '3/V_STATUS' },
+} as const;
+const topic = (node: string, child: keyof typeof CHILDREN): string =>
+  `${BASE}/${PORT}/${node}/${CHILDREN[child].path}`;
 
 interface PortCounters {
   readings: number;
@@ -101,6 +105,9 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
 
   before(async () => {
     assert.equal(profile.line.format, 'mysensors');
+    // The shipped profile is generic: controller mode, no fixed fields or per-node commands.
+    assert.equal(profile.mysensors.controller, true);
+    assert.deepEqual([profile.fields ?? {}, profile.commands ?? {}], [{}, {}]);
     rig = await startHilRig({
       device: 'mysensors-gateway',
       port: PORT,
@@ -114,13 +121,13 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     await rig?.stop();
   });
 
-  it('publishes each node’s temperature, humidity and light on <port>/<node>/<field>, in range, retained', async () => {
+  it('publishes each static node’s presented children on <port>/<node>/<child>/<V_TYPE>, in range, retained', async () => {
     await gateway.waitForOutput(`${PORT}: opened ${board.path}`, 20_000);
     assert.match(board.output(), /opened, atmega328p running .*mysensors-gateway-fake\.elf/);
     for (const node of NODES) {
       for (const field of ['temperature', 'humidity'] as const) {
         const m = await sub.waitFor((x) => x.topic === topic(node, field), FIRST_REPORT_MS + SLACK_MS);
-        const { min, max } = profile.fields[field];
+        const { min, max } = CHILDREN[field];
         const value = Number(m.payload);
         assert.ok(Number.isFinite(value), `${m.topic}: ${m.payload} is not a number`);
         assert.ok(
@@ -131,7 +138,7 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
       }
       // The light starts off.
       const light = await sub.waitFor((x) => x.topic === topic(node, 'light'), 2_000);
-      assert.equal(isOn(light.payload), false, `${light.topic}: ${light.payload}`);
+      assert.equal(light.payload, '0', `${light.topic}: ${light.payload}`);
       assert.equal(light.qos, profile.publish.qos);
     }
     // Retained: a subscriber that comes later still gets them, flagged retained.
@@ -143,13 +150,30 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
       await late.stop();
     }
     await sub.waitFor((m) => m.topic === `${BASE}/${PORT}/availability` && m.payload === 'online');
-    // Only <port>/<node>/<field> of the profile's fields, the port's own status and commands.
+    // The controller recorded the static nodes' boot presentation.
+    type Nodes = { node: number; children: { type: string; description: string }[] }[];
+    const nodesOf = (payload: string): Nodes | undefined =>
+      (JSON.parse(payload) as { nodes?: Nodes }[])[0]?.nodes;
+    const devices = await sub.waitFor(
+      (m) =>
+        m.topic === `${BASE}/gateway/devices` &&
+        NODES.every((id) => nodesOf(m.payload)?.find((n) => n.node === Number(id))?.children.length === 3),
+      SLACK_MS,
+    );
+    const nodes = nodesOf(devices.payload);
+    for (const id of NODES)
+      assert.deepEqual(
+        nodes?.find((n) => n.node === Number(id))?.children.map((c) => `${c.type} ${c.description}`),
+        ['S_TEMP Temperature', 'S_HUM Humidity', 'S_BINARY Light'],
+        devices.payload,
+      );
+    // Only the presented children of the three nodes and the port's and nodes' own status.
     const topics = new Set(sub.messages.map((m) => m.topic.slice(BASE.length + 1)));
     for (const t of topics)
       assert.match(
         t,
         new RegExp(
-          `^(gateway/.*|${PORT}/availability|${PORT}/node1[23]_light/.*|${PORT}/1[23]/(temperature|humidity|light)|${PORT}/1/(5/V_TEMP|6/V_STATUS|7/V_TEXT))$`,
+          `^(gateway/.*|${PORT}/availability|${PORT}/(1|1[23])/availability|${PORT}/1[23]/(1/V_TEMP|2/V_HUM|3/V_STATUS)|${PORT}/1/(5/V_TEMP|6/V_STATUS|7/V_TEXT))$`,
         ),
       );
   });
@@ -169,13 +193,13 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     assert.equal(counters.readings, 3 * NODES.length + AUTO_NODE_READINGS, JSON.stringify(counters));
   });
 
-  it('node12_light round-trips: written, acked by the node’s echo, then the new state is published', async () => {
-    const result = `${BASE}/${PORT}/node12_light/result`;
+  it('12/3/V_STATUS/set round-trips: acked by the node’s echo, then the new state is published', async () => {
+    const result = `${BASE}/${PORT}/12/3/V_STATUS/result`;
     const before = sub.messages.length;
     await publish({
       host: broker.host,
       port: broker.port,
-      topic: `${BASE}/${PORT}/node12_light/set`,
+      topic: `${BASE}/${PORT}/12/3/V_STATUS/set`,
       payload: '1',
       qos: 1,
     });
@@ -183,21 +207,15 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
       (m) => m.topic === result && m.payload.includes('"status":"acked"'),
       5_000,
     );
-    const results = sub.messages.filter((m) => m.topic === result);
-    const written = results.find((m) => m.payload.includes('"status":"written"'));
-    assert.ok(written !== undefined, `no written result: ${results.map((m) => m.payload).join(', ')}`);
-    assert.ok(results.indexOf(written) < results.indexOf(acked), 'acked before written');
-    assert.equal(
-      (JSON.parse(acked.payload) as { id: string }).id,
-      (JSON.parse(written.payload) as { id: string }).id,
-    );
+    // Generic commands report their final status only (no `written` event).
+    assert.equal((JSON.parse(acked.payload) as { command: string }).command, '12/3/V_STATUS');
     // The state report that follows the echo is the reading: node 12's light is on, and
     // node 13's is untouched.
     const on = await sub.waitFor(
       (m) => m.topic === topic('12', 'light') && sub.messages.indexOf(m) >= before,
       5_000,
     );
-    assert.equal(isOn(on.payload), true, `${on.topic}: ${on.payload}`);
+    assert.equal(on.payload, '1', `${on.topic}: ${on.payload}`);
     assert.ok(!sub.messages.slice(before).some((m) => m.topic === topic('13', 'light')));
     // The echo (12;3;1;1;2;1) was the command's answer, not read as data: one light reading.
     assert.equal(sub.messages.slice(before).filter((m) => m.topic === topic('12', 'light')).length, 1);
@@ -252,7 +270,7 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     // The sketch restarted: node 12's light is off again (a state the firmware only reports
     // after a boot, 2 s after it, long before its next 30 s report).
     const light = sub.messages.slice(before).find((m) => m.topic === topic('12', 'light'));
-    assert.equal(isOn(light?.payload ?? ''), false);
+    assert.equal(light?.payload, '0');
     const counters = await portCounters();
     assert.equal(counters.discards['partial_first_line'], 2, JSON.stringify(counters));
     assert.equal(counters.ignored, 2 * IGNORED_PER_BOOT, JSON.stringify(counters));
@@ -260,5 +278,77 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
     assert.ok(!sub.messages.some((m) => m.payload.includes(BOOT_LINE)));
     // The node without an id asked again: id 1 is still known, so it got 2.
     await sub.waitFor((m) => m.topic === `${BASE}/${PORT}/2/7/V_TEXT`, SLACK_MS);
+  });
+});
+
+// The nodes answer I_PRESENTATION: a controller that starts while the board keeps running
+// (no reset on open) missed the boot presentation, drops the first reading of a child it
+// does not know, asks the node to present again, and publishes its next report.
+describe('mysensors-gateway.ino: a controller that missed the boot presentation asks again (I_PRESENTATION)', () => {
+  const REPORT_MS = 30_000; // the sketch's INTERVAL_MS
+  let dir: string;
+  let board: EmulatedBoard | undefined;
+  let broker: Mosquitto | undefined;
+  let sub: Subscription | undefined;
+  let gateway: GatewayProcess | undefined;
+
+  const startDaemon = (queue: string): GatewayProcess => {
+    writeFileSync(
+      join(dir, `${queue}.yaml`),
+      [
+        'version: 1',
+        `gateway: { id: hilgw, base_topic: ${BASE} }`,
+        `mqtt: { broker: external, url: "${broker!.url}" }`,
+        `queue: { path: "${join(dir, `${queue}.db`)}" }`,
+        'ports:',
+        `  - { name: ${PORT}, path: "${board!.path}", device: mysensors-gateway, idle_timeout: 0 }`,
+      ].join('\n'),
+    );
+    return startGateway(['run', '-c', join(dir, `${queue}.yaml`)]);
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-mys-present-'));
+    board = await startEmulatedBoard(await buildFirmware('mysensors-gateway', { fake: true }), {
+      resetOnOpen: false,
+    });
+    broker = await startMosquitto();
+    sub = await subscribe({ host: broker.host, port: broker.port, topics: [`${BASE}/#`], qos: 1 });
+  });
+
+  after(async () => {
+    await gateway?.kill('SIGKILL');
+    await sub?.stop();
+    await broker?.stop();
+    await board?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a second controller with an empty database gets node 12’s children by asking it to present', async () => {
+    gateway = startDaemon('first');
+    const first = await sub!.waitFor(
+      (m) => m.topic === topic('12', 'temperature'),
+      FIRST_REPORT_MS + SLACK_MS,
+    );
+    await gateway.kill('SIGKILL');
+    const before = sub!.messages.length;
+    const startedAt = Date.now();
+    gateway = startDaemon('second'); // knows no node: the board does not reset, so no boot presentation
+    await gateway.waitForOutput(`${PORT}: opened ${board!.path}`, 20_000);
+    const again = await sub!.waitFor(
+      (m) => m.topic === topic('12', 'temperature') && sub!.messages.indexOf(m) >= before,
+      2 * REPORT_MS + SLACK_MS,
+    );
+    assert.ok(Number.isFinite(Number(again.payload)), again.payload);
+    assert.doesNotMatch(board!.output(), /reset/, 'the board kept running');
+    const devices = sub!.messages
+      .slice(before)
+      .filter((m) => m.topic === `${BASE}/gateway/devices`)
+      .map((m) => (JSON.parse(m.payload) as { nodes?: { node: number; children: unknown[] }[] }[])[0]?.nodes)
+      .find((nodes) => nodes?.some((n) => n.node === 12 && n.children.length === 3));
+    assert.ok(devices !== undefined, 'node 12 presented its three children to the second controller');
+    console.log(
+      `# first controller: ${first.topic}=${first.payload}; second: ${again.payload} after ${Date.now() - startedAt} ms`,
+    );
   });
 });

@@ -24,7 +24,7 @@ describe('tty2mqtt commands', () => {
     try {
       await demo.waitForOutput(/demo\/home\/livingroom\/temperature\s+-?\d/, 20_000);
       await demo.waitForOutput(/demo\/home\/garage\s+\{"power"/, 20_000);
-      await demo.waitForOutput(/demo\/home\/garden\/12\/temperature/, 20_000);
+      await demo.waitForOutput(/demo\/home\/garden\/12\/1\/V_TEMP\s+-?\d/, 20_000);
       const sub = await subscribe({ host: '127.0.0.1', port, topics: ['demo/home/#'], qos: 1 });
       try {
         await sub.waitFor((m) => m.topic === 'demo/home/livingroom/humidity');

@@ -1,7 +1,7 @@
 // `tty2mqtt simulate --device mysensors-gateway` against the real daemon in controller mode,
 // both as child processes on the two ends of a socat pty, with a real Mosquitto: the
 // simulated node asks for an id, presents, reports, asks for the time and obeys a generic
-// command.
+// command; the static node 1 presents its children and they are published generically.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +100,21 @@ void describe('tty2mqtt simulate: a MySensors node against the controller', () =
       ['S_TEMP', 'S_BINARY'],
     );
     console.log(`# ${temp.topic} = ${temp.payload}`);
+  });
+
+  void it('the static node 1 presents its children, published at <port>/1/<child>/<V_TYPE>', async () => {
+    // The shipped profile has no fixed fields: the simulator's static node presents S_TEMP,
+    // S_HUM and S_BINARY on children 1-3, and the controller publishes them generically.
+    const temp = await sub.waitFor((m) => m.topic === `${BASE}/radio/1/1/V_TEMP`, 15_000);
+    const hum = await sub.waitFor((m) => m.topic === `${BASE}/radio/1/2/V_HUM`, 15_000);
+    const light = await sub.waitFor((m) => m.topic === `${BASE}/radio/1/3/V_STATUS`, 15_000);
+    assert.ok(Number.isFinite(Number(temp.payload)) && Number.isFinite(Number(hum.payload)));
+    assert.equal(light.payload, '0');
+    assert.ok(!sub.messages.some((m) => m.topic === `${BASE}/radio/1/temperature`));
+    assert.notEqual(id, 1, 'id 1 is the static node, known to the controller');
+    console.log(
+      `# ${temp.topic}=${temp.payload} ${hum.topic}=${hum.payload} ${light.topic}=${light.payload}`,
+    );
   });
 
   void it('obeys a generic command: acked, and its new state is published', async () => {

@@ -109,6 +109,26 @@ void describe('the repository gateway.yaml', () => {
     assert.ok(text.includes(join(ROOT, 'data/queue.db')));
     assert.ok(text.includes(join(ROOT, 'devices/climate/profile.yaml')));
   });
+
+  void it('summarizes the shipped mysensors-gateway profile by its generic topic', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(
+        join(dir, 'gateway.yaml'),
+        [
+          'version: 1',
+          'gateway: { id: gw, base_topic: iot/h }',
+          'mqtt: { broker: external, url: "mqtt://127.0.0.1:1883" }',
+          'ports:',
+          '  - { name: radio, path: /dev/ttyUSB0, device: mysensors-gateway }',
+        ].join('\n'),
+      );
+      const text = summarizeConfig(
+        await loadConfig(options('gateway.yaml', { cwd: dir, shippedDevicesDir: join(ROOT, 'devices') })),
+      );
+      assert.match(text, /presented +iot\/h\/radio\/<node>\/<child>\/<V_TYPE> /);
+      assert.doesNotMatch(text, /field +temperature/);
+    });
+  });
 });
 
 void describe('a valid fixture with env substitution and a shipped profile', () => {

@@ -30,6 +30,19 @@ function shipped(id: string): DiscoveryProfile {
   return toProfile(parse(readFileSync(join(DEVICES, id, 'profile.yaml'), 'utf8')));
 }
 
+/** The shipped mysensors-gateway profile copied and given fixed fields and commands. */
+function mysensorsFixed(): DiscoveryProfile {
+  const path = join(
+    import.meta.dirname,
+    '..',
+    'fixtures',
+    'mysensors-fixed',
+    'mysensors-fixed',
+    'profile.yaml',
+  );
+  return toProfile(parse(readFileSync(path, 'utf8')));
+}
+
 function port(name: string, profile: DiscoveryProfile, vars: Record<string, string> = {}): DiscoveryPort {
   return { name, vars, profile };
 }
@@ -517,6 +530,7 @@ void describe('Home Assistant discovery for the shipped profiles', () => {
     port('livingroom', shipped('climate')),
     port('garage', shipped('power-meter')),
     port('radio', shipped('mysensors-gateway')),
+    port('radio2', mysensorsFixed()),
     port('garden', shipped('soil-csv')),
     port('weather', shipped('sn-weather')),
     port('relay', shipped('sn-relay')),
@@ -540,9 +554,12 @@ void describe('Home Assistant discovery for the shipped profiles', () => {
         'sensor garage_current',
         'sensor garage_energy',
         'button garage_reset_energy',
-        // mysensors: the {node} level comes from the device, so its fields have no fixed topic.
-        'select radio_node12_light',
-        'select radio_node13_light',
+        // mysensors-gateway (radio): no fixed fields or commands — its entities come per
+        // presented child from the controller. The copy with fixed fields (radio2): the
+        // {node} level comes from the device, so its fields have no fixed topic; only its
+        // per-node commands get entities here.
+        'select radio2_node12_light',
+        'select radio2_node13_light',
         'sensor garden_moisture',
         'sensor garden_raw',
         'sensor garden_battery',
@@ -621,10 +638,10 @@ void describe('Home Assistant discovery for the shipped profiles', () => {
     assert.equal(reset.config['name'], 'Reset energy');
   });
 
-  void it('mysensors-gateway: node commands as selects with the enum values', () => {
-    const n12 = byObject(list, 'radio_node12_light');
-    assertPortEntity(n12, 'radio', 'mysensors-gateway', 'node12_light');
-    assert.equal(n12.config['command_topic'], `${BASE}/radio/node12_light/set`);
+  void it('mysensors with fixed fields: node commands as selects with the enum values', () => {
+    const n12 = byObject(list, 'radio2_node12_light');
+    assertPortEntity(n12, 'radio2', 'mysensors-fixed', 'node12_light');
+    assert.equal(n12.config['command_topic'], `${BASE}/radio2/node12_light/set`);
     assert.deepEqual(n12.config['options'], ['0', '1']);
   });
 

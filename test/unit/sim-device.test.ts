@@ -202,6 +202,54 @@ void describe('SimulatedDevice', () => {
     });
   });
 
+  void it('mysensors controller mode without fixed fields: static nodes present, report, re-present and obey', () => {
+    const radio = profileSchema.parse({
+      id: 'radio',
+      interval: '10s',
+      line: { format: 'mysensors' },
+      mysensors: { controller: true },
+    });
+    const { clock, sent, device } = setup(radio, { nodeIds: [12, 13] });
+    device.start();
+    const presentation = [
+      '12;255;0;0;17;2.3.2',
+      '12;255;3;0;11;Room Node',
+      '12;255;3;0;12;1.0',
+      '12;1;0;0;6;Temperature',
+      '12;2;0;0;7;Humidity',
+      '12;3;0;0;3;Light',
+    ];
+    assert.deepEqual(sent.slice(0, 7), ['0;255;3;0;14;Gateway startup complete.', ...presentation]);
+    assert.ok(sent.includes('13;3;0;0;3;Light'));
+    // A reading of every presented child of both nodes, then the auto node's id request.
+    const reports = (from: number): string[] =>
+      sent.slice(from).filter((l) => /^1[23];[123];1;0;[012];/.test(l));
+    assert.deepEqual(
+      reports(0).map((l) => l.split(';').slice(0, 5).join(';')),
+      ['12;1;1;0;0', '12;2;1;0;1', '12;3;1;0;2', '13;1;1;0;0', '13;2;1;0;1', '13;3;1;0;2'],
+    );
+    assert.ok(
+      reports(0).every((l) => /;-?\d+(\.\d)?$/.test(l)),
+      reports(0).join(' | '),
+    );
+    // The controller asks node 13 to present again (I_PRESENTATION): only node 13 does.
+    let from = sent.length;
+    device.onInput('13;255;3;0;19;\n');
+    assert.deepEqual(
+      sent.slice(from),
+      presentation.map((l) => l.replace(/^12;/, '13;')),
+    );
+    // A generic command to node 12's light: the echo (ack 1), then the new state.
+    from = sent.length;
+    device.onInput('12;3;1;1;2;1\n');
+    assert.deepEqual(sent.slice(from), ['12;3;1;1;2;1', '12;3;1;0;2;1']);
+    assert.equal(device.roomNodes[0]?.state, '1');
+    from = sent.length;
+    clock.advance(INTERVAL);
+    assert.ok(reports(from).includes('12;3;1;0;2;1') && reports(from).includes('13;3;1;0;2;0'));
+    console.log(`# ${sent.length} lines, e.g. ${reports(0)[0] ?? ''}`);
+  });
+
   void it('refuses a profile it cannot play', () => {
     const regex = profileSchema.parse({ id: 'r', line: { format: 'regex', pattern: '(?<t>\\d+)' } });
     assert.throws(

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { profileSchema, type DeviceProfile } from '../../src/config/schema.ts';
 import { compileFields, validateValues } from '../../src/pipeline/validate.ts';
+import { SimulatedDevice } from '../../src/sim/device.ts';
 import { encodeLine } from '../../src/sim/encode.ts';
 import { createValueGenerator } from '../../src/sim/values.ts';
 
@@ -68,6 +69,26 @@ void describe('shipped device profiles', () => {
           );
           assert.deepEqual(checked.rejected, []);
           assert.equal(checked.values.size, Object.keys(profile.fields).length);
+          return;
+        }
+        if (profile.mysensors?.controller === true && Object.keys(profile.fields).length === 0) {
+          // Controller mode without fixed fields: the simulated nodes present their
+          // children, then report them (mysensors-room-node.ts); nothing waits for a timer.
+          const sent: string[] = [];
+          const device = new SimulatedDevice({
+            profile,
+            write: () => undefined,
+            nodeIds: [12],
+            onSend: (l) => sent.push(l),
+            scheduler: { setTimeout: () => undefined, clearTimeout: () => undefined },
+          });
+          device.start();
+          assert.ok(sent.includes('12;1;0;0;6;Temperature'), sent.join(' | '));
+          assert.ok(
+            sent.some((l) => /^12;1;1;0;0;-?\d/.test(l)),
+            sent.join(' | '),
+          );
+          assert.ok(sent.every((l) => Buffer.byteLength(l) <= (profile.line?.max_bytes ?? 256)));
           return;
         }
         const line = encodeLine(profile, createValueGenerator(profile)(), { seq: 0 });
