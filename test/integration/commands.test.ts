@@ -1,4 +1,4 @@
-// Issue 6 §1–2, end to end: commands published to Mosquitto reach the device end of a socat
+// Commands end to end: commands published to Mosquitto reach the device end of a socat
 // pty byte-exact through the real daemon, or are refused with a result event saying why.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Home Assistant discovery end to end (issue 6 §4): the real daemon with
+// Home Assistant discovery end to end: the real daemon with
 // `homeassistant: { discovery: true }`, two ports on socat ptys and a real Mosquitto. The
 // retained configs appear for every field and command, are published again when Home
 // Assistant's birth message (`online` on homeassistant/status) arrives, and a restart with

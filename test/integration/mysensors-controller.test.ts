@@ -50,7 +50,7 @@ void describe('MySensors controller mode (shipped mysensors-gateway profile)', (
   const startDaemon = async (): Promise<void> => {
     gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
     await gateway.waitForOutput('port radio: opened', 20_000);
-    // The first line after an open may be partial and is discarded (PRODUCT.md §4.1): the
+    // The first line after an open may be partial and is discarded (docs/contract.md §4.1): the
     // serial gateway's own startup message takes that place.
     await device.write('0;255;3;0;14;Gateway startup complete.\n');
   };

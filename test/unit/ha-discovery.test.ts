@@ -1,4 +1,4 @@
-// Home Assistant MQTT discovery payloads (issue 6 §4) for every shipped profile, checked
+// Home Assistant MQTT discovery payloads for every shipped profile, checked
 // against validators written from Home Assistant's documentation (home-assistant.io:
 // integrations/mqtt "MQTT Discovery", sensor.mqtt, binary_sensor.mqtt, select.mqtt,
 // switch.mqtt, number.mqtt, text.mqtt, button.mqtt; integrations/sensor and

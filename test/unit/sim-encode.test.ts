@@ -24,7 +24,7 @@ const values = new Map<string, SimValue>([
   ['hum', 40.2],
 ]);
 
-/** The checksum by the letter of PRODUCT.md §4.1: XOR of the bytes before '*'. */
+/** The checksum by the letter of docs/contract.md §4.1: XOR of the bytes before '*'. */
 function referenceXor(text: string): string {
   let x = 0;
   for (const b of Buffer.from(text)) x ^= b;
