@@ -192,6 +192,7 @@ export class Gateway {
         port: port.name,
         config: profiles.get(port.device)?.mysensors?.config ?? 'M',
         nodes,
+        fixedChildren: fixedMySensorsChildren(profiles.get(port.device)?.fields ?? {}),
       });
     });
   }
@@ -433,4 +434,15 @@ export function reconciliation(q: QueueStats): Record<string, unknown> {
     queued: q.depth,
     balanced: accounted === q.received,
   };
+}
+
+/** The `<child>` of every fixed field's wire key `<child>/<V_TYPE>` (the key defaults to the field name). */
+function fixedMySensorsChildren(fields: Readonly<Record<string, { key?: string | undefined }>>): Set<string> {
+  const children = new Set<string>();
+  for (const [name, field] of Object.entries(fields)) {
+    const key = field.key ?? name;
+    const slash = key.indexOf('/');
+    if (slash > 0) children.add(key.slice(0, slash));
+  }
+  return children;
 }

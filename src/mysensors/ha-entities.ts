@@ -33,6 +33,12 @@ export interface NodeDiscoveryInput {
   /** The I_CONFIG answer: M → °C, I → °F. */
   config: 'M' | 'I';
   nodes: readonly NodeView[];
+  /**
+   * Children the profile maps itself: the `<child>` of every fixed field's `<child>/<V_TYPE>`
+   * key. Their values go to the fixed field's topic, never to the generic one, so an entity
+   * on the generic topic would never get a state: they get none (the fixed field has its own).
+   */
+  fixedChildren?: ReadonlySet<string>;
 }
 
 type Row = {
@@ -132,7 +138,7 @@ export function buildNodeDiscovery(input: NodeDiscoveryInput): DiscoveryMessage[
     const deviceId = `${gatewayDevice}_${input.port}_node${n.node}`;
     for (const child of n.children) {
       const row = ROWS[child.type];
-      if (row === undefined) continue;
+      if (row === undefined || input.fixedChildren?.has(String(child.child)) === true) continue;
       const state = (v: string): string => `${input.base}/${input.port}/${n.node}/${child.child}/${v}`;
       const objectId = discoveryId(`${input.port}_${n.node}_${child.child}`);
       const name =

@@ -33,6 +33,17 @@ const input = {
 };
 
 void describe('MySensors Home Assistant discovery', () => {
+  void it('gives no entity to a child a fixed field maps (its values never reach the generic topic)', () => {
+    const messages = buildNodeDiscovery({ ...input, nodes: [node], fixedChildren: new Set(['1', '3']) });
+    assert.deepEqual(
+      messages.map((m) => m.topic),
+      [
+        'homeassistant/switch/tty2mqtt_gw/radio_7_2/config',
+        'homeassistant/binary_sensor/tty2mqtt_gw/radio_7_4/config',
+      ],
+    );
+  });
+
   void it('maps S_ types to components, one device per node via the gateway', () => {
     const messages = buildNodeDiscovery({ ...input, nodes: [node] });
     assert.deepEqual(
