@@ -1,5 +1,5 @@
 // The contract every long-running part of the daemon follows (zigbee2mqtt's controller,
-// fastify's onClose order): started in order by app.ts, stopped in reverse, each stop
+// fastify's onClose order): started in order by app/gateway.ts, stopped in reverse, each stop
 // bounded by a deadline so one stuck part cannot hold the whole shutdown.
 
 export interface Service {

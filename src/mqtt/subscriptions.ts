@@ -1,5 +1,5 @@
-// Messages from the broker to parts of the gateway (MQTT-SN devices' subscriptions; device
-// commands later): each part adds a filter with a handler; one broker subscription per
+// Messages from the broker to parts of the gateway (device commands, requests, MQTT-SN
+// devices' subscriptions, MySensors commands): each part adds a filter with a handler; one broker subscription per
 // filter, at the highest QoS asked for it, dropped with its last handler. The MQTT session
 // is persistent (publisher.ts: clean = false), so the broker keeps subscriptions and queues
 // QoS 1/2 messages while the gateway is away. What the broker has confirmed (SUBACK) is
