@@ -1,7 +1,7 @@
 // climate.ino — reference firmware for devices/climate/profile.yaml (tty2mqtt).
 //
 // A DHT22 (AM2302) is read every 10 s and printed as one key=value line
-// (PRODUCT.md §4.1, format kv, checksum optional):
+// (docs/contract.md §4.1, format kv, checksum optional):
 //
 //   temp=23.5,hum=40.2*52
 //

@@ -2,7 +2,7 @@
 //
 // Measures mains power EmonLib-style: a current transformer clamped around one mains
 // conductor and a low-voltage AC transformer, both biased to mid-rail and sampled by the
-// ADC. Every 10 s it prints one JSON line with at-least-once delivery (PRODUCT.md §4.1,
+// ADC. Every 10 s it prints one JSON line with at-least-once delivery (docs/contract.md §4.1,
 // format json, ack: true, checksum: required):
 //
 //   #12 {"power":123.4,"voltage":230.1,"current":0.54,"energy":12.345}*58

@@ -1,7 +1,7 @@
 // sn-relay.ino — reference firmware for devices/sn-relay/profile.yaml (tty2mqtt).
 //
 // A relay board that speaks MQTT-SN v1.2 to the tty2mqtt gateway over its USB serial line
-// (PRODUCT.md §4.2, protocol: mqttsn, framing: slip). Every packet travels in its own SLIP
+// (docs/contract.md §4.2, protocol: mqttsn, framing: slip). Every packet travels in its own SLIP
 // frame with a CRC-16, so line noise costs one frame, never a fake packet:
 //
 //   C0 · SLIP(packet ‖ CRC-16) · C0

@@ -1,7 +1,7 @@
 // sn-weather.ino — reference firmware for devices/sn-weather/profile.yaml (tty2mqtt).
 //
 // A DHT22 weather node that speaks MQTT-SN v1.2 to the tty2mqtt gateway over its USB serial
-// line (PRODUCT.md §4.2, protocol: mqttsn, framing: raw): every packet goes on the wire as
+// line (docs/contract.md §4.2, protocol: mqttsn, framing: raw): every packet goes on the wire as
 // it is, its own 1-octet Length first (MQTT-SN 1.2 §5.2). No start byte, no CRC.
 //
 // Wiring (Arduino Uno):
@@ -74,7 +74,7 @@ static const uint16_t TOPIC_TEMPERATURE = 1;
 static const uint16_t TOPIC_HUMIDITY = 2;
 static const uint16_t TOPIC_LED_SET = 3;
 
-// Raw framing receiver (PRODUCT.md §4.2): packets up to PACKET_MAX octets; a packet must be
+// Raw framing receiver (docs/contract.md §4.2): packets up to PACKET_MAX octets; a packet must be
 // complete within RX_TIMEOUT_MS; after a framing error everything is dropped until the line
 // has been silent for RX_IDLE_MS (the profile's `idle: 100ms`, the gateway's own rule).
 static const uint8_t PACKET_MAX = 64;

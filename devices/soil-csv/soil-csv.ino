@@ -2,7 +2,7 @@
 //
 // A capacitive soil-moisture probe (v1.2 style, analog output) and a battery through a
 // 1:1 divider. Every 60 s it prints one CSV line in the profile's column order
-// (PRODUCT.md §4.1, format csv, columns: [moisture, raw, battery]):
+// (docs/contract.md §4.1, format csv, columns: [moisture, raw, battery]):
 //
 //   41.7,612,3.91
 //
