@@ -8,13 +8,13 @@
 // `acked`/`failed` follow `written` when the profile declares a reply pattern: the next
 // device line matching it (within its timeout) is the answer, and is not read as data.
 import type { LoadedProfile } from '../config/load.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
 import { compileCommand } from '../pipeline/command.ts';
 import type { CompiledCommand } from '../pipeline/command.ts';
 import type { OutMessage } from '../queue/outbox.ts';
-import { createRateLimitedLog } from './rate-limited-log.ts';
-import type { RateLimitedLog } from './rate-limited-log.ts';
+import { createRateLimitedLog } from '../log/rate-limited-log.ts';
+import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 
 export type CommandStatus = 'written' | 'rejected' | 'expired' | 'acked' | 'failed';
 

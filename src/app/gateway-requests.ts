@@ -10,10 +10,10 @@
 //   health                        gateway/health's report, now
 //   ports                         the configured ports and the serial ports on this machine
 //   restart_port {"port": NAME}   closes and reopens one configured port
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
-import { createRateLimitedLog } from './rate-limited-log.ts';
-import type { RateLimitedLog } from './rate-limited-log.ts';
+import { createRateLimitedLog } from '../log/rate-limited-log.ts';
+import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
 

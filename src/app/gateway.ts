@@ -6,7 +6,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import type { LoadedConfig } from '../config/load.ts';
 import { EmbeddedBroker } from '../broker/embedded.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { BrokerLink } from '../mqtt/connect-options.ts';
 import { Publisher } from '../mqtt/publisher.ts';
 import type { ServiceSnapshot } from '../ops/liveness.ts';
@@ -26,7 +26,7 @@ import type { Subscribe } from '../mqtt/subscriptions.ts';
 import { StatusReporter, stateTopic } from './status-reporter.ts';
 import { startOpsServer } from '../ops/http.ts';
 import type { OpsServer } from '../ops/http.ts';
-import { recentErrorsOf } from '../ops/recent-errors.ts';
+import { recentErrorsOf } from '../log/recent-errors.ts';
 import { createLastReadings } from '../ops/status-readings.ts';
 import type { OpsSource } from '../ops/status-source.ts';
 

@@ -17,7 +17,7 @@
 // while the queue is draining its backlog (Mosquitto drops the connection then).
 import { readFileSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, QoS } from '../mqtt/subscriptions.ts';
 import { packagePath } from '../package-root.ts';
 import { buildDiscovery, discoveryFilter, fieldStateTopic } from './ha-discovery.ts';

@@ -9,7 +9,7 @@ import { mqttsnSchema } from '../config/schema.ts';
 import type { MqttSnSpec, PortConfig } from '../config/schema.ts';
 import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
 import type { PacketFramer } from '../framing/packet-framer.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { QoS, Subscribe } from '../mqtt/subscriptions.ts';
 import type { ClientSession, ClientState } from '../mqttsn/client-session.ts';
 import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
@@ -22,9 +22,9 @@ import type { Outbox } from '../queue/outbox.ts';
 import { ManagedPort } from '../serial/port.ts';
 import type { PortSupervision } from '../serial/port.ts';
 import type { Service } from '../service.ts';
-import { printable } from '../line/detail.ts';
-import { createRateLimitedLog } from './rate-limited-log.ts';
-import type { RateLimitedLog } from './rate-limited-log.ts';
+import { printable } from '../log/detail.ts';
+import { createRateLimitedLog } from '../log/rate-limited-log.ts';
+import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import type { PortView } from './status-reporter.ts';
 
 export interface MqttSnPortOptions {

@@ -14,7 +14,7 @@
 import type { LoadedProfile } from '../config/load.ts';
 import { LEVEL_PATTERN } from '../config/schema.ts';
 import type { MySensorsMessage } from '../line/mysensors.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
 import { commandLine, parseTarget } from '../mysensors/command-topic.ts';
 import type { CommandTarget } from '../mysensors/command-topic.ts';
@@ -26,8 +26,8 @@ import {
 } from '../mysensors/protocol.ts';
 import type { OutMessage } from '../queue/outbox.ts';
 import type { CommandCounters, CommandStatus } from './command-runner.ts';
-import { createRateLimitedLog } from './rate-limited-log.ts';
-import type { RateLimitedLog } from './rate-limited-log.ts';
+import { createRateLimitedLog } from '../log/rate-limited-log.ts';
+import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 
 /** Listening time assumed after a sleeper's message other than I_PRE_SLEEP_NOTIFICATION. */
 const WAKE_WINDOW_MS = 500;

@@ -10,7 +10,7 @@
 //     no U+0000 (§1.5.4), and not a `$`-topic (§4.7.2: reserved for the broker);
 //   - at most MAX_RESPONSE_TOPIC_BYTES long (it is echoed in logs and published).
 // Pure: the subscription check is passed in.
-import { isValidTopicName } from '../pipeline/topic-filter.ts';
+import { isValidTopicName } from '../topics/filter.ts';
 
 export type ResponseTopicRefusal = 'dollar' | 'wildcard' | 'too_long' | 'outside' | 'subscribed';
 

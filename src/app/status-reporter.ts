@@ -3,7 +3,7 @@
 // 30 s). These describe the present, so they are published directly, not queued, and
 // all retained ones are republished on every reconnect (zigbee2mqtt once shipped a bug
 // where state stayed `offline` after a broker restart).
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { PublisherStatus } from '../mqtt/publisher.ts';
 import type { MqttSnPortCounters } from './mqttsn-port.ts';

@@ -14,7 +14,7 @@
 // - Whatever the ACL says, no client may publish to a `$` topic (the `$SYS` guard, aedes #597),
 //   and no topic or filter may have more than `maxTopicLevels` levels.
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { filterCovers, isValidTopicFilter, topicMatches } from '../pipeline/topic-filter.ts';
+import { filterCovers, isValidTopicFilter, topicMatches } from '../topics/filter.ts';
 import { BoundedRunner } from './bounded-runner.ts';
 import { decoyFor, parseStoredPassword, verifyPassword } from './password-hash.ts';
 import type { StoredPassword } from './password-hash.ts';

@@ -14,11 +14,11 @@ import type { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Aedes } from 'aedes';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { Service } from '../service.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { createRateLimitedLog } from '../app/rate-limited-log.ts';
-import type { RateLimitedLog } from '../app/rate-limited-log.ts';
+import { createRateLimitedLog } from '../log/rate-limited-log.ts';
+import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { AccessPolicy, DEFAULT_MAX_TOPIC_LEVELS } from './auth.ts';
 import { ClientIdBook } from './client-id-book.ts';
 import { maxGrantedQos } from './granted-qos.ts';
@@ -29,8 +29,8 @@ import {
   PacketSizeLimitError,
   SlowClientError,
 } from './guarded-stream.ts';
-import { formatListenAddress, parseListenAddress } from './listen-address.ts';
-import type { ListenAddress } from './listen-address.ts';
+import { formatListenAddress, parseListenAddress } from '../net/listen-address.ts';
+import type { ListenAddress } from '../net/listen-address.ts';
 import { listenTcp, listenTls, listenWebSocket } from './listeners.ts';
 import type { GuardLimits, Listener, WebSocketListenerOptions } from './listeners.ts';
 import { originForLog, WEBSOCKET_WITHOUT_USERS } from './websocket-origin.ts';

@@ -3,7 +3,7 @@
 // granted QoS up by the *topic* (client.subscriptions[packet.topic]), so a QoS 1 subscription
 // to `t/#` receives QoS 2 deliveries; embedded.ts applies this in authorizeForward instead.
 // Pure.
-import { topicMatches } from '../pipeline/topic-filter.ts';
+import { topicMatches } from '../topics/filter.ts';
 
 /** The highest QoS granted to any of `subscriptions` (filter → QoS) matching `topic`. */
 export function maxGrantedQos(subscriptions: ReadonlyMap<string, number>, topic: string): number | undefined {

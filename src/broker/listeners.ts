@@ -14,9 +14,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { PacketSizeGuard } from './guarded-stream.ts';
-import { listenOn } from './listen-on.ts';
+import { listenOn } from '../net/listen-on.ts';
 import { refusedOrigin } from './websocket-origin.ts';
-import type { ListenAddress } from './listen-address.ts';
+import type { ListenAddress } from '../net/listen-address.ts';
 
 export type ConnectionHandler = (connection: PacketSizeGuard, request?: IncomingMessage) => void;
 

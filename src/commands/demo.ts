@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.ts';
 import { parseDuration } from '../config/units.ts';
 import { startDemoDevices } from '../demo/binding.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../log/logger.ts';
 import { watchTopics } from '../mqtt/watch.ts';
 import type { CommandContext } from './context.ts';
 import { stringArg } from './context.ts';

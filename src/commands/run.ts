@@ -4,7 +4,7 @@
 // deploy/tty2mqtt.service) it reports READY=1, STATUS=, WATCHDOG=1 and STOPPING=1.
 import { performance } from 'node:perf_hooks';
 import { Gateway } from '../app/gateway.ts';
-import { createLogger, logOptions } from '../log.ts';
+import { createLogger, logOptions } from '../log/logger.ts';
 import { createNotifier } from '../ops/systemd-notify.ts';
 import { SystemdSupervisor } from '../ops/watchdog.ts';
 import type { CommandContext } from './context.ts';

@@ -1,7 +1,7 @@
 // Checks that span keys or files (docs/contract.md §2, §5). They read the data as written, so they
 // still run when the schema found other problems: every problem is reported in one go.
 import type { ConfigProblem } from '../errors.ts';
-import { filterCovers } from '../pipeline/topic-filter.ts';
+import { filterCovers } from '../topics/filter.ts';
 import type { LoadedProfile, ProfileRef } from './profiles.ts';
 import { checkTopicTemplate, RESERVED_PLACEHOLDERS } from './topic-template.ts';
 import { problemAt } from './yaml-source.ts';

@@ -11,7 +11,7 @@
 //
 // The checksum is taken off first (it is the outermost layer), then the seq prefix.
 import type { DiscardReason } from '../pipeline/types.ts';
-import { quote } from './detail.ts';
+import { quote } from '../log/detail.ts';
 
 export type ChecksumMode = 'none' | 'optional' | 'required';
 

@@ -7,7 +7,7 @@
 // Duplicate member names follow JSON.parse (the last one wins); two members that flatten
 // to the same key (`{"a.b":1,"a":{"b":2}}`) are a parse_error, like a duplicate kv key.
 import type { DecodeResult, RawValue } from '../pipeline/types.ts';
-import { quote } from './detail.ts';
+import { quote } from '../log/detail.ts';
 
 /** Nesting limit for objects inside the line's object; deeper lines are rejected. */
 export const MAX_DEPTH = 8;

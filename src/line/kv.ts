@@ -14,7 +14,7 @@
 //   a firmware bug worth seeing, so neither copy is guessed at.
 // Values stay raw strings; validation converts them.
 import type { DecodeResult, RawValue } from '../pipeline/types.ts';
-import { quote } from './detail.ts';
+import { quote } from '../log/detail.ts';
 
 const COMMA = 0x2c;
 const SEMICOLON = 0x3b;

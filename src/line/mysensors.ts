@@ -11,7 +11,7 @@
 //   Presentation (0), req (2), internal (3) and stream (4) are well-formed but carry no
 //   reading: `ignored`.
 import type { DecodeResult, RawValue } from '../pipeline/types.ts';
-import { quote } from './detail.ts';
+import { quote } from '../log/detail.ts';
 
 export const MAX_PAYLOAD_BYTES = 25;
 

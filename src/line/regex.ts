@@ -4,7 +4,7 @@
 // Lines are bounded by line.max_bytes (the framer, at most 65536), and `check` refuses patterns
 // whose matching time is super-linear in the line length (config/regex-safety.ts).
 import type { DecodeResult, Decoder, RawValue } from '../pipeline/types.ts';
-import { quote } from './detail.ts';
+import { quote } from '../log/detail.ts';
 
 export function createRegexDecoder(pattern: string): Decoder {
   // No flags: exec() is stateless (no lastIndex), so one RegExp serves every line.

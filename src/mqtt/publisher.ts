@@ -12,9 +12,9 @@
 import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import type { IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
-import type { Logger } from '../log.ts';
-import { createBoundLog } from '../queue/bound-log.ts';
-import type { BoundLog } from '../queue/bound-log.ts';
+import type { Logger } from '../log/logger.ts';
+import { createBoundLog } from '../log/bound-log.ts';
+import type { BoundLog } from '../log/bound-log.ts';
 import { memoryCostOf } from '../queue/limits.ts';
 import type { QueuedMessage, SessionOutbox } from '../queue/outbox.ts';
 import type { Service } from '../service.ts';

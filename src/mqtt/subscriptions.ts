@@ -8,8 +8,8 @@
 // subscribed twice, which would make the broker send retained messages again
 // ([MQTT-3.8.4-3]). MQTT.js's own `resubscribe` is therefore off for this client.
 import type { MqttClient } from 'mqtt';
-import type { Logger } from '../log.ts';
-import { topicMatches } from '../pipeline/topic-filter.ts';
+import type { Logger } from '../log/logger.ts';
+import { topicMatches } from '../topics/filter.ts';
 
 export type QoS = 0 | 1 | 2;
 

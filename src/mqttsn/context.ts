@@ -3,7 +3,7 @@
 // stays pure and testable with a fake (docs/architecture.md: a clock is injected).
 import type { MqttSnSpec } from '../config/schema.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
-import type { OutMessage, SeqMark, SubmitResult } from '../queue/outbox.ts';
+import type { OutMessage, SeqMark, SubmitResult } from '../pipeline/message.ts';
 import type { ClientSession, ClientState } from './client-session.ts';
 import type { InnerPacket, Qos } from './packet-types.ts';
 

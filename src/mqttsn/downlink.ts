@@ -4,8 +4,8 @@
 // PUBLISH (waiting for PUBACK, or PUBREC → PUBREL → PUBCOMP). Unanswered exchanges are
 // retried with DUP every T_retry, N_retry times. For a sleeping client messages are kept
 // (bounded: `sleep_buffer`, oldest dropped) and sent when it wakes, then PINGRESP.
-import { printable } from '../line/detail.ts';
-import { topicMatches } from '../pipeline/topic-filter.ts';
+import { printable } from '../log/detail.ts';
+import { topicMatches } from '../topics/filter.ts';
 import type { ClientSession, Delivery } from './client-session.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';

@@ -4,7 +4,7 @@
 // Pure: I/O and time come through SnEnvironment (context.ts).
 import type { MqttSnSpec } from '../config/schema.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
-import { gatewayOwnedNames } from '../pipeline/gateway-owned.ts';
+import { gatewayOwnedNames } from '../topics/gateway-owned.ts';
 import type { ClientSession } from './client-session.ts';
 import {
   onConnect,

@@ -4,7 +4,7 @@
 // already queued — before a gateway crash too: the marks are committed with the message,
 // like a line's `#seq` (docs/contract.md §4.1) — is acknowledged again, not queued twice.
 import { hashBody } from '../line/seq-window.ts';
-import type { OutMessage, SeqMark } from '../queue/outbox.ts';
+import type { OutMessage, SeqMark } from '../pipeline/message.ts';
 import { ClientSession } from './client-session.ts';
 import { drop, send } from './context.ts';
 import type { SnContext } from './context.ts';

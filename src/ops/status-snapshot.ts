@@ -4,7 +4,7 @@
 import type { History } from './history.ts';
 import { judgeHealth } from './status-health.ts';
 import type { HealthVerdict } from './status-health.ts';
-import type { ErrorRecord } from './recent-errors.ts';
+import type { ErrorRecord } from '../log/recent-errors.ts';
 import { framedTotal } from './status-source.ts';
 import type { OpsSource } from './status-source.ts';
 

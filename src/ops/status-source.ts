@@ -5,7 +5,7 @@ import type { GatewayRequestsStats } from '../app/gateway-requests.ts';
 import type { PortView } from '../app/status-reporter.ts';
 import type { PublisherStatus } from '../mqtt/publisher.ts';
 import type { QueueStats } from '../queue/outbox.ts';
-import type { RecentErrors } from './recent-errors.ts';
+import type { RecentErrors } from '../log/recent-errors.ts';
 import type { LastReadings } from './status-readings.ts';
 
 export interface OpsSource {

@@ -15,7 +15,7 @@
 // (then at debug) and is never fatal. One send at a time; fields asked for meanwhile are
 // merged into the next one, so a slow manager never piles up processes.
 import { spawn } from 'node:child_process';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 
 export type NotifyFields = Record<string, string>;
 

@@ -2,7 +2,7 @@
 // READY=1 once the gateway is up, WATCHDOG=1 at half of WatchdogSec while it makes progress
 // (src/ops/liveness.ts), STATUS= lines for `systemctl status`, STOPPING=1 on a graceful stop.
 // Without $NOTIFY_SOCKET nothing here runs (the notifier is disabled).
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import { assessLiveness, stallBoundMs, statusLine } from './liveness.ts';
 import type { ServiceSnapshot } from './liveness.ts';
 import type { Notifier } from './systemd-notify.ts';

@@ -13,7 +13,7 @@
 import { isValidLevel, renderTopic } from './topics.ts';
 import type { CompiledTemplate } from './topics.ts';
 import type { FieldValue, Reading } from './types.ts';
-import type { OutMessage, QoS } from '../queue/outbox.ts';
+import type { OutMessage, QoS } from './message.ts';
 
 export interface MapperOptions {
   /** base_topic, e.g. `iot/home1` (validated by the config schema). */

@@ -10,7 +10,7 @@
 // LEVEL_PATTERN admits none of / + # NUL $ or any control character, and the values here
 // are JS strings, so invalid UTF-8 cannot be represented (the framer rejects it earlier).
 import { LEVEL_MESSAGE, LEVEL_PATTERN } from '../config/schema.ts';
-import { quote } from '../line/detail.ts';
+import { quote } from '../log/detail.ts';
 
 export type TemplatePart = { kind: 'literal'; text: string } | { kind: 'placeholder'; name: string };
 

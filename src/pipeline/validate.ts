@@ -18,7 +18,7 @@
 // - enum: exactly one of `values` (case-sensitive).
 // - min/max are inclusive. JSON null means "absent": neither a value nor a rejection.
 import type { FieldSpec } from '../config/schema.ts';
-import { quote } from '../line/detail.ts';
+import { quote } from '../log/detail.ts';
 import type { FieldValue, RawValue } from './types.ts';
 
 type Conversion = { ok: true; value: FieldValue } | { ok: false; reason: string };

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { describeHolders, findLockHolders } from '../serial/lock-holder.ts';
+import { describeHolders, findLockHolders } from '../os/lock-holder.ts';
 
 export interface QueueLock {
   path: string;

@@ -5,21 +5,11 @@
 // test suite.
 
 import type { MySensorsStore } from '../mysensors/store.ts';
+import type { OutMessage, QoS, SeqMark, SubmitResult } from '../pipeline/message.ts';
+
+// What the serial half hands over; defined with the pure code that makes it.
+export type { OutMessage, QoS, SeqMark, SubmitResult };
 import type { PacketStore } from './packet-store.ts';
-
-export type QoS = 0 | 1 | 2;
-
-/** A message ready for the broker: topic fully rendered and checked, payload encoded. */
-export interface OutMessage {
-  /** The port it came from, or `gateway` for the gateway's own status messages. */
-  port: string;
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  /** Milliseconds since the epoch when the reading arrived. */
-  createdAt: number;
-}
 
 export interface QueuedMessage extends OutMessage {
   /** Unique, increasing in submission order (across restarts, for the durable store). */
@@ -38,18 +28,6 @@ export interface QueuedMessage extends OutMessage {
  * messages, so a line resent by the device after a gateway crash is recognised as a
  * duplicate and acknowledged, not published twice.
  */
-export interface SeqMark {
-  port: string;
-  seq: number;
-  /** Fingerprint of the line body (hashBody in line/seq-window.ts). */
-  hash: number;
-  /**
-   * For a key `<scope>\u0000<name>` (seq-marks.ts): at most this many keys keep marks in
-   * the scope; the least recently marked beyond it are forgotten, their rows deleted.
-   */
-  keysInScope?: number;
-}
-
 export interface SubmitOptions {
   seq?: SeqMark;
 }
@@ -67,8 +45,6 @@ export interface DeadLetter {
   reason: string;
   attempts: number;
 }
-
-export type SubmitResult = { status: 'queued' } | { status: 'full' };
 
 /**
  * Counters since this process opened the queue. They reconcile exactly:

@@ -12,9 +12,9 @@
 // ACKed), are reported in stats().storageError, and the next batch simply retries.
 // Write-behind (write-behind.ts, staged-rows.ts) lets QoS 1 lines without a `#seq` mark
 // skip the disk when the broker acknowledges them within `writeDelayMs`.
-import type { Logger } from '../log.ts';
-import { createBoundLog } from './bound-log.ts';
-import type { BoundLog } from './bound-log.ts';
+import type { Logger } from '../log/logger.ts';
+import { createBoundLog } from '../log/bound-log.ts';
+import type { BoundLog } from '../log/bound-log.ts';
 import { DeadLetterBounds } from './dead-letter-bounds.ts';
 import type { DeadLetterLimits, Trim } from './dead-letter-bounds.ts';
 import { DueTimer } from './due-timer.ts';

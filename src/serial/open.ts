@@ -3,7 +3,7 @@
 // `reset_on_open` (see modem-lines.ts for why that decides whether an Arduino reboots).
 import { realpath } from 'node:fs/promises';
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
-import { describeHolders, findLockHolders } from './lock-holder.ts';
+import { describeHolders, findLockHolders } from '../os/lock-holder.ts';
 import { clearHupcl, pulseDtr } from './modem-lines.ts';
 import { PortLockedError } from './open-failure.ts';
 import { fdOfBinding } from './reader.ts';

@@ -5,7 +5,7 @@
 // a busy port is only reported and retried (port.ts): a running daemon never exits
 // because of one port.
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { describeHolders, findLockHolders } from './lock-holder.ts';
+import { describeHolders, findLockHolders } from '../os/lock-holder.ts';
 
 export interface ConfiguredPort {
   name: string;

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../log/logger.ts';
 import type { Service } from '../service.ts';
 import { createBackoff, DEFAULT_BACKOFF, formatDelay } from './backoff.ts';
 import type { Backoff, BackoffOptions } from './backoff.ts';

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { EmbeddedBroker } from '../../src/broker/embedded.ts';
 import type { EmbeddedBrokerOptions } from '../../src/broker/embedded.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 
 export interface StartedBroker {
   broker: EmbeddedBroker;

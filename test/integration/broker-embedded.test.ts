@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { EmbeddedBroker } from '../../src/broker/embedded.ts';
 import type { EmbeddedBrokerOptions } from '../../src/broker/embedded.ts';
 import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { startTestBroker } from '../helpers/embedded-broker.ts';
 import type { StartedBroker } from '../helpers/embedded-broker.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';

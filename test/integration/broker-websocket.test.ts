@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { EmbeddedBroker } from '../../src/broker/embedded.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 
 void describe('embedded broker: WebSocket listener', () => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { MqttSnPort } from '../../src/app/mqttsn-port.ts';
 import { loadProfileById } from '../../src/config/profiles.ts';
 import { portSchema } from '../../src/config/schema.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { encodePacket } from '../../src/mqttsn/encode.ts';
 import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, afterEach, before, test } from 'node:test';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { ManagedPort } from '../../src/serial/port.ts';
 import type { ChunkInfo, ManagedPortOptions } from '../../src/serial/port.ts';
 import { IN_FLIGHT_WINDOW_MS } from '../../src/serial/in-flight.ts';

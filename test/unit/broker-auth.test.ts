@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccessPolicy } from '../../src/broker/auth.ts';
-import { formatListenAddress, parseListenAddress } from '../../src/broker/listen-address.ts';
+import { formatListenAddress, parseListenAddress } from '../../src/net/listen-address.ts';
 
 const users = [
   { username: 'gateway', password: 'gw-secret' },

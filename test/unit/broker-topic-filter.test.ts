@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { filterCovers, isValidTopicFilter, topicMatches } from '../../src/pipeline/topic-filter.ts';
+import { filterCovers, isValidTopicFilter, topicMatches } from '../../src/topics/filter.ts';
 
 void describe('topicMatches (MQTT 3.1.1 §4.7)', () => {
   const table: [filter: string, topic: string, expected: boolean][] = [

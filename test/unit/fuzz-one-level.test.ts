@@ -1,7 +1,7 @@
 // Property: the one-level rule (docs/contract.md §5) holds for any value a device or config can
 // put into a topic — arbitrary Unicode, binary, lone surrogates, bytes decoded any which
 // way, and strings built from the dangerous characters.
-import { gatewayOwnedNames } from '../../src/pipeline/gateway-owned.ts';
+import { gatewayOwnedNames } from '../../src/topics/gateway-owned.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

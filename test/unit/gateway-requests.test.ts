@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { GatewayRequests } from '../../src/app/gateway-requests.ts';
 import type { InboundHandler } from '../../src/mqtt/subscriptions.ts';
-import { topicMatches } from '../../src/pipeline/topic-filter.ts';
+import { topicMatches } from '../../src/topics/filter.ts';
 
 interface Sent {
   topic: string;

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { HaDiscoveryPublisher } from '../../src/app/ha-discovery-publisher.ts';
 import type { DiscoveryInput } from '../../src/app/ha-discovery.ts';
 import { profileSchema } from '../../src/config/schema.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/log/logger.ts';
 import type { InboundHandler, QoS } from '../../src/mqtt/subscriptions.ts';
-import { topicMatches } from '../../src/pipeline/topic-filter.ts';
+import { topicMatches } from '../../src/topics/filter.ts';
 
 const profile = {
   ...profileSchema.parse({

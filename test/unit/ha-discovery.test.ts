@@ -14,7 +14,7 @@ import { buildDiscovery, discoveryFilter } from '../../src/app/ha-discovery.ts';
 import type { DiscoveryInput, DiscoveryPort, DiscoveryProfile } from '../../src/app/ha-discovery.ts';
 import { profileSchema } from '../../src/config/schema.ts';
 import { defaultTopicTemplate } from '../../src/config/topic-template.ts';
-import { topicMatches } from '../../src/pipeline/topic-filter.ts';
+import { topicMatches } from '../../src/topics/filter.ts';
 
 const DEVICES = join(import.meta.dirname, '..', '..', 'devices');
 const BASE = 'iot/home1';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMapper } from '../../src/pipeline/map.ts';
 import type { MapperOptions } from '../../src/pipeline/map.ts';
-import { gatewayOwnedNames } from '../../src/pipeline/gateway-owned.ts';
+import { gatewayOwnedNames } from '../../src/topics/gateway-owned.ts';
 import { compileTemplate } from '../../src/pipeline/topics.ts';
 import type { FieldValue, Reading } from '../../src/pipeline/types.ts';
 

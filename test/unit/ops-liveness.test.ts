@@ -3,7 +3,7 @@
 // unplugged device or an idle one never do.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger } from '../../src/log/logger.ts';
 import { assessLiveness, stallBoundMs, statusLine } from '../../src/ops/liveness.ts';
 import type { ServiceSnapshot } from '../../src/ops/liveness.ts';
 import type { NotifyFields, Notifier } from '../../src/ops/systemd-notify.ts';

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { createHistory } from '../../src/ops/history.ts';
-import { createRecentErrors, recentErrorsOf, toErrorRecord } from '../../src/ops/recent-errors.ts';
+import { createRecentErrors, recentErrorsOf, toErrorRecord } from '../../src/log/recent-errors.ts';
 import { judgeHealth } from '../../src/ops/status-health.ts';
 import type { HealthInput } from '../../src/ops/status-health.ts';
 import { createLastReadings } from '../../src/ops/status-readings.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { queueSummary } from '../../src/queue/inspect.ts';
 import { MESSAGE_OVERHEAD_BYTES, reconciles } from '../../src/queue/limits.ts';
 import { openSqliteOutbox } from '../../src/queue/sqlite-outbox.ts';

@@ -1,9 +1,9 @@
-// The rate-limited warning log (src/app/rate-limited-log.ts): a few per key and window, then
+// The rate-limited warning log (src/log/rate-limited-log.ts): a few per key and window, then
 // one summary; flush() writes the pending summaries at once (a runner that stops).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRateLimitedLog } from '../../src/app/rate-limited-log.ts';
-import type { Logger } from '../../src/log.ts';
+import { createRateLimitedLog } from '../../src/log/rate-limited-log.ts';
+import type { Logger } from '../../src/log/logger.ts';
 
 function collectingLogger(): { log: Logger; lines: { fields: Record<string, unknown>; message: string }[] } {
   const lines: { fields: Record<string, unknown>; message: string }[] = [];

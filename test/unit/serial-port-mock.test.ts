@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import { SerialPortMock } from 'serialport';
 import type { BindingInterface, BindingPortInterface, OpenOptions } from '@serialport/bindings-cpp';
 import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/log/logger.ts';
 import { ManagedPort } from '../../src/serial/port.ts';
 import type { ManagedPortOptions, PortHandlers } from '../../src/serial/port.ts';
 

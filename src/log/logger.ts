@@ -3,8 +3,8 @@
 // Secrets are redacted by path so that a config dumped into a log line cannot leak them.
 import { pino } from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
-import { attachRecentErrors, createRecentErrors, recordingHook } from './ops/recent-errors.ts';
-import type { LogMethodHook } from './ops/recent-errors.ts';
+import { attachRecentErrors, createRecentErrors, recordingHook } from './recent-errors.ts';
+import type { LogMethodHook } from './recent-errors.ts';
 
 export type { Logger };
 

@@ -2,8 +2,8 @@
 // when a bound starts biting, then at most a summary per minute ("N more suppressed"), so a
 // bound biting thousands of times a second neither floods journald nor goes unnoticed. The
 // counters in QueueStats count every event; this only says that it is happening.
-import { createRateLimitedLog } from '../app/rate-limited-log.ts';
-import type { Logger } from '../log.ts';
+import { createRateLimitedLog } from './rate-limited-log.ts';
+import type { Logger } from './logger.ts';
 
 export interface BoundLog {
   /** One event of bound `key` biting; `fields` should say the bound and what it cost. */

@@ -3,7 +3,7 @@
 // reason), the first few messages of each window are logged; the rest are counted and
 // summarised in one line when the window ends ("N more suppressed"), so a burst is never
 // silent about its size. The counters (port-counters.ts) still count every one.
-import type { Logger } from '../log.ts';
+import type { Logger } from './logger.ts';
 
 export interface RateLimitedLog {
   warn(key: string, fields: Record<string, unknown>, message: string): void;
