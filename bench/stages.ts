@@ -43,7 +43,7 @@ import { formatEnvelope, parseEnvelope } from '../src/line/envelope.ts';
 import type { EnvelopeOptions } from '../src/line/envelope.ts';
 import { decodeJson } from '../src/line/json.ts';
 import { hashBody } from '../src/line/seq-window.ts';
-import { gatewayOwnedNames } from '../src/pipeline/gateway-owned.ts';
+import { gatewayOwnedNames } from '../src/topics/gateway-owned.ts';
 import { createMapper } from '../src/pipeline/map.ts';
 import { compileTemplate, renderTopic } from '../src/pipeline/topics.ts';
 import type { RawValue, Reading } from '../src/pipeline/types.ts';
