@@ -33,14 +33,8 @@ export interface SubmitOptions {
 }
 
 /** A message the broker refused for good, kept for `tty2mqtt queue`. */
-export interface DeadLetter {
+export interface DeadLetter extends OutMessage {
   id: number;
-  port: string;
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  createdAt: number;
   failedAt: number;
   reason: string;
   attempts: number;
