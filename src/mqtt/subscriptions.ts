@@ -9,9 +9,10 @@
 // ([MQTT-3.8.4-3]). MQTT.js's own `resubscribe` is therefore off for this client.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
+import type { QoS } from '../pipeline/message.ts';
 import { topicMatches } from '../topics/filter.ts';
 
-export type QoS = 0 | 1 | 2;
+export type { QoS };
 
 export interface InboundMessage {
   topic: string;

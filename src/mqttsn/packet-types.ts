@@ -6,6 +6,7 @@
 // UTF-8 text they carry; binary fields (Data, WillMsg, GwAdd, Wireless Node Id) are Buffers.
 
 /** MQTT-SN 1.2 §5.2.2, Table 3. Values not listed here are reserved. */
+import type { QoS } from '../pipeline/message.ts';
 export const MsgType = {
   ADVERTISE: 0x00,
   SEARCHGW: 0x01,
@@ -70,8 +71,8 @@ export const MAX_CLIENT_ID_OCTETS = 23;
 /** The only ProtocolId of v1.2 (MQTT-SN 1.2 §5.3.8); all other values are reserved. */
 export const PROTOCOL_ID = 0x01;
 
-/** QoS of a Will or a subscription. */
-export type Qos = 0 | 1 | 2;
+/** QoS of a Will or a subscription: MQTT's own three levels. */
+export type Qos = QoS;
 /** QoS of a PUBLISH: −1 is flag bits 0b11, "publish without connection" (MQTT-SN 1.2 §6.8). */
 export type PublishQos = -1 | Qos;
 
