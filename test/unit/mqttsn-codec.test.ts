@@ -1,6 +1,6 @@
 // The MQTT-SN v1.2 codec, byte for byte: every message type encodes to the exact octets of
 // the spec's layout and decodes back to the exact packet; every malformed shape decodes to
-// a discard reason. Examples follow /work/shared/reference/mqtt-sn-1.2.md §1.4.
+// a discard reason. Examples follow the layouts of MQTT-SN 1.2 §5.4 (Table 3 and the message formats).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePacket } from '../../src/mqttsn/decode.ts';

@@ -1,7 +1,7 @@
 // The pure MQTT-SN v1.2 gateway core (src/mqttsn/gateway.ts) against a fake environment:
 // a clock the test advances, every packet sent recorded, a queue whose answer the test
 // chooses (queued, full, failing, or held until the test releases it), preset de-dup marks.
-// Each test names the clause of MQTT-SN 1.2 (/work/shared/reference/mqtt-sn-1.2.md) or of
+// Each test names the clause of MQTT-SN 1.2 (the OASIS/IBM specification) or of
 // docs/contract.md §4.2 it checks.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
