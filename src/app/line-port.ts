@@ -148,40 +148,34 @@ export class LinePort implements Service {
         },
       },
     );
+    // What both command runners need from the port: the same for line and MySensors commands.
+    const subscribe = options.subscribe;
+    const runnerWiring = {
+      port: port.name,
+      base: options.base,
+      gatewayId: options.gatewayId,
+      profile,
+      write: (line: string) => this.serial.write(line),
+      isOpen: () => this.serial.status().state === 'open',
+      submit: (messages: OutMessage[]) => options.outbox.submit(messages),
+      log,
+      now: this.now,
+    };
     this.commands =
-      options.subscribe === undefined || Object.keys(profile.commands).length === 0
+      subscribe === undefined || Object.keys(profile.commands).length === 0
         ? null
-        : new CommandRunner({
-            port: port.name,
-            base: options.base,
-            gatewayId: options.gatewayId,
-            profile,
-            write: (line) => this.serial.write(line),
-            isOpen: () => this.serial.status().state === 'open',
-            subscribe: options.subscribe,
-            submit: (messages) => options.outbox.submit(messages),
-            log,
-            now: this.now,
-          });
+        : new CommandRunner({ ...runnerWiring, subscribe });
     // The runner's own counters, live: they show in gateway/health and the stop line.
     if (this.commands !== null) this.counters.commands = this.commands.counters;
     if (this.controller !== null) this.counters.mysensors = this.controller.counters;
     const controller = this.controller;
     this.mysensorsCommands =
-      controller === null || options.subscribe === undefined
+      controller === null || subscribe === undefined
         ? null
         : new MySensorsCommandRunner({
-            port: port.name,
-            base: options.base,
-            gatewayId: options.gatewayId,
-            profile,
+            ...runnerWiring,
+            subscribe,
             hasChild: (node, child) => controller.hasChild(node, child),
-            write: (line) => this.serial.write(line),
-            isOpen: () => this.serial.status().state === 'open',
-            subscribe: options.subscribe,
-            submit: (messages) => options.outbox.submit(messages),
-            log,
-            now: this.now,
           });
     if (this.mysensorsCommands !== null) this.counters.mysensorsCommands = this.mysensorsCommands.counters;
   }

@@ -3,6 +3,7 @@
 // MAX_VALUES_PER_NODE last values per node, each at most 25 bytes (MAX_PAYLOAD) — about
 // 254 × 64 × 25 B ≈ 400 KB of values at the very most.
 import { FIRST_NODE_ID, LAST_NODE_ID } from './protocol.ts';
+import { blankNode } from './store.ts';
 import type { StoredNode, StoredValue } from './store.ts';
 
 /** Last values one node may keep (a child reports one or a few V_ types). */
@@ -46,17 +47,7 @@ export class NodeTable {
 
   /** A new node record (not yet in the table: add() it once it is stored). */
   fresh(id: number): KnownNode {
-    return {
-      id,
-      sketchName: null,
-      sketchVersion: null,
-      libraryVersion: null,
-      battery: null,
-      lastHeartbeat: null,
-      lastSeen: null,
-      children: [],
-      askedToPresent: false,
-    };
+    return { ...blankNode(id), askedToPresent: false };
   }
 
   add(node: KnownNode): void {

@@ -21,6 +21,20 @@ export interface StoredNode {
   children: StoredChild[];
 }
 
+/** A node known only by its id: nothing heard from it yet (or nothing this version can read). */
+export function blankNode(id: number): StoredNode {
+  return {
+    id,
+    sketchName: null,
+    sketchVersion: null,
+    libraryVersion: null,
+    battery: null,
+    lastHeartbeat: null,
+    lastSeen: null,
+    children: [],
+  };
+}
+
 export interface StoredValue {
   node: number;
   child: number;

@@ -1,6 +1,7 @@
 // The MySensors controller's nodes and last values in the queue database (one file to back
 // up, one lock). Each save is one synchronous commit through the outbox's transaction runner,
 // so an id is on disk before the node is told it.
+import { blankNode } from '../mysensors/store.ts';
 import type { MySensorsStore, StoredNode, StoredValue } from '../mysensors/store.ts';
 import type { Db } from './sqlite-schema.ts';
 
@@ -39,16 +40,7 @@ export class SqliteMySensorsStore implements MySensorsStore {
         nodes.push({ ...(JSON.parse(row.info) as StoredNode), id: row.node });
       } catch {
         // A row this version cannot read still holds its id: keep the id, forget the rest.
-        nodes.push({
-          id: row.node,
-          sketchName: null,
-          sketchVersion: null,
-          libraryVersion: null,
-          battery: null,
-          lastHeartbeat: null,
-          lastSeen: null,
-          children: [],
-        });
+        nodes.push(blankNode(row.node));
       }
     }
     return { nodes, values: this.selectValues.all(port) };
