@@ -35,7 +35,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SHIPPED_DEVICES_DIR } from '../src/commands/shipped.ts';
+import { SHIPPED_DEVICES_DIR } from '../src/cli/shipped.ts';
 import { loadProfileById } from '../src/config/profiles.ts';
 import { createLineFramer } from '../src/framing/line.ts';
 import { createDecoder } from '../src/line/decoder.ts';

@@ -11,8 +11,8 @@ import {
   formatProblem,
   isGatewayError,
 } from './errors.ts';
-import { COMMANDS, HELP, commandHelp } from './commands/help.ts';
-import type { CommandContext } from './commands/context.ts';
+import { COMMANDS, HELP, commandHelp } from './cli/help.ts';
+import type { CommandContext } from './cli/context.ts';
 
 const EX_CONFIG = 78;
 /**
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   if (command === '--version' || command === '-V') {
-    const { version } = await import('./commands/version.ts');
+    const { version } = await import('./cli/version.ts');
     process.stdout.write(`${version()}\n`);
     return 0;
   }

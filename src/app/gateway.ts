@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { EmbeddedBroker } from '../broker/embedded.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerLink } from '../mqtt/connect-options.ts';
-import { Publisher } from '../mqtt/publisher.ts';
+import { BrokerClient } from '../mqtt/broker-client.ts';
 import type { ServiceSnapshot } from '../ops/liveness.ts';
 import type { QueueStats, SessionOutbox } from '../queue/outbox.ts';
 import { lockQueue } from '../queue/lock.ts';
@@ -54,7 +54,7 @@ function connectHost(host: string): string {
 export class Gateway {
   readonly ports: (LinePort | MqttSnPort)[];
   private broker: EmbeddedBroker | undefined;
-  private publisher: Publisher | undefined;
+  private brokerClient: BrokerClient | undefined;
   private status: StatusReporter | undefined;
   private discovery: HaDiscoveryPublisher | undefined;
   /** A MySensors node changed: gateway/devices and its HA configs go out once it settles. */
@@ -127,8 +127,8 @@ export class Gateway {
     const { config, profiles } = options.loaded;
     // The publisher exists once start() runs, before any port starts.
     const subscribe: Subscribe = (filter, qos, handler) => {
-      if (this.publisher === undefined) throw new Error('subscribe before the publisher started');
-      return this.publisher.subscriptions.add(filter, qos, handler);
+      if (this.brokerClient === undefined) throw new Error('subscribe before the publisher started');
+      return this.brokerClient.subscriptions.add(filter, qos, handler);
     };
     this.ports = config.ports.map((port) => {
       const profile = profiles.get(port.device);
@@ -259,7 +259,7 @@ export class Gateway {
       tls: config.mqtt.tls,
       will: { topic: stateTopic(base), payload: 'offline', qos: 1, retain: true },
     };
-    const publisher = new Publisher({
+    const brokerClient = new BrokerClient({
       link,
       outbox: this.outbox,
       inflight: config.queue.inflight,
@@ -271,15 +271,15 @@ export class Gateway {
       },
       onDelivered: (qos, ms) => this.http?.metrics.observeDelivery(qos, ms / 1000),
     });
-    this.publisher = publisher;
+    this.brokerClient = brokerClient;
     this.status = new StatusReporter({
       base,
       gatewayId: config.gateway.id ?? 'gateway',
-      sink: publisher,
+      sink: brokerClient,
       ports: () => this.ports.map((p) => p.view()),
       queue: () => this.outbox.stats(),
       reconcile: reconciliation,
-      broker: () => publisher.status(),
+      broker: () => brokerClient.status(),
       log,
       ...(this.options.healthIntervalMs === undefined
         ? {}
@@ -288,8 +288,8 @@ export class Gateway {
     if (config.homeassistant.discovery) {
       this.discovery = new HaDiscoveryPublisher({
         input: discoveryInput(this.options.loaded),
-        sink: publisher,
-        subscribe: (filter, qos, handler) => publisher.subscriptions.add(filter, qos, handler),
+        sink: brokerClient,
+        subscribe: (filter, qos, handler) => brokerClient.subscriptions.add(filter, qos, handler),
         log: log.child({ service: 'ha-discovery' }),
         dynamic: () => this.nodeDiscovery(),
       });
@@ -297,9 +297,9 @@ export class Gateway {
     }
     this.requests = new GatewayRequests({
       base,
-      subscribe: (filter, qos, handler) => publisher.subscriptions.add(filter, qos, handler),
-      isSubscribed: (topic) => publisher.subscriptions.covers(topic),
-      sink: publisher,
+      subscribe: (filter, qos, handler) => brokerClient.subscriptions.add(filter, qos, handler),
+      isSubscribed: (topic) => brokerClient.subscriptions.covers(topic),
+      sink: brokerClient,
       health: () => this.health(),
       ports: () => this.ports.map((p) => ({ name: p.view().name, restart: () => p.restart() })),
       listPorts: async () => ({
@@ -312,7 +312,7 @@ export class Gateway {
       log: log.child({ service: 'requests' }),
     });
     this.requests.start();
-    await publisher.start(signal);
+    await brokerClient.start(signal);
     this.status.start();
     if (config.http.listen !== null)
       this.http = await startOpsServer({
@@ -344,10 +344,10 @@ export class Gateway {
     this.discovery?.stop();
     this.requests?.stop();
     let drained = false;
-    if (this.publisher !== undefined) {
-      drained = await this.publisher.drain(Math.max(0, remaining() - 1500));
+    if (this.brokerClient !== undefined) {
+      drained = await this.brokerClient.drain(Math.max(0, remaining() - 1500));
       await this.status?.publishOffline();
-      await this.publisher.stop();
+      await this.brokerClient.stop();
     }
     await this.broker?.stop();
     await this.outbox.close();
@@ -379,7 +379,7 @@ export class Gateway {
   liveness(): ServiceSnapshot {
     return {
       ports: this.started ? this.ports.map((p) => p.supervision()) : [],
-      publisher: this.publisher?.progress() ?? null,
+      publisher: this.brokerClient?.progress() ?? null,
       configuredPorts: this.ports.length,
       queued: this.outbox.stats().depth,
     };
@@ -401,8 +401,8 @@ export class Gateway {
         maxBytes: config.queue.max_bytes,
         whenFull: config.queue.when_full,
       },
-      broker: () => this.publisher?.status() ?? null,
-      started: () => this.publisher !== undefined,
+      broker: () => this.brokerClient?.status() ?? null,
+      started: () => this.brokerClient !== undefined,
       readings: this.readings,
       errors: recentErrorsOf(this.options.log),
       unit: (port, field) => {

@@ -148,7 +148,7 @@ const BINARY_SENSOR_CLASSES = new Set([
 /** What the gateway publishes for a boolean reading (pipeline/map.ts valueText). */
 const BOOLEAN_TRUE = 'true';
 const BOOLEAN_FALSE = 'false';
-/** What a boolean command accepts and writes (pipeline/command.ts). */
+/** What a boolean command accepts and writes (device-commands/render.ts). */
 const COMMAND_ON = 'on';
 const COMMAND_OFF = 'off';
 /** Bounds for a number command that states none: HA's own default is 1..100. */

@@ -11,7 +11,7 @@ import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
 import type { PacketFramer } from '../framing/packet-framer.ts';
 import type { Logger } from '../log/logger.ts';
 import type { QoS, Subscribe } from '../mqtt/subscriptions.ts';
-import type { ClientSession, ClientState } from '../mqttsn/client-session.ts';
+import type { ClientSession, ClientState } from '../mqttsn/client-state.ts';
 import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
 import { decodePacket } from '../mqttsn/decode.ts';
 import { encodePacket } from '../mqttsn/encode.ts';

@@ -5,7 +5,7 @@
 // where state stayed `offline` after a broker restart).
 import type { Logger } from '../log/logger.ts';
 import type { QueueStats } from '../queue/outbox.ts';
-import type { PublisherStatus } from '../mqtt/publisher.ts';
+import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
 import type { MqttSnPortCounters } from './mqttsn-port.ts';
 import type { PortCounters } from './port-counters.ts';
 import type { NodeView } from '../mysensors/controller.ts';
@@ -44,7 +44,7 @@ export interface StatusReporterOptions {
   queue: () => QueueStats;
   /** The queue's books: received = published + dead-lettered + rejected + dropped + queued. */
   reconcile: (q: QueueStats) => Record<string, unknown>;
-  broker: () => PublisherStatus;
+  broker: () => BrokerClientStatus;
   log: Logger;
   healthIntervalMs?: number;
   now?: () => number;

@@ -1,7 +1,7 @@
 // Messages from the broker to parts of the gateway (device commands, requests, MQTT-SN
 // devices' subscriptions, MySensors commands): each part adds a filter with a handler; one broker subscription per
 // filter, at the highest QoS asked for it, dropped with its last handler. The MQTT session
-// is persistent (publisher.ts: clean = false), so the broker keeps subscriptions and queues
+// is persistent (broker-client.ts: clean = false), so the broker keeps subscriptions and queues
 // QoS 1/2 messages while the gateway is away. What the broker has confirmed (SUBACK) is
 // remembered; on every connect whatever it lacks is subscribed — everything when the
 // session is new (CONNACK session present = 0, MQTT 3.1.1 §3.2.2.2) — and nothing is

@@ -1,6 +1,6 @@
 // Connecting, the Will, keep-alive, sleep and disconnect: MQTT-SN 1.2 §6.2–6.4, §6.11–6.14.
 import { printable } from '../log/detail.ts';
-import { ClientSession } from './client-session.ts';
+import { ClientSession } from './client-state.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
 import { relativeName } from './device-topics.ts';

@@ -4,7 +4,7 @@
 import type { MqttSnSpec } from '../config/schema.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
 import type { OutMessage, SeqMark, SubmitResult } from '../pipeline/message.ts';
-import type { ClientSession, ClientState } from './client-session.ts';
+import type { ClientSession, ClientState } from './client-state.ts';
 import type { InnerPacket, Qos } from './packet-types.ts';
 
 /** Why a packet from a device was not acted on (counted per reason, logged at a limited rate). */

@@ -2,7 +2,7 @@
 // broker that no packet within `max_packet` can carry when it arrives — not after it was
 // buffered for a sleeping client and retried T_retry × N_retry (§6.13), holding up
 // everything behind it.
-import type { Delivery } from './client-session.ts';
+import type { Delivery } from './client-state.ts';
 
 /** §5.2.1: Length and MsgType before `body` octets; the 3-octet Length form past 255 in total. */
 function messageOctets(body: number): number {

@@ -6,7 +6,7 @@
 // (bounded: `sleep_buffer`, oldest dropped) and sent when it wakes, then PINGRESP.
 import { printable } from '../log/detail.ts';
 import { topicMatches } from '../topics/filter.ts';
-import type { ClientSession, Delivery } from './client-session.ts';
+import type { ClientSession, Delivery } from './client-state.ts';
 import { drop, send, setState } from './context.ts';
 import type { SnContext } from './context.ts';
 import { relativeName } from './device-topics.ts';

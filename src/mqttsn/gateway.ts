@@ -5,7 +5,7 @@
 import type { MqttSnSpec } from '../config/schema.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
 import { gatewayOwnedNames } from '../topics/gateway-owned.ts';
-import type { ClientSession } from './client-session.ts';
+import type { ClientSession } from './client-state.ts';
 import {
   onConnect,
   onDisconnect,

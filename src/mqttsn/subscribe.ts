@@ -1,7 +1,7 @@
 // SUBSCRIBE and UNSUBSCRIBE from a client (MQTT-SN 1.2 §6.9), confined to the port's
 // subtree (docs/contract.md §4.2). The gateway subscribes upstream on the client's behalf; the
 // environment counts filters so many clients share one broker subscription.
-import type { ClientSession, Subscription } from './client-session.ts';
+import type { ClientSession, Subscription } from './client-state.ts';
 import { drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineFilter, isWildcardFilter } from './device-topics.ts';

@@ -5,7 +5,7 @@
 // like a line's `#seq` (docs/contract.md §4.1) — is acknowledged again, not queued twice.
 import { hashBody } from '../line/seq-window.ts';
 import type { OutMessage, SeqMark } from '../pipeline/message.ts';
-import { ClientSession } from './client-session.ts';
+import { ClientSession } from './client-state.ts';
 import { drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineName } from './device-topics.ts';

@@ -18,7 +18,7 @@
 //   S_INFO         text           V_TEXT         max 25 (the MySensors payload limit)
 //
 // Readings are published as `<base>/<port>/<node>/<child>/<V_TYPE>` and commands taken at
-// `…/set` (controller.ts, app/mysensors-command-runner.ts); booleans are `1`/`0` there.
+// `…/set` (controller.ts, device-commands/mysensors-runner.ts); booleans are `1`/`0` there.
 import type { DiscoveryMessage } from '../app/ha-discovery.ts';
 import { discoveryId, discoveryNodeId } from '../app/ha-discovery.ts';
 import { MAX_PAYLOAD_BYTES } from '../line/mysensors.ts';

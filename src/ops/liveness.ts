@@ -12,13 +12,13 @@
 //   for longer than the bound: the broker keeps the TCP connection but answers nothing, or
 //   our own bookkeeping lost track of an ack. (MQTT keep-alive normally turns a silent
 //   broker into a reconnect first, which is fine; this catches what it does not.)
-import type { PublisherProgress } from '../mqtt/publisher.ts';
+import type { BrokerClientProgress } from '../mqtt/broker-client.ts';
 import type { PortSupervision } from '../serial/port.ts';
 
 export interface LivenessSnapshot {
   ports: readonly PortSupervision[];
   /** Null before the publisher has started. */
-  publisher: PublisherProgress | null;
+  publisher: BrokerClientProgress | null;
 }
 
 /** Everything the systemd supervision reads from the gateway (Gateway.liveness()). */

@@ -3,7 +3,7 @@
 // are views of the same numbers gateway/health publishes.
 import type { GatewayRequestsStats } from '../app/gateway-requests.ts';
 import type { PortView } from '../app/status-reporter.ts';
-import type { PublisherStatus } from '../mqtt/publisher.ts';
+import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { RecentErrors } from '../log/recent-errors.ts';
 import type { LastReadings } from './status-readings.ts';
@@ -17,7 +17,7 @@ export interface OpsSource {
   queue(): QueueStats;
   queueLimits: { maxMessages: number; maxBytes: number; whenFull: 'drop_oldest' | 'reject_new' };
   /** null before the publisher exists. */
-  broker(): PublisherStatus | null;
+  broker(): BrokerClientStatus | null;
   started(): boolean;
   readings: LastReadings;
   errors: RecentErrors;

@@ -5,7 +5,7 @@
 // small side file (a kernel fcntl lock, as SQLite takes them): it is released by the kernel
 // when the process dies, so a kill -9 never leaves a stale lock behind, and a pid written
 // in a file could not tell a live holder from a reused pid. `tty2mqtt queue` does not take
-// it: it is meant to work beside the running daemon (commands/queue.ts).
+// it: it is meant to work beside the running daemon (cli/queue.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';

@@ -2,7 +2,7 @@
 // 256 per port, oldest first, from which a line runner rebuilds its de-duplication window.
 //
 // Keys of the form `<scope>\u0000<name>` are many keys under one scope: an MQTT-SN port keeps
-// one window per ClientId (mqttsn/client-session.ts markKey). Devices choose ClientIds, so
+// one window per ClientId (mqttsn/client-state.ts markKey). Devices choose ClientIds, so
 // a mark may carry a bound on the keys of its scope; past it the least recently marked key
 // is forgotten with all its marks (and the durable store deletes its rows).
 import type { SeqMark } from './outbox.ts';

@@ -4,7 +4,7 @@
 // opens the port raw (no ICRNL, MQTT-SN notes §2.1), so octets pass unmodified.
 import { SerialPort } from 'serialport';
 import { ErrorCodes, GatewayError } from '../errors.ts';
-import { MqttSnClient, type MqttSnClientOptions } from './mqttsn-client.ts';
+import { MqttSnClient, type MqttSnClientOptions } from './mqttsn-client/client.ts';
 
 export interface MqttSnTtyOptions extends Omit<MqttSnClientOptions, 'write'> {
   /** Default 115200. */

@@ -8,7 +8,7 @@
 import type { DeviceProfile } from '../config/schema.ts';
 import { mqttsnSchema } from '../config/schema.ts';
 import type { MqttSnPacket, PublishQos } from '../mqttsn/packet-types.ts';
-import type { MqttSnClient } from './mqttsn-client.ts';
+import type { MqttSnClient } from './mqttsn-client/client.ts';
 import { openMqttSnClientOnTty } from './mqttsn-serial.ts';
 import { createValueGenerator } from './values.ts';
 import type { Rng } from './values.ts';

@@ -7,7 +7,7 @@ import { fieldSchema, mqttsnSchema } from '../../src/config/schema.ts';
 import { compileFields } from '../../src/pipeline/validate.ts';
 import type { OutMessage, SeqMark, SubmitResult } from '../../src/queue/outbox.ts';
 import { MqttSnGateway } from '../../src/mqttsn/gateway.ts';
-import type { ClientSession, ClientState } from '../../src/mqttsn/client-session.ts';
+import type { ClientSession, ClientState } from '../../src/mqttsn/client-state.ts';
 import type { SnDropReason, SnEnvironment } from '../../src/mqttsn/context.ts';
 import type { InnerPacket, PublishQos, PublishTopic, Qos } from '../../src/mqttsn/packet-types.ts';
 

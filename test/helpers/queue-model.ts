@@ -1,4 +1,4 @@
-// The plain in-memory model of the durable outbox that test/unit/queue-model.test.ts checks
+// The plain in-memory model of the durable outbox that test/unit/queue/model.test.ts checks
 // SqliteOutbox against: an array in id order, the when_full rules on QoS 1/2 messages, a
 // ring bound on unleased QoS 0 messages, and what a crash keeps (committed rows, attempts,
 // seq marks, stored packets) and forgets (leases, retry delays, the ring, the counters).

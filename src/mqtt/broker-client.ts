@@ -1,0 +1,559 @@
+// The gateway's one MQTT client, and the network half's only MQTT.js user (docs/architecture.md
+// boundary): it drains the outbox to the broker, and its `subscriptions` bring commands down.
+// It leases only while connected, keeps at most min(queue.inflight, the broker's Receive
+// Maximum [MQTT-3.3.4-9]) messages in flight, and acknowledges a message
+// to the outbox only when the broker's PUBACK/PUBCOMP reports success. QoS 0 messages do
+// not take part in that window (they are never acknowledged): a window of its own bounds
+// them by count and bytes while they wait for the socket (qos0-window.ts). The MQTT session is persistent (clean = false, MQTT 5
+// session expiry) and its QoS 2 packets live in the queue database (session-store.ts), so
+// QoS 2 stays exactly-once across a crash.
+//
+// It never uses connectAsync at start-up (that rejects and ends the client when the
+// broker is down): it connects in the background and reconnects with jittered backoff.
+import type { Socket } from 'node:net';
+import mqtt from 'mqtt';
+import type { IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
+import type { Logger } from '../log/logger.ts';
+import { createBoundLog } from '../log/bound-log.ts';
+import type { BoundLog } from '../log/bound-log.ts';
+import { memoryCostOf } from '../queue/limits.ts';
+import type { QueuedMessage, SessionOutbox } from '../queue/outbox.ts';
+import type { Service } from '../service.ts';
+import { createBackoff } from './backoff.ts';
+import { redactUrl } from '../config/redact-url.ts';
+import { toClientOptions } from './connect-options.ts';
+import type { BrokerLink } from './connect-options.ts';
+import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
+import { Qos0Window } from './qos0-window.ts';
+import type { Qos0WindowStatus } from './qos0-window.ts';
+import { SessionStore } from './session-store.ts';
+import { Subscriptions } from './subscriptions.ts';
+import { TlsRefusals, urlHost } from './tls-refusals.ts';
+import type { RecordedRefusal, TlsLinkStatus } from './tls-refusals.ts';
+
+export interface BrokerClientOptions {
+  link: BrokerLink;
+  outbox: SessionOutbox;
+  inflight: number;
+  /** For the stable message id `<gateway>/<port>/<portSeq>` (MQTT 5 user property `id`). */
+  gatewayId: string;
+  log: Logger;
+  /** Called after every successful (re)connect: republish retained state (gateway/state, availability). */
+  onConnect?: () => void;
+  /** A message delivered: its latency from reading to broker ack (/metrics). */
+  onDelivered?: (qos: 0 | 1 | 2, latencyMs: number) => void;
+  /** Byte bound of the QoS 0 send window (default QOS0_WINDOW_BYTES, qos0-window.ts). */
+  qos0WindowBytes?: number;
+}
+
+export interface BrokerClientStatus {
+  connected: boolean;
+  url: string;
+  connects: number;
+  lastError: string | null;
+  inflight: number;
+  inflightLimit: number;
+  published: number;
+  refusedByBroker: number;
+  /** TLS refusals of the broker's certificate; see tls-refusals.ts. Always set by status(). */
+  tls?: TlsLinkStatus;
+  /** QoS 0 publishes waiting for the socket (qos0-window.ts). Always set by status(). */
+  qos0Window?: Qos0WindowStatus;
+}
+
+/** For the systemd watchdog (src/ops/liveness.ts); times on performance.now()'s clock. */
+export interface BrokerClientProgress {
+  connected: boolean;
+  inflight: number;
+  /** Last connect, completed delivery, or start of an in-flight period after an idle one. */
+  lastProgressAt: number;
+}
+
+/** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
+
+export class BrokerClient implements Service {
+  readonly name = 'publisher';
+  private client: MqttClient | undefined;
+  private readonly backoff = createBackoff(1000, 60_000);
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private unsubscribeOutbox: (() => void) | undefined;
+  private inflightLimit: number;
+  private maxPacketSize = Number.POSITIVE_INFINITY;
+  /** Queue ids in flight: leased and sent, or resumed from the stored session. */
+  private readonly inflight = new Set<number>();
+  /** Of those, the QoS 0 ones (waiting for the socket, not for the broker). */
+  private readonly qos0: Qos0Window;
+  private readonly bounds: BoundLog;
+  private pumpScheduled = false;
+  /** The message inside client.publish() right now (see send()). */
+  private sending: QueuedMessage | undefined;
+  private readonly session: SessionStore;
+  /** Messages from the broker to the gateway's consumers (MQTT-SN devices, commands). */
+  readonly subscriptions: Subscriptions;
+  /**
+   * Per message sent: attempts before this one, and when its reading arrived (for the
+   * latency in /metrics). Messages resumed from a previous run's session have no entry.
+   */
+  private readonly sent = new Map<number, { attempts: number; createdAt: number; qos: 1 | 2 }>();
+  /**
+   * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
+   * MQTT.js clones a packet before storing it, so identity is lost; it stores packets in
+   * publish order, so the oldest id waiting under the same content is the right one.
+   */
+  private readonly awaitingPut = new Map<string, number[]>();
+  private connects = 0;
+  private published = 0;
+  private refusedByBroker = 0;
+  private lastError: string | null = null;
+  private stopping = false;
+  private pumping = false;
+  private lastProgressAt = performance.now();
+  private readonly idleWaiters = new Set<() => void>();
+
+  private readonly tls: TlsRefusals;
+
+  constructor(private readonly options: BrokerClientOptions) {
+    this.tls = new TlsRefusals({
+      host: urlHost(options.link.url),
+      caConfigured: options.link.tls?.ca != null,
+      clientCertConfigured: options.link.tls?.cert != null,
+    });
+    this.inflightLimit = options.inflight;
+    this.qos0 = new Qos0Window(undefined, options.qos0WindowBytes);
+    this.bounds = createBoundLog(options.log);
+    this.session = new SessionStore(options.outbox.packets, (packet) => this.takeAwaitingPut(packet));
+    this.subscriptions = new Subscriptions(options.log);
+    for (const id of this.session.queueIds()) this.inflight.add(id);
+  }
+
+  start(_signal: AbortSignal): Promise<void> {
+    const { link, log, outbox } = this.options;
+    const clientOptions = toClientOptions(link);
+    clientOptions.clean = false;
+    clientOptions.outgoingStore = this.session;
+    clientOptions.resubscribe = false; // subscriptions.ts resubscribes what the broker lacks
+    if (link.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
+    const client = mqtt.connect(link.url, clientOptions);
+    this.client = client;
+    this.tls.watch(client.stream);
+    this.subscriptions.attach(client);
+    client.on('connect', (connack) => this.onConnect(connack));
+    client.on('close', () => this.onClose());
+    client.on('packetreceive', (packet) => this.onPacket(packet));
+    client.on('error', (error) => {
+      this.lastError = error.message;
+      const refused = this.tls.record(error);
+      if (refused !== null) return this.onTlsRefusal(refused);
+      log.warn({ err: error.message, url: redactUrl(link.url) }, 'broker connection error');
+    });
+    this.unsubscribeOutbox = outbox.onAvailable(() => this.pump());
+    // Messages waiting for a retry become leasable with time, not with an event.
+    this.retryTimer = setInterval(() => this.pump(), 1000);
+    this.retryTimer.unref();
+    if (link.tls?.insecure === true)
+      log.warn(
+        { url: redactUrl(link.url) },
+        "mqtt.tls.insecure is true: the broker's certificate is NOT verified; anyone on the path can pose as the broker",
+      );
+    log.info(
+      { url: redactUrl(link.url), clientId: link.clientId, resumed: this.inflight.size },
+      'connecting to broker',
+    );
+    return Promise.resolve();
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  status(): BrokerClientStatus {
+    return {
+      connected: this.connected,
+      url: redactUrl(this.options.link.url),
+      connects: this.connects,
+      lastError: this.lastError,
+      inflight: this.inflight.size,
+      inflightLimit: this.inflightLimit,
+      published: this.published,
+      refusedByBroker: this.refusedByBroker,
+      tls: this.tls.status(),
+      qos0Window: this.qos0.status(),
+    };
+  }
+
+  progress(): BrokerClientProgress {
+    return { connected: this.connected, inflight: this.inflight.size, lastProgressAt: this.lastProgressAt };
+  }
+
+  /**
+   * Publishes a status message (gateway/state, availability, health) directly, outside the
+   * outbox: these describe the present, so only the latest matters and the owner
+   * republishes it on every reconnect. Resolves false when not connected.
+   */
+  publishNow(
+    topic: string,
+    payload: string,
+    opts: { qos: 0 | 1 | 2; retain: boolean; correlationData?: Buffer },
+  ): Promise<boolean> {
+    const client = this.client;
+    if (client === undefined || !client.connected) return Promise.resolve(false);
+    if (publishPacketSize(topic, Buffer.from(payload), {}) > this.maxPacketSize) {
+      // A broker closes the connection on a packet over its maximum: never send one.
+      this.options.log.warn(
+        { topic, maxPacketSize: this.maxPacketSize },
+        'status message too large for the broker; not sent',
+      );
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      const { correlationData, ...flags } = opts;
+      // MQTT 5 §4.10 request/response: the answer carries the request's Correlation Data.
+      const properties =
+        correlationData !== undefined && this.options.link.protocolVersion === 5
+          ? { correlationData }
+          : undefined;
+      client.publish(topic, payload, properties === undefined ? flags : { ...flags, properties }, (error) => {
+        // MQTT.js passes undefined or null for success depending on the path.
+        if (error) this.options.log.debug({ topic, err: error.message }, 'status publish failed');
+        resolve(!error);
+      });
+    });
+  }
+
+  /** Resolves true once the outbox is empty and nothing is in flight, false at the deadline. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const isIdle = (): boolean => this.options.outbox.stats().depth === 0 && this.inflight.size === 0;
+    if (isIdle()) return true;
+    if (!this.connected) return false;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters.delete(check);
+        resolve(false);
+      }, timeoutMs);
+      const check = (): void => {
+        if (!isIdle()) return;
+        clearTimeout(timer);
+        this.idleWaiters.delete(check);
+        resolve(true);
+      };
+      this.idleWaiters.add(check);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.retryTimer);
+    this.unsubscribeOutbox?.();
+    const client = this.client;
+    if (client === undefined) return;
+    // A clean DISCONNECT suppresses the will: the owner has already published `offline`.
+    // What is still in flight stays in the stored session and is resumed at the next start.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => client.end(true, {}, () => resolve()), 1000);
+      client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onConnect(connack: IConnackPacket): void {
+    const { log, link } = this.options;
+    this.connects += 1;
+    this.lastProgressAt = performance.now();
+    this.backoff.reset();
+    this.tls.connected();
+    this.lastError = null;
+    const props = connack.properties;
+    this.inflightLimit = Math.max(1, Math.min(this.options.inflight, props?.receiveMaximum ?? 65535));
+    this.maxPacketSize = props?.maximumPacketSize ?? Number.POSITIVE_INFINITY;
+    // MQTT.js leaves Nagle on: without no-delay, small publishes wait up to 40 ms.
+    (this.client?.stream as Partial<Socket> | undefined)?.setNoDelay?.(true);
+    log.info(
+      {
+        url: redactUrl(link.url),
+        inflight: this.inflightLimit,
+        sessionPresent: connack.sessionPresent,
+        resumed: this.inflight.size,
+      },
+      'connected to broker',
+    );
+    this.reconcileInflight();
+    this.options.outbox.setWriteBehind?.(true);
+    this.options.onConnect?.();
+    this.pump();
+  }
+
+  /**
+   * On a new connection, whatever we count in flight must be in the stored session (MQTT.js
+   * resends those); anything else died with the old connection and is leased again.
+   */
+  private reconcileInflight(): void {
+    const stored = this.session.queueIds();
+    this.qos0.reset(); // QoS 0 writes die with the connection (their callbacks have run)
+    for (const id of [...this.inflight]) {
+      if (stored.has(id)) continue;
+      this.inflight.delete(id);
+      this.sent.delete(id);
+      this.options.outbox.release(id);
+    }
+    this.awaitingPut.clear();
+  }
+
+  private onClose(): void {
+    // Nothing will be acknowledged now: whatever waits in memory goes to disk at once.
+    this.options.outbox.setWriteBehind?.(false);
+    if (this.stopping) return;
+    const delay = this.backoff.next();
+    const depth = this.options.outbox.stats().depth;
+    // After a TLS refusal (logged once per cause in onTlsRefusal) every retry is debug.
+    this.options.log[this.tls.refusedThisAttempt ? 'debug' : 'warn'](
+      { url: redactUrl(this.options.link.url), retryInMs: delay, lastError: this.lastError, queued: depth },
+      'broker connection lost; messages stay queued',
+    );
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      const client = this.client;
+      // reconnect() without stores would replace ours with empty in-memory ones and lose
+      // the stored session (MQTT.js client.reconnect): hand the same ones back.
+      if (!this.stopping && client !== undefined) {
+        // (Its options are typed as the Store class; any IStore works at run time.)
+        client.reconnect({
+          incomingStore: client.incomingStore as unknown as Store,
+          outgoingStore: client.outgoingStore as unknown as Store,
+        });
+        this.tls.watch(client.stream);
+      }
+    }, delay);
+  }
+
+  /**
+   * The broker's certificate (or its verdict on ours) was refused: one clear line per
+   * distinct cause while the link is down, then quiet; the backoff retry goes on.
+   */
+  private onTlsRefusal({ refusal, news, duplicate }: RecordedRefusal): void {
+    this.lastError = refusal.message;
+    if (duplicate) return;
+    const fields = { url: redactUrl(this.options.link.url), code: refusal.code, cause: refusal.cause };
+    if (news) this.options.log.error(fields, `${refusal.message}; not connected, retrying with backoff`);
+    else this.options.log.debug(fields, refusal.message);
+  }
+
+  /**
+   * PUBACK, PUBREC and PUBCOMP, for messages sent now and for those resumed from the
+   * stored session alike. Runs before MQTT.js removes the stored packet, so the queue row
+   * is gone first: a crash in between replays a PUBLISH with DUP (QoS 1: at least once) or
+   * a PUBREL (QoS 2: completes nothing twice), never a second QoS 2 message.
+   */
+  private onPacket(packet: Packet): void {
+    if (packet.cmd !== 'puback' && packet.cmd !== 'pubrec' && packet.cmd !== 'pubcomp') return;
+    if (packet.messageId === undefined) return;
+    const code = packet.reasonCode ?? 0;
+    if (packet.cmd === 'pubrec' && code < 0x80) return; // QoS 2 goes on with PUBREL
+    const queueId = this.session.queueIdFor(packet.messageId);
+    if (queueId === null) return;
+    this.finish(queueId, code);
+  }
+
+  private finish(queueId: number, code: number): void {
+    const { outbox, log } = this.options;
+    this.lastProgressAt = performance.now();
+    this.inflight.delete(queueId);
+    const sent = this.sent.get(queueId);
+    this.sent.delete(queueId);
+    const attemptsBefore = sent?.attempts ?? 0;
+    if (code < 0x80) {
+      this.published += 1;
+      outbox.ack(queueId);
+      // Resumed from a previous run's session: no arrival time known, nothing observed.
+      if (sent !== undefined) this.options.onDelivered?.(sent.qos, Date.now() - sent.createdAt);
+    } else {
+      this.refusedByBroker += 1;
+      const decision = decideOnFailure(code, attemptsBefore);
+      if (decision.action === 'dead_letter') {
+        log.warn({ queueId, reason: decision.reason }, 'message moved to the dead letters');
+        outbox.deadLetter(queueId, decision.reason);
+      } else {
+        log.warn({ queueId, code, retryInMs: decision.delayMs }, 'broker refused message; will retry');
+        outbox.release(queueId, { delayMs: decision.delayMs, attempted: true });
+      }
+    }
+    // Let MQTT.js finish its own bookkeeping for this packet before sending more (a
+    // microtask: after its handler, before the next read — no extra turn of the loop).
+    this.schedulePump(queueMicrotask);
+  }
+
+  /** One pump after the current callbacks, however many of them asked for it. */
+  private schedulePump(later: (run: () => void) => void = setImmediate): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    later(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Leases and sends until the in-flight window is full or the outbox is empty. */
+  private pump(): void {
+    if (this.pumping || this.stopping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        // A leased message may be of either kind: lease no more than both windows hold.
+        const acked = this.inflightLimit - (this.inflight.size - this.qos0.messages);
+        const room = Math.min(acked, this.qos0.room());
+        if (!this.connected) break;
+        if (room <= 0) {
+          if (this.qos0.bytes >= this.qos0.maxBytes) this.qos0Full();
+          break;
+        }
+        const batch = this.options.outbox.lease(room);
+        const sent = this.sendUntilFull(batch);
+        if (sent < batch.length) {
+          // The QoS 0 window is full by bytes: the rest goes back to the queue, unsent and
+          // in order (not an attempt), and waits there until the socket drains.
+          for (const message of batch.slice(sent)) this.options.outbox.release(message.id);
+          this.qos0Full();
+          break;
+        }
+        if (batch.length < room) break; // the outbox has nothing more now
+      }
+    } finally {
+      this.pumping = false;
+    }
+    for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  /** Sends in order until a QoS 0 message does not fit its window; returns how many went. */
+  private sendUntilFull(batch: readonly QueuedMessage[]): number {
+    for (let i = 0; i < batch.length; i += 1) {
+      const message = batch[i] as QueuedMessage;
+      if (message.qos === 0 && !this.qos0.fits(memoryCostOf(message))) return i;
+      this.send(message);
+    }
+    return batch.length;
+  }
+
+  /** The QoS 0 window is full by bytes: the publisher waits for the socket (said once per wait). */
+  private qos0Full(): void {
+    if (!this.qos0.blocked()) return;
+    const { bytes, maxBytes, messages } = this.qos0.status();
+    this.bounds.bit(
+      'qos0_window_bytes',
+      { bytes, maxBytes, messages },
+      'QoS 0 send window full (bytes): waiting for the broker connection to drain; readings wait in the queue',
+    );
+  }
+
+  private send(message: QueuedMessage): void {
+    const client = this.client;
+    if (client === undefined) return;
+    const { outbox, gatewayId, link } = this.options;
+    const userProperties = { id: `${gatewayId}/${message.port}/${message.portSeq}` };
+    const size =
+      this.maxPacketSize === Number.POSITIVE_INFINITY
+        ? 0
+        : publishPacketSize(message.topic, message.payload, link.protocolVersion === 5 ? userProperties : {});
+    if (size > this.maxPacketSize) {
+      // Sending it would get the connection closed (MQTT 5 §3.1.2.11.4): refuse it here.
+      const reason = `packet of ~${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`;
+      this.options.log.warn(
+        { queueId: message.id, topic: message.topic, reason },
+        'message moved to the dead letters',
+      );
+      outbox.deadLetter(message.id, reason);
+      return;
+    }
+    if (this.inflight.size === 0) this.lastProgressAt = performance.now(); // was idle
+    this.inflight.add(message.id);
+    const cost = memoryCostOf(message);
+    if (message.qos === 0) this.qos0.add(cost);
+    // QoS 1/2 only: they finish in finish(), which removes the entry. A QoS 0 message is done
+    // in its publish callback below and needs none (an entry per QoS 0 message used to stay
+    // for good: the map grew with every QoS 0 reading).
+    if (message.qos !== 0)
+      this.sent.set(message.id, {
+        attempts: message.attempts,
+        createdAt: message.createdAt,
+        qos: message.qos,
+      });
+    const payload = message.payload;
+    const opts = {
+      qos: message.qos,
+      retain: message.retain,
+      ...(link.protocolVersion === 5 ? { properties: { userProperties } } : {}),
+    };
+    // MQTT.js puts a QoS 1/2 PUBLISH into the store synchronously inside publish(), whether
+    // it sends it now or keeps it for the next connection: `sending` answers that put
+    // without building a content key. Should it come later anyway, the content key does.
+    if (message.qos > 0) this.sending = message;
+    client.publish(message.topic, payload, opts, (error) => {
+      if (message.qos === 0) {
+        // At most once: written to the socket is as far as it goes.
+        if (this.inflight.delete(message.id)) this.qos0.remove(cost);
+        this.lastProgressAt = performance.now();
+        if (error) outbox.release(message.id, { delayMs: 1000 });
+        else {
+          this.published += 1;
+          outbox.ack(message.id);
+          this.options.onDelivered?.(0, Date.now() - message.createdAt);
+        }
+        // Never send from inside MQTT.js's callbacks: on a keepalive timeout they run while
+        // the dying connection still says `connected`, and what is sent then is lost.
+        this.schedulePump();
+        return;
+      }
+      // QoS 1/2 complete in onPacket. An error without a broker reason means the packet
+      // never reached the session store (client ending): make it leasable again.
+      if (error && (error as { code?: unknown }).code === undefined && !this.isStored(message.id)) {
+        this.dropAwaitingPut(message.topic, payload, message.id);
+        this.inflight.delete(message.id);
+        // Not sent (the client was ending, or the session store could not write: disk
+        // full). Later, not at once: an immediate retry would spin on a full disk.
+        outbox.release(message.id, { delayMs: 1000 });
+      }
+    });
+    if (this.sending === message) {
+      this.sending = undefined;
+      const key = contentKey(message.topic, payload);
+      const waiting = this.awaitingPut.get(key);
+      if (waiting === undefined) this.awaitingPut.set(key, [message.id]);
+      else waiting.push(message.id);
+    }
+  }
+
+  private takeAwaitingPut(packet: Packet): number | null {
+    const { topic, payload } = packet as { topic?: unknown; payload?: unknown };
+    if (typeof topic !== 'string') return null;
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : '');
+    const sending = this.sending;
+    if (sending !== undefined && sending.topic === topic && sending.payload.equals(body)) {
+      this.sending = undefined;
+      return sending.id;
+    }
+    const key = contentKey(topic, body);
+    const waiting = this.awaitingPut.get(key);
+    const id = waiting?.shift();
+    if (waiting !== undefined && waiting.length === 0) this.awaitingPut.delete(key);
+    return id ?? null;
+  }
+
+  private dropAwaitingPut(topic: string, payload: Buffer, queueId: number): void {
+    const key = contentKey(topic, payload);
+    const waiting = this.awaitingPut.get(key)?.filter((id) => id !== queueId) ?? [];
+    if (waiting.length === 0) this.awaitingPut.delete(key);
+    else this.awaitingPut.set(key, waiting);
+  }
+
+  private isStored(queueId: number): boolean {
+    return this.session.queueIds().has(queueId);
+  }
+}
+
+function contentKey(topic: string, payload: Buffer): string {
+  return `${topic}\u0000${payload.toString('latin1')}`;
+}

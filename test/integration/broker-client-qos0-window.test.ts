@@ -1,0 +1,114 @@
+// The publisher's QoS 0 send window is bounded in bytes, not only in messages: QoS 0
+// publishes handed to MQTT.js wait in the socket's user-space buffer while the broker does
+// not read, and 4096 of them at 16 KiB each would be 64 MiB there. A real Mosquitto, stopped
+// with SIGSTOP (it keeps the TCP connection but reads nothing), blocks the socket; the
+// window must then wait (backpressure), not drop, and everything goes out once it resumes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { BrokerClient } from '../../src/mqtt/broker-client.ts';
+import { MESSAGE_OVERHEAD_BYTES } from '../../src/queue/limits.ts';
+import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
+import type { Mosquitto } from '../helpers/mosquitto.ts';
+
+const KiB = 1024;
+const PAYLOAD = 16 * KiB;
+/** 32 MiB in all: well beyond what the loopback socket buffers take before they block. */
+const COUNT = 2000;
+const WINDOW_BYTES = 1024 * KiB;
+const TOPIC = 'window/test/reading';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('publisher QoS 0 send window', () => {
+  let broker: Mosquitto;
+  let stopped = false;
+  before(async () => {
+    broker = await startMosquitto();
+  });
+  after(async () => {
+    if (stopped) process.kill(broker.pid, 'SIGCONT');
+    await broker.stop();
+  });
+
+  it('holds at most its byte bound while the broker does not read, waits, then sends everything', async () => {
+    const outbox = new MemoryOutbox({
+      maxMessages: 100_000,
+      maxBytes: 1024 * 1024 * KiB,
+      maxAgeMs: 86_400_000,
+      whenFull: 'drop_oldest',
+    });
+    const publisher = new BrokerClient({
+      link: {
+        url: broker.url,
+        clientId: 'qos0-window-test',
+        protocolVersion: 4,
+        keepaliveMs: 120_000, // no keepalive timeout while Mosquitto is stopped
+        tls: null,
+        will: { topic: 'window/test/state', payload: 'offline', qos: 1, retain: false },
+      },
+      outbox,
+      inflight: 32,
+      gatewayId: 'test',
+      log: pino({ level: 'silent' }),
+      qos0WindowBytes: WINDOW_BYTES,
+    });
+    await publisher.start(new AbortController().signal);
+    try {
+      await until('the connection', () => publisher.connected, 10_000);
+      process.kill(broker.pid, 'SIGSTOP');
+      stopped = true;
+      const payload = Buffer.alloc(PAYLOAD, 0x62);
+      for (let i = 0; i < COUNT; i += 1)
+        await outbox.submit([
+          { port: 'p', topic: TOPIC, payload, qos: 0, retain: false, createdAt: Date.now() },
+        ]);
+      // Until the socket is blocked and nothing moves any more for a second.
+      let last = -1;
+      let stableSince = Date.now();
+      await until(
+        'the send window to settle',
+        () => {
+          const s = outbox.stats();
+          const moving = s.published + s.inflight;
+          if (moving !== last) {
+            last = moving;
+            stableSince = Date.now();
+          }
+          return Date.now() - stableSince > 1000;
+        },
+        60_000,
+      );
+      const s = outbox.stats();
+      const cost = PAYLOAD + TOPIC.length + MESSAGE_OVERHEAD_BYTES;
+      const held = s.inflight * cost;
+      console.log(
+        `broker stopped: ${s.published} written to the socket, ${s.inflight} in the send window ` +
+          `(${held} bytes, bound ${WINDOW_BYTES}), ${s.depth - s.inflight} waiting in the queue, ` +
+          `window ${JSON.stringify(publisher.status().qos0Window)}`,
+      );
+      assert.ok(s.inflight > 0, 'the socket should be blocked with messages in the window');
+      assert.ok(held <= WINDOW_BYTES + cost, `${s.inflight} messages (${held} bytes) in the send window`);
+      assert.ok((publisher.status().qos0Window?.fullWaits ?? 0) >= 1);
+      assert.deepEqual(s.dropped, {}, 'the window waits; it never drops');
+      // The broker reads again: everything goes out.
+      process.kill(broker.pid, 'SIGCONT');
+      stopped = false;
+      await until('every message written', () => outbox.stats().published === COUNT, 60_000);
+      assert.equal(outbox.stats().depth, 0);
+      console.log(`broker resumed: ${outbox.stats().published} of ${COUNT} written, none dropped`);
+    } finally {
+      await publisher.stop();
+      await outbox.close();
+    }
+  });
+});

@@ -1,0 +1,129 @@
+// app/gateway-requests.ts with fakes around it: an MQTT 5 Response Topic (MQTT 5 §3.3.2.3.5,
+// §4.10) is only honoured under the gateway's own `<base>/gateway/response/` namespace and
+// never on a topic the gateway itself subscribes to — otherwise anyone allowed to send a
+// request could make the gateway publish, under its own identity, a device command.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { GatewayRequests } from '../../../src/app/gateway-requests.ts';
+import type { InboundHandler } from '../../../src/mqtt/subscriptions.ts';
+import { topicMatches } from '../../../src/topics/filter.ts';
+
+interface Sent {
+  topic: string;
+  payload: string;
+  correlationData?: Buffer | undefined;
+}
+
+function rig(extraFilters: string[] = []) {
+  const handlers = new Map<string, InboundHandler>();
+  for (const filter of ['b/dev/reset/set', ...extraFilters]) handlers.set(filter, () => undefined);
+  const sent: Sent[] = [];
+  const warnings: { msg: string; topic?: string; reason?: string }[] = [];
+  const log = pino(
+    { level: 'warn' },
+    {
+      write: (line: string) => {
+        warnings.push(JSON.parse(line) as { msg: string });
+      },
+    },
+  );
+  const requests = new GatewayRequests({
+    base: 'b',
+    subscribe: (filter, _qos, handler) => {
+      handlers.set(filter, handler);
+      return () => handlers.delete(filter);
+    },
+    isSubscribed: (topic) => [...handlers.keys()].some((filter) => topicMatches(filter, topic)),
+    sink: {
+      publishNow: (topic, payload, opts) => {
+        sent.push({ topic, payload, correlationData: opts.correlationData });
+        return Promise.resolve(true);
+      },
+    },
+    health: () => ({ gateway: 'gw' }),
+    ports: () => [],
+    listPorts: () => Promise.resolve({ configured: [], serial: [] }),
+    log,
+  });
+  requests.start();
+  const request = async (responseTopic: string, id = 'c-1'): Promise<void> => {
+    handlers.get('b/gateway/request/+')?.({
+      topic: 'b/gateway/request/health',
+      payload: Buffer.alloc(0),
+      qos: 1,
+      retain: false,
+      correlationData: Buffer.from(id),
+      responseTopic,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { requests, sent, warnings, request };
+}
+
+describe('GatewayRequests: Response Topic', () => {
+  const refused: [string, string][] = [
+    ['b/dev/reset/set', 'outside'], // a device command: the reproduced attack
+    ['$SYS/broker/x', 'dollar'],
+    ['b/gateway/response/+', 'wildcard'],
+    ['b/gateway/response/#', 'wildcard'],
+    ['b/gateway/response/', 'outside'], // nothing after the prefix
+    ['b/gateway/responses/x', 'outside'], // a look-alike of the prefix
+    ['b/gateway/request/health', 'outside'], // would be a request to itself
+    ['b/gateway/response/mine', 'subscribed'], // the gateway subscribes to it (below)
+    [`b/gateway/response/${'x'.repeat(2000)}`, 'too_long'],
+  ];
+
+  it('refuses topics outside gateway/response/, $-topics, wildcards and its own subscriptions; answers on the default topic', async () => {
+    const r = rig(['b/gateway/response/mine']);
+    for (const [topic, reason] of refused) {
+      const before = r.sent.length;
+      await r.request(topic);
+      const now = r.sent.slice(before);
+      assert.deepEqual(
+        now.map((s) => s.topic),
+        ['b/gateway/response/health'],
+        `${topic.slice(0, 60)}: only the default topic`,
+      );
+      assert.equal(now[0]?.correlationData?.toString(), 'c-1');
+      const warning = r.warnings.at(-1);
+      assert.equal(warning?.reason, reason, topic.slice(0, 60));
+      assert.ok(warning?.topic !== undefined && topic.startsWith(warning.topic.replace(/…$/, '')));
+    }
+    const stats = r.requests.stats();
+    assert.equal(stats.refusedResponseTopics, refused.length);
+    console.log(
+      `response topics refused: ${stats.refusedResponseTopics}, ${JSON.stringify(stats.refusedByReason)}`,
+    );
+  });
+
+  it('answers an allowed Response Topic under gateway/response/ with its Correlation Data', async () => {
+    const r = rig();
+    await r.request('b/gateway/response/asker-1', 'c-2');
+    assert.deepEqual(
+      r.sent.map((s) => [s.topic, s.correlationData?.toString()]),
+      [
+        ['b/gateway/response/health', 'c-2'],
+        ['b/gateway/response/asker-1', 'c-2'],
+      ],
+    );
+    assert.equal(r.requests.stats().refusedResponseTopics, 0);
+  });
+
+  it('does not answer at all when even the default topic is one of its own subscriptions', async () => {
+    const r = rig(['b/gateway/response/#']);
+    await r.request('b/gateway/response/asker-1');
+    assert.deepEqual(r.sent, []);
+    assert.deepEqual(r.requests.stats().refusedByReason, { subscribed: 2 });
+    assert.match(r.warnings[0]?.msg ?? '', /not answered on b\/gateway\/response\/health \(subscribed\)/);
+  });
+
+  it('logs refusals at a limited rate and counts every one', async () => {
+    const r = rig();
+    for (let i = 0; i < 40; i++) await r.request(`b/dev/reset/set`, `c-${i}`);
+    assert.equal(r.requests.stats().refusedResponseTopics, 40);
+    assert.ok(r.warnings.length <= 5, `${r.warnings.length} warnings for 40 refusals`);
+    assert.equal(r.sent.length, 40, 'every request still answered on the default topic');
+    console.log(`40 refusals → ${r.warnings.length} warning lines`);
+  });
+});

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRegexDecoder } from '../../../src/line/regex.ts';
+import { createDecoder } from '../../../src/line/decoder.ts';
+import type { LineSpec } from '../../../src/config/schema.ts';
+
+const decode = createRegexDecoder('^T:(?<temp>-?[0-9.]+) H:(?<hum>[0-9.]+)(?: B:(?<batt>\\d+))?$');
+
+test('named groups that matched become values', () => {
+  const r = decode('T:23.5 H:40');
+  assert.ok(r.ok === true);
+  assert.deepEqual(
+    [...r.values],
+    [
+      ['temp', '23.5'],
+      ['hum', '40'],
+    ],
+  );
+  const withBatt = decode('T:-1 H:40 B:87');
+  assert.ok(withBatt.ok === true);
+  assert.equal(withBatt.values.get('batt'), '87');
+});
+
+test('no match is a parse_error; repeated use keeps no state', () => {
+  const r = decode('hello');
+  assert.ok(r.ok === false);
+  assert.equal(r.reason, 'parse_error');
+  for (let i = 0; i < 3; i++) assert.equal(decode('T:1 H:2').ok, true);
+});
+
+test('a named group called __proto__-like is a plain key; unicode passes', () => {
+  const r = createRegexDecoder('(?<constructor>.+)=(?<v>.+)')('température=€');
+  assert.ok(r.ok === true);
+  assert.deepEqual(
+    [...r.values],
+    [
+      ['constructor', 'température'],
+      ['v', '€'],
+    ],
+  );
+});
+
+function spec(over: Partial<LineSpec>): LineSpec {
+  return { format: 'kv', checksum: 'none', ack: false, max_bytes: 256, delimiter: ',', ...over };
+}
+
+test('createDecoder dispatches on line.format', () => {
+  const kv = createDecoder(spec({ format: 'kv' }))('a=1');
+  assert.ok(kv.ok === true);
+  assert.equal(kv.values.get('a'), '1');
+  const json = createDecoder(spec({ format: 'json' }))('{"a":1}');
+  assert.ok(json.ok === true);
+  assert.equal(json.values.get('a'), 1);
+  const csv = createDecoder(spec({ format: 'csv', columns: ['a', 'b'] }))('1,2');
+  assert.ok(csv.ok === true);
+  assert.equal(csv.values.get('b'), '2');
+  const ms = createDecoder(spec({ format: 'mysensors' }))('1;2;1;0;0;5');
+  assert.ok(ms.ok === true);
+  assert.equal(ms.values.get('2/V_TEMP'), '5');
+  const re = createDecoder(spec({ format: 'regex', pattern: '(?<a>\\d+)' }))('x42');
+  assert.ok(re.ok === true);
+  assert.equal(re.values.get('a'), '42');
+});
+
+test('createDecoder refuses specs the schema would have rejected', () => {
+  assert.throws(() => createDecoder(spec({ format: 'csv' })), TypeError);
+  assert.throws(() => createDecoder(spec({ format: 'regex' })), TypeError);
+});

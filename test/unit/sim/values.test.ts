@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { profileSchema, type DeviceProfile } from '../../../src/config/schema.ts';
+import { createValueGenerator, type Rng } from '../../../src/sim/values.ts';
+
+/** mulberry32: a small seeded RNG, uniform in [0, 1). */
+function seeded(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const profile: DeviceProfile = profileSchema.parse({
+  id: 'everything',
+  line: { format: 'kv' },
+  fields: {
+    temperature: { key: 'temp', type: 'number', min: -40, max: 85 },
+    narrow: { type: 'number', min: 0.05, max: 0.06 },
+    open_low: { type: 'number', max: -10 },
+    open_both: { type: 'number' },
+    count: { type: 'integer', min: -3, max: 3 },
+    energy: { type: 'number', min: 0, state_class: 'total_increasing' },
+    door: { type: 'boolean' },
+    mode: { type: 'enum', values: ['auto', 'heat', 'cool'] },
+    label: { type: 'string', max_length: 4 },
+    code: { type: 'string', pattern: '^[0-9]+$' },
+  },
+});
+
+const DRAWS = 10_000;
+
+void describe('createValueGenerator', () => {
+  void it(`keeps every field inside its schema over ${DRAWS} draws`, () => {
+    const next = createValueGenerator(profile, seeded(42));
+    let lastEnergy = -Infinity;
+    const seen = { door: new Set<unknown>(), mode: new Set<unknown>() };
+    for (let i = 0; i < DRAWS; i++) {
+      const v = next();
+      assert.deepEqual(
+        [...v.keys()],
+        ['temp', 'narrow', 'open_low', 'open_both', 'count', 'energy', 'door', 'mode', 'label', 'code'],
+      );
+      const num = (key: string): number => {
+        const x = v.get(key);
+        assert.equal(typeof x, 'number', key);
+        assert.ok(Number.isFinite(x), key);
+        return x as number;
+      };
+      const temp = num('temp');
+      assert.ok(temp >= -40 && temp <= 85, `temp ${temp}`);
+      const narrow = num('narrow');
+      assert.ok(narrow >= 0.05 && narrow <= 0.06, `narrow ${narrow}`);
+      assert.ok(num('open_low') <= -10);
+      const count = num('count');
+      assert.ok(Number.isInteger(count) && count >= -3 && count <= 3, `count ${count}`);
+      const energy = num('energy');
+      assert.ok(energy >= 0 && energy >= lastEnergy, `energy ${energy} after ${lastEnergy}`);
+      lastEnergy = energy;
+      assert.equal(typeof v.get('door'), 'boolean');
+      seen.door.add(v.get('door'));
+      assert.ok(['auto', 'heat', 'cool'].includes(v.get('mode') as string));
+      seen.mode.add(v.get('mode'));
+      const label = v.get('label') as string;
+      assert.ok(label.length >= 1 && label.length <= 4 && !/[,; =:]/.test(label), `label ${label}`);
+      assert.match(v.get('code') as string, /^[0-9]+$/);
+    }
+    assert.equal(seen.door.size, 2, 'booleans toggle');
+    assert.equal(seen.mode.size, 3, 'enums cycle through every value');
+  });
+
+  void it('walks: consecutive numbers stay close, so readings look like a sensor', () => {
+    const next = createValueGenerator(profile, seeded(7));
+    let previous = next().get('temp') as number;
+    for (let i = 0; i < 1000; i++) {
+      const temp = next().get('temp') as number;
+      assert.ok(Math.abs(temp - previous) <= 125 * 0.02 + 0.1, `${previous} → ${temp}`);
+      previous = temp;
+    }
+  });
+
+  void it('is deterministic for a given RNG', () => {
+    const a = createValueGenerator(profile, seeded(3));
+    const b = createValueGenerator(profile, seeded(3));
+    for (let i = 0; i < 100; i++) assert.deepEqual(a(), b());
+  });
+});
