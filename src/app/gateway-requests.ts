@@ -16,6 +16,7 @@ import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface RequestPort {
   readonly name: string;
@@ -87,7 +88,7 @@ export class GatewayRequests {
     try {
       outcome = await this.run(action, body);
     } catch (error) {
-      outcome = { ok: false, error: (error as Error).message };
+      outcome = { ok: false, error: errorMessage(error) };
     }
     const payload = JSON.stringify({ id, action, ...outcome });
     const { base, sink } = this.options;

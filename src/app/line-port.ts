@@ -36,6 +36,7 @@ import { MySensorsCommandRunner } from '../device-commands/mysensors-runner.ts';
 import { C_SET } from '../mysensors/protocol.ts';
 import { MemoryMySensorsStore } from '../mysensors/store.ts';
 import type { MySensorsStore } from '../mysensors/store.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface LinePortOptions {
   port: PortConfig;
@@ -386,10 +387,7 @@ export class LinePort implements Service {
   /** A controller reply to the serial gateway: one message, one line. */
   private write(text: string): void {
     this.serial.write(`${text}\n`).catch((error: unknown) => {
-      this.options.log.debug(
-        { port: this.options.port.name, err: (error as Error).message },
-        'reply not written',
-      );
+      this.options.log.debug({ port: this.options.port.name, err: errorMessage(error) }, 'reply not written');
     });
   }
 
@@ -405,7 +403,7 @@ export class LinePort implements Service {
       result = await this.options.outbox.submit(messages, seq === null ? {} : { seq: { port, seq, hash } });
     } catch (error) {
       this.failed(error);
-      this.discard('queue_full', `queue storage failed: ${(error as Error).message}`, seq);
+      this.discard('queue_full', `queue storage failed: ${errorMessage(error)}`, seq);
       return false;
     }
     if (result.status === 'full') {
@@ -422,7 +420,7 @@ export class LinePort implements Service {
   /** The queue itself failed (closed during shutdown, storage error): nothing is ACKed. */
   private failed(error: unknown): void {
     this.options.log.error(
-      { port: this.options.port.name, err: (error as Error).message },
+      { port: this.options.port.name, err: errorMessage(error) },
       'could not queue a reading',
     );
   }
@@ -438,10 +436,7 @@ export class LinePort implements Service {
     if (kind === 'ack') this.counters.acks += 1;
     else this.counters.naks += 1;
     this.serial.write(text).catch((error: unknown) => {
-      this.options.log.debug(
-        { port: this.options.port.name, err: (error as Error).message },
-        'reply not written',
-      );
+      this.options.log.debug({ port: this.options.port.name, err: errorMessage(error) }, 'reply not written');
     });
   }
 }

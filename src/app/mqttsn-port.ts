@@ -26,6 +26,7 @@ import { printable } from '../log/detail.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import type { PortView } from './status-reporter.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface MqttSnPortOptions {
   port: PortConfig;
@@ -226,7 +227,7 @@ export class MqttSnPort implements Service {
     } catch (error) {
       // A bug in one handler must not take the port down: count it, say it, go on.
       this.countDiscard('internal_error');
-      this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
+      this.options.log.error({ err: errorMessage(error), type: p.type }, 'MQTT-SN handler failed');
     }
   }
 
@@ -245,7 +246,7 @@ export class MqttSnPort implements Service {
             });
     } catch (error) {
       // Too long for the wire (a long topic name or payload from the broker): §6.10 says drop it.
-      this.dropped('delivery_dropped', `${packet.type} not encodable: ${(error as Error).message}`, address);
+      this.dropped('delivery_dropped', `${packet.type} not encodable: ${errorMessage(error)}`, address);
       return;
     }
     if (bytes.length > spec.max_packet) {
@@ -258,7 +259,7 @@ export class MqttSnPort implements Service {
     }
     this.serial.write(encodeFrame(spec.framing, bytes)).catch((error: unknown) => {
       this.options.log.debug(
-        { port: this.options.port.name, err: (error as Error).message },
+        { port: this.options.port.name, err: errorMessage(error) },
         'packet not written',
       );
     });

@@ -15,6 +15,7 @@ import type { CompiledCommand } from './render.ts';
 import type { OutMessage } from '../queue/outbox.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { errorMessage } from '../errors.ts';
 
 export type CommandStatus = 'written' | 'rejected' | 'expired' | 'acked' | 'failed';
 
@@ -194,7 +195,7 @@ export class CommandRunner {
         // The port closed under the write: the command waits for the port again (if in time).
         this.busy = false;
         this.awaiting = null;
-        this.options.log.debug({ err: (error as Error).message }, 'command not written');
+        this.options.log.debug({ err: errorMessage(error) }, 'command not written');
         this.queue.unshift(next);
         this.pause();
       },
@@ -248,7 +249,7 @@ export class CommandRunner {
         },
       ])
       .catch((error: unknown) =>
-        this.options.log.warn({ err: (error as Error).message }, 'command result not queued'),
+        this.options.log.warn({ err: errorMessage(error) }, 'command result not queued'),
       );
   }
 }

@@ -28,6 +28,7 @@ import type { OutMessage } from '../queue/outbox.ts';
 import type { CommandCounters, CommandStatus } from './line-runner.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { errorMessage } from '../errors.ts';
 
 /** Listening time assumed after a sleeper's message other than I_PRE_SLEEP_NOTIFICATION. */
 const WAKE_WINDOW_MS = 500;
@@ -255,7 +256,7 @@ export class MySensorsCommandRunner {
         clearTimeout(awaiting.timer);
         const i = this.awaiting.indexOf(awaiting);
         if (i !== -1) this.awaiting.splice(i, 1);
-        this.options.log.debug({ err: (error as Error).message }, 'mysensors command not written');
+        this.options.log.debug({ err: errorMessage(error) }, 'mysensors command not written');
         this.queue.unshift(next);
         this.pause();
       },
@@ -306,7 +307,7 @@ export class MySensorsCommandRunner {
         },
       ])
       .catch((error: unknown) =>
-        this.options.log.warn({ err: (error as Error).message }, 'command result not queued'),
+        this.options.log.warn({ err: errorMessage(error) }, 'command result not queued'),
       );
   }
 }

@@ -13,6 +13,7 @@ import { refusePublish } from './publish-rules.ts';
 import { topicIdField } from './wire.ts';
 import { ReturnCode } from './packet-types.ts';
 import type { PacketOf, PublishTopic, ReturnCodeValue } from './packet-types.ts';
+import { errorMessage } from '../errors.ts';
 
 /** §6.5: REGISTER from the client; the gateway assigns the id (REGACK). */
 export function onRegister(ctx: SnContext, client: ClientSession, p: PacketOf<'REGISTER'>): void {
@@ -169,7 +170,7 @@ async function queue(
     ctx.counters.published += messages.length;
     return 'queued';
   } catch (error) {
-    drop(ctx, 'queue_full', `queue storage failed: ${(error as Error).message}`, address);
+    drop(ctx, 'queue_full', `queue storage failed: ${errorMessage(error)}`, address);
     return 'failed';
   }
 }

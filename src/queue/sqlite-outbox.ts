@@ -47,6 +47,7 @@ import type { StagedRows } from './staged-rows.ts';
 import { STAGED_MAX_BYTES, WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
+import { asError } from '../errors.ts';
 
 export interface SqliteOutboxOptions extends QueueLimits {
   path: string;
@@ -178,7 +179,7 @@ export class SqliteOutbox implements SessionOutbox {
       held = messages.map((m) => this.allocate(m));
     } catch (error) {
       this.storageError = describeStorageError(error);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
     const rows = held.filter((h) => !h.ring);
     const rowBytes = rows.reduce((n, h) => n + h.size, 0);

@@ -1,6 +1,7 @@
 // Converting between queue messages and rows of the messages table.
 import type { QueuedMessage, QoS } from './outbox.ts';
 import type { MessageRow, Statements } from './sqlite-statements.ts';
+import { errorMessage } from '../errors.ts';
 
 /** A message the outbox holds, with its cost against max_bytes and where it lives. */
 export interface Held {
@@ -47,6 +48,6 @@ export function insertRow(statements: Statements, held: Held): void {
 /** `CODE: message` of a storage error, for QueueStats.storageError. */
 export function describeStorageError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return typeof code === 'string' ? `${code}: ${message}` : message;
 }

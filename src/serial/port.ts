@@ -12,7 +12,7 @@ import { realpath } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Service } from '../service.ts';
 import { createBackoff, DEFAULT_BACKOFF, formatDelay } from './backoff.ts';
@@ -24,7 +24,7 @@ import type { OpenFailure } from './open-failure.ts';
 import { arrivedInFlight } from './in-flight.ts';
 import { startReader } from './reader.ts';
 import type { Reader } from './reader.ts';
-import { errorMessage, untilAborted, waitAtMost } from './settle.ts';
+import { untilAborted, waitAtMost } from './settle.ts';
 import { WriteQueue } from './write-queue.ts';
 
 export type PortState = 'opening' | 'open' | 'closed' | 'stopped';

@@ -4,7 +4,7 @@
 // hupcl: false so closing the tty does not signal a hang-up to the other side.
 import { SerialPort } from 'serialport';
 import type { DeviceProfile } from '../config/schema.ts';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import { SimulatedDevice } from './device.ts';
 import type { Rng } from './values.ts';
 
@@ -41,7 +41,7 @@ export async function runSimulate(options: SimulateOptions): Promise<void> {
         onSettled: () => {
           if (count !== undefined && device.stats.readings >= count) finish();
         },
-        onError: (error) => fail(new Error(`writing to ${path} failed: ${messageOf(error)}`)),
+        onError: (error) => fail(new Error(`writing to ${path} failed: ${errorMessage(error)}`)),
       });
       const onData = (chunk: Buffer): void => device.onInput(chunk);
       const onPortError = (error: Error): void => fail(new Error(`${path}: ${error.message}`));
@@ -101,8 +101,4 @@ function closePort(port: SerialPort): Promise<void> {
   return new Promise((resolve) => {
     port.drain(() => port.close(() => resolve()));
   });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
