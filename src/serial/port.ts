@@ -15,7 +15,8 @@ import type { BindingInterface, BindingPortInterface } from '@serialport/binding
 import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Service } from '../service.ts';
-import { createBackoff, DEFAULT_BACKOFF, formatDelay } from './backoff.ts';
+import { formatDelay } from '../config/units.ts';
+import { createBackoff, DEFAULT_BACKOFF } from './backoff.ts';
 import type { Backoff, BackoffOptions } from './backoff.ts';
 import { openPort } from './open.ts';
 import type { OpenedPort } from './open.ts';
