@@ -2,7 +2,7 @@
 // numbers in gateway/health, the shutdown log line and (later) /metrics, so every path
 // through a line runner ends in exactly one of them.
 import type { DiscardReason } from '../pipeline/types.ts';
-import type { CommandCounters } from '../device-commands/line-runner.ts';
+import type { CommandCounters } from '../device-commands/command-pacer.ts';
 import type { ControllerCounters } from '../mysensors/controller.ts';
 import type { MySensorsCommandCounters } from '../device-commands/mysensors-runner.ts';
 
