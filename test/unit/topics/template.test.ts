@@ -1,7 +1,14 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileTemplate, isValidLevel, renderTopic } from '../../../src/pipeline/topics.ts';
-import type { CompiledTemplate } from '../../../src/pipeline/topics.ts';
+import { profileSchema } from '../../../src/config/schema.ts';
+import { isTopicLevel } from '../../../src/topics/level.ts';
+import {
+  checkTopicTemplate,
+  compileTemplate,
+  exampleTopic,
+  renderTopic,
+} from '../../../src/topics/template.ts';
+import type { CompiledTemplate } from '../../../src/topics/template.ts';
 
 function compiled(source: string): CompiledTemplate {
   const r = compileTemplate(source);
@@ -9,9 +16,9 @@ function compiled(source: string): CompiledTemplate {
   return r.template;
 }
 
-test('isValidLevel: 1–64 of A-Z a-z 0-9 _ . -', () => {
+test('isTopicLevel: 1–64 of A-Z a-z 0-9 _ . -', () => {
   for (const ok of ['a', 'livingroom', 'node-12', 'a_b.c', 'x'.repeat(64), '.', '..'])
-    assert.ok(isValidLevel(ok), ok);
+    assert.ok(isTopicLevel(ok), ok);
   for (const bad of [
     '',
     'x'.repeat(65),
@@ -27,7 +34,7 @@ test('isValidLevel: 1–64 of A-Z a-z 0-9 _ . -', () => {
     'a b',
     '{x}',
   ])
-    assert.ok(!isValidLevel(bad), JSON.stringify(bad));
+    assert.ok(!isTopicLevel(bad), JSON.stringify(bad));
 });
 
 test('compileTemplate: literal levels or exactly one placeholder; {port} first', () => {
@@ -79,4 +86,31 @@ test('renderTopic looks at own properties only', () => {
   assert.equal(renderTopic('b', t, { port: 'p' }).ok, false);
   const t2 = compiled('{port}/{toString}');
   assert.equal(renderTopic('b', t2, { port: 'p' }).ok, false);
+});
+
+const profile = (extra: object) =>
+  profileSchema.parse({ id: 'p', line: { format: 'kv' }, fields: { t: { type: 'number' } }, ...extra });
+
+void describe('checkTopicTemplate', () => {
+  void it('accepts the defaults and collects port vars', () => {
+    assert.deepEqual(checkTopicTemplate('{port}/{field}', profile({})), { problems: [], vars: [] });
+    assert.deepEqual(checkTopicTemplate('{port}/{room}/x.y/{field}', profile({})).vars, ['room']);
+  });
+  void it('rejects escaping {port}, mixed levels, empty levels and {node} outside mysensors', () => {
+    const p = profile({});
+    assert.equal(checkTopicTemplate('{field}', p).problems.length, 1);
+    assert.match(checkTopicTemplate('{port}/a{field}', p).problems.join('\n'), /level "a\{field\}"/);
+    assert.match(checkTopicTemplate('{port}//{field}', p).problems.join('\n'), /empty level/);
+    assert.match(checkTopicTemplate('{port}/{node}/{field}', p).problems.join('\n'), /mysensors/);
+    const mys = profile({ line: { format: 'mysensors' } });
+    assert.deepEqual(checkTopicTemplate('{port}/{node}/{field}', mys).problems, []);
+  });
+  void it('wants {field} for per_field and forbids it for json', () => {
+    assert.match(checkTopicTemplate('{port}', profile({})).problems.join(), /must contain \{field\}/);
+    const json = profile({ publish: { mode: 'json' } });
+    assert.match(checkTopicTemplate('{port}/{field}', json).problems.join(), /must not contain \{field\}/);
+  });
+  void it('renders example topics', () => {
+    assert.equal(exampleTopic('{port}/{room}/{field}', { port: 'a', room: 'b', field: 'c' }), 'a/b/c');
+  });
 });
