@@ -1,5 +1,6 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { profileSchema } from '../../../src/config/schema.ts';
 import { isTopicLevel } from '../../../src/topics/level.ts';
 import {
@@ -113,4 +114,35 @@ void describe('checkTopicTemplate', () => {
   void it('renders example topics', () => {
     assert.equal(exampleTopic('{port}/{room}/{field}', { port: 'a', room: 'b', field: 'c' }), 'a/b/c');
   });
+});
+
+test('one grammar: compileTemplate accepts exactly the templates check finds no level problem in', () => {
+  const levelProblem = /must start with the level \{port\}|empty level|must be one literal level/;
+  const p = profile({ line: { format: 'mysensors' } });
+  fc.assert(
+    fc.property(
+      fc
+        .array(
+          fc.oneof(
+            fc.constantFrom('{port}', '{field}', '{node}', '{room}', '{a.b}', '{1x}', '{}', 'x', '.', ''),
+            fc.string({ maxLength: 8 }),
+          ),
+          { minLength: 1, maxLength: 5 },
+        )
+        .map((levels) => levels.join('/')),
+      (source) => {
+        if (source === '') return;
+        const compiled = compileTemplate(source).ok;
+        const checked = !checkTopicTemplate(source, p).problems.some((m) => levelProblem.test(m));
+        assert.equal(compiled, checked, source);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  for (const source of ['{port}/{a.b}/{field}', '{port}/{1x}/{field}'])
+    assert.match((compileTemplate(source) as { message: string }).message, /exactly one \{placeholder\}/);
+});
+
+test('exampleTopic keeps a placeholder without a value visible', () => {
+  assert.equal(exampleTopic('{port}/{node}/{field}', { port: 'g', node: '<node>' }), 'g/<node>/{field}');
 });
