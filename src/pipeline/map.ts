@@ -7,9 +7,9 @@
 // Placeholders resolve, in this order: the built-ins {port} {gateway} {field}, then the
 // port's `vars:` (config), then the levels the device supplied (MySensors {node}) — a
 // device can never override a configured level. Every value goes through renderTopic
-// (topics/template.ts, the one-level rule of topics/level.ts); one bad level rejects the whole reading, and so does a
-// topic that is one of the gateway's own names under the port (gateway-owned.ts) — reachable
-// only through levels the device supplies.
+// (topics/template.ts, with the one-level rule of topics/level.ts); one bad level rejects
+// the whole reading, and so does a topic that is one of the gateway's own names under the
+// port (topics/gateway-owned.ts) — reachable only through levels the device supplies.
 import { areTopicLevels } from '../topics/level.ts';
 import { renderTopic } from '../topics/template.ts';
 import type { CompiledTemplate } from '../topics/template.ts';
