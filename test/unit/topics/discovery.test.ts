@@ -12,11 +12,12 @@ import {
   gatewayDeviceId,
 } from '../../../src/topics/discovery.ts';
 
-test('ids keep only [a-zA-Z0-9_-]', () => {
-  assert.equal(discoveryId('garden_12_1'), 'garden_12_1');
-  assert.equal(discoveryId('a.b/c+d#é'), 'a_b_c_d__');
-  assert.equal(gatewayDeviceId('pi.local'), 'tty2mqtt_pi.local');
-  assert.equal(discoveryNodeId('pi.local'), 'tty2mqtt_pi_local');
+test('ids keep only [a-zA-Z0-9_-]; the gateway device id is tty2mqtt_<gateway>', () => {
+  assert.deepEqual(['garden_12_1', 'a.b/c+d#é'].map(discoveryId), ['garden_12_1', 'a_b_c_d__']);
+  assert.deepEqual(
+    [gatewayDeviceId('pi.local'), discoveryNodeId('pi.local')],
+    ['tty2mqtt_pi.local', 'tty2mqtt_pi_local'],
+  );
 });
 
 test("a config topic is under the gateway's discovery filter", () => {
