@@ -46,7 +46,6 @@ const KNOWN_UPWARD: Record<string, string> = {
     'check validates mosquitto_passwd hashes; the parser belongs below both (a secrets/ home)',
   'config/broker-warnings.ts → broker/websocket-origin.ts': 'the warning text is shared with the broker',
   'config/port-warnings.ts → serial/backoff.ts': 'formatDelay belongs in a lower text helper',
-  'mysensors/ha-entities.ts → app/ha-discovery.ts': 'discovery ids and message types belong below app/',
   'ops/metrics.ts → app/status-reporter.ts': 'PortView belongs in a ports/ module below ops/ and app/',
   'ops/status-source.ts → app/status-reporter.ts': 'PortView, as above',
   'ops/status-source.ts → app/gateway-requests.ts': 'a stats type, as above',
