@@ -12,9 +12,9 @@ import { createDecoder } from '../line/decoder.ts';
 import { formatAck, formatNak, nakReasonFor, parseEnvelope } from '../line/envelope.ts';
 import { createSeqWindow, hashBody } from '../line/seq-window.ts';
 import type { Logger } from '../log/logger.ts';
-import { gatewayOwnedNames } from '../topics/gateway-owned.ts';
+import { gatewayOwnedNames, portTopic } from '../topics/gateway-owned.ts';
 import { createMapper } from '../pipeline/map.ts';
-import { compileTemplate } from '../pipeline/topics.ts';
+import { compileTemplate } from '../topics/template.ts';
 import type { DiscardReason, Decoder, FieldValue, Reading } from '../pipeline/types.ts';
 import { compileFields, validateValues } from '../pipeline/validate.ts';
 import type { FieldTable } from '../pipeline/validate.ts';
@@ -371,7 +371,7 @@ export class LinePort implements Service {
     const level = `${reading.node}/${reading.child}/${reading.vName}`;
     const message: OutMessage = {
       port: port.name,
-      topic: `${this.options.base}/${port.name}/${level}`,
+      topic: portTopic(this.options.base, port.name, level),
       payload: Buffer.from(reading.text, 'utf8'),
       qos,
       retain,

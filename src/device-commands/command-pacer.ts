@@ -8,13 +8,14 @@
 // commands for sleeping nodes.
 import type { LoadedProfile } from '../config/load.ts';
 import type { CommandOptions } from '../config/schema.ts';
-import { LEVEL_PATTERN } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
 import type { OutMessage } from '../queue/outbox.ts';
+import { portTopic, resultTopic } from '../topics/gateway-owned.ts';
+import { areTopicLevels } from '../topics/level.ts';
 
 export type CommandStatus = 'written' | 'rejected' | 'expired' | 'acked' | 'failed';
 
@@ -229,12 +230,12 @@ export class CommandPacer<P extends PacedCommand> {
     if (status === 'rejected' || status === 'expired' || status === 'failed')
       this.outcomes.warn(`${p.label}\0${status}`, { port, ...event }, this.hooks.outcomeMessage(p, status));
     // The levels may come from the client's topic; one that is not a plain level gets no result topic.
-    if (!p.label.split('/').every((l) => LEVEL_PATTERN.test(l))) return;
+    if (!areTopicLevels(p.label)) return;
     this.options
       .submit([
         {
           port,
-          topic: `${base}/${port}/${p.label}/result`,
+          topic: resultTopic(portTopic(base, port, p.label)),
           payload: Buffer.from(JSON.stringify(event)),
           qos: 1,
           retain: false,

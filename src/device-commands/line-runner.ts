@@ -7,6 +7,7 @@
 // `acked`/`failed` follow `written` when the profile declares a reply pattern: the next
 // device line matching it (within its timeout) is the answer, and is not read as data.
 import type { InboundMessage } from '../mqtt/subscriptions.ts';
+import { portTopic, setTopic } from '../topics/gateway-owned.ts';
 import { compileCommand } from './render.ts';
 import type { CompiledCommand } from './render.ts';
 import { CommandPacer, newCommandCounters } from './command-pacer.ts';
@@ -58,7 +59,9 @@ export class CommandRunner {
     const { base, port } = this.options;
     for (const command of this.commands)
       this.removers.push(
-        this.options.subscribe(`${base}/${port}/${command.name}/set`, 1, (m) => this.receive(command, m)),
+        this.options.subscribe(setTopic(portTopic(base, port, command.name)), 1, (m) =>
+          this.receive(command, m),
+        ),
       );
     this.pacer.start();
   }

@@ -14,6 +14,7 @@
 // or in flight, each line at most 25 bytes of payload.
 import type { MySensorsMessage } from '../line/mysensors.ts';
 import type { InboundMessage } from '../mqtt/subscriptions.ts';
+import { portTopic, setTopic } from '../topics/gateway-owned.ts';
 import { commandLine, parseTarget } from '../mysensors/command-topic.ts';
 import type { CommandTarget } from '../mysensors/command-topic.ts';
 import {
@@ -84,8 +85,8 @@ export class MySensorsCommandRunner {
   start(): void {
     const { base, port } = this.options;
     const prefix = `${base}/${port}/`;
-    this.remove = this.options.subscribe(`${prefix}+/+/+/set`, 1, (m) =>
-      this.receive(m.topic.slice(prefix.length, -'/set'.length).split('/'), m),
+    this.remove = this.options.subscribe(setTopic(portTopic(base, port, '+/+/+')), 1, (m) =>
+      this.receive(m.topic.slice(prefix.length).split('/').slice(0, -1), m),
     );
     this.pacer.start();
   }
