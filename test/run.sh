@@ -75,7 +75,8 @@ if [ "${#dirs[@]}" -gt 0 ]; then
   mapfile -t files < <(tests "${dirs[@]}")
   [ "${#files[@]}" -gt 0 ] || exit 1
   # A file's own cases carry their bounds; this one catches a file that hangs. The kill -9
-  # crash file runs two cases of ~80 s each (slower on a loaded machine): 180 s was too close.
+  # crash file runs two cases of ~45 s each (~60 s on a loaded machine, ~80 s each when it
+  # ran 50,000 lines): 180 s was too close then, and a larger TTY2MQTT_CRASH_LINES still fits.
   node --import tsx --test --test-timeout=420000 --test-concurrency=2 "${files[@]}" || status=$?
 fi
 if [ "$hil" = 1 ]; then
