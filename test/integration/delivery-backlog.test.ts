@@ -7,6 +7,7 @@
 // missing, first deliveries in order, and gateway/health reports the depth going to 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startAckDevice } from '../helpers/ack-device.ts';
 import type { AckDevice } from '../helpers/ack-device.ts';
 import { formatReport, waitForDelivery } from '../helpers/delivery-check.ts';
@@ -25,10 +26,6 @@ const WINDOW = 16;
 const STOP_DEADLINE_MS = 6_000;
 /** gateway/health comes on connect and every 30 s. */
 const HEALTH_WAIT_MS = 45_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** The `tty2mqtt stopped` log line of a run, parsed (undefined if it never printed one). */
 function stopLine(output: string): { queue?: Record<string, unknown>; drained?: unknown } | undefined {

@@ -21,6 +21,7 @@
 // but never queued is resent after its successors were accepted by the next run.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startAckDevice } from '../helpers/ack-device.ts';
 import type { AckDevice } from '../helpers/ack-device.ts';
 import { formatReport, readingId, waitForDelivery } from '../helpers/delivery-check.ts';
@@ -28,6 +29,7 @@ import type { DeliveryReport } from '../helpers/delivery-check.ts';
 import { METER_TOPIC, startDeliveryRig } from '../helpers/delivery-rig.ts';
 import type { DeliveryRig } from '../helpers/delivery-rig.ts';
 import type { ReceivedMessage } from '../helpers/mqtt-sub.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 const LINES = positiveInt('TTY2MQTT_CRASH_LINES', 20_000);
 const KILLS = positiveInt('TTY2MQTT_CRASH_KILLS', 20);
@@ -57,22 +59,6 @@ function positiveInt(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not ${raw}`);
   return n;
-}
-
-/** mulberry32: a small seeded generator, so a failing run's kill pattern can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 interface KillRecord {
