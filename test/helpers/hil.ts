@@ -23,8 +23,11 @@ const BUILD_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 2_000;
 const MAX_OUTPUT = 1_000_000;
-/** Each emulated Uno takes 20–40% of a core; the test machines have two. */
-export const MAX_BOARDS = 3;
+/**
+ * Each emulated Uno takes 20–40% of a core; the test machines have two, and test/run.sh
+ * runs two HIL files at once: at most 4 boards, under 1.6 cores.
+ */
+export const MAX_BOARDS = 2;
 
 export interface BuildOptions {
   /** -DFAKE_SENSORS=1: the sketch's fixed-seed fake sensor mode (no sensor is emulated). */
@@ -57,7 +60,7 @@ export interface EmulatedBoard {
 }
 
 // Per test process: each test file is its own process under node --test, and test/run.sh
-// runs the HIL files one at a time, so these bound the whole machine.
+// runs two HIL files at a time, so twice these bound the whole machine.
 const builds = new Map<string, Promise<string>>();
 let toolsReady: Promise<void> | undefined;
 let running = 0;
