@@ -92,7 +92,11 @@ async function runOnTty(config: string, dir: string): Promise<{ code: number | n
   const stopDaemon = (): void => {
     if (stopping) return;
     stopping = true;
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    } catch {
+      // Already gone: its exit code and output tell the test what happened.
+    }
   };
   const onData = (d: string): void => {
     output += d;
