@@ -16,6 +16,7 @@ import { decodePacket } from '../../src/mqttsn/decode.ts';
 import { encodePacket } from '../../src/mqttsn/encode.ts';
 import type { MqttSnPacket } from '../../src/mqttsn/packet-types.ts';
 import { fmt, median } from './stats.ts';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 export type FramerId = 'line' | PacketFraming;
 export type Mode = 'framing' | 'decode';
@@ -50,18 +51,6 @@ export interface FramerResult {
 const FRAMERS: FramerId[] = ['line', 'raw', 'slip', 'cobs'];
 const MODES: Mode[] = ['framing', 'decode'];
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run pushes the same stream. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FIELDS = ['t=21.5', 'h=40.2', 'p=1013.25', 'b=3.91', 'r=-67', 'l=512', 'on=1', 'co2=412', 'v=230.1'];
 
 /** A key=value payload of 4–30 bytes, like a sensor node would send. */
@@ -84,7 +73,7 @@ interface Streams {
 }
 
 function buildStreams(frames: number, chunkBytes: number): Streams {
-  const random = prng(0x5eed);
+  const random = seededRandom(0x5eed);
   const packets: Buffer[] = [];
   const lines: string[] = [];
   const sizes: number[] = [];

@@ -2,6 +2,7 @@
 // (hil/build-firmware.sh) and run in the emulated Uno of hil/harness.c, whose UART is a
 // fresh pty the real gateway opens like a USB serial port. Missing tools are an error
 // naming the apt packages, never a skip. Every board is stopped by its own PID.
+import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { REPO_ROOT, startGateway } from './gateway-process.ts';
 import type { GatewayProcess } from './gateway-process.ts';
 import { startMosquitto } from './mosquitto.ts';
 import type { Mosquitto } from './mosquitto.ts';
-import { subscribe } from './mqtt-sub.ts';
+import { publish, subscribe } from './mqtt-sub.ts';
 import type { Subscription } from './mqtt-sub.ts';
 
 const HIL_DIR = join(REPO_ROOT, 'hil');
@@ -22,8 +23,11 @@ const BUILD_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 2_000;
 const MAX_OUTPUT = 1_000_000;
-/** Each emulated Uno takes 20–40% of a core; the test machines have two. */
-export const MAX_BOARDS = 3;
+/**
+ * Each emulated Uno takes 20–40% of a core; the test machines have two, and test/run.sh
+ * runs two HIL files at once: at most 4 boards, under 1.6 cores.
+ */
+export const MAX_BOARDS = 2;
 
 export interface BuildOptions {
   /** -DFAKE_SENSORS=1: the sketch's fixed-seed fake sensor mode (no sensor is emulated). */
@@ -56,7 +60,7 @@ export interface EmulatedBoard {
 }
 
 // Per test process: each test file is its own process under node --test, and test/run.sh
-// runs the HIL files one at a time, so these bound the whole machine.
+// runs two HIL files at a time, so twice these bound the whole machine.
 const builds = new Map<string, Promise<string>>();
 let toolsReady: Promise<void> | undefined;
 let running = 0;
@@ -260,13 +264,23 @@ async function stopChild(child: ChildProcess, exited: Promise<number | string>):
   }
 }
 
+/** The gateway id of every HIL rig: stable message ids are `hilgw/<port>/<seq>`. */
+export const HIL_GATEWAY_ID = 'hilgw';
+
 /** One emulated board, a Mosquitto, an MQTT 5 subscriber on `<base>/#` and the real daemon. */
 export interface HilRig {
   dir: string;
   board: EmulatedBoard;
   broker: Mosquitto;
   sub: Subscription;
-  gateway: GatewayProcess;
+  /** The latest gateway process (a new one after each restartGateway()). */
+  readonly gateway: GatewayProcess;
+  /** The gateway's queue file, on disk in `dir` so a restarted gateway finds it. */
+  queuePath: string;
+  /** Starts another gateway on the same config and queue file (after a kill -9, say). */
+  restartGateway(): GatewayProcess;
+  /** gateway/request/<action> → gateway/response/<action> (docs/contract.md): the answer's result, ok checked. */
+  request(action: string, body?: Record<string, unknown>): Promise<unknown>;
   /** Stops everything the rig started (by PID) and removes its temp dir. */
   stop(): Promise<void>;
 }
@@ -293,25 +307,53 @@ export async function startHilRig(options: HilRigOptions): Promise<HilRig> {
     qos: 2,
     protocolV5: true,
   });
+  const configPath = join(dir, 'gateway.yaml');
+  const queuePath = join(dir, 'queue.db');
   const config = [
     'version: 1',
-    `gateway: { id: hilgw, base_topic: ${base} }`,
+    `gateway: { id: ${HIL_GATEWAY_ID}, base_topic: ${base} }`,
     `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
-    `queue: { path: "${join(dir, 'queue.db')}" }`,
+    // On disk: the queued lines and the de-duplication marks survive a kill -9.
+    `queue: { path: "${queuePath}" }`,
     'ports:',
     `  - { name: ${port}, path: "${board.path}", device: ${device}, idle_timeout: 0 }`,
     'log: { level: debug }',
   ];
-  writeFileSync(join(dir, 'gateway.yaml'), `${config.join('\n')}\n`);
-  const gateway = startGateway(['run', '-c', join(dir, 'gateway.yaml')]);
+  writeFileSync(configPath, `${config.join('\n')}\n`);
+  const runs = [startGateway(['run', '-c', configPath])];
+  const latest = (): GatewayProcess => runs[runs.length - 1] as GatewayProcess;
+  let requests = 0;
   return {
     dir,
     board,
     broker,
     sub,
-    gateway,
+    get gateway() {
+      return latest();
+    },
+    queuePath,
+    restartGateway() {
+      runs.push(startGateway(['run', '-c', configPath]));
+      return latest();
+    },
+    async request(action, body = {}) {
+      const id = `hil-${++requests}`;
+      await publish({
+        host: broker.host,
+        port: broker.port,
+        topic: `${base}/gateway/request/${action}`,
+        payload: JSON.stringify({ ...body, id }),
+        qos: 1,
+      });
+      const answer = await sub.waitFor(
+        (m) => m.topic === `${base}/gateway/response/${action}` && m.payload.includes(`"id":"${id}"`),
+      );
+      const parsed = JSON.parse(answer.payload) as { ok: boolean; result?: unknown };
+      assert.equal(parsed.ok, true, `${action}: ${answer.payload}`);
+      return parsed.result;
+    },
     async stop() {
-      await gateway.kill('SIGKILL');
+      for (const run of runs) await run.kill('SIGKILL');
       await sub.stop();
       await board.stop();
       await broker.stop();

@@ -268,7 +268,8 @@ export function publish(options: PublishOptions): Promise<void> {
     String(options.qos ?? 0),
   ];
   // -s reads the payload from stdin (any bytes, newlines included); it refuses empty input.
-  args.push(options.payload.length === 0 ? '-n' : '-s');
+  const empty = options.payload.length === 0;
+  args.push(empty ? '-n' : '-s');
   if (options.retain === true) args.push('-r');
   if (options.v5 === true) args.push('-V', 'mqttv5');
   args.push(...credentials(options));
@@ -288,6 +289,11 @@ export function publish(options: PublishOptions): Promise<void> {
           ),
         );
     });
-    child.stdin.end(options.payload);
+    // A mosquitto_pub that exits before reading stdin (with -n it never reads it, else a
+    // refused connect) is reported by its exit code above, not by an EPIPE from the write:
+    // with -n nothing is written, the pipe is only closed.
+    child.stdin.on('error', () => undefined);
+    if (empty) child.stdin.end();
+    else child.stdin.end(options.payload);
   });
 }

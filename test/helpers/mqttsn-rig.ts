@@ -9,7 +9,14 @@ import type { OutMessage, SeqMark, SubmitResult } from '../../src/queue/outbox.t
 import { MqttSnGateway } from '../../src/mqttsn/gateway.ts';
 import type { ClientSession, ClientState } from '../../src/mqttsn/client-state.ts';
 import type { SnDropReason, SnEnvironment } from '../../src/mqttsn/context.ts';
-import type { InnerPacket, PublishQos, PublishTopic, Qos } from '../../src/mqttsn/packet-types.ts';
+import type {
+  InnerPacket,
+  PacketOf,
+  PublishQos,
+  PublishTopic,
+  Qos,
+  SubscribeTopic,
+} from '../../src/mqttsn/packet-types.ts';
 
 export const PORT = 'kitchen';
 export const PREFIX = 'home/kitchen';
@@ -144,17 +151,29 @@ export interface ConnectOptions {
   cleanSession?: boolean;
 }
 
-/** CONNECT without a Will, CONNACK 0 checked; the sent list is left empty. */
-export function connect(s: Setup, address = '', o: ConnectOptions = {}): void {
-  s.gw.receive(address, {
+/** A CONNECT (MQTT-SN 1.2 §5.4.4): no Will, clean session, ProtocolId 0x01, 60 s, "dev-1". */
+export function connectPacket(o: ConnectOptions & { will?: boolean; protocolId?: number } = {}): InnerPacket {
+  return {
     type: 'CONNECT',
-    will: false,
+    will: o.will ?? false,
     cleanSession: o.cleanSession ?? true,
-    protocolId: 1,
+    protocolId: o.protocolId ?? 1,
     duration: o.duration ?? 60,
     clientId: o.clientId ?? 'dev-1',
-  });
+  };
+}
+
+/** CONNECT without a Will, CONNACK 0 checked; the sent list is left empty. */
+export function connect(s: Setup, address = '', o: ConnectOptions = {}): void {
+  s.gw.receive(address, connectPacket(o));
   assert.deepEqual(s.env.takeFor(address), [{ type: 'CONNACK', returnCode: 0 }]);
+}
+
+/** A fresh gateway (setup(spec)) with client "dev-1" connected at address ''. */
+export function connected(spec: Record<string, unknown> = {}, o: ConnectOptions = {}): Setup {
+  const s = setup(spec);
+  connect(s, '', o);
+  return s;
 }
 
 /** CONNECT with a Will, through the whole §6.3 handshake. */
@@ -164,14 +183,7 @@ export function connectWithWill(
   address = '',
   o: ConnectOptions = {},
 ): void {
-  s.gw.receive(address, {
-    type: 'CONNECT',
-    will: true,
-    cleanSession: o.cleanSession ?? true,
-    protocolId: 1,
-    duration: o.duration ?? 60,
-    clientId: o.clientId ?? 'dev-1',
-  });
+  s.gw.receive(address, connectPacket({ ...o, will: true }));
   assert.deepEqual(s.env.takeFor(address), [{ type: 'WILLTOPICREQ' }]);
   s.gw.receive(address, {
     type: 'WILLTOPIC',
@@ -211,12 +223,30 @@ export function publish(
   };
 }
 
+/** A SUBSCRIBE (MQTT-SN 1.2 §5.4.15), DUP clear. */
+export function subscribePacket(topic: SubscribeTopic, qos: Qos, msgId: number): InnerPacket {
+  return { type: 'SUBSCRIBE', dup: false, qos, msgId, topic };
+}
+
 /** SUBSCRIBE by name, SUBACK 0 checked; returns the SUBACK's topic id. */
 export function subscribeName(s: Setup, name: string, qos: Qos, address = '', msgId = 200): number {
-  s.gw.receive(address, { type: 'SUBSCRIBE', dup: false, qos, msgId, topic: { kind: 'name', name } });
+  s.gw.receive(address, subscribePacket({ kind: 'name', name }, qos, msgId));
   const [suback] = s.env.takeFor(address);
   assert.ok(suback?.type === 'SUBACK', 'SUBACK expected');
   assert.equal(suback.returnCode, 0);
   assert.equal(suback.qos, qos);
   return suback.topicId;
+}
+
+/** The first packet sent since the last take() (all to address ''), which must be a PUBLISH. */
+export function takePublish(s: Setup): PacketOf<'PUBLISH'> {
+  const [pub] = s.env.takeFor();
+  assert.ok(pub?.type === 'PUBLISH');
+  return pub;
+}
+
+/** DISCONNECT(Duration) (§6.14): the client falls asleep; the gateway's DISCONNECT is taken. */
+export function fallAsleep(s: Setup, durationS = 30, address = ''): void {
+  s.gw.receive(address, { type: 'DISCONNECT', duration: durationS });
+  s.env.take();
 }

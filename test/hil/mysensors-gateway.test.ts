@@ -76,24 +76,8 @@ describe('mysensors-gateway.ino (MySensors serial API) on an emulated Uno → ga
   let sub: Subscription;
   let gateway: GatewayProcess;
 
-  /** gateway/request/<action> → gateway/response/<action>, the answer's result. */
-  let requests = 0;
-  const request = async (action: string, body: Record<string, unknown> = {}): Promise<unknown> => {
-    const id = `mys-${++requests}`;
-    await publish({
-      host: broker.host,
-      port: broker.port,
-      topic: `${BASE}/gateway/request/${action}`,
-      payload: JSON.stringify({ ...body, id }),
-      qos: 1,
-    });
-    const answer = await sub.waitFor(
-      (m) => m.topic === `${BASE}/gateway/response/${action}` && m.payload.includes(`"id":"${id}"`),
-    );
-    const parsed = JSON.parse(answer.payload) as { ok: boolean; result?: unknown; error?: string };
-    assert.equal(parsed.ok, true, `${action}: ${answer.payload}`);
-    return parsed.result;
-  };
+  const request = (action: string, body?: Record<string, unknown>): Promise<unknown> =>
+    (rig as HilRig).request(action, body);
   const portCounters = async (): Promise<PortCounters> => {
     const health = (await request('health')) as { ports: Record<string, PortCounters> };
     const counters = health.ports[PORT];

@@ -12,24 +12,22 @@
 // keeps its unacknowledged line across the gateway restart. Reset on open is covered by the
 // other HIL files.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
-import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { buildFirmware, startEmulatedBoard } from '../helpers/hil.ts';
-import type { EmulatedBoard } from '../helpers/hil.ts';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { HIL_GATEWAY_ID, startHilRig } from '../helpers/hil.ts';
+import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { ReceivedMessage, Subscription } from '../helpers/mqtt-sub.ts';
 
 const BASE = 'hil/home';
 const PORT = 'meter';
-const GATEWAY_ID = 'hilgw';
 const DEVICE_DIR = join(REPO_ROOT, 'devices', 'power-meter');
 const READINGS = `${BASE}/${PORT}`; // publish mode json, topic "{port}"
 const RESULT = `${BASE}/${PORT}/reset_energy/result`;
@@ -103,21 +101,17 @@ function readings(messages: readonly ReceivedMessage[]): Reading[] {
   return [...byId.values()];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('power-meter.ino (json, #seq/ACK, checksum) on an emulated Uno → gateway → Mosquitto', () => {
-  let dir: string;
-  let configPath: string;
+  let rig: HilRig | undefined;
   let queuePath: string;
   let board: EmulatedBoard;
   let broker: Mosquitto;
   let sub: Subscription;
   let gateway: GatewayProcess;
-  const gateways: GatewayProcess[] = [];
 
+  /** Another gateway on the same config and queue file, after a kill -9. */
   const startGw = (): GatewayProcess => {
-    gateway = startGateway(['run', '-c', configPath]);
-    gateways.push(gateway);
+    gateway = (rig as HilRig).restartGateway();
     return gateway;
   };
   /** Resolves with the reading number `n` (0-based, distinct ids) once it has arrived. */
@@ -131,39 +125,13 @@ describe('power-meter.ino (json, #seq/ACK, checksum) on an emulated Uno → gate
   before(async () => {
     assert.equal(profile.line.ack, true);
     assert.equal(profile.publish.mode, 'json');
-    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-pm-'));
-    const elf = await buildFirmware('power-meter', { fake: true });
-    board = await startEmulatedBoard(elf, { resetOnOpen: false });
-    broker = await startMosquitto();
-    sub = await subscribe({
-      host: broker.host,
-      port: broker.port,
-      topics: [`${BASE}/#`],
-      qos: 2,
-      protocolV5: true,
-    });
-    configPath = join(dir, 'gateway.yaml');
-    queuePath = join(dir, 'queue.db');
-    const config = [
-      'version: 1',
-      `gateway: { id: ${GATEWAY_ID}, base_topic: ${BASE} }`,
-      `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
-      // On disk: the queued lines and the #seq marks survive the kill -9.
-      `queue: { path: "${queuePath}" }`,
-      'ports:',
-      `  - { name: ${PORT}, path: "${board.path}", device: power-meter, idle_timeout: 0 }`,
-      'log: { level: debug }',
-    ];
-    writeFileSync(configPath, `${config.join('\n')}\n`);
-    startGw();
+    rig = await startHilRig({ device: 'power-meter', port: PORT, base: BASE, board: { resetOnOpen: false } });
+    ({ board, broker, sub, gateway } = rig);
+    queuePath = rig.queuePath;
   });
 
   after(async () => {
-    for (const g of gateways) await g.kill('SIGKILL');
-    await sub?.stop();
-    await board?.stop();
-    await broker?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('publishes each reading as one JSON object at <base>/<port>, in range, retained at QoS 1', async () => {
@@ -179,7 +147,7 @@ describe('power-meter.ino (json, #seq/ACK, checksum) on an emulated Uno → gate
       );
     }
     assert.equal(first.message.qos, profile.publish.qos);
-    assert.match(first.id, new RegExp(`^${GATEWAY_ID}/${PORT}/\\d+$`));
+    assert.match(first.id, new RegExp(`^${HIL_GATEWAY_ID}/${PORT}/\\d+$`));
     // Retained: a subscriber that comes later still gets the reading, flagged retained.
     const late = await subscribe({ host: broker.host, port: broker.port, topics: [READINGS] });
     try {

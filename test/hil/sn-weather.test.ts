@@ -7,23 +7,21 @@
 // gateway crash (kill -9) and restart: the firmware is told DISCONNECT, reconnects and its
 // readings carry on, none lost and none published twice.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
-import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
-import { buildFirmware, startEmulatedBoard } from '../helpers/hil.ts';
-import type { EmulatedBoard } from '../helpers/hil.ts';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { HIL_GATEWAY_ID, startHilRig } from '../helpers/hil.ts';
+import type { EmulatedBoard, HilRig } from '../helpers/hil.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { ReceivedMessage, Subscription } from '../helpers/mqtt-sub.ts';
 
 const BASE = 'hil/home';
 const PORT = 'outdoor';
-const GATEWAY_ID = 'hilgw';
 const DEVICE_DIR = join(REPO_ROOT, 'devices', 'sn-weather');
 
 interface Field {
@@ -85,61 +83,36 @@ function distinct(messages: readonly ReceivedMessage[], topic: string): Received
   return [...byId.values()];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('sn-weather.ino (MQTT-SN, raw framing) on an emulated Uno → gateway → Mosquitto', () => {
-  let dir: string;
-  let configPath: string;
+  let rig: HilRig | undefined;
   let board: EmulatedBoard;
   let broker: Mosquitto;
   let sub: Subscription;
   let gateway: GatewayProcess;
-  const gateways: GatewayProcess[] = [];
 
+  /** Another gateway on the same config and queue file, after a kill -9. */
   const startGw = (): GatewayProcess => {
-    gateway = startGateway(['run', '-c', configPath]);
-    gateways.push(gateway);
+    gateway = (rig as HilRig).restartGateway();
     return gateway;
   };
 
   before(async () => {
     assert.equal(profile.protocol, 'mqttsn');
     assert.equal(profile.mqttsn.framing, 'raw');
-    dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hil-snw-'));
-    const elf = await buildFirmware('sn-weather', { fake: true });
     // No reset on open: the point of the restart test is a board that keeps running while
     // the gateway is gone (a USB-serial adapter without DTR reset, or a radio link), so it
     // meets a gateway that has forgotten it.
-    board = await startEmulatedBoard(elf, { resetOnOpen: false, pins: true });
-    broker = await startMosquitto();
-    sub = await subscribe({
-      host: broker.host,
-      port: broker.port,
-      topics: [`${BASE}/#`],
-      qos: 2,
-      protocolV5: true,
+    rig = await startHilRig({
+      device: 'sn-weather',
+      port: PORT,
+      base: BASE,
+      board: { resetOnOpen: false, pins: true },
     });
-    configPath = join(dir, 'gateway.yaml');
-    const config = [
-      'version: 1',
-      `gateway: { id: ${GATEWAY_ID}, base_topic: ${BASE} }`,
-      `mqtt: { broker: external, url: "${broker.url}", keepalive: 5s }`,
-      // On disk in the temp dir: the MQTT-SN de-duplication marks survive the kill -9.
-      `queue: { path: "${join(dir, 'queue.db')}" }`,
-      'ports:',
-      `  - { name: ${PORT}, path: "${board.path}", device: sn-weather, idle_timeout: 0 }`,
-      'log: { level: debug }',
-    ];
-    writeFileSync(configPath, `${config.join('\n')}\n`);
-    startGw();
+    ({ board, broker, sub, gateway } = rig);
   });
 
   after(async () => {
-    for (const g of gateways) await g.kill('SIGKILL');
-    await sub?.stop();
-    await board?.stop();
-    await broker?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('connects: CONNECT/CONNACK, SUBSCRIBE to predefined id 3, the client is active', async () => {
@@ -165,7 +138,7 @@ describe('sn-weather.ino (MQTT-SN, raw framing) on an emulated Uno → gateway �
         `${message.topic}: ${value} outside ${field.min}…${field.max}`,
       );
       assert.equal(message.qos, 1, `${message.topic} not at QoS 1`);
-      assert.match(message.userProperties ?? '', new RegExp(`id:${GATEWAY_ID}/${PORT}/\\d+`));
+      assert.match(message.userProperties ?? '', new RegExp(`id:${HIL_GATEWAY_ID}/${PORT}/\\d+`));
     }
     // Exactly the sketch's first fake reading: nothing before it was lost or invented.
     const [first] = fakeReadings(1);

@@ -54,24 +54,8 @@ describe('soil-csv.ino (csv, pump command) on an emulated Uno → gateway → Mo
   let sub: Subscription;
   let gateway: GatewayProcess;
 
-  let requests = 0;
-  /** gateway/request/<action> → gateway/response/<action>, the answer's result. */
-  const request = async (action: string, body: Record<string, unknown> = {}): Promise<unknown> => {
-    const id = `soil-${++requests}`;
-    await publish({
-      host: broker.host,
-      port: broker.port,
-      topic: `${BASE}/gateway/request/${action}`,
-      payload: JSON.stringify({ ...body, id }),
-      qos: 1,
-    });
-    const answer = await sub.waitFor(
-      (m) => m.topic === `${BASE}/gateway/response/${action}` && m.payload.includes(`"id":"${id}"`),
-    );
-    const parsed = JSON.parse(answer.payload) as { ok: boolean; result?: unknown };
-    assert.equal(parsed.ok, true, `${action}: ${answer.payload}`);
-    return parsed.result;
-  };
+  const request = (action: string, body?: Record<string, unknown>): Promise<unknown> =>
+    (rig as HilRig).request(action, body);
   const portCounters = async (): Promise<PortCounters> => {
     const health = (await request('health')) as { ports: Record<string, PortCounters> };
     const counters = health.ports[PORT];

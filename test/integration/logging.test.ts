@@ -3,12 +3,16 @@
 // the daemon a pseudo-terminal), `log.format` forcing either; and bad input logged at a
 // limited rate — a handful of lines and one "N more suppressed" summary for a burst of
 // 1,000, while the counters count all 1,000.
+//
+// That summary comes only when the 60 s rate-limit window ends, so the TTY cases run in
+// the meantime (describe concurrency) on a pty pair of their own, and each stops its
+// daemon as soon as it has logged "running" instead of after a fixed time.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { openDevice } from '../helpers/device.ts';
 import type { DeviceEnd } from '../helpers/device.ts';
 import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
@@ -23,6 +27,7 @@ import type { PtyPair } from '../helpers/socat.ts';
 const BASE = 'iot/home1';
 const TEMPERATURE = `${BASE}/livingroom/temperature`;
 const BURST = 1000;
+const TTY_GATEWAY = '{ id: ttygw, base_topic: iot/tty }';
 
 interface LogLine {
   level: number;
@@ -32,10 +37,17 @@ interface LogLine {
   reason?: string;
 }
 
-function configYaml(url: string, portPath: string, queuePath: string, log: string): string {
+/** `gateway` — id and base topic — apart for the TTY cases, which run beside the pipe case. */
+function configYaml(
+  url: string,
+  portPath: string,
+  queuePath: string,
+  log: string,
+  gateway = '{ id: testgw, base_topic: iot/home1 }',
+): string {
   return [
     'version: 1',
-    'gateway: { id: testgw, base_topic: iot/home1 }',
+    `gateway: ${gateway}`,
     `mqtt: { broker: external, url: "${url}" }`,
     `queue: { path: "${queuePath}" }`,
     'ports:',
@@ -57,34 +69,55 @@ function parseJsonLines(stdout: string): LogLine[] {
   });
 }
 
+/** How long a TTY case's daemon may take to say it is running before it is stopped anyway. */
+const RUNNING_TIMEOUT_MS = 30_000;
+
 /**
  * Runs the daemon on a pseudo-terminal (script -q: no banner; -e: its exit code; -f: flush
- * at once) and stops it with SIGTERM after `runSeconds` through timeout(1), so it ends by
- * itself; returns the terminal output without colour codes.
+ * at once). The shell writes its pid to a file and execs the daemon, so that pid is the
+ * daemon's: once it has logged "tty2mqtt running" it gets SIGTERM and ends by itself.
+ * Returns the terminal output without colour codes.
  */
-async function runOnTty(
-  config: string,
-  runSeconds: number,
-): Promise<{ code: number | null; output: string }> {
-  const command = `timeout --preserve-status -s TERM ${runSeconds} ${process.execPath} --import tsx src/cli.ts run -c ${config}`;
+async function runOnTty(config: string, dir: string): Promise<{ code: number | null; output: string }> {
+  const pidFile = join(dir, 'tty-daemon.pid');
+  rmSync(pidFile, { force: true });
+  const command = `echo $$ > ${pidFile}; exec ${process.execPath} --import tsx src/cli.ts run -c ${config}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: REPO_ROOT,
+    env: { ...process.env, SHELL: '/bin/sh' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const guard = setTimeout(() => child.kill('SIGKILL'), (runSeconds + 30) * 1000);
+  let stopping = false;
+  const stopDaemon = (): void => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    } catch {
+      // Already gone: its exit code and output tell the test what happened.
+    }
+  };
+  const onData = (d: string): void => {
+    output += d;
+    if (/tty2mqtt running/.test(output)) stopDaemon();
+  };
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
+  const notRunning = setTimeout(stopDaemon, RUNNING_TIMEOUT_MS);
+  const guard = setTimeout(() => child.kill('SIGKILL'), RUNNING_TIMEOUT_MS + 30_000);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(notRunning);
   clearTimeout(guard);
   // eslint-disable-next-line no-control-regex -- stripping the ANSI colour codes pino-pretty writes
   return { code, output: output.replace(/\u001b\[[0-9;]*m/g, '').replace(/\r/g, '') };
 }
 
-describe('daemon log output', () => {
+describe('daemon log output', { concurrency: true }, () => {
   let dir: string;
   let broker: Mosquitto;
   let pty: PtyPair;
+  let ttyPty: PtyPair;
   let gateway: GatewayProcess;
   let sub: Subscription;
   let device: DeviceEnd;
@@ -93,19 +126,15 @@ describe('daemon log output', () => {
     dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-logging-'));
     broker = await startMosquitto();
     pty = await createPtyPair(dir, { device: 'climate-dev', gateway: 'climate-gw' });
+    ttyPty = await createPtyPair(dir, { device: 'tty-dev', gateway: 'tty-gw' });
     sub = await subscribe({ host: broker.host, port: broker.port, topics: [`${BASE}/#`], qos: 1 });
-  });
-
-  // A failed test must not leave its daemon holding the port for the next one.
-  afterEach(async () => {
-    await device?.close();
-    await gateway?.kill('SIGKILL');
   });
 
   after(async () => {
     await device?.close();
     await gateway?.kill('SIGKILL');
     await sub?.stop();
+    await ttyPty?.kill();
     await pty?.kill();
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -166,37 +195,49 @@ describe('daemon log output', () => {
     assert.ok(lines.some((l) => l.msg === 'tty2mqtt stopped'));
   });
 
-  it('stdout a TTY: human-readable lines, not JSON', async () => {
-    const config = join(dir, 'tty.yaml');
-    writeFileSync(config, configYaml(broker.url, pty.gatewayPath, join(dir, 'q2.db'), '{ level: info }'));
-    const { code, output } = await runOnTty(config, 6);
-    assert.equal(code, 0, output);
-    const lines = output.split('\n').filter((l) => l.trim() !== '');
-    assert.ok(
-      lines.some((l) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: starting tty2mqtt$/.test(l)),
-      output,
-    );
-    assert.ok(
-      lines.some((l) => /INFO: tty2mqtt running: 1 port\(s\)/.test(l)),
-      output,
-    );
-    // The last line, written just before exit, still reaches the terminal.
-    assert.ok(
-      lines.some((l) => /INFO: tty2mqtt stopped$/.test(l)),
-      output,
-    );
-    for (const line of lines) assert.doesNotMatch(line, /^\{.*\}$/, 'no JSON line on a TTY');
-  });
+  // One after the other: both use ttyPty.
+  describe('on a TTY', { concurrency: 1 }, () => {
+    it('stdout a TTY: human-readable lines, not JSON', async () => {
+      const config = join(dir, 'tty.yaml');
+      writeFileSync(
+        config,
+        configYaml(broker.url, ttyPty.gatewayPath, join(dir, 'q2.db'), '{ level: info }', TTY_GATEWAY),
+      );
+      const { code, output } = await runOnTty(config, dir);
+      assert.equal(code, 0, output);
+      const lines = output.split('\n').filter((l) => l.trim() !== '');
+      assert.ok(
+        lines.some((l) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: starting tty2mqtt$/.test(l)),
+        output,
+      );
+      assert.ok(
+        lines.some((l) => /INFO: tty2mqtt running: 1 port\(s\)/.test(l)),
+        output,
+      );
+      // The last line, written just before exit, still reaches the terminal.
+      assert.ok(
+        lines.some((l) => /INFO: tty2mqtt stopped$/.test(l)),
+        output,
+      );
+      for (const line of lines) assert.doesNotMatch(line, /^\{.*\}$/, 'no JSON line on a TTY');
+    });
 
-  it('log.format: json keeps JSON lines on a TTY', async () => {
-    const config = join(dir, 'tty-json.yaml');
-    writeFileSync(
-      config,
-      configYaml(broker.url, pty.gatewayPath, join(dir, 'q3.db'), '{ level: info, format: json }'),
-    );
-    const { code, output } = await runOnTty(config, 6);
-    assert.equal(code, 0, output);
-    const lines = parseJsonLines(output);
-    assert.ok(lines.some((l) => l.msg === 'starting tty2mqtt'));
+    it('log.format: json keeps JSON lines on a TTY', async () => {
+      const config = join(dir, 'tty-json.yaml');
+      writeFileSync(
+        config,
+        configYaml(
+          broker.url,
+          ttyPty.gatewayPath,
+          join(dir, 'q3.db'),
+          '{ level: info, format: json }',
+          TTY_GATEWAY,
+        ),
+      );
+      const { code, output } = await runOnTty(config, dir);
+      assert.equal(code, 0, output);
+      const lines = parseJsonLines(output);
+      assert.ok(lines.some((l) => l.msg === 'starting tty2mqtt'));
+    });
   });
 });

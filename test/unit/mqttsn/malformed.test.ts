@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodePacket } from '../../../src/mqttsn/decode.ts';
 import type { InnerPacket } from '../../../src/mqttsn/packet-types.ts';
-import { client, connect, setup } from '../../helpers/mqttsn-rig.ts';
+import { client, connect, connectPacket, setup } from '../../helpers/mqttsn-rig.ts';
 import type { Setup } from '../../helpers/mqttsn-rig.ts';
 
 function hex(text: string): Buffer {
@@ -61,14 +61,7 @@ describe('messages with a string field that is not UTF-8 are answered, not dropp
 
   it('§5.4.7 WILLTOPIC FE in the handshake → CONNACK 0x03, not connected', () => {
     const s = setup();
-    s.gw.receive('', {
-      type: 'CONNECT',
-      will: true,
-      cleanSession: true,
-      protocolId: 1,
-      duration: 60,
-      clientId: 'd',
-    });
+    s.gw.receive('', connectPacket({ will: true, clientId: 'd' }));
     s.env.take();
     assert.deepEqual(refuseWire(s, hex('04 07 00 FE')), [{ type: 'CONNACK', returnCode: 3 }]);
     assert.equal(client(s.gw).state, 'disconnected');

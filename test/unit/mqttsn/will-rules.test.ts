@@ -17,6 +17,7 @@ import {
   buf,
   client,
   connect,
+  connectPacket,
   connectWithWill,
   publish,
   register,
@@ -27,14 +28,7 @@ import type { Setup } from '../../helpers/mqttsn-rig.ts';
 
 /** CONNECT with the Will flag, WILLTOPIC, and (if asked for) WILLMSG: the answers to each. */
 function willHandshake(s: Setup, topic: string, payload: string, qos: Qos = 1): InnerPacket[] {
-  s.gw.receive('', {
-    type: 'CONNECT',
-    will: true,
-    cleanSession: true,
-    protocolId: 1,
-    duration: 60,
-    clientId: 'dev-1',
-  });
+  s.gw.receive('', connectPacket({ will: true }));
   assert.deepEqual(s.env.takeFor(), [{ type: 'WILLTOPICREQ' }]);
   s.gw.receive('', { type: 'WILLTOPIC', will: { topic, qos, retain: true } });
   const afterTopic = s.env.takeFor();

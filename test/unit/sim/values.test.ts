@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { profileSchema, type DeviceProfile } from '../../../src/config/schema.ts';
-import { createValueGenerator, type Rng } from '../../../src/sim/values.ts';
-
-/** mulberry32: a small seeded RNG, uniform in [0, 1). */
-function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createValueGenerator } from '../../../src/sim/values.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const profile: DeviceProfile = profileSchema.parse({
   id: 'everything',
@@ -36,7 +25,7 @@ const DRAWS = 10_000;
 
 void describe('createValueGenerator', () => {
   void it(`keeps every field inside its schema over ${DRAWS} draws`, () => {
-    const next = createValueGenerator(profile, seeded(42));
+    const next = createValueGenerator(profile, seededRandom(42));
     let lastEnergy = -Infinity;
     const seen = { door: new Set<unknown>(), mode: new Set<unknown>() };
     for (let i = 0; i < DRAWS; i++) {
@@ -74,7 +63,7 @@ void describe('createValueGenerator', () => {
   });
 
   void it('walks: consecutive numbers stay close, so readings look like a sensor', () => {
-    const next = createValueGenerator(profile, seeded(7));
+    const next = createValueGenerator(profile, seededRandom(7));
     let previous = next().get('temp') as number;
     for (let i = 0; i < 1000; i++) {
       const temp = next().get('temp') as number;
@@ -84,8 +73,8 @@ void describe('createValueGenerator', () => {
   });
 
   void it('is deterministic for a given RNG', () => {
-    const a = createValueGenerator(profile, seeded(3));
-    const b = createValueGenerator(profile, seeded(3));
+    const a = createValueGenerator(profile, seededRandom(3));
+    const b = createValueGenerator(profile, seededRandom(3));
     for (let i = 0; i < 100; i++) assert.deepEqual(a(), b());
   });
 });

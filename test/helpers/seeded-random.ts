@@ -1,0 +1,13 @@
+// mulberry32 (Tommy Ettinger's 32-bit generator): a small seeded source of numbers uniform
+// in [0, 1), so a test that draws at random can print its seed and be replayed exactly.
+
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
