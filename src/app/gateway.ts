@@ -19,7 +19,7 @@ import { HaDiscoveryPublisher, discoveryInput, packageVersion } from './ha-disco
 import type { DiscoveryMessage } from './ha-discovery.ts';
 import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
-import { GatewayRequests } from './gateway-requests.ts';
+import { GatewayRequests } from '../requests/gateway-requests.ts';
 import { LinePort } from './line-port.ts';
 import { MqttSnPort } from './mqttsn-port.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';

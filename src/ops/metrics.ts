@@ -282,7 +282,7 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     },
   );
 
-  // MQTT 5 Response Topics a request named and the gateway did not answer on (app/response-topic.ts).
+  // MQTT 5 Response Topics a request named and the gateway did not answer on (requests/response-topic.ts).
   liveCounter(
     'tty2mqtt_request_response_topics_refused_total',
     'Response Topics of gateway requests refused, by reason (outside, subscribed, dollar, wildcard, too_long).',

@@ -1,7 +1,7 @@
 // What the HTTP endpoints read, all live (collect on scrape, no second source
 // of truth). The gateway supplies it; /metrics, /healthz, /status.json and the status page
 // are views of the same numbers gateway/health publishes.
-import type { GatewayRequestsStats } from '../app/gateway-requests.ts';
+import type { GatewayRequestsStats } from '../requests/gateway-requests.ts';
 import type { PortView } from '../app/status-reporter.ts';
 import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
 import type { QueueStats } from '../queue/outbox.ts';
