@@ -20,8 +20,9 @@ import type { DiscoveryMessage } from './ha-discovery.ts';
 import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from '../requests/gateway-requests.ts';
-import { LinePort } from './line-port.ts';
-import { MqttSnPort } from './mqttsn-port.ts';
+import { createLinePort } from '../ports/line-part.ts';
+import { createMqttSnPort } from '../ports/mqttsn-part.ts';
+import type { PortHost } from '../ports/port-host.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import { StatusReporter, stateTopic } from './status-reporter.ts';
 import { startOpsServer } from '../ops/http.ts';
@@ -52,7 +53,7 @@ function connectHost(host: string): string {
 }
 
 export class Gateway {
-  readonly ports: (LinePort | MqttSnPort)[];
+  readonly ports: PortHost[];
   private broker: EmbeddedBroker | undefined;
   private brokerClient: BrokerClient | undefined;
   private status: StatusReporter | undefined;
@@ -135,7 +136,7 @@ export class Gateway {
       if (profile === undefined)
         throw new Error(`no profile ${port.device} (config loader should have said so)`);
       if (profile.protocol === 'mqttsn')
-        return new MqttSnPort({
+        return createMqttSnPort({
           port,
           profile,
           base: config.gateway.base_topic,
@@ -146,7 +147,7 @@ export class Gateway {
           onChange: () => void this.status?.portChanged(),
           onReading: (values, at) => this.readings.record(port.name, values, at),
         });
-      return new LinePort({
+      return createLinePort({
         port,
         profile,
         subscribe,
@@ -181,9 +182,8 @@ export class Gateway {
   private nodeDiscovery(): DiscoveryMessage[] {
     const { config, profiles } = this.options.loaded;
     return config.ports.flatMap((port, i) => {
-      const p = this.ports[i];
-      const nodes = p instanceof LinePort ? p.mysensorsNodes() : null;
-      if (nodes === null) return [];
+      const view = this.ports[i]?.view();
+      if (view?.protocol !== 'mysensors') return [];
       return buildNodeDiscovery({
         base: config.gateway.base_topic,
         gatewayId: config.gateway.id ?? 'gateway',
@@ -191,7 +191,7 @@ export class Gateway {
         version: packageVersion(),
         port: port.name,
         config: profiles.get(port.device)?.mysensors?.config ?? 'M',
-        nodes,
+        nodes: view.nodes,
         fixedChildren: fixedMySensorsChildren(profiles.get(port.device)?.fields ?? {}),
       });
     });

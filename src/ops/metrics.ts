@@ -6,7 +6,8 @@
 // Names follow Prometheus naming (prometheus.io/docs/practices/naming): `tty2mqtt_` prefix,
 // `_total` for counters, base units `_bytes` and `_seconds`.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PortView } from '../app/status-reporter.ts';
+import { discardsByReason, framedInput, queuedMessages } from '../ports/port-view.ts';
+import type { PortView } from '../ports/port-view.ts';
 import type { OpsSource } from './status-source.ts';
 
 export interface Metrics {
@@ -28,27 +29,9 @@ type PortLabels = { port: string; device: string };
 
 const labelsOf = (p: PortView): PortLabels => ({ port: p.name, device: p.device });
 
-/** A port's counters under one shape, whichever kind of port it is. */
-function portTotals(p: PortView): {
-  lines: number | undefined;
-  frames: number | undefined;
-  queued: number;
-  discards: Record<string, number>;
-} {
-  const c = p.counters as {
-    lines?: number;
-    frames?: number;
-    messages?: number;
-    published?: number;
-    discards?: Partial<Record<string, number>>;
-    drops?: Partial<Record<string, number>>;
-  };
-  // MQTT-SN ports count framing/decoding discards and protocol drops apart; both are
-  // input that went nowhere, by reason.
-  const discards: Record<string, number> = {};
-  for (const source of [c.discards ?? {}, c.drops ?? {}])
-    for (const [reason, n] of Object.entries(source)) discards[reason] = (discards[reason] ?? 0) + (n ?? 0);
-  return { lines: c.lines, frames: c.frames, queued: c.messages ?? c.published ?? 0, discards };
+/** A counters object's numbers as [key, value] (Object.entries types an interface's values `any`). */
+function numbersIn(counters: object | undefined): [string, number][] {
+  return Object.entries(counters ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number');
 }
 
 export function createMetrics(source: Source, options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -114,25 +97,25 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
       }),
   );
   liveCounter('tty2mqtt_port_read_bytes_total', 'Bytes read from the serial port.', portLabels, (set) =>
-    eachPort((p) => set(labelsOf(p), (p.counters as { bytes: number }).bytes)),
+    eachPort((p) => set(labelsOf(p), p.counters.bytes)),
   );
   liveCounter('tty2mqtt_port_lines_total', 'Complete lines framed (line ports).', portLabels, (set) =>
     eachPort((p) => {
-      const { lines } = portTotals(p);
-      if (lines !== undefined) set(labelsOf(p), lines);
+      const framed = framedInput(p);
+      if (framed.unit === 'lines') set(labelsOf(p), framed.count);
     }),
   );
   liveCounter('tty2mqtt_port_frames_total', 'Packets framed (MQTT-SN ports).', portLabels, (set) =>
     eachPort((p) => {
-      const { frames } = portTotals(p);
-      if (frames !== undefined) set(labelsOf(p), frames);
+      const framed = framedInput(p);
+      if (framed.unit === 'frames') set(labelsOf(p), framed.count);
     }),
   );
   liveCounter(
     'tty2mqtt_port_messages_queued_total',
     'Messages from this port handed to the queue.',
     portLabels,
-    (set) => eachPort((p) => set(labelsOf(p), portTotals(p).queued)),
+    (set) => eachPort((p) => set(labelsOf(p), queuedMessages(p))),
   );
   liveCounter(
     'tty2mqtt_port_discards_total',
@@ -140,7 +123,7 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     [...portLabels, 'reason'],
     (set) =>
       eachPort((p) => {
-        for (const [reason, n] of Object.entries(portTotals(p).discards)) set({ ...labelsOf(p), reason }, n);
+        for (const [reason, n] of Object.entries(discardsByReason(p))) set({ ...labelsOf(p), reason }, n);
       }),
   );
   liveCounter('tty2mqtt_port_opens_total', 'Times the serial port was opened.', portLabels, (set) =>
@@ -155,8 +138,8 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     [...portLabels, 'status'],
     (set) =>
       eachPort((p) => {
-        const commands = (p.counters as { commands?: Partial<Record<string, number>> }).commands ?? {};
-        for (const [status, n] of Object.entries(commands)) set({ ...labelsOf(p), status }, n ?? 0);
+        if (p.protocol === 'mqttsn') return;
+        for (const [status, n] of numbersIn(p.counters.commands)) set({ ...labelsOf(p), status }, n);
       }),
   );
   liveCounter(
@@ -165,12 +148,11 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     [...portLabels, 'event'],
     (set) =>
       eachPort((p) => {
-        const events = (p.counters as { mysensors?: Partial<Record<string, number>> }).mysensors ?? {};
-        for (const [event, n] of Object.entries(events)) set({ ...labelsOf(p), event }, n ?? 0);
-        const commands = (p.counters as { mysensorsCommands?: Partial<Record<string, number>> })
-          .mysensorsCommands;
-        for (const [status, n] of Object.entries(commands ?? {}))
-          set({ ...labelsOf(p), event: `command_${status}` }, n ?? 0);
+        if (p.protocol === 'mqttsn') return;
+        const { mysensors, mysensorsCommands } = p.counters;
+        for (const [event, n] of numbersIn(mysensors)) set({ ...labelsOf(p), event }, n);
+        for (const [status, n] of numbersIn(mysensorsCommands))
+          set({ ...labelsOf(p), event: `command_${status}` }, n);
       }),
   );
 
