@@ -45,7 +45,7 @@ import { decodeJson } from '../src/line/json.ts';
 import { hashBody } from '../src/line/seq-window.ts';
 import { gatewayOwnedNames } from '../src/topics/gateway-owned.ts';
 import { createMapper } from '../src/pipeline/map.ts';
-import { compileTemplate, renderTopic } from '../src/pipeline/topics.ts';
+import { compileTemplate, renderTopic } from '../src/topics/template.ts';
 import type { RawValue, Reading } from '../src/pipeline/types.ts';
 import { compileFields, validateValues } from '../src/pipeline/validate.ts';
 import { MemoryOutbox } from '../src/queue/memory-outbox.ts';

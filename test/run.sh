@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`). Self-sufficient on a fresh machine: the
 # integration tests need real Mosquitto and socat, the firmware-in-the-loop tests the AVR
-# toolchain, the Arduino core and libsimavr, so when they are missing this installs them
-# where it can (root with apt-get) and otherwise stops with the exact command to run.
-# It never skips those tests.
+# toolchain, the Arduino core and libsimavr; test/system-packages.sh installs them where it
+# can (root with apt-get) and otherwise stops with the exact command to run. It never skips.
 #   npm test                  every test
 #   npm test -- unit          unit tests only (no system tools needed)
 #   npm test -- integration   integration tests only
@@ -12,46 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scope="${1:-all}"
-need=()
-if [ "$scope" != unit ]; then
-  for tool in mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients socat:socat; do
-    bin="${tool%%:*}" pkg="${tool##*:}"
-    if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then need+=("$pkg"); fi
-  done
-  # Production operation: a test CA for the TLS tests, systemd-analyze for the unit file,
-  # headless Chromium for the status page.
-  for tool in openssl:openssl systemd-analyze:systemd chromium:chromium python3:python3; do
-    command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
-  done
-  # The unit's system-call filter applied to the real daemon (test/helpers/seccomp-exec.c).
-  [ -f /usr/include/seccomp.h ] || need+=(libseccomp-dev)
-  command -v cc >/dev/null 2>&1 || need+=(gcc)
-  [ -f /usr/include/stdio.h ] || need+=(libc6-dev)
-fi
-# Firmware in the loop (test/hil): avr-gcc, avr-libc, the Arduino AVR core, libsimavr (with
-# libelf) and a C compiler for hil/harness.c.
-if [ "$scope" != unit ] && [ "$scope" != integration ]; then
-  command -v avr-gcc >/dev/null 2>&1 || need+=(gcc-avr)
-  [ -f /usr/lib/avr/include/avr/io.h ] || need+=(avr-libc)
-  [ -f /usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h ] || need+=(arduino-core-avr)
-  [ -f /usr/include/simavr/sim_avr.h ] || need+=(libsimavr-dev)
-  [ -f /usr/include/libelf.h ] || need+=(libelf-dev) # libsimavr.a is linked statically
-  command -v cc >/dev/null 2>&1 || need+=(gcc)
-  [ -f /usr/include/pty.h ] || need+=(libc6-dev)
-fi
-if [ "${#need[@]}" -gt 0 ]; then
-  mapfile -t pkgs < <(printf '%s\n' "${need[@]}" | sort -u)
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test/run.sh: installing ${pkgs[*]} (needed by the integration and HIL tests)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-  else
-    echo "test/run.sh: the integration and HIL tests need: ${pkgs[*]}" >&2
-    echo "install them with:  sudo apt-get install -y --no-install-recommends ${pkgs[*]}" >&2
-    exit 1
-  fi
-fi
+# The system tools the tests need: installed when we are root, else the exact command to run.
+bash test/system-packages.sh "$scope"
 
 case "$scope" in
   unit) dirs=(test/unit) hil=0 ;;

@@ -16,7 +16,7 @@ import type { QueueLock } from '../queue/lock.ts';
 import { openSqliteOutbox } from '../queue/sqlite-outbox.ts';
 import { assertPortsFree } from '../serial/port-in-use.ts';
 import { HaDiscoveryPublisher, discoveryInput, packageVersion } from './ha-discovery-publisher.ts';
-import type { DiscoveryMessage } from './ha-discovery.ts';
+import type { DiscoveryMessage } from '../topics/discovery.ts';
 import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from '../requests/gateway-requests.ts';
@@ -24,7 +24,8 @@ import { createLinePort } from '../ports/line-part.ts';
 import { createMqttSnPort } from '../ports/mqttsn-part.ts';
 import type { PortHost } from '../ports/port-host.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
-import { StatusReporter, stateTopic } from './status-reporter.ts';
+import { StatusReporter } from './status-reporter.ts';
+import { gatewayStateTopic } from '../topics/gateway-owned.ts';
 import { startOpsServer } from '../ops/http.ts';
 import type { OpsServer } from '../ops/http.ts';
 import { recentErrorsOf } from '../log/recent-errors.ts';
@@ -257,7 +258,7 @@ export class Gateway {
       protocolVersion: config.mqtt.broker === 'embedded' ? 4 : config.mqtt.protocol_version,
       keepaliveMs: config.mqtt.keepalive,
       tls: config.mqtt.tls,
-      will: { topic: stateTopic(base), payload: 'offline', qos: 1, retain: true },
+      will: { topic: gatewayStateTopic(base), payload: 'offline', qos: 1, retain: true },
     };
     const brokerClient = new BrokerClient({
       link,

@@ -20,8 +20,10 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, QoS } from '../mqtt/subscriptions.ts';
 import { packagePath } from '../package-root.ts';
-import { buildDiscovery, discoveryFilter, fieldStateTopic } from './ha-discovery.ts';
-import type { DiscoveryInput, DiscoveryMessage } from './ha-discovery.ts';
+import { discoveryFilter } from '../topics/discovery.ts';
+import type { DiscoveryMessage } from '../topics/discovery.ts';
+import { buildDiscovery, fieldStateTopic } from './ha-discovery.ts';
+import type { DiscoveryInput } from './ha-discovery.ts';
 import type { StatusSink } from './status-reporter.ts';
 
 export interface HaDiscoveryPublisherOptions {

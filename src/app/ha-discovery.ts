@@ -3,9 +3,9 @@
 // Pure: the same input always gives the same messages, in the same order (gateway first, so
 // the device that ports name as `via_device` is usually known before they arrive).
 //
-// One config per entity, at `<prefix>/<component>/<node_id>/<object_id>/config` with
-// node_id `tty2mqtt_<gateway>` and object_id `<port>_<name>`, both limited to [a-zA-Z0-9_-]
-// as the discovery documentation requires. Payloads use the full, unabbreviated keys.
+// One config per entity, at the discovery topic of topics/discovery.ts (object_id
+// `<port>_<name>`). Payloads use the full, unabbreviated keys. State, command and
+// availability topics are the gateway's own (topics/gateway-owned.ts, topics/template.ts).
 //
 //   field number/integer   sensor         unit_of_measurement, device_class, state_class
 //   field string           sensor         device_class only if it is date/timestamp
@@ -20,7 +20,10 @@
 // A field whose topic needs a level only the device supplies at run time (MySensors {node},
 // a regex group) has no fixed state topic and gets no entity; its commands still do.
 import type { DeviceProfile, FieldSpec } from '../config/schema.ts';
-import { renderTopic } from '../config/topic-template.ts';
+import { availabilityEntry, discoveryTopic, gatewayDeviceId } from '../topics/discovery.ts';
+import type { DiscoveryMessage } from '../topics/discovery.ts';
+import { availabilityTopic, gatewayStateTopic, portTopic, setTopic } from '../topics/gateway-owned.ts';
+import { compileTemplate, renderTopic } from '../topics/template.ts';
 
 export interface DiscoveryProfile extends Pick<
   DeviceProfile,
@@ -46,11 +49,6 @@ export interface DiscoveryInput {
   /** tty2mqtt's version, shown as the gateway device's sw_version. */
   version: string;
   ports: readonly DiscoveryPort[];
-}
-
-export interface DiscoveryMessage {
-  topic: string;
-  payload: string;
 }
 
 export type Component = 'sensor' | 'binary_sensor' | 'select' | 'switch' | 'number' | 'text' | 'button';
@@ -157,21 +155,6 @@ const NUMBER_DEFAULT_MAX = 2147483647;
 /** HA's text entity accepts at most 255 characters. */
 const TEXT_MAX = 255;
 
-/** A discovery topic level: only [a-zA-Z0-9_-] (HA MQTT discovery, "Discovery topic"). */
-export function discoveryId(text: string): string {
-  return text.replace(/[^a-zA-Z0-9_-]/g, '_');
-}
-
-/** The discovery node id of a gateway: `tty2mqtt_<gateway>`. */
-export function discoveryNodeId(gatewayId: string): string {
-  return discoveryId(`tty2mqtt_${gatewayId}`);
-}
-
-/** The filter matching every discovery config this gateway can have published. */
-export function discoveryFilter(prefix: string, gatewayId: string): string {
-  return `${prefix}/+/${discoveryNodeId(gatewayId)}/+/config`;
-}
-
 /** An entity id's object part: lowercase, [a-z0-9_], no leading, trailing or double `_`. */
 function slug(text: string): string {
   return text
@@ -205,27 +188,29 @@ export function fieldStateTopic(
   if (spec === undefined) return undefined;
   // docs/contract.md §4.2: an MQTT-SN field is the schema of the topic named by its key.
   if (profile.protocol === 'mqttsn')
-    return { topic: `${input.base}/${port.name}/${spec.key ?? field}`, json: false };
+    return { topic: portTopic(input.base, port.name, spec.key ?? field), json: false };
   const json = profile.publish.mode === 'json';
-  const rendered = renderTopic(profile.topicTemplate, {
+  const template = compileTemplate(profile.topicTemplate);
+  if (!template.ok) return undefined;
+  // The same renderer as the readings' (pipeline/map.ts): a placeholder only the device
+  // fills in has no value here, and the field then has no fixed state topic.
+  const rendered = renderTopic(input.base, template.template, {
     ...port.vars,
     port: port.name,
     gateway: input.gatewayId,
-    field: json ? '' : field,
+    ...(json ? {} : { field }),
   });
-  if (/[{}]/.test(rendered)) return undefined;
-  return { topic: `${input.base}/${rendered}`, json };
+  return rendered.ok ? { topic: rendered.topic, json } : undefined;
 }
 
 export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
-  const node = discoveryNodeId(input.gatewayId);
-  const gatewayDevice = `tty2mqtt_${input.gatewayId}`;
+  const gatewayDevice = gatewayDeviceId(input.gatewayId);
   const origin = { name: 'tty2mqtt', sw_version: input.version };
-  const gatewayState = `${input.base}/gateway/state`;
+  const gatewayState = gatewayStateTopic(input.base);
   const messages: DiscoveryMessage[] = [];
   const emit = (component: Component, objectId: string, config: Record<string, unknown>): void => {
     messages.push({
-      topic: `${input.prefix}/${component}/${node}/${discoveryId(objectId)}/config`,
+      topic: discoveryTopic(input.prefix, component, input.gatewayId, objectId),
       payload: JSON.stringify(config),
     });
   };
@@ -259,12 +244,8 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
       unique_id: `${deviceId}_${name}`,
       default_entity_id: `${component}.${slug(`${deviceId}_${name}`)}`,
       availability: [
-        { topic: gatewayState, payload_available: 'online', payload_not_available: 'offline' },
-        {
-          topic: `${input.base}/${port.name}/availability`,
-          payload_available: 'online',
-          payload_not_available: 'offline',
-        },
+        availabilityEntry(gatewayState),
+        availabilityEntry(availabilityTopic(input.base, port.name)),
       ],
       availability_mode: 'all',
       device: {
@@ -294,7 +275,7 @@ export function buildDiscovery(input: DiscoveryInput): DiscoveryMessage[] {
       const component = commandComponent(payload.type);
       emit(component, `${port.name}_${name}`, {
         ...common(component, name),
-        command_topic: `${input.base}/${port.name}/${name}/set`,
+        command_topic: setTopic(portTopic(input.base, port.name, name)),
         ...commandConfig(payload),
         qos: 1,
       });

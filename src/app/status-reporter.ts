@@ -4,6 +4,12 @@
 // all retained ones are republished on every reconnect (zigbee2mqtt once shipped a bug
 // where state stayed `offline` after a broker restart).
 import type { Logger } from '../log/logger.ts';
+import {
+  availabilityTopic,
+  gatewayDevicesTopic,
+  gatewayHealthTopic,
+  gatewayStateTopic,
+} from '../topics/gateway-owned.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
 import type { PortView } from '../ports/port-view.ts';
@@ -24,10 +30,6 @@ export interface StatusReporterOptions {
   log: Logger;
   healthIntervalMs?: number;
   now?: () => number;
-}
-
-export function stateTopic(base: string): string {
-  return `${base}/gateway/state`;
 }
 
 export class StatusReporter {
@@ -59,7 +61,7 @@ export class StatusReporter {
 
   /** After every (re)connect: everything retained, then a health report. */
   async republishAll(): Promise<void> {
-    await this.publish(stateTopic(this.options.base), 'online', true);
+    await this.publish(gatewayStateTopic(this.options.base), 'online', true);
     for (const port of this.options.ports()) await this.publishAvailability(port, true);
     await this.publishDevices();
     await this.publishHealth();
@@ -81,8 +83,8 @@ export class StatusReporter {
   /** Graceful stop: the same `offline` the will would have said. */
   async publishOffline(): Promise<void> {
     for (const port of this.options.ports())
-      await this.publish(`${this.options.base}/${port.name}/availability`, 'offline', true);
-    await this.publish(stateTopic(this.options.base), 'offline', true);
+      await this.publish(availabilityTopic(this.options.base, port.name), 'offline', true);
+    await this.publish(gatewayStateTopic(this.options.base), 'offline', true);
   }
 
   health(): Record<string, unknown> {
@@ -113,7 +115,7 @@ export class StatusReporter {
   }
 
   async publishHealth(): Promise<void> {
-    await this.publish(`${this.options.base}/gateway/health`, JSON.stringify(this.health()), false);
+    await this.publish(gatewayHealthTopic(this.options.base), JSON.stringify(this.health()), false);
   }
 
   private async publishDevices(): Promise<void> {
@@ -130,7 +132,7 @@ export class StatusReporter {
       commands: p.commands,
       ...(p.protocol === 'mysensors' ? { nodes: p.nodes } : {}),
     }));
-    await this.publish(`${this.options.base}/gateway/devices`, JSON.stringify(list), true);
+    await this.publish(gatewayDevicesTopic(this.options.base), JSON.stringify(list), true);
   }
 
   /** Publishes a port's availability when it changed (or always when `force`); true if it did. */
@@ -139,7 +141,7 @@ export class StatusReporter {
     if (!force && this.lastAvailability.get(port.name) === port.available) return false;
     this.lastAvailability.set(port.name, port.available);
     await this.publish(
-      `${this.options.base}/${port.name}/availability`,
+      availabilityTopic(this.options.base, port.name),
       port.available ? 'online' : 'offline',
       true,
     );
@@ -156,7 +158,7 @@ export class StatusReporter {
       if (!force && this.lastNodeAvailability.get(key) === node.available) continue;
       this.lastNodeAvailability.set(key, node.available);
       await this.publish(
-        `${this.options.base}/${key}/availability`,
+        availabilityTopic(this.options.base, key),
         node.available ? 'online' : 'offline',
         true,
       );

@@ -2,8 +2,8 @@
 // still run when the schema found other problems: every problem is reported in one go.
 import type { ConfigProblem } from '../errors.ts';
 import { filterCovers } from '../topics/filter.ts';
+import { checkTopicTemplate, RESERVED_PLACEHOLDERS } from '../topics/template.ts';
 import type { LoadedProfile, ProfileRef } from './profiles.ts';
-import { checkTopicTemplate, RESERVED_PLACEHOLDERS } from './topic-template.ts';
 import { problemAt } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';
 

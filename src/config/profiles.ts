@@ -9,7 +9,7 @@ import { patternProblem } from './pattern-check.ts';
 import type { ConfigPath } from './positions.ts';
 import { profileSchema } from './schema.ts';
 import type { DeviceProfile } from './schema.ts';
-import { checkTopicTemplate, defaultTopicTemplate } from './topic-template.ts';
+import { checkTopicTemplate, defaultTopicTemplate } from '../topics/template.ts';
 import { displayPath, problemAt, readYaml } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';
 

@@ -1,6 +1,7 @@
 // Defaults that depend on the machine, the environment or the config file's location
 // (docs/contract.md §2), applied after validation: every path absolute, ids filled in.
 import { isAbsolute, join, resolve } from 'node:path';
+import { toTopicLevel } from '../topics/level.ts';
 import type { GatewayConfig } from './schema.ts';
 
 export interface ResolvedUser {
@@ -30,7 +31,7 @@ export interface ResolveContext {
 
 /** A hostname as one topic level (docs/contract.md §5). */
 export function hostnameLevel(hostname: string): string {
-  const level = hostname.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+  const level = toTopicLevel(hostname);
   return level === '' ? 'tty2mqtt' : level;
 }
 

@@ -3,18 +3,15 @@
 // Keys are snake_case and unknown keys are errors (z.strictObject) so typos are caught.
 import { z } from 'zod';
 import { patternProblem } from './pattern-check.ts';
+import { GATEWAY_LEVEL } from '../topics/gateway-owned.ts';
+import { areTopicLevels, LEVEL_MESSAGE, LEVEL_PATTERN, LEVELS_MESSAGE } from '../topics/level.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 /** docs/contract.md §5: every level a device or the config contributes is exactly one level. */
-export const LEVEL_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-export const LEVEL_MESSAGE = 'must be one topic level: 1 to 64 of A-Z a-z 0-9 _ . -';
-
 export const level = z.string().regex(LEVEL_PATTERN, LEVEL_MESSAGE);
 
 /** A multi-level topic prefix such as `iot/home1`: levels joined by `/`, each one a level. */
-export const topicPrefix = z.string().refine((s) => s.split('/').every((l) => LEVEL_PATTERN.test(l)), {
-  message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
-});
+export const topicPrefix = z.string().refine(areTopicLevels, { message: LEVELS_MESSAGE });
 
 export const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
@@ -157,8 +154,8 @@ const queueSchema = z.strictObject({
 });
 
 export const portSchema = z.strictObject({
-  name: level.refine((n) => n !== 'gateway', {
-    message: '"gateway" is reserved for the gateway\'s own topics',
+  name: level.refine((n) => n !== GATEWAY_LEVEL, {
+    message: `"${GATEWAY_LEVEL}" is reserved for the gateway's own topics`,
   }),
   path: z.string().min(1),
   baud_rate: z.number().int().positive().default(115200),
@@ -380,10 +377,8 @@ const topicIdKey = z
   .regex(/^[1-9][0-9]{0,4}$/, 'must be a topic id: 1 to 65534')
   .refine((s) => Number(s) <= 0xfffe, 'must be a topic id: 1 to 65534');
 
-/** A device topic relative to `base_topic/<port>/`: one or more levels, no wildcards. */
-export const deviceTopic = z.string().refine((s) => s.split('/').every((l) => LEVEL_PATTERN.test(l)), {
-  message: `must be topic levels joined by "/", each ${LEVEL_MESSAGE.replace('must be one topic level: ', '')}`,
-});
+/** A device topic relative to `base_topic/<port>/`: one or more levels (as topicPrefix), no wildcards. */
+export const deviceTopic = topicPrefix;
 
 /** docs/contract.md §4.2: how MQTT-SN v1.2 packets travel on the serial line, and the gateway's limits. */
 export const mqttsnSchema = z.strictObject({
@@ -446,7 +441,7 @@ export const profileSchema = z
     mqttsn: mqttsnSchema.optional(),
     /** Expected seconds between readings; availability and the simulator use it. */
     interval: duration.default(10_000),
-    fields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, LEVEL_MESSAGE), fieldSchema).default({}),
+    fields: z.record(level, fieldSchema).default({}),
     publish: publishSchema.default({ mode: 'per_field', qos: 1, retain: true }),
     commands: z.record(level, commandSchema).default({}),
     command_options: commandOptionsSchema.default({

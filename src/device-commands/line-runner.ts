@@ -10,6 +10,7 @@
 import type { LoadedProfile } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
+import { portTopic, resultTopic, setTopic } from '../topics/gateway-owned.ts';
 import { compileCommand } from './render.ts';
 import type { CompiledCommand } from './render.ts';
 import type { OutMessage } from '../queue/outbox.ts';
@@ -97,7 +98,9 @@ export class CommandRunner {
     const { base, port } = this.options;
     for (const command of this.commands)
       this.removers.push(
-        this.options.subscribe(`${base}/${port}/${command.name}/set`, 1, (m) => this.receive(command, m)),
+        this.options.subscribe(setTopic(portTopic(base, port, command.name)), 1, (m) =>
+          this.receive(command, m),
+        ),
       );
     // Commands waiting for a closed port expire on time even when nothing else happens.
     this.expiryTimer = setInterval(() => this.expire(), 1000);
@@ -240,7 +243,7 @@ export class CommandRunner {
       .submit([
         {
           port,
-          topic: `${base}/${port}/${p.command.name}/result`,
+          topic: resultTopic(portTopic(base, port, p.command.name)),
           payload: Buffer.from(JSON.stringify(event)),
           qos: 1,
           retain: false,

@@ -12,7 +12,8 @@
 // mysensors.sleep_ttl. Bounds: command_options.max_pending commands per port in all, held
 // or in flight, each line at most 25 bytes of payload.
 import type { LoadedProfile } from '../config/load.ts';
-import { LEVEL_PATTERN } from '../config/schema.ts';
+import { portTopic, resultTopic, setTopic } from '../topics/gateway-owned.ts';
+import { areTopicLevels } from '../topics/level.ts';
 import type { MySensorsMessage } from '../line/mysensors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
@@ -103,8 +104,8 @@ export class MySensorsCommandRunner {
   start(): void {
     const { base, port } = this.options;
     const prefix = `${base}/${port}/`;
-    this.remove = this.options.subscribe(`${prefix}+/+/+/set`, 1, (m) =>
-      this.receive(m.topic.slice(prefix.length, -'/set'.length).split('/'), m),
+    this.remove = this.options.subscribe(setTopic(portTopic(base, port, '+/+/+')), 1, (m) =>
+      this.receive(m.topic.slice(prefix.length).split('/').slice(0, -1), m),
     );
     this.expiryTimer = setInterval(() => this.expire(), 1000);
     this.expiryTimer.unref();
@@ -293,12 +294,12 @@ export class MySensorsCommandRunner {
     if (status === 'rejected' || status === 'expired' || status === 'failed')
       this.outcomes.warn(`${p.label}\0${status}`, { port, ...event }, `mysensors command ${status}`);
     // The levels come from the client's topic; one that is not a plain level gets no result topic.
-    if (!p.label.split('/').every((l) => LEVEL_PATTERN.test(l))) return;
+    if (!areTopicLevels(p.label)) return;
     this.options
       .submit([
         {
           port,
-          topic: `${base}/${port}/${p.label}/result`,
+          topic: resultTopic(portTopic(base, port, p.label)),
           payload: Buffer.from(JSON.stringify(event)),
           qos: 1,
           retain: false,

@@ -3,20 +3,12 @@
 // match `[A-Za-z0-9_.-]{1,64}`. An MQTT-SN topic name (REGISTER, SUBSCRIBE, a Will, a short
 // name, a predefined id's topic) is therefore always relative to the port's prefix: `temp`
 // from the device on port `kitchen` is `home/kitchen/temp` at the broker. A leading `/`,
-// an empty level, `$`, `..`-style tricks and wildcards in names all fail the level rule.
-import { LEVEL_PATTERN } from '../config/schema.ts';
+// an empty level, `$`, `..`-style tricks and wildcards in names all fail the device-level
+// rule (topics/level.ts isDeviceLevel: the §5 rule, and not `.` or `..`).
+import { isDeviceLevel, LEVEL_CHARS } from '../topics/level.ts';
 
 /** Maximum levels a device topic may have (bounds filters and the registry). */
 const MAX_LEVELS = 16;
-
-/**
- * A device-supplied level: the docs/contract.md §5 rule, and not `.` or `..` — MQTT gives them no
- * meaning, but `home/kitchen/../x` reads like an escape from the subtree to a person and to
- * tools that treat topics as paths.
- */
-function isDeviceLevel(level: string): boolean {
-  return LEVEL_PATTERN.test(level) && level !== '.' && level !== '..';
-}
 
 export type TopicCheck = { ok: true; topic: string } | { ok: false; reason: string };
 
@@ -28,7 +20,7 @@ export function confineName(prefix: string, name: string): TopicCheck {
     if (!isDeviceLevel(level))
       return {
         ok: false,
-        reason: `level "${level.slice(0, 70)}" is not 1-64 of A-Z a-z 0-9 _ . - (nor . or ..)`,
+        reason: `level "${level.slice(0, 70)}" is not 1-64 of ${LEVEL_CHARS} (nor . or ..)`,
       };
   return { ok: true, topic: `${prefix}/${name}` };
 }
@@ -50,7 +42,7 @@ export function confineFilter(prefix: string, filter: string): TopicCheck {
     if (!isDeviceLevel(level))
       return {
         ok: false,
-        reason: `level "${level.slice(0, 70)}" is not 1-64 of A-Z a-z 0-9 _ . - (nor . or ..), + or #`,
+        reason: `level "${level.slice(0, 70)}" is not 1-64 of ${LEVEL_CHARS} (nor . or ..), + or #`,
       };
   }
   return { ok: true, topic: `${prefix}/${filter}` };

@@ -19,8 +19,9 @@
 //
 // Readings are published as `<base>/<port>/<node>/<child>/<V_TYPE>` and commands taken at
 // `…/set` (controller.ts, device-commands/mysensors-runner.ts); booleans are `1`/`0` there.
-import type { DiscoveryMessage } from '../app/ha-discovery.ts';
-import { discoveryId, discoveryNodeId } from '../app/ha-discovery.ts';
+import { availabilityEntry, discoveryTopic, gatewayDeviceId } from '../topics/discovery.ts';
+import type { DiscoveryMessage } from '../topics/discovery.ts';
+import { availabilityTopic, gatewayStateTopic, portTopic, setTopic } from '../topics/gateway-owned.ts';
 import { MAX_PAYLOAD_BYTES } from '../line/mysensors.ts';
 import type { NodeView } from './controller.ts';
 
@@ -55,6 +56,19 @@ const sensor =
     state_class: 'measurement',
   });
 
+/** A child HA can change: its state topic and, beside it, the `…/set` the gateway takes. */
+const commanded = (state: (v: string) => string, v: string): Record<string, string> => ({
+  state_topic: state(v),
+  command_topic: setTopic(state(v)),
+});
+
+/** V_STATUS switched with `1`/`0`: S_BINARY, and S_DIMMER's on/off. */
+const switched: Row['config'] = (state) => ({
+  ...commanded(state, 'V_STATUS'),
+  payload_on: '1',
+  payload_off: '0',
+});
+
 const tripped =
   (deviceClass: string): Row['config'] =>
   (state) => ({
@@ -83,24 +97,13 @@ const ROWS: Readonly<Record<string, Row>> = {
   S_MOISTURE: { component: 'binary_sensor', config: tripped('moisture') },
   S_SOUND: { component: 'binary_sensor', config: tripped('sound') },
   S_VIBRATION: { component: 'binary_sensor', config: tripped('vibration') },
-  S_BINARY: {
-    component: 'switch',
-    config: (state) => ({
-      state_topic: state('V_STATUS'),
-      command_topic: `${state('V_STATUS')}/set`,
-      payload_on: '1',
-      payload_off: '0',
-    }),
-  },
+  S_BINARY: { component: 'switch', config: switched },
   S_DIMMER: {
     component: 'light',
-    config: (state) => ({
-      state_topic: state('V_STATUS'),
-      command_topic: `${state('V_STATUS')}/set`,
-      payload_on: '1',
-      payload_off: '0',
+    config: (state, input) => ({
+      ...switched(state, input),
       brightness_state_topic: state('V_PERCENTAGE'),
-      brightness_command_topic: `${state('V_PERCENTAGE')}/set`,
+      brightness_command_topic: setTopic(state('V_PERCENTAGE')),
       brightness_scale: 100,
       on_command_type: 'first',
     }),
@@ -108,8 +111,7 @@ const ROWS: Readonly<Record<string, Row>> = {
   S_LOCK: {
     component: 'lock',
     config: (state) => ({
-      state_topic: state('V_LOCK_STATUS'),
-      command_topic: `${state('V_LOCK_STATUS')}/set`,
+      ...commanded(state, 'V_LOCK_STATUS'),
       payload_lock: '1',
       payload_unlock: '0',
       state_locked: '1',
@@ -119,8 +121,7 @@ const ROWS: Readonly<Record<string, Row>> = {
   S_INFO: {
     component: 'text',
     config: (state) => ({
-      state_topic: state('V_TEXT'),
-      command_topic: `${state('V_TEXT')}/set`,
+      ...commanded(state, 'V_TEXT'),
       max: MAX_PAYLOAD_BYTES,
     }),
   },
@@ -130,35 +131,25 @@ const ROWS: Readonly<Record<string, Row>> = {
 export const DISCOVERED_S_TYPES: readonly string[] = Object.keys(ROWS);
 
 export function buildNodeDiscovery(input: NodeDiscoveryInput): DiscoveryMessage[] {
-  const gatewayDevice = `tty2mqtt_${input.gatewayId}`;
-  const gatewayState = `${input.base}/gateway/state`;
-  const node = discoveryNodeId(input.gatewayId);
+  const gatewayDevice = gatewayDeviceId(input.gatewayId);
+  const gatewayState = gatewayStateTopic(input.base);
   const messages: DiscoveryMessage[] = [];
   for (const n of input.nodes) {
     const deviceId = `${gatewayDevice}_${input.port}_node${n.node}`;
     for (const child of n.children) {
       const row = ROWS[child.type];
       if (row === undefined || input.fixedChildren?.has(String(child.child)) === true) continue;
-      const state = (v: string): string => `${input.base}/${input.port}/${n.node}/${child.child}/${v}`;
-      const objectId = discoveryId(`${input.port}_${n.node}_${child.child}`);
+      const state = (v: string): string => portTopic(input.base, input.port, `${n.node}/${child.child}/${v}`);
       const name =
         child.description === '' ? `${child.type.slice(2).toLowerCase()} ${child.child}` : child.description;
       const config = {
         name,
         unique_id: `${deviceId}_${child.child}`,
         availability: [
-          { topic: gatewayState, payload_available: 'online', payload_not_available: 'offline' },
-          {
-            topic: `${input.base}/${input.port}/availability`,
-            payload_available: 'online',
-            payload_not_available: 'offline',
-          },
+          availabilityEntry(gatewayState),
+          availabilityEntry(availabilityTopic(input.base, input.port)),
           // The node's own: heard from within mysensors.node_timeout (heartbeats count).
-          {
-            topic: `${input.base}/${input.port}/${n.node}/availability`,
-            payload_available: 'online',
-            payload_not_available: 'offline',
-          },
+          availabilityEntry(availabilityTopic(input.base, `${input.port}/${n.node}`)),
         ],
         availability_mode: 'all',
         ...row.config(state, input),
@@ -174,7 +165,12 @@ export function buildNodeDiscovery(input: NodeDiscoveryInput): DiscoveryMessage[
         origin: { name: 'tty2mqtt', sw_version: input.version },
       };
       messages.push({
-        topic: `${input.prefix}/${row.component}/${node}/${objectId}/config`,
+        topic: discoveryTopic(
+          input.prefix,
+          row.component,
+          input.gatewayId,
+          `${input.port}_${n.node}_${child.child}`,
+        ),
         payload: JSON.stringify(config),
       });
     }

@@ -6,12 +6,13 @@
 //   → value in the profile's field order (`{"temperature":23.5,"humidity":40}`).
 // Placeholders resolve, in this order: the built-ins {port} {gateway} {field}, then the
 // port's `vars:` (config), then the levels the device supplied (MySensors {node}) — a
-// device can never override a configured level. Every value goes through renderTopic, the
-// one place of the one-level rule; one bad level rejects the whole reading, and so does a
-// topic that is one of the gateway's own names under the port (gateway-owned.ts) — reachable
-// only through levels the device supplies.
-import { isValidLevel, renderTopic } from './topics.ts';
-import type { CompiledTemplate } from './topics.ts';
+// device can never override a configured level. Every value goes through renderTopic
+// (topics/template.ts, with the one-level rule of topics/level.ts); one bad level rejects
+// the whole reading, and so does a topic that is one of the gateway's own names under the
+// port (topics/gateway-owned.ts) — reachable only through levels the device supplies.
+import { areTopicLevels } from '../topics/level.ts';
+import { renderTopic } from '../topics/template.ts';
+import type { CompiledTemplate } from '../topics/template.ts';
 import type { FieldValue, Reading } from './types.ts';
 import type { OutMessage, QoS } from './message.ts';
 
@@ -43,8 +44,7 @@ export function createMapper(options: MapperOptions): Mapper {
   const { mode, qos, retain } = options.profile.publish;
   const fieldOrder = [...options.profile.fieldOrder];
   // The config schema guarantees this; a broken base would put every topic in the wrong place.
-  if (!base.split('/').every(isValidLevel))
-    throw new TypeError(`base topic ${JSON.stringify(base)} is not valid`);
+  if (!areTopicLevels(base)) throw new TypeError(`base topic ${JSON.stringify(base)} is not valid`);
 
   /** The template's vars for one reading, without {field}; a null-prototype record. */
   function varsFor(reading: Reading): Record<string, string> {

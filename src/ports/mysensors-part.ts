@@ -15,6 +15,7 @@ import { C_SET } from '../mysensors/protocol.ts';
 import { MemoryMySensorsStore } from '../mysensors/store.ts';
 import type { MySensorsStore } from '../mysensors/store.ts';
 import type { OutMessage } from '../queue/outbox.ts';
+import { portTopic } from '../topics/gateway-owned.ts';
 import type { LineFate } from './line-outcomes.ts';
 import type { LinePortCounters } from './port-counters.ts';
 import type { PortIo } from './protocol-part.ts';
@@ -116,7 +117,7 @@ export class MySensorsPart {
     const level = `${reading.node}/${reading.child}/${reading.vName}`;
     const message: OutMessage = {
       port,
-      topic: `${base}/${port}/${level}`,
+      topic: portTopic(base, port, level),
       payload: Buffer.from(reading.text, 'utf8'),
       qos: publish.qos,
       retain: publish.retain,

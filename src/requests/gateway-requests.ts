@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { requestFilter, responseTopic } from '../topics/gateway-owned.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
 
@@ -69,7 +70,7 @@ export class GatewayRequests {
   }
 
   start(): void {
-    const filter = `${this.options.base}/gateway/request/+`;
+    const filter = requestFilter(this.options.base);
     this.remove = this.options.subscribe(filter, 1, (m) => void this.handle(m));
   }
 
@@ -96,11 +97,11 @@ export class GatewayRequests {
       retain: false,
       ...(m.correlationData === undefined ? {} : { correlationData: m.correlationData }),
     };
-    const responseTopic = `${base}/gateway/response/${action}`;
-    if (this.allowed(responseTopic, action)) await sink.publishNow(responseTopic, payload, opts);
+    const defaultTopic = responseTopic(base, action);
+    if (this.allowed(defaultTopic, action)) await sink.publishNow(defaultTopic, payload, opts);
     if (
       m.responseTopic !== undefined &&
-      m.responseTopic !== responseTopic &&
+      m.responseTopic !== defaultTopic &&
       this.allowed(m.responseTopic, action)
     )
       await sink.publishNow(m.responseTopic, payload, opts);
@@ -112,7 +113,7 @@ export class GatewayRequests {
     const reason = refuseResponseTopic(topic, this.options.base, this.options.isSubscribed);
     if (reason === null) return true;
     this.refused[reason] = (this.refused[reason] ?? 0) + 1;
-    const fallback = `${this.options.base}/gateway/response/${action}`;
+    const fallback = responseTopic(this.options.base, action);
     const shown = topicForLog(topic);
     this.warn.warn(
       `response-topic:${reason}`,

@@ -11,16 +11,12 @@
 //   - at most MAX_RESPONSE_TOPIC_BYTES long (it is echoed in logs and published).
 // Pure: the subscription check is passed in.
 import { isValidTopicName } from '../topics/filter.ts';
+import { responsePrefix } from '../topics/gateway-owned.ts';
 
 export type ResponseTopicRefusal = 'dollar' | 'wildcard' | 'too_long' | 'outside' | 'subscribed';
 
 /** Far above any real answer topic; bounds what a refused one costs in a log line. */
 export const MAX_RESPONSE_TOPIC_BYTES = 512;
-
-/** The gateway's own answer namespace. */
-export function responsePrefix(base: string): string {
-  return `${base}/gateway/response/`;
-}
 
 /** Why `topic` may not carry an answer, or null when it may. */
 export function refuseResponseTopic(

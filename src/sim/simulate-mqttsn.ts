@@ -10,6 +10,7 @@ import { mqttsnSchema } from '../config/schema.ts';
 import type { MqttSnPacket, PublishQos } from '../mqttsn/packet-types.ts';
 import type { MqttSnClient } from './mqttsn-client/client.ts';
 import { openMqttSnClientOnTty } from './mqttsn-serial.ts';
+import { setTopic } from '../topics/gateway-owned.ts';
 import { createValueGenerator } from './values.ts';
 import type { Rng } from './values.ts';
 
@@ -64,7 +65,7 @@ export async function runSimulateMqttSn(options: SimulateMqttSnOptions): Promise
     if (code !== 0) throw new Error(`the gateway refused CONNECT (return code ${code})`);
     for (const [name, id] of predefinedOf)
       if (!fieldNames.has(name)) await client.subscribe({ kind: 'predefined', id }, 1);
-    await client.subscribe('+/set', 1);
+    await client.subscribe(setTopic('+'), 1);
     const next = createValueGenerator(profile, options.rng);
     const intervalMs = options.intervalMs ?? profile.interval;
     for (let sent = 0; options.count === undefined || sent < options.count; sent += 1) {

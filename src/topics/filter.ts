@@ -11,17 +11,8 @@
  * - A malformed filter (`a#`, `#/a`, `a+b`) matches nothing.
  */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (!isValidTopicFilter(filter) || !isValidTopicName(topic)) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
-    if (level === '#') return true;
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
-  }
-  return f.length === t.length;
+  // A topic name is a filter without wildcards, and the topics it matches are itself alone.
+  return isValidTopicName(topic) && filterCovers(filter, topic);
 }
 
 /**

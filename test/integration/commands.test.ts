@@ -154,6 +154,9 @@ describe('commands to a line device', () => {
     const r = await sendAndResult('level', '7', { properties: { correlationData: Buffer.from('req-77') } });
     assert.equal(r.id, 'req-77');
     assert.equal(r.status, 'written');
+    // `written` is reported when the gateway writes; the bytes reach the device end of the
+    // pty a little later. The next case compares what the device received before and after.
+    await device.waitFor('LEVEL 7\n');
   });
 
   it('rejects what the schema, the line rules or the size limit forbid, and writes none of it', async () => {

@@ -10,10 +10,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { buildDiscovery, discoveryFilter } from '../../../src/app/ha-discovery.ts';
+import { buildDiscovery } from '../../../src/app/ha-discovery.ts';
+import { discoveryFilter } from '../../../src/topics/discovery.ts';
 import type { DiscoveryInput, DiscoveryPort, DiscoveryProfile } from '../../../src/app/ha-discovery.ts';
 import { profileSchema } from '../../../src/config/schema.ts';
-import { defaultTopicTemplate } from '../../../src/config/topic-template.ts';
+import { defaultTopicTemplate } from '../../../src/topics/template.ts';
 import { topicMatches } from '../../../src/topics/filter.ts';
 
 const DEVICES = join(import.meta.dirname, '..', '..', '..', 'devices');

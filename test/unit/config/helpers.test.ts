@@ -7,14 +7,11 @@ import { substituteEnv } from '../../../src/config/env.ts';
 import { issueMessage } from '../../../src/config/messages.ts';
 import { formatPath } from '../../../src/config/positions.ts';
 import { hostnameLevel } from '../../../src/config/resolve.ts';
-import { LEVEL_PATTERN, gatewayConfigSchema, profileSchema } from '../../../src/config/schema.ts';
+import { gatewayConfigSchema, profileSchema } from '../../../src/config/schema.ts';
+import { LEVEL_PATTERN } from '../../../src/topics/level.ts';
 import { knownKeys } from '../../../src/config/schema-keys.ts';
 import { closestKey } from '../../../src/config/suggest.ts';
 import { redactUrl } from '../../../src/config/redact-url.ts';
-import { checkTopicTemplate, renderTopic } from '../../../src/config/topic-template.ts';
-
-const profile = (extra: object) =>
-  profileSchema.parse({ id: 'p', line: { format: 'kv' }, fields: { t: { type: 'number' } }, ...extra });
 
 void describe('closestKey', () => {
   const ports = ['name', 'path', 'baud_rate', 'device', 'vars', 'reset_on_open', 'idle_timeout'];
@@ -44,30 +41,6 @@ void describe('formatPath', () => {
     assert.equal(formatPath(['ports', 0, 'baud_rate']), 'ports[0].baud_rate');
     assert.equal(formatPath(['ports', 1, 'vars', 'a b']), 'ports[1].vars["a b"]');
     assert.equal(formatPath([]), '');
-  });
-});
-
-void describe('checkTopicTemplate', () => {
-  void it('accepts the defaults and collects port vars', () => {
-    assert.deepEqual(checkTopicTemplate('{port}/{field}', profile({})), { problems: [], vars: [] });
-    assert.deepEqual(checkTopicTemplate('{port}/{room}/x.y/{field}', profile({})).vars, ['room']);
-  });
-  void it('rejects escaping {port}, mixed levels, empty levels and {node} outside mysensors', () => {
-    const p = profile({});
-    assert.equal(checkTopicTemplate('{field}', p).problems.length, 1);
-    assert.match(checkTopicTemplate('{port}/a{field}', p).problems.join('\n'), /level "a\{field\}"/);
-    assert.match(checkTopicTemplate('{port}//{field}', p).problems.join('\n'), /empty level/);
-    assert.match(checkTopicTemplate('{port}/{node}/{field}', p).problems.join('\n'), /mysensors/);
-    const mys = profile({ line: { format: 'mysensors' } });
-    assert.deepEqual(checkTopicTemplate('{port}/{node}/{field}', mys).problems, []);
-  });
-  void it('wants {field} for per_field and forbids it for json', () => {
-    assert.match(checkTopicTemplate('{port}', profile({})).problems.join(), /must contain \{field\}/);
-    const json = profile({ publish: { mode: 'json' } });
-    assert.match(checkTopicTemplate('{port}/{field}', json).problems.join(), /must not contain \{field\}/);
-  });
-  void it('renders example topics', () => {
-    assert.equal(renderTopic('{port}/{room}/{field}', { port: 'a', room: 'b', field: 'c' }), 'a/b/c');
   });
 });
 

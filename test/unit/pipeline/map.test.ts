@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createMapper } from '../../../src/pipeline/map.ts';
 import type { MapperOptions } from '../../../src/pipeline/map.ts';
 import { gatewayOwnedNames } from '../../../src/topics/gateway-owned.ts';
-import { compileTemplate } from '../../../src/pipeline/topics.ts';
+import { compileTemplate } from '../../../src/topics/template.ts';
 import type { FieldValue, Reading } from '../../../src/pipeline/types.ts';
 
 function options(template: string, over: Partial<MapperOptions> = {}): MapperOptions {

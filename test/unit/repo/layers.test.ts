@@ -48,7 +48,6 @@ const KNOWN_UPWARD: Record<string, string> = {
     'check validates mosquitto_passwd hashes; the parser belongs below both (a secrets/ home)',
   'config/broker-warnings.ts → broker/websocket-origin.ts': 'the warning text is shared with the broker',
   'config/port-warnings.ts → serial/backoff.ts': 'formatDelay belongs in a lower text helper',
-  'mysensors/ha-entities.ts → app/ha-discovery.ts': 'discovery ids and message types belong below app/',
 };
 
 /** File-level import cycles still to be broken, and why they remain. */

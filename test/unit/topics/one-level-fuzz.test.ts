@@ -5,9 +5,9 @@ import { gatewayOwnedNames } from '../../../src/topics/gateway-owned.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LEVEL_PATTERN } from '../../../src/config/schema.ts';
-import { compileTemplate, isValidLevel, renderTopic } from '../../../src/pipeline/topics.ts';
-import type { CompiledTemplate } from '../../../src/pipeline/topics.ts';
+import { isTopicLevel, LEVEL_PATTERN } from '../../../src/topics/level.ts';
+import { compileTemplate, renderTopic } from '../../../src/topics/template.ts';
+import type { CompiledTemplate } from '../../../src/topics/template.ts';
 import { createMapper } from '../../../src/pipeline/map.ts';
 
 const BASE = 'iot/home1';
@@ -83,7 +83,7 @@ test('renderTopic: any vars → either a safe topic or topic_rejected', () => {
       fc.record({ port: anyText, field: anyText, node: anyText, room: anyText, gateway: anyText }),
       (template: CompiledTemplate, vars) => {
         const r = renderTopic(BASE, template, vars);
-        const allValid = template.placeholders.every((p) => isValidLevel(vars[p as keyof typeof vars]));
+        const allValid = template.placeholders.every((p) => isTopicLevel(vars[p as keyof typeof vars]));
         if (r.ok) assertSafeTopic(r.topic, vars.port);
         else assert.equal(r.reason, 'topic_rejected');
         assert.equal(r.ok, allValid, 'rejected exactly when a used value is not one level');
@@ -107,7 +107,7 @@ test('compileTemplate: any string compiles only to {port}-first templates of saf
         if (!r.ok) return;
         const [first, ...rest] = r.template.parts;
         assert.deepEqual(first, { kind: 'placeholder', name: 'port' });
-        for (const part of rest) if (part.kind === 'literal') assert.ok(isValidLevel(part.text), part.text);
+        for (const part of rest) if (part.kind === 'literal') assert.ok(isTopicLevel(part.text), part.text);
       },
     ),
     { numRuns: 2000 },
