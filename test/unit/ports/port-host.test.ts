@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, test } from 'node:test';
-import type { BindingInterface, OpenOptions } from '@serialport/bindings-cpp';
-import { SerialPortMock } from 'serialport';
 import { loadProfileById } from '../../../src/config/profiles.ts';
 import { portSchema } from '../../../src/config/schema.ts';
 import { createLogger } from '../../../src/log/logger.ts';
@@ -16,8 +14,7 @@ import { PortHost } from '../../../src/ports/port-host.ts';
 import type { LineSection } from '../../../src/ports/port-view.ts';
 import type { PortIo, ProtocolPart } from '../../../src/ports/protocol-part.ts';
 import { REPO_ROOT } from '../../helpers/gateway-process.ts';
-
-const MockBinding = SerialPortMock.binding;
+import { MockBinding, spyOnMock } from '../../helpers/mock-binding.ts';
 
 afterEach(() => MockBinding.reset());
 
@@ -66,23 +63,6 @@ function recordingPart(events: string[]): {
     },
     present,
   };
-}
-
-/** MockBinding, remembering the port bindings it opened so a test can emitData on them. */
-function spyOnMock(): {
-  binding: BindingInterface;
-  opened: { emitData(d: string): void; recording: Buffer }[];
-} {
-  const opened: { emitData(d: string): void; recording: Buffer }[] = [];
-  const binding: BindingInterface = {
-    list: () => MockBinding.list(),
-    async open(options: OpenOptions) {
-      const port = await MockBinding.open(options);
-      opened.push(port);
-      return port;
-    },
-  };
-  return { binding, opened };
 }
 
 void test('the host calls its part in order around open, restart and stop, and builds the view', async (t) => {
