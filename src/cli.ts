@@ -10,6 +10,7 @@ import {
   GatewayError,
   formatProblem,
   isGatewayError,
+  errorMessage,
 } from './errors.ts';
 import { COMMANDS, HELP, commandHelp } from './cli/help.ts';
 import type { CommandContext } from './cli/context.ts';
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     });
   } catch (error) {
-    throw usage((error as Error).message);
+    throw usage(errorMessage(error));
   }
   if (parsed.values['help'] === true) {
     process.stdout.write(commandHelp(command));

@@ -73,6 +73,15 @@ export class ConfigError extends GatewayError {
 /** The one-line cause printed for a fatal error: message plus the codes of its cause chain. */
 export function describeError(error: unknown): string {
   if (error instanceof GatewayError) return `${error.code}: ${error.message}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return errorMessage(error);
+}
+
+/** What a caught value says: an Error's message, anything else (a thrown string …) as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A caught value as an Error, for a promise to reject with (anything thrown may be caught). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -5,7 +5,7 @@
 // Rules (docs/architecture.md: aedes allows everything by default, so we decide explicitly):
 // - `users` empty: anonymous access, no ACL (the default listener is loopback-only).
 // - `users` non-empty: a CONNECT must carry a configured username and its password. A
-//   password_file may hold the plain password or a mosquitto_passwd hash (password-hash.ts).
+//   password_file may hold the plain password or a mosquitto_passwd hash (src/secrets/password-hash.ts).
 // - `acl` empty: an authenticated client may publish and subscribe anywhere.
 // - `acl` non-empty: a user may do exactly what its entries list; a user without an entry
 //   may do nothing (deny by default, as Mosquitto does with an acl_file).
@@ -16,8 +16,8 @@
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { filterCovers, isValidTopicFilter, topicMatches } from '../topics/filter.ts';
 import { BoundedRunner } from './bounded-runner.ts';
-import { decoyFor, parseStoredPassword, verifyPassword } from './password-hash.ts';
-import type { StoredPassword } from './password-hash.ts';
+import { decoyFor, parseStoredPassword, verifyPassword } from '../secrets/password-hash.ts';
+import type { StoredPassword } from '../secrets/password-hash.ts';
 
 export interface BrokerUser {
   username: string;

@@ -17,6 +17,7 @@ import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from '../log/logger.ts';
 import type { Service } from '../service.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
+import { WEBSOCKET_WITHOUT_USERS } from '../config/broker-warnings.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { AccessPolicy, DEFAULT_MAX_TOPIC_LEVELS } from './auth.ts';
@@ -33,7 +34,7 @@ import { formatListenAddress, parseListenAddress } from '../net/listen-address.t
 import type { ListenAddress } from '../net/listen-address.ts';
 import { listenTcp, listenTls, listenWebSocket } from './listeners.ts';
 import type { GuardLimits, Listener, WebSocketListenerOptions } from './listeners.ts';
-import { originForLog, WEBSOCKET_WITHOUT_USERS } from './websocket-origin.ts';
+import { originForLog } from './websocket-origin.ts';
 
 /** Bounds what one client can make the broker buffer (see packet-size.ts). */
 export const DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;

@@ -12,7 +12,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import { PacketSizeGuard } from './guarded-stream.ts';
 import { listenOn } from '../net/listen-on.ts';
 import { refusedOrigin } from './websocket-origin.ts';
@@ -135,7 +135,7 @@ export async function listenTls(
   } catch (error) {
     throw new GatewayError(
       ErrorCodes.BROKER_TLS_INVALID,
-      `embedded broker cannot use embedded_broker.tls: ${(error as Error).message}`,
+      `embedded broker cannot use embedded_broker.tls: ${errorMessage(error)}`,
       { cause: error },
     );
   }

@@ -32,12 +32,3 @@ export function refusedOrigin(
 export function originForLog(origin: string): string {
   return origin.length > MAX_LOGGED_ORIGIN ? `${origin.slice(0, MAX_LOGGED_ORIGIN)}…` : origin;
 }
-
-/**
- * What `check` and the broker's start-up say about a WebSocket listener without `users`: the
- * Origin check keeps foreign web pages out, but nothing else keeps anyone out.
- */
-export const WEBSOCKET_WITHOUT_USERS =
-  'embedded_broker.websocket is on without embedded_broker.users: any program that can reach it, ' +
-  'and any web page from embedded_broker.websocket_origins, may publish and subscribe anonymously ' +
-  '(e.g. to …/set); configure embedded_broker.users';

@@ -8,6 +8,7 @@ import type { QueueSummary } from '../queue/inspect.ts';
 import type { CommandContext } from './context.ts';
 import { stringArg } from './context.ts';
 import { loadConfigFor } from './load.ts';
+import { errorMessage } from '../errors.ts';
 
 /** `undefined` = all; otherwise the listed ids. Throws on anything that is not an id list. */
 function parseIds(text: string | undefined): number[] | undefined {
@@ -69,7 +70,7 @@ export async function queueCommand(context: CommandContext): Promise<number> {
     try {
       ids = parseIds(typeof action === 'string' ? action : stringArg(context, 'ids'));
     } catch (error) {
-      context.stderr.write(`tty2mqtt queue: ${(error as Error).message}\n`);
+      context.stderr.write(`tty2mqtt queue: ${errorMessage(error)}\n`);
       return 1;
     }
     const done = requeue !== undefined ? requeueDeadLetters(path, ids) : purgeDeadLetters(path, ids);

@@ -16,7 +16,7 @@ import type { LoadedProfile } from './profiles.ts';
 import { deepFreeze, resolveConfig } from './resolve.ts';
 import type { ResolvedConfig } from './resolve.ts';
 import { gatewayConfigSchema } from './schema.ts';
-import { parseStoredPassword } from '../broker/password-hash.ts';
+import { parseStoredPassword } from '../secrets/password-hash.ts';
 import { checkTlsFiles, readPasswordFiles } from './secrets.ts';
 import { displayPath, problemAt, readYaml } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';

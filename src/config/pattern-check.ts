@@ -5,6 +5,7 @@
 // the MQTT client and the status page; `check` refuses it before anything runs.
 import { regexRisk } from './regex-safety.ts';
 import type { RegexRiskKind } from './regex-safety.ts';
+import { errorMessage } from '../errors.ts';
 
 /** What a slow pattern costs, and how to rewrite it. */
 const ADVICE: Record<Exclude<RegexRiskKind, 'too_complex'>, { effect: string; fix: string }> = {
@@ -23,7 +24,7 @@ export function patternProblem(pattern: string): string | undefined {
   try {
     new RegExp(pattern);
   } catch (e) {
-    return `is not a valid regular expression: ${(e as Error).message}`;
+    return `is not a valid regular expression: ${errorMessage(e)}`;
   }
   const risk = regexRisk(pattern);
   if (risk === null) return undefined;

@@ -4,7 +4,7 @@
 import { defaultIdleTimeoutMs } from './idle-timeout.ts';
 import type { LoadedProfile } from './profiles.ts';
 import type { PortConfig } from './schema.ts';
-import { formatDelay } from '../serial/backoff.ts';
+import { formatDelay } from './units.ts';
 
 export function portTimingWarnings(
   ports: readonly Pick<PortConfig, 'name' | 'device' | 'idle_timeout'>[],

@@ -5,6 +5,7 @@
 // with the key named, instead of OpenSSL's "key values mismatch" from inside a connect.
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import { errorMessage } from '../errors.ts';
 
 export interface TlsMaterial {
   /** The paths as configured, for messages; null when not set. */
@@ -27,7 +28,7 @@ export function tlsMaterialProblems(tls: TlsMaterial, read: (path: string) => Bu
     } catch (error) {
       problems.push({
         key: 'ca',
-        message: `${tls.ca} holds no PEM certificate (${(error as Error).message})`,
+        message: `${tls.ca} holds no PEM certificate (${errorMessage(error)})`,
       });
     }
   }
@@ -42,7 +43,7 @@ export function tlsMaterialProblems(tls: TlsMaterial, read: (path: string) => Bu
   try {
     createSecureContext({ cert: read(tls.cert), key: read(tls.key) });
   } catch (error) {
-    const text = (error as Error).message;
+    const text = errorMessage(error);
     problems.push(
       /key values mismatch/.test(text)
         ? { key: 'key', message: `${tls.key} is not the key of the certificate ${tls.cert}` }

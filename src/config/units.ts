@@ -1,5 +1,6 @@
 // Human units in gateway.yaml: durations (`120s`, `7d`, `250ms`) and sizes (`256MiB`).
-// Plain numbers are accepted too: milliseconds for durations, bytes for sizes.
+// Plain numbers are accepted too: milliseconds for durations, bytes for sizes. And the way
+// back for log lines and warnings: a delay as `500 ms` or `1.5 s`.
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Record<string, number> = {
@@ -27,4 +28,9 @@ export function parseSize(text: string): number | undefined {
   const m = SIZE_RE.exec(text.trim());
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (SIZE_UNITS[m[2] ?? 'B'] ?? 1));
+}
+
+/** `500 ms`, `1.5 s`, `30 s` — for log lines and `check` warnings. */
+export function formatDelay(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }

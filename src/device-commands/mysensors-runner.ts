@@ -3,7 +3,8 @@
 // the node presented, writes `node;child;1;1;type;value` and waits for the node's echo
 // (the same message with ack 1): `acked`, or `failed: timeout` after mysensors.ack_timeout.
 // Results go to `<base>/<port>/<node>/<child>/<V_TYPE>/result` like the profile's own
-// commands: {"id":…,"command":"<node>/<child>/<V_TYPE>","status":…,"reason":…}.
+// commands: {"id":…,"command":"<node>/<child>/<V_TYPE>","status":…,"reason":…}. Pacing, time
+// to live and result events are command-pacer.ts's, as for line commands.
 //
 // Smart sleep (MySensors 2.2+): a node announces sleep with I_PRE_SLEEP_NOTIFICATION, its
 // payload the milliseconds it keeps listening, and may say I_POST_SLEEP_NOTIFICATION when it
@@ -11,12 +12,9 @@
 // heard from (pre-sleep window, post-sleep, or any message) and written then — held at most
 // mysensors.sleep_ttl. Bounds: command_options.max_pending commands per port in all, held
 // or in flight, each line at most 25 bytes of payload.
-import type { LoadedProfile } from '../config/load.ts';
-import { portTopic, resultTopic, setTopic } from '../topics/gateway-owned.ts';
-import { areTopicLevels } from '../topics/level.ts';
 import type { MySensorsMessage } from '../line/mysensors.ts';
-import type { Logger } from '../log/logger.ts';
-import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
+import type { InboundMessage } from '../mqtt/subscriptions.ts';
+import { portTopic, setTopic } from '../topics/gateway-owned.ts';
 import { commandLine, parseTarget } from '../mysensors/command-topic.ts';
 import type { CommandTarget } from '../mysensors/command-topic.ts';
 import {
@@ -25,10 +23,8 @@ import {
   I_POST_SLEEP_NOTIFICATION,
   I_PRE_SLEEP_NOTIFICATION,
 } from '../mysensors/protocol.ts';
-import type { OutMessage } from '../queue/outbox.ts';
-import type { CommandCounters, CommandStatus } from './line-runner.ts';
-import { createRateLimitedLog } from '../log/rate-limited-log.ts';
-import type { RateLimitedLog } from '../log/rate-limited-log.ts';
+import { CommandPacer, newCommandCounters } from './command-pacer.ts';
+import type { CommandCounters, CommandRunnerOptions, PacedCommand } from './command-pacer.ts';
 
 /** Listening time assumed after a sleeper's message other than I_PRE_SLEEP_NOTIFICATION. */
 const WAKE_WINDOW_MS = 500;
@@ -40,28 +36,14 @@ export interface MySensorsCommandCounters extends CommandCounters {
   held: number;
 }
 
-export interface MySensorsCommandRunnerOptions {
-  port: string;
-  base: string;
-  gatewayId: string;
-  profile: LoadedProfile;
+export interface MySensorsCommandRunnerOptions extends CommandRunnerOptions {
   /** Has the node presented this child (the controller's table)? */
   hasChild: (node: number, child: number) => boolean;
-  write: (line: string) => Promise<void>;
-  isOpen: () => boolean;
-  subscribe: Subscribe;
-  submit: (messages: OutMessage[]) => Promise<unknown>;
-  log: Logger;
-  now?: () => number;
 }
 
-interface Pending {
-  id: string;
-  /** `<node>/<child>/<V_TYPE>` as the topic named it: the result's topic and `command`. */
-  label: string;
+/** `label` is `<node>/<child>/<V_TYPE>` as the topic named it. */
+interface Pending extends PacedCommand {
   target: CommandTarget;
-  line: string;
-  deadline: number;
 }
 
 interface Awaiting {
@@ -70,19 +52,9 @@ interface Awaiting {
 }
 
 export class MySensorsCommandRunner {
-  readonly counters: MySensorsCommandCounters = {
-    received: 0,
-    written: 0,
-    rejected: 0,
-    expired: 0,
-    acked: 0,
-    failed: 0,
-    held: 0,
-  };
+  readonly counters: MySensorsCommandCounters = { ...newCommandCounters(), held: 0 };
   private readonly now: () => number;
-  private readonly outcomes: RateLimitedLog;
-  /** Ready to be written, in order. */
-  private readonly queue: Pending[] = [];
+  private readonly pacer: CommandPacer<Pending>;
   /** Held for sleeping nodes, per node. */
   private readonly held = new Map<number, Pending[]>();
   /** Written, waiting for their echo. */
@@ -90,15 +62,24 @@ export class MySensorsCommandRunner {
   /** Sleepers: node → until when it listens. */
   private readonly awakeUntil = new Map<number, number>();
   private remove: (() => void) | null = null;
-  private busy = false;
-  private gapTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
-  private sequence = 0;
-  private stopped = false;
 
   constructor(private readonly options: MySensorsCommandRunnerOptions) {
     this.now = options.now ?? Date.now;
-    this.outcomes = createRateLimitedLog(options.log, { perWindow: 5, windowMs: 60_000, now: this.now });
+    this.pacer = new CommandPacer<Pending>(options, this.counters, {
+      writing: (p) => this.awaitEcho(p),
+      written: () => {
+        this.counters.written += 1;
+        this.pacer.pause();
+      },
+      notWritten: (p) => {
+        const i = this.awaiting.findIndex((a) => a.pending === p);
+        const [a] = i === -1 ? [] : this.awaiting.splice(i, 1);
+        clearTimeout(a?.timer);
+      },
+      notWrittenMessage: 'mysensors command not written',
+      expireHeld: (now) => this.expireHeld(now),
+      outcomeMessage: (_p, status) => `mysensors command ${status}`,
+    });
   }
 
   start(): void {
@@ -107,28 +88,25 @@ export class MySensorsCommandRunner {
     this.remove = this.options.subscribe(setTopic(portTopic(base, port, '+/+/+')), 1, (m) =>
       this.receive(m.topic.slice(prefix.length).split('/').slice(0, -1), m),
     );
-    this.expiryTimer = setInterval(() => this.expire(), 1000);
-    this.expiryTimer.unref();
+    this.pacer.start();
   }
 
   stop(): void {
-    this.stopped = true;
+    this.pacer.stop();
     this.remove?.();
-    clearInterval(this.expiryTimer);
-    clearTimeout(this.gapTimer);
     for (const a of this.awaiting.splice(0)) {
       clearTimeout(a.timer);
-      this.result(a.pending, 'failed', 'gateway stopping before the node answered');
+      this.pacer.result(a.pending, 'failed', 'gateway stopping before the node answered');
     }
-    for (const p of this.queue.splice(0)) this.result(p, 'expired', 'gateway stopping');
+    this.pacer.expireAll('gateway stopping');
     for (const list of this.held.values())
-      for (const p of list) this.result(p, 'expired', 'gateway stopping');
+      for (const p of list) this.pacer.result(p, 'expired', 'gateway stopping');
     this.held.clear();
-    this.outcomes.flush();
+    this.pacer.flushLog();
   }
 
   portOpened(): void {
-    this.pump();
+    this.pacer.pump();
   }
 
   /**
@@ -148,7 +126,7 @@ export class MySensorsCommandRunner {
     const [a] = this.awaiting.splice(i, 1);
     if (a === undefined) return false;
     clearTimeout(a.timer);
-    this.result(a.pending, 'acked');
+    this.pacer.result(a.pending, 'acked');
     return true;
   }
 
@@ -167,48 +145,40 @@ export class MySensorsCommandRunner {
     const held = this.held.get(m.node);
     if (held === undefined) return;
     this.held.delete(m.node);
-    this.queue.push(...held);
-    this.pump();
+    this.pacer.push(...held);
   }
 
   private pendingCount(): number {
-    let n = this.queue.length + this.awaiting.length;
+    let n = this.pacer.queue.length + this.awaiting.length;
     for (const list of this.held.values()) n += list.length;
     return n;
   }
 
   private receive(levels: string[], m: InboundMessage): void {
-    this.counters.received += 1;
+    const id = this.pacer.received(m);
     const parsed = parseTarget(levels);
     const label = levels.join('/');
-    const id =
-      m.correlationData?.toString('utf8') ??
-      `${this.options.gatewayId}-${this.options.port}-${++this.sequence}`;
     const target: CommandTarget = parsed.ok ? parsed.target : { node: 0, child: 0, type: 0, vName: '' };
     const base: Pending = { id, label, target, line: '', deadline: 0 };
-    // MQTT 3.1.1 §3.3.1.3: a retained `set` is "the last value someone left", not a request.
-    const opts = this.options.profile.command_options;
-    if (m.retain && !opts.accept_retained)
-      return this.result(
+    const retained = this.pacer.retainedRefusal(m);
+    if (retained !== undefined) return this.pacer.result(base, 'rejected', retained);
+    if (!parsed.ok) return this.pacer.result(base, 'rejected', parsed.reason);
+    const expired = this.pacer.expiredOnArrival(m);
+    if (expired !== undefined) return this.pacer.result(base, 'expired', expired);
+    if (!this.options.hasChild(target.node, target.child))
+      return this.pacer.result(
         base,
         'rejected',
-        'retained command ignored (command_options.accept_retained: false)',
+        `node ${target.node} has not presented child ${target.child}`,
       );
-    if (!parsed.ok) return this.result(base, 'rejected', parsed.reason);
-    if (m.expirySeconds === 0) return this.result(base, 'expired', 'message expiry interval 0');
-    if (!this.options.hasChild(target.node, target.child))
-      return this.result(base, 'rejected', `node ${target.node} has not presented child ${target.child}`);
     const line = commandLine(target, m.payload);
-    if (!line.ok) return this.result(base, 'rejected', line.reason);
-    if (this.pendingCount() >= opts.max_pending)
-      return this.result(base, 'rejected', `${opts.max_pending} commands already waiting for this port`);
+    if (!line.ok) return this.pacer.result(base, 'rejected', line.reason);
+    const full = this.pacer.fullRefusal(this.pendingCount());
+    if (full !== undefined) return this.pacer.result(base, 'rejected', full);
     const spec = this.options.profile.mysensors;
     const sleeping = this.isAsleep(target.node);
-    const ttl = Math.min(
-      sleeping && spec !== undefined ? spec.sleep_ttl : opts.ttl,
-      m.expirySeconds === undefined ? Infinity : m.expirySeconds * 1000,
-    );
-    const pending: Pending = { ...base, line: line.line, deadline: this.now() + ttl };
+    const ttl = sleeping && spec !== undefined ? spec.sleep_ttl : undefined;
+    const pending: Pending = { ...base, line: line.line, deadline: this.pacer.deadline(m, ttl) };
     if (sleeping) {
       this.counters.held += 1;
       const list = this.held.get(target.node) ?? [];
@@ -216,8 +186,7 @@ export class MySensorsCommandRunner {
       this.held.set(target.node, list);
       return;
     }
-    this.queue.push(pending);
-    this.pump();
+    this.pacer.push(pending);
   }
 
   private isAsleep(node: number): boolean {
@@ -225,89 +194,30 @@ export class MySensorsCommandRunner {
     return until !== undefined && this.now() > until;
   }
 
-  private pump(): void {
-    if (this.stopped || this.busy || this.gapTimer !== undefined) return;
-    this.expire();
-    const next = this.queue[0];
-    if (next === undefined || !this.options.isOpen()) return;
-    this.queue.shift();
-    this.busy = true;
+  /** Waiting for the echo starts with the write: a fast node can answer before it completes. */
+  private awaitEcho(p: Pending): void {
     const timeoutMs = this.options.profile.mysensors?.ack_timeout ?? 2000;
-    // Waiting for the echo starts with the write: a fast node can answer before it completes.
     const awaiting: Awaiting = {
-      pending: next,
+      pending: p,
       timer: setTimeout(() => {
         const i = this.awaiting.indexOf(awaiting);
         if (i === -1) return;
         this.awaiting.splice(i, 1);
-        this.result(next, 'failed', 'timeout');
+        this.pacer.result(p, 'failed', 'timeout');
       }, timeoutMs),
     };
     this.awaiting.push(awaiting);
-    this.options.write(next.line).then(
-      () => {
-        this.busy = false;
-        this.counters.written += 1;
-        this.pause();
-      },
-      (error: unknown) => {
-        // The port closed under the write: the command waits for the port again (if in time).
-        this.busy = false;
-        clearTimeout(awaiting.timer);
-        const i = this.awaiting.indexOf(awaiting);
-        if (i !== -1) this.awaiting.splice(i, 1);
-        this.options.log.debug({ err: (error as Error).message }, 'mysensors command not written');
-        this.queue.unshift(next);
-        this.pause();
-      },
-    );
   }
 
-  private pause(): void {
-    this.gapTimer = setTimeout(() => {
-      this.gapTimer = undefined;
-      this.pump();
-    }, this.options.profile.command_options.gap);
-  }
-
-  private expire(): void {
-    const now = this.now();
-    const reason = this.options.isOpen() ? 'not written in time' : 'port closed';
-    const kept = this.queue.filter((p) => p.deadline > now);
-    const expired = this.queue.filter((p) => p.deadline <= now);
-    this.queue.splice(0, this.queue.length, ...kept);
-    for (const p of expired) this.result(p, 'expired', reason);
+  /** Commands held for a node that stayed asleep past their time to live. */
+  private expireHeld(now: number): void {
     for (const [node, list] of this.held) {
       const late = list.filter((p) => p.deadline <= now);
       if (late.length === 0) continue;
       const left = list.filter((p) => p.deadline > now);
       if (left.length === 0) this.held.delete(node);
       else this.held.set(node, left);
-      for (const p of late) this.result(p, 'expired', `node ${node} stayed asleep`);
+      for (const p of late) this.pacer.result(p, 'expired', `node ${node} stayed asleep`);
     }
-  }
-
-  private result(p: Pending, status: CommandStatus, reason?: string): void {
-    this.counters[status] += 1;
-    const { base, port } = this.options;
-    const event = { id: p.id, command: p.label, status, ...(reason === undefined ? {} : { reason }) };
-    if (status === 'rejected' || status === 'expired' || status === 'failed')
-      this.outcomes.warn(`${p.label}\0${status}`, { port, ...event }, `mysensors command ${status}`);
-    // The levels come from the client's topic; one that is not a plain level gets no result topic.
-    if (!areTopicLevels(p.label)) return;
-    this.options
-      .submit([
-        {
-          port,
-          topic: resultTopic(portTopic(base, port, p.label)),
-          payload: Buffer.from(JSON.stringify(event)),
-          qos: 1,
-          retain: false,
-          createdAt: this.now(),
-        },
-      ])
-      .catch((error: unknown) =>
-        this.options.log.warn({ err: (error as Error).message }, 'command result not queued'),
-      );
   }
 }

@@ -8,6 +8,7 @@
 // to the same key (`{"a.b":1,"a":{"b":2}}`) are a parse_error, like a duplicate kv key.
 import type { DecodeResult, RawValue } from '../pipeline/types.ts';
 import { quote } from '../log/detail.ts';
+import { errorMessage } from '../errors.ts';
 
 /** Nesting limit for objects inside the line's object; deeper lines are rejected. */
 export const MAX_DEPTH = 8;
@@ -28,7 +29,7 @@ export function decodeJson(body: string): DecodeResult {
     parsed = JSON.parse(body);
   } catch (error) {
     // The one place device input can throw: turned into a value here (docs/architecture.md).
-    return parseError(`not valid JSON: ${quote(error instanceof Error ? error.message : String(error), 80)}`);
+    return parseError(`not valid JSON: ${quote(errorMessage(error), 80)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     return parseError(`expected one JSON object, got ${describe(parsed)}`);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { tlsMaterialProblems } from '../config/tls-material.ts';
 import type { IClientOptions } from 'mqtt';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 
 export interface BrokerLink {
   url: string;
@@ -22,7 +22,7 @@ function readPem(kind: string, path: string): Buffer {
   } catch (error) {
     throw new GatewayError(
       ErrorCodes.SECRET_UNREADABLE,
-      `cannot read TLS ${kind} ${path}: ${(error as Error).message}`,
+      `cannot read TLS ${kind} ${path}: ${errorMessage(error)}`,
       {
         cause: error,
       },

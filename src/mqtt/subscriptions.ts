@@ -11,6 +11,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
 import type { QoS } from '../pipeline/message.ts';
 import { topicMatches } from '../topics/filter.ts';
+import { errorMessage } from '../errors.ts';
 
 export type { QoS };
 
@@ -109,7 +110,7 @@ export class Subscriptions {
           handler(message);
         } catch (error) {
           // One faulty consumer must not stop the others or the MQTT client's event loop.
-          this.log.error({ topic: message.topic, err: (error as Error).message }, 'message handler failed');
+          this.log.error({ topic: message.topic, err: errorMessage(error) }, 'message handler failed');
         }
       }
     }

@@ -103,6 +103,26 @@ export function drop(ctx: SnContext, reason: SnDropReason, detail: string, addre
   ctx.env.drop(reason, detail, address);
 }
 
+/**
+ * The topic id of `name` for a client that asked for it (REGISTER §6.5, SUBSCRIBE to a topic
+ * name §6.9): the client learns it from the REGACK/SUBACK. Undefined, dropped and counted,
+ * when the client's topic table is full.
+ */
+export function assignTopicId(ctx: SnContext, client: ClientSession, name: string): number | undefined {
+  const id = client.topics.assign(name);
+  if (id === undefined) {
+    drop(
+      ctx,
+      'topic_refused',
+      `topic table full (max_topics ${ctx.settings.spec.max_topics})`,
+      client.address,
+    );
+    return undefined;
+  }
+  client.knownIds.add(id);
+  return id;
+}
+
 export function setState(ctx: SnContext, client: ClientSession, state: ClientState): void {
   const from = client.state;
   if (from === state) return;

@@ -2,7 +2,7 @@
 // subtree (docs/contract.md §4.2). The gateway subscribes upstream on the client's behalf; the
 // environment counts filters so many clients share one broker subscription.
 import type { ClientSession, Subscription } from './client-state.ts';
-import { drop, send } from './context.ts';
+import { assignTopicId, drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineFilter, isWildcardFilter } from './device-topics.ts';
 import { ReturnCode } from './packet-types.ts';
@@ -51,18 +51,9 @@ export function onSubscribe(ctx: SnContext, client: ClientSession, p: PacketOf<'
   let topicId = 0;
   if (p.topic.kind === 'predefined') topicId = p.topic.id;
   else if (p.topic.kind === 'name' && !isWildcardFilter(r.name)) {
-    const id = client.topics.assign(r.name);
-    if (id === undefined) {
-      drop(
-        ctx,
-        'topic_refused',
-        `topic table full (max_topics ${ctx.settings.spec.max_topics})`,
-        client.address,
-      );
-      return suback(0, 0, ReturnCode.REJECTED_CONGESTION);
-    }
+    const id = assignTopicId(ctx, client, r.name);
+    if (id === undefined) return suback(0, 0, ReturnCode.REJECTED_CONGESTION);
     topicId = id;
-    client.knownIds.add(id); // the client learns it from this SUBACK
   }
   const previous = client.subscriptions.get(r.filter);
   client.subscriptions.set(r.filter, { filter: r.filter, qos: p.qos, topic: r.sub });

@@ -6,13 +6,14 @@
 import { hashBody } from '../line/seq-window.ts';
 import type { OutMessage, SeqMark } from '../pipeline/message.ts';
 import { ClientSession } from './client-state.ts';
-import { drop, send } from './context.ts';
+import { assignTopicId, drop, send } from './context.ts';
 import type { SnContext } from './context.ts';
 import { confineName } from './device-topics.ts';
 import { refusePublish } from './publish-rules.ts';
 import { topicIdField } from './wire.ts';
 import { ReturnCode } from './packet-types.ts';
 import type { PacketOf, PublishTopic, ReturnCodeValue } from './packet-types.ts';
+import { errorMessage } from '../errors.ts';
 
 /** §6.5: REGISTER from the client; the gateway assigns the id (REGACK). */
 export function onRegister(ctx: SnContext, client: ClientSession, p: PacketOf<'REGISTER'>): void {
@@ -23,17 +24,8 @@ export function onRegister(ctx: SnContext, client: ClientSession, p: PacketOf<'R
     drop(ctx, 'topic_refused', `REGISTER "${p.topicName.slice(0, 80)}": ${confined.reason}`, client.address);
     return reply(0, ReturnCode.REJECTED_NOT_SUPPORTED);
   }
-  const id = client.topics.assign(p.topicName);
-  if (id === undefined) {
-    drop(
-      ctx,
-      'topic_refused',
-      `topic table full (max_topics ${ctx.settings.spec.max_topics})`,
-      client.address,
-    );
-    return reply(0, ReturnCode.REJECTED_NOT_SUPPORTED);
-  }
-  client.knownIds.add(id);
+  const id = assignTopicId(ctx, client, p.topicName);
+  if (id === undefined) return reply(0, ReturnCode.REJECTED_NOT_SUPPORTED);
   reply(id, ReturnCode.ACCEPTED);
 }
 
@@ -169,7 +161,7 @@ async function queue(
     ctx.counters.published += messages.length;
     return 'queued';
   } catch (error) {
-    drop(ctx, 'queue_full', `queue storage failed: ${(error as Error).message}`, address);
+    drop(ctx, 'queue_full', `queue storage failed: ${errorMessage(error)}`, address);
     return 'failed';
   }
 }

@@ -41,6 +41,7 @@ import {
 } from './protocol.ts';
 import type { MySensorsStore, StoredValue } from './store.ts';
 import { checkValue } from './v-rules.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface ControllerCounters {
   /** Node ids handed out (I_ID_RESPONSE). */
@@ -360,7 +361,7 @@ export class MySensorsController {
       work();
       return true;
     } catch (error) {
-      this.refuse('storeErrors', `could not store: ${(error as Error).message}`);
+      this.refuse('storeErrors', `could not store: ${errorMessage(error)}`);
       return false;
     }
   }

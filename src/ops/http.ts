@@ -18,7 +18,7 @@ import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import { formatListenAddress, parseListenAddress } from '../net/listen-address.ts';
 import { listenOn } from '../net/listen-on.ts';
 import type { ListenAddress } from '../net/listen-address.ts';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createHistory } from './history.ts';
 import { createHostPolicy } from './host-check.ts';
@@ -208,7 +208,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log.error({ err: (error as Error).message, url: request.url }, 'http request failed');
+      log.error({ err: errorMessage(error), url: request.url }, 'http request failed');
       if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else response.destroy();
     });

@@ -5,6 +5,7 @@
 // durable commit.
 import { formatAck, formatNak, nakReasonFor } from '../line/envelope.ts';
 import { createSeqWindow, hashBody } from '../line/seq-window.ts';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { DiscardReason, FieldValue } from '../pipeline/types.ts';
 import type { OutMessage, Outbox, SubmitResult } from '../queue/outbox.ts';
@@ -100,7 +101,7 @@ export class LineOutcomes {
   /** The queue itself failed (closed during shutdown, storage error): nothing is ACKed. */
   private failed(error: unknown): void {
     this.options.log.error(
-      { port: this.options.port, err: (error as Error).message },
+      { port: this.options.port, err: errorMessage(error) },
       'could not queue a reading',
     );
   }
@@ -130,7 +131,7 @@ export class LineOutcomes {
       result = await this.options.outbox.submit(messages, seq === null ? {} : { seq: { port, seq, hash } });
     } catch (error) {
       this.failed(error);
-      this.discard('queue_full', `queue storage failed: ${(error as Error).message}`, seq);
+      this.discard('queue_full', `queue storage failed: ${errorMessage(error)}`, seq);
       return false;
     }
     if (result.status === 'full') {

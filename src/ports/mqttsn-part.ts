@@ -17,6 +17,7 @@ import { MqttSnGateway } from '../mqttsn/gateway.ts';
 import type { InnerPacket, MqttSnPacket } from '../mqttsn/packet-types.ts';
 import { compileFields } from '../pipeline/validate.ts';
 import type { Outbox } from '../queue/outbox.ts';
+import { errorMessage } from '../errors.ts';
 import { printable } from '../log/detail.ts';
 import { PortHost } from './port-host.ts';
 import type { PortHostOptions } from './port-host.ts';
@@ -177,7 +178,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
     } catch (error) {
       // A bug in one handler must not take the port down: count it, say it, go on.
       countDiscard(this.io.discards, 'internal_error');
-      this.options.log.error({ err: (error as Error).message, type: p.type }, 'MQTT-SN handler failed');
+      this.options.log.error({ err: errorMessage(error), type: p.type }, 'MQTT-SN handler failed');
     }
   }
 
@@ -196,7 +197,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
             });
     } catch (error) {
       // Too long for the wire (a long topic name or payload from the broker): §6.10 says drop it.
-      this.dropped('delivery_dropped', `${packet.type} not encodable: ${(error as Error).message}`, address);
+      this.dropped('delivery_dropped', `${packet.type} not encodable: ${errorMessage(error)}`, address);
       return;
     }
     if (bytes.length > spec.max_packet) {

@@ -3,7 +3,7 @@
 // protocol part ends in exactly one of them. Their keys are part of gateway/health
 // (docs/contract.md §5): renaming one changes the contract.
 import type { DiscardReason } from '../pipeline/types.ts';
-import type { CommandCounters } from '../device-commands/line-runner.ts';
+import type { CommandCounters } from '../device-commands/command-pacer.ts';
 import type { ControllerCounters } from '../mysensors/controller.ts';
 import type { MySensorsCommandCounters } from '../device-commands/mysensors-runner.ts';
 import type { SnCounters } from '../mqttsn/context.ts';

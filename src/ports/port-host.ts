@@ -7,6 +7,7 @@ import type { BindingInterface } from '@serialport/bindings-interface' with { 'r
 import type { LoadedProfile } from '../config/load.ts';
 import { portIdleTimeoutMs } from '../config/idle-timeout.ts';
 import type { PortConfig } from '../config/schema.ts';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
 import { ManagedPort } from '../serial/port.ts';
@@ -65,7 +66,7 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
       write: (data) => this.serial.write(data),
       send: (data, failure) => {
         this.serial.write(data).catch((error: unknown) => {
-          log.debug({ port: port.name, err: (error as Error).message }, failure);
+          log.debug({ port: port.name, err: errorMessage(error) }, failure);
         });
       },
       isOpen: () => this.serial.status().state === 'open',

@@ -18,6 +18,42 @@ export function sizeOf(m: Pick<OutMessage, 'payload' | 'topic'>): number {
   return m.payload.length + Buffer.byteLength(m.topic);
 }
 
+/** A queued message that drop_oldest may drop (not in flight), with its cost against max_bytes. */
+export interface Droppable<K> {
+  key: K;
+  size: number;
+}
+
+/**
+ * Room for `incoming` messages beside `held` ones under `when_full` (docs/contract.md §2/§6):
+ * the messages that must be dropped for them (none when they fit), or undefined when the
+ * new ones are refused — bigger than the limits on their own, full under reject_new, or
+ * full of messages in flight, which are never dropped. `droppable` gives the messages that
+ * may go, oldest first, and is read only as far as needed.
+ */
+export function roomFor<K>(
+  limits: Pick<QueueLimits, 'maxMessages' | 'maxBytes' | 'whenFull'>,
+  held: { count: number; bytes: number },
+  incoming: { count: number; bytes: number },
+  droppable: Iterable<Droppable<K>>,
+): Droppable<K>[] | undefined {
+  const { maxMessages, maxBytes, whenFull } = limits;
+  if (incoming.count > maxMessages || incoming.bytes > maxBytes) return undefined;
+  let count = held.count + incoming.count;
+  let bytes = held.bytes + incoming.bytes;
+  const fits = (): boolean => count <= maxMessages && bytes <= maxBytes;
+  if (fits()) return [];
+  if (whenFull === 'reject_new') return undefined;
+  const victims: Droppable<K>[] = [];
+  for (const candidate of droppable) {
+    if (fits()) break;
+    victims.push(candidate);
+    count -= 1;
+    bytes -= candidate.size;
+  }
+  return fits() ? victims : undefined;
+}
+
 /**
  * What one message held in memory costs beyond its payload and topic: the JS objects around
  * it (message, entry, map slot, Buffer header). An estimate, on the high side, so a bound

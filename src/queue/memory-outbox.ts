@@ -1,10 +1,11 @@
-// The in-memory Outbox: the reference implementation of the contract in outbox.ts (the
-// model the durable store is tested against) and the outbox of unit tests. Bounded by
-// count, bytes and age with the `when_full` policy of docs/contract.md §2/§6; every drop is
-// counted by reason. Nothing here survives a restart — which is why sqlite-outbox.ts exists.
+// The in-memory Outbox: the contract in outbox.ts without durability, for tests and benches
+// (the durable store is checked against test/helpers/queue-model.ts, which adds what a crash
+// keeps). Bounded by count, bytes and age with the `when_full` policy of docs/contract.md
+// §2/§6 (limits.ts roomFor, the rule the SQLite outbox applies too); every drop is counted by
+// reason. Nothing here survives a restart — which is why sqlite-outbox.ts exists.
 import { DueTimer } from './due-timer.ts';
-import { QueueBooks, sizeOf } from './limits.ts';
-import type { QueueLimits } from './limits.ts';
+import { QueueBooks, roomFor, sizeOf } from './limits.ts';
+import type { Droppable, QueueLimits } from './limits.ts';
 import { MemoryPacketStore } from './memory-packet-store.ts';
 import type {
   OutMessage,
@@ -167,31 +168,26 @@ export class MemoryOutbox implements SessionOutbox {
 
   /** Frees space for `count` messages of `bytes` under the when_full policy; false if it may not. */
   private makeRoom(count: number, bytes: number): boolean {
-    const { maxMessages, maxBytes, whenFull } = this.options;
-    if (count > maxMessages || bytes > maxBytes) return false;
-    const fits = (): boolean => this.entries.size + count <= maxMessages && this.bytes + bytes <= maxBytes;
-    if (fits()) return true;
-    if (whenFull === 'reject_new') return false;
-    const victims: Entry[] = [];
-    let freedCount = 0;
-    let freedBytes = 0;
-    for (const entry of this.entries.values()) {
-      if (
-        this.entries.size - freedCount + count <= maxMessages &&
-        this.bytes - freedBytes + bytes <= maxBytes
-      )
-        break;
-      if (entry.leased || this.packets.references(entry.message.id)) continue; // in flight: never dropped
-      victims.push(entry);
-      freedCount += 1;
-      freedBytes += entry.size;
+    const victims = roomFor(
+      this.options,
+      { count: this.entries.size, bytes: this.bytes },
+      { count, bytes },
+      this.droppable(),
+    );
+    if (victims === undefined) return false;
+    for (const victim of victims) {
+      this.entries.delete(victim.key);
+      this.bytes -= victim.size;
     }
-    if (this.entries.size - freedCount + count > maxMessages || this.bytes - freedBytes + bytes > maxBytes)
-      return false; // only in-flight messages left: nothing may be dropped, the line is refused
-    for (const victim of victims) this.entries.delete(victim.message.id);
-    this.bytes -= freedBytes;
     this.books.drop('dropped_oldest', victims.length);
     return true;
+  }
+
+  /** Queued messages oldest first, but not those in flight: never dropped. */
+  private *droppable(): Generator<Droppable<number>> {
+    for (const entry of this.entries.values())
+      if (!entry.leased && !this.packets.references(entry.message.id))
+        yield { key: entry.message.id, size: entry.size };
   }
 
   /** max_age: messages that are not in flight and older than the limit are dropped, counted. */

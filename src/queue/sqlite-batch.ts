@@ -9,6 +9,7 @@ import { insertRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 import type { SqliteSpace } from './sqlite-space.ts';
 import type { Statements } from './sqlite-statements.ts';
+import { asError } from '../errors.ts';
 
 /** A submitted line waiting for the batch's commit. */
 export interface PendingLine {
@@ -67,7 +68,7 @@ export class SqliteBatch {
       })();
     } catch (error) {
       this.space.forgetDoomed();
-      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      return { ok: false, error: asError(error) };
     }
     this.space.committed(inserted, insertedBytes);
     for (const [port, n] of marksN) this.lastMarkN.set(port, n);

@@ -40,13 +40,14 @@ import { SqliteBatch } from './sqlite-batch.ts';
 import type { PendingLine } from './sqlite-batch.ts';
 import { SqliteMySensorsStore } from './sqlite-mysensors-store.ts';
 import { SqlitePacketStore } from './sqlite-packet-store.ts';
-import { describeStorageError, fromRow, insertRow } from './sqlite-rows.ts';
+import { describeStorageError, fromRow, insertRow, messageColumns } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 import { SqliteSpace } from './sqlite-space.ts';
 import type { StagedRows } from './staged-rows.ts';
 import { STAGED_MAX_BYTES, WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
+import { asError } from '../errors.ts';
 
 export interface SqliteOutboxOptions extends QueueLimits {
   path: string;
@@ -178,7 +179,7 @@ export class SqliteOutbox implements SessionOutbox {
       held = messages.map((m) => this.allocate(m));
     } catch (error) {
       this.storageError = describeStorageError(error);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
     const rows = held.filter((h) => !h.ring);
     const rowBytes = rows.reduce((n, h) => n + h.size, 0);
@@ -318,20 +319,7 @@ export class SqliteOutbox implements SessionOutbox {
     const failedAt = this.now();
     const ok = this.tryWrite(() => {
       if (!held.ring && !staged) this.statements.deadLetterRow.run(failedAt, reason, attempts, id);
-      else
-        this.statements.deadLetterValues.run(
-          id,
-          m.port,
-          m.portSeq,
-          m.topic,
-          m.payload,
-          m.qos,
-          m.retain ? 1 : 0,
-          m.createdAt,
-          failedAt,
-          reason,
-          attempts,
-        );
+      else this.statements.deadLetterValues.run(...messageColumns(m), failedAt, reason, attempts);
       this.statements.deleteMessage.run(id);
     });
     if (!ok) return this.release(id, { delayMs: 1000 }); // tried again later

@@ -1,6 +1,7 @@
 // Converting between queue messages and rows of the messages table.
 import type { QueuedMessage, QoS } from './outbox.ts';
-import type { MessageRow, Statements } from './sqlite-statements.ts';
+import type { MessageColumns, MessageRow, Statements } from './sqlite-statements.ts';
+import { errorMessage } from '../errors.ts';
 
 /** A message the outbox holds, with its cost against max_bytes and where it lives. */
 export interface Held {
@@ -28,25 +29,18 @@ export function fromRow(row: MessageRow): Held {
   };
 }
 
+/** The values of MESSAGE_COLUMNS (sqlite-statements.ts) for `m`, in that order: the way back from fromRow. */
+export function messageColumns(m: QueuedMessage): MessageColumns {
+  return [m.id, m.port, m.portSeq, m.topic, m.payload, m.qos, m.retain ? 1 : 0, m.createdAt];
+}
+
 export function insertRow(statements: Statements, held: Held): void {
-  const m = held.message;
-  statements.insertMessage.run(
-    m.id,
-    m.port,
-    m.portSeq,
-    m.topic,
-    m.payload,
-    m.qos,
-    m.retain ? 1 : 0,
-    m.createdAt,
-    m.attempts,
-    held.size,
-  );
+  statements.insertMessage.run(...messageColumns(held.message), held.message.attempts, held.size);
 }
 
 /** `CODE: message` of a storage error, for QueueStats.storageError. */
 export function describeStorageError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return typeof code === 'string' ? `${code}: ${message}` : message;
 }

@@ -2,7 +2,8 @@
 // the file every few seconds), the acked rows not yet deleted, the drop_oldest victims of the
 // pending batch, and which rows lease() may hand out. The limits of docs/contract.md §2 apply here:
 // max_messages and max_bytes with when_full, max_age through expiredRows().
-import type { QueueLimits } from './limits.ts';
+import { roomFor } from './limits.ts';
+import type { Droppable, QueueLimits } from './limits.ts';
 import type { SqlitePacketStore } from './sqlite-packet-store.ts';
 import { fromRow } from './sqlite-rows.ts';
 import type { Held } from './sqlite-rows.ts';
@@ -91,30 +92,22 @@ export class SqliteSpace {
    * by the batch's commit. False: the line is refused (reject_new, or only in-flight rows left).
    */
   makeRoom(count: number, bytes: number, pending: { messages: number; bytes: number }): boolean {
-    const { maxMessages, maxBytes, whenFull } = this.limits;
-    if (count > maxMessages || bytes > maxBytes) return false;
-    let freedCount = 0;
-    let freedBytes = 0;
-    for (const size of this.doomed.values()) {
-      freedCount += 1;
-      freedBytes += size;
-    }
-    const fits = (): boolean =>
-      this.rows - freedCount + pending.messages + count <= maxMessages &&
-      this.rowBytes - freedBytes + pending.bytes + bytes <= maxBytes;
-    if (fits()) return true;
-    if (whenFull === 'reject_new') return false;
-    const victims = new Map<number, number>();
-    for (const row of this.statements.oldestIds.iterate()) {
-      if (fits()) break;
-      if (!this.leasable(row.id)) continue; // in flight, acked or already a victim
-      victims.set(row.id, row.size);
-      freedCount += 1;
-      freedBytes += row.size;
-    }
-    if (!fits()) return false;
-    for (const [id, size] of victims) this.doomed.set(id, size);
+    let doomedBytes = 0;
+    for (const size of this.doomed.values()) doomedBytes += size;
+    const held = {
+      count: this.rows - this.doomed.size + pending.messages,
+      bytes: this.rowBytes - doomedBytes + pending.bytes,
+    };
+    const victims = roomFor(this.limits, held, { count, bytes }, this.droppable());
+    if (victims === undefined) return false;
+    for (const { key, size } of victims) this.doomed.set(key, size);
     return true;
+  }
+
+  /** Rows oldest first that may be dropped: not in flight, acked or already a victim. */
+  private *droppable(): Generator<Droppable<number>> {
+    for (const row of this.statements.oldestIds.iterate())
+      if (this.leasable(row.id)) yield { key: row.id, size: row.size };
   }
 
   /** Inside the batch's transaction: delete the drop_oldest victims; returns how many. */

@@ -16,8 +16,17 @@ export interface MessageRow {
   size: number;
 }
 
+/**
+ * The columns the messages and dead_letters tables share (sqlite-schema.ts), in the order
+ * MessageColumns holds their values (sqlite-rows.ts messageColumns).
+ */
+const MESSAGE_COLUMNS = 'id, port, port_seq, topic, payload, qos, retain, created_at';
+
+/** id, port, port_seq, topic, payload, qos, retain (0/1), created_at. */
+export type MessageColumns = [number, string, number, string, Buffer, number, number, number];
+
 export interface Statements {
-  insertMessage: Statement<[number, string, number, string, Buffer, number, number, number, number, number]>;
+  insertMessage: Statement<[...MessageColumns, attempts: number, size: number]>;
   deleteMessage: Statement<[number]>;
   messageById: Statement<[number], MessageRow>;
   /** The oldest rows, id order: lease() and drop_oldest filter the ones they may not touch. */
@@ -31,9 +40,7 @@ export interface Statements {
   maxId: Statement<[], { id: number | null }>;
   addAttempt: Statement<[number]>;
   deadLetterRow: Statement<[number, string, number, number]>;
-  deadLetterValues: Statement<
-    [number, string, number, string, Buffer, number, number, number, number, string, number]
-  >;
+  deadLetterValues: Statement<[...MessageColumns, failedAt: number, reason: string, attempts: number]>;
   insertMark: Statement<[string, number, number, number]>;
   pruneMarks: Statement<[string, number]>;
   deleteMarks: Statement<[string]>;
@@ -44,7 +51,7 @@ export interface Statements {
 export function prepareStatements(db: Db): Statements {
   return {
     insertMessage: db.prepare(
-      `INSERT INTO messages (id, port, port_seq, topic, payload, qos, retain, created_at, attempts, size)
+      `INSERT INTO messages (${MESSAGE_COLUMNS}, attempts, size)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
@@ -59,13 +66,13 @@ export function prepareStatements(db: Db): Statements {
     addAttempt: db.prepare('UPDATE messages SET attempts = attempts + 1 WHERE id = ?'),
     deadLetterRow: db.prepare(
       `INSERT OR REPLACE INTO dead_letters
-         (id, port, port_seq, topic, payload, qos, retain, created_at, failed_at, reason, attempts)
-       SELECT id, port, port_seq, topic, payload, qos, retain, created_at, ?, ?, ?
+         (${MESSAGE_COLUMNS}, failed_at, reason, attempts)
+       SELECT ${MESSAGE_COLUMNS}, ?, ?, ?
        FROM messages WHERE id = ?`,
     ),
     deadLetterValues: db.prepare(
       `INSERT OR REPLACE INTO dead_letters
-         (id, port, port_seq, topic, payload, qos, retain, created_at, failed_at, reason, attempts)
+         (${MESSAGE_COLUMNS}, failed_at, reason, attempts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertMark: db.prepare('INSERT OR REPLACE INTO seq_marks (port, n, seq, hash) VALUES (?, ?, ?, ?)'),

@@ -17,6 +17,7 @@ import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { requestFilter, responseTopic } from '../topics/gateway-owned.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface RequestPort {
   readonly name: string;
@@ -88,7 +89,7 @@ export class GatewayRequests {
     try {
       outcome = await this.run(action, body);
     } catch (error) {
-      outcome = { ok: false, error: (error as Error).message };
+      outcome = { ok: false, error: errorMessage(error) };
     }
     const payload = JSON.stringify({ id, action, ...outcome });
     const { base, sink } = this.options;

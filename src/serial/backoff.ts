@@ -43,8 +43,3 @@ export function createBackoff(options: BackoffOptions, random: () => number = Ma
     },
   };
 }
-
-/** `500 ms`, `1.5 s`, `30 s` — for log lines. */
-export function formatDelay(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
-}

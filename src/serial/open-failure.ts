@@ -3,6 +3,7 @@
 // `Error Resource temporarily unavailable Cannot lock port`) without an errno code, and
 // MockBinding has its own wording, so the kind is recognised from the message.
 // The kind is what ManagedPort compares to log a failure once per change, not once per retry.
+import { errorMessage } from '../errors.ts';
 
 export type OpenFailureKind = 'missing' | 'busy' | 'permission' | 'other';
 
@@ -34,7 +35,7 @@ const PATTERNS: readonly (readonly [OpenFailureKind, RegExp])[] = [
 export function classifyOpenFailure(error: unknown): OpenFailure {
   if (error instanceof PortLockedError)
     return { kind: 'busy', detail: error.message, holders: error.holders };
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = errorMessage(error);
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   const text = `${code} ${detail}`;
   for (const [kind, pattern] of PATTERNS) if (pattern.test(text)) return { kind, detail };

@@ -7,7 +7,7 @@ import { describeHolders, findLockHolders } from '../os/lock-holder.ts';
 import { clearHupcl, pulseDtr } from './modem-lines.ts';
 import { PortLockedError } from './open-failure.ts';
 import { fdOfBinding } from './reader.ts';
-import { errorMessage } from './settle.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface OpenRequest {
   path: string;

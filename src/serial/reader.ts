@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import type { BindingPortInterface } from '@serialport/bindings-cpp';
-import { errorMessage, waitAtMost } from './settle.ts';
+import { waitAtMost } from './settle.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface ReaderEvents {
   onData(chunk: Buffer): void;

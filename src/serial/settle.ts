@@ -1,6 +1,7 @@
 // Small promise helpers that put a bound on waiting for a device. A wedged USB serial
 // adapter can hold close() or write() for up to 30 s (the tty's closing_wait); stop() and
 // the reopen loop must not wait that long (src/service.ts: every stop has a deadline).
+import { asError } from '../errors.ts';
 
 /** True when `promise` settled (either way) within `ms`; false when the time ran out first. */
 export async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -32,12 +33,8 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
       },
       (error: unknown) => {
         signal.removeEventListener('abort', abort);
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(asError(error));
       },
     );
   });
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

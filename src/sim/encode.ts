@@ -3,6 +3,7 @@
 // has `ack: true`, `*HH` behind when it has a checksum. Pure. A profile the simulator
 // cannot play (regex, mqttsn) is a programming or usage error and throws.
 import type { DeviceProfile, LineSpec } from '../config/schema.ts';
+import { xorChecksum } from '../line/envelope.ts';
 import { V_TYPES } from '../line/mysensors.ts';
 import type { SimValue } from './values.ts';
 
@@ -19,13 +20,6 @@ export const MAX_SEQ = 65535;
 /** The seq after `seq`: 0 → 1 → … → 65535 → 1. */
 export function nextSeq(seq: number): number {
   return seq >= MAX_SEQ ? 1 : seq + 1;
-}
-
-/** Two uppercase hex digits: the XOR of every UTF-8 byte of `text` (NMEA style). */
-export function xorChecksum(text: string): string {
-  let sum = 0;
-  for (const byte of Buffer.from(text, 'utf8')) sum ^= byte;
-  return sum.toString(16).toUpperCase().padStart(2, '0');
 }
 
 /**

@@ -1,9 +1,7 @@
 // The simulated MQTT-SN client on a real tty — typically one end of a socat pty pair whose
 // other end the gateway reads — for `tty2mqtt simulate` and the integration tests.
-// hupcl: false so closing the tty does not signal a hang-up to the other side; node-serialport
-// opens the port raw (no ICRNL, MQTT-SN notes §2.1), so octets pass unmodified.
-import { SerialPort } from 'serialport';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+// The port is opened by serial/open-stream.ts (raw, hupcl: false).
+import { closeSerialStream, openSerialStream } from '../serial/open-stream.ts';
 import { MqttSnClient, type MqttSnClientOptions } from './mqttsn-client/client.ts';
 
 export interface MqttSnTtyOptions extends Omit<MqttSnClientOptions, 'write'> {
@@ -24,7 +22,7 @@ export async function openMqttSnClientOnTty(
   options: MqttSnTtyOptions,
 ): Promise<MqttSnTtyClient> {
   const { baudRate = 115200, onError, ...clientOptions } = options;
-  const port = await openPort(path, baudRate);
+  const port = await openSerialStream(path, baudRate);
   const client = new MqttSnClient({
     ...clientOptions,
     write: (bytes) => {
@@ -44,32 +42,10 @@ export async function openMqttSnClientOnTty(
       closing ??= (async () => {
         client.stop();
         port.off('data', onData);
-        await closePort(port);
+        await closeSerialStream(port);
         port.off('error', onPortError);
       })();
       return closing;
     },
   };
-}
-
-function openPort(path: string, baudRate: number): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate, autoOpen: false, hupcl: false });
-    port.open((error) => {
-      if (error === null || error === undefined) resolve(port);
-      else
-        reject(
-          new GatewayError(ErrorCodes.PORT_OPEN_FAILED, `cannot open ${path}: ${error.message}`, {
-            cause: error,
-          }),
-        );
-    });
-  });
-}
-
-function closePort(port: SerialPort): Promise<void> {
-  if (!port.isOpen) return Promise.resolve();
-  return new Promise((resolve) => {
-    port.drain(() => port.close(() => resolve()));
-  });
 }

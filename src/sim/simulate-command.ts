@@ -1,10 +1,10 @@
 // `tty2mqtt simulate --device ID --path TTY` (docs/contract.md §1): plays a profile's reference
 // device on a real tty — typically one end of a socat pty pair whose other end a gateway
 // reads — and echoes the traffic: `> temp=23.5,hum=40.2` sent, `< ACK 3` received.
-// hupcl: false so closing the tty does not signal a hang-up to the other side.
-import { SerialPort } from 'serialport';
+// The port is opened by serial/open-stream.ts (hupcl: false).
 import type { DeviceProfile } from '../config/schema.ts';
-import { ErrorCodes, GatewayError } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
+import { closeSerialStream, openSerialStream, type SerialStream } from '../serial/open-stream.ts';
 import { SimulatedDevice } from './device.ts';
 import type { Rng } from './values.ts';
 
@@ -27,7 +27,7 @@ export interface SimulateOptions {
 export async function runSimulate(options: SimulateOptions): Promise<void> {
   const { profile, path, baudRate, count, signal, out } = options;
   if (signal.aborted) return;
-  const port = await openPort(path, baudRate);
+  const port = await openSerialStream(path, baudRate);
   try {
     await new Promise<void>((resolve, reject) => {
       const device: SimulatedDevice = new SimulatedDevice({
@@ -41,7 +41,7 @@ export async function runSimulate(options: SimulateOptions): Promise<void> {
         onSettled: () => {
           if (count !== undefined && device.stats.readings >= count) finish();
         },
-        onError: (error) => fail(new Error(`writing to ${path} failed: ${messageOf(error)}`)),
+        onError: (error) => fail(new Error(`writing to ${path} failed: ${errorMessage(error)}`)),
       });
       const onData = (chunk: Buffer): void => device.onInput(chunk);
       const onPortError = (error: Error): void => fail(new Error(`${path}: ${error.message}`));
@@ -71,38 +71,12 @@ export async function runSimulate(options: SimulateOptions): Promise<void> {
       device.start();
     });
   } finally {
-    await closePort(port);
+    await closeSerialStream(port);
   }
 }
 
-function openPort(path: string, baudRate: number): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate, hupcl: false, autoOpen: false });
-    port.open((error) => {
-      if (error === null || error === undefined) resolve(port);
-      else
-        reject(
-          new GatewayError(ErrorCodes.PORT_OPEN_FAILED, `cannot open ${path}: ${error.message}`, {
-            cause: error,
-          }),
-        );
-    });
-  });
-}
-
-function writeTo(port: SerialPort, data: string): Promise<void> {
+function writeTo(port: SerialStream, data: string): Promise<void> {
   return new Promise((resolve, reject) => {
     port.write(data, (error) => (error === null || error === undefined ? resolve() : reject(error)));
   });
-}
-
-function closePort(port: SerialPort): Promise<void> {
-  if (!port.isOpen) return Promise.resolve();
-  return new Promise((resolve) => {
-    port.drain(() => port.close(() => resolve()));
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

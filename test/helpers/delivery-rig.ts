@@ -23,6 +23,7 @@ import { subscribe } from './mqtt-sub.ts';
 import type { Subscription } from './mqtt-sub.ts';
 import { createPtyPair } from './socat.ts';
 import type { PtyPair } from './socat.ts';
+import { errorMessage } from '../../src/errors.ts';
 
 const FIXTURES = new URL('../fixtures/delivery/', import.meta.url);
 /** base_topic and port name of test/fixtures/delivery/gateway.yaml. */
@@ -121,7 +122,7 @@ export async function startDeliveryRig(options: DeliveryRigOptions = {}): Promis
     const run = current();
     const output = run === undefined ? '' : `\ngateway output:\n${run.stdout()}${run.stderr()}`;
     await stop();
-    throw new Error(`delivery rig did not start: ${(error as Error).message}${output}`, { cause: error });
+    throw new Error(`delivery rig did not start: ${errorMessage(error)}${output}`, { cause: error });
   }
   const sub = parts.sub;
   const { proxy, pty } = parts as Required<typeof parts>;

@@ -1,6 +1,7 @@
 // The device side of a socat pty pair, opened with the real serialport bindings: tests
 // write what an Arduino would print and read what the gateway writes back (ACK/NAK).
 import { SerialPort } from 'serialport';
+import { formatEnvelope } from '../../src/line/envelope.ts';
 
 export interface DeviceEnd {
   write(text: string): Promise<void>;
@@ -55,9 +56,7 @@ export async function openDevice(path: string): Promise<DeviceEnd> {
   };
 }
 
-/** `<body>*HH` with HH the XOR of the body's bytes (docs/contract.md §4.1), computed independently. */
+/** `<body>*HH` with HH the XOR of the body's bytes (docs/contract.md §4.1). */
 export function withChecksum(body: string): string {
-  let x = 0;
-  for (const b of Buffer.from(body, 'utf8')) x ^= b;
-  return `${body}*${x.toString(16).toUpperCase().padStart(2, '0')}`;
+  return formatEnvelope(body, { checksum: true });
 }

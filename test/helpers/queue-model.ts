@@ -3,7 +3,10 @@
 // ring bound on unleased QoS 0 messages, and what a crash keeps (committed rows, attempts,
 // seq marks, stored packets) and forgets (leases, retry delays, the ring, the counters).
 // An ack deletes its row with the next commit (group commit), so a crash before any commit
-// brings acked rows back: at-least-once, a redelivery rather than a loss.
+// brings acked rows back: at-least-once, a redelivery rather than a loss. The when_full rule
+// is the one src/queue/limits.ts roomFor states for every outbox; the rest is written out here.
+import { roomFor } from '../../src/queue/limits.ts';
+import type { WhenFull } from '../../src/queue/limits.ts';
 import type { OutMessage, QoS } from '../../src/queue/outbox.ts';
 
 export interface ModelLine {
@@ -35,7 +38,7 @@ export class QueueModel {
   private dropped: Record<string, number> = {};
 
   constructor(
-    private readonly limits: { maxMessages: number; maxBytes: number; ringMax: number; whenFull: string },
+    private readonly limits: { maxMessages: number; maxBytes: number; ringMax: number; whenFull: WhenFull },
   ) {}
 
   topicsOf(line: ModelLine, serial: number): string[] {
@@ -170,25 +173,19 @@ export class QueueModel {
     this.drop('ring_overflow', ring.slice(0, Math.max(0, ring.length - this.limits.ringMax)));
   }
 
+  /** when_full on the durable messages (the QoS 0 ring has its own bound): src/queue/limits.ts. */
   private makeRoom(count: number, bytes: number): boolean {
-    const { maxMessages, maxBytes, whenFull } = this.limits;
-    if (count > maxMessages || bytes > maxBytes) return false;
     const durable = this.entries.filter((e) => e.qos > 0);
-    let n = durable.length;
-    let b = durable.reduce((sum, e) => sum + e.size, 0);
-    const fits = (): boolean => n + count <= maxMessages && b + bytes <= maxBytes;
-    if (fits()) return true;
-    if (whenFull === 'reject_new') return false;
-    const victims: Entry[] = [];
-    for (const e of durable) {
-      if (fits()) break;
-      if (e.leased || this.referenced(e.topic)) continue;
-      victims.push(e);
-      n -= 1;
-      b -= e.size;
-    }
-    if (!fits()) return false;
-    this.drop('dropped_oldest', victims);
+    const held = { count: durable.length, bytes: durable.reduce((sum, e) => sum + e.size, 0) };
+    const droppable = durable
+      .filter((e) => !e.leased && !this.referenced(e.topic))
+      .map((e) => ({ key: e, size: e.size }));
+    const victims = roomFor(this.limits, held, { count, bytes }, droppable);
+    if (victims === undefined) return false;
+    this.drop(
+      'dropped_oldest',
+      victims.map((v) => v.key),
+    );
     return true;
   }
 }

@@ -25,6 +25,7 @@ import type { DeliveryReport } from '../helpers/delivery-check.ts';
 import { METER_TOPIC, startDeliveryRig } from '../helpers/delivery-rig.ts';
 import type { DeliveryRig } from '../helpers/delivery-rig.ts';
 import type { ReceivedMessage } from '../helpers/mqtt-sub.ts';
+import { errorMessage } from '../../src/errors.ts';
 
 const LINES = positiveInt('TTY2MQTT_CRASH_LINES', 50_000);
 const KILLS = positiveInt('TTY2MQTT_CRASH_KILLS', 20);
@@ -257,7 +258,7 @@ async function crashRun(
     await device.done(CASE_TIMEOUT_MS - 100_000);
   } catch (error) {
     throw new Error(
-      `${(error as Error).message}\n  ${device.describe()}\n    ${runSummary(rig, kills)}\n` +
+      `${errorMessage(error)}\n  ${device.describe()}\n    ${runSummary(rig, kills)}\n` +
         `last run's log:\n${rig.gateway.stdout().slice(-4000)}${rig.gateway.stderr()}`,
       { cause: error },
     );

@@ -26,6 +26,7 @@ import type {
   PublishTarget,
   SubscribeTarget,
 } from './options.ts';
+import { asError } from '../../errors.ts';
 
 export { MqttSnClientError } from './exchange.ts';
 export type { MqttSnClientErrorCode } from './exchange.ts';
@@ -167,7 +168,7 @@ export class MqttSnClient {
       try {
         this.#link.send(publishPacket(m, ready));
       } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        return Promise.reject(asError(error));
       }
       return Promise.resolve(ReturnCode.ACCEPTED);
     }

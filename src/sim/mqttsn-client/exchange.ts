@@ -6,6 +6,7 @@
 // "the client considers itself disconnected"). Only stop() rejects.
 import type { InnerPacket } from '../../mqttsn/packet-types.ts';
 import type { Scheduler } from '../device.ts';
+import { asError } from '../../errors.ts';
 
 /**
  * Stable codes of MqttSnClientError:
@@ -94,7 +95,7 @@ export class Exchange {
         this.#deps.send(request.packet);
       } catch (error) {
         this.#pending = undefined;
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(asError(error));
         return;
       }
       // A write that answers synchronously (a loopback peer) may have settled it already.
@@ -167,7 +168,7 @@ export class Exchange {
     try {
       this.#deps.send(pending.request.resend ?? pending.request.packet);
     } catch (error) {
-      this.#settle(pending).reject(error instanceof Error ? error : new Error(String(error)));
+      this.#settle(pending).reject(asError(error));
       return;
     }
     if (this.#pending === pending) this.#arm(pending);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   formatAck,
   formatEnvelope,
@@ -22,6 +23,14 @@ test('xorChecksum: XOR of the UTF-8 bytes, two uppercase hex digits', () => {
   // Non-ASCII goes by its UTF-8 bytes, also astral characters and lone surrogates (as U+FFFD).
   for (const text of ['t=€5', 'é', '😀=1', 'a\uD800b'])
     assert.equal(xorChecksum(text), hexXor(Buffer.from(text, 'utf8')), text);
+});
+
+test('xorChecksum: the simulator lines carry the same checksum (one rule, docs/contract.md §4.1)', () => {
+  assert.equal(xorChecksum('temp=23.5,hum=40.2'), '52');
+  assert.equal(xorChecksum(''), '00');
+  assert.equal(xorChecksum('\n'), '0A');
+  assert.equal(xorChecksum('°'), hexXor(Buffer.from('°'))); // two bytes, C2 B0
+  fc.assert(fc.property(fc.string(), (s) => xorChecksum(s) === hexXor(Buffer.from(s))));
 });
 
 function hexXor(bytes: Buffer): string {

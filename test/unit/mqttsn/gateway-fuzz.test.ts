@@ -28,6 +28,7 @@ import type {
   SubscribeTopic,
   WillTopicFields,
 } from '../../../src/mqttsn/packet-types.ts';
+import { errorMessage } from '../../../src/errors.ts';
 
 const PORT = 'bench';
 const PREFIX = 'lab/bench';
@@ -56,7 +57,7 @@ class FuzzEnv implements SnEnvironment {
           : { type: 'ENCAPSULATED', radius: 0, wirelessNodeId: Buffer.from(address, 'hex'), packet },
       );
     } catch (error) {
-      this.problems.push(`${packet.type} to "${address}": ${(error as Error).message}`);
+      this.problems.push(`${packet.type} to "${address}": ${errorMessage(error)}`);
     }
   }
   queue(messages: OutMessage[], mark?: SeqMark): Promise<SubmitResult> {

@@ -67,11 +67,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 let runs = 0;
 
-async function check(ops: Op[], whenFull: 'drop_oldest' | 'reject_new'): Promise<void> {
+async function check(
+  ops: Op[],
+  whenFull: 'drop_oldest' | 'reject_new',
+  /** Plants a bug in each opened outbox: the model must notice it. */
+  breakIt: (box: SqliteOutbox) => void = () => undefined,
+): Promise<void> {
   const path = join(dir, `m${(runs += 1)}.db`);
   let now = 1_000_000;
-  const open = (): Promise<SqliteOutbox> =>
-    openSqliteOutbox({
+  const open = async (): Promise<SqliteOutbox> => {
+    const box = await openSqliteOutbox({
       path,
       durability: 'normal',
       maxMessages: LIMITS.maxMessages,
@@ -82,6 +87,9 @@ async function check(ops: Op[], whenFull: 'drop_oldest' | 'reject_new'): Promise
       batchMaxDelayMs: 1,
       now: () => now,
     });
+    breakIt(box);
+    return box;
+  };
   const model = new QueueModel({ ...LIMITS, whenFull });
   let box = await open();
   const ids = new Map<string, number>(); // topic → id, learned from leases
@@ -201,4 +209,19 @@ describe('durable queue against its model', () => {
         );
       },
     );
+
+  it('notices a broken outbox: one whose release forgets the retry delay', async () => {
+    const forgetDelay = (box: SqliteOutbox): void => {
+      const release = box.release.bind(box);
+      box.release = (id, options = {}) => release(id, { ...options, delayMs: 0 });
+    };
+    const ops: Op[] = [
+      { op: 'submit', line: { port: 'a', qos: [1], size: 10, seq: undefined } },
+      { op: 'lease', max: 1 },
+      { op: 'release', pick: 0, delayMs: 2000, attempted: false },
+      { op: 'lease', max: 1 },
+    ];
+    await check(ops, 'drop_oldest');
+    await assert.rejects(check(ops, 'drop_oldest', forgetDelay));
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { createBackoff, DEFAULT_BACKOFF, formatDelay } from '../../../src/serial/backoff.ts';
+import { createBackoff, DEFAULT_BACKOFF } from '../../../src/serial/backoff.ts';
 import { classifyOpenFailure, describeOpenFailure } from '../../../src/serial/open-failure.ts';
 
 void test('backoff doubles from the initial delay up to the maximum', () => {
@@ -54,12 +54,6 @@ void test('jitter spreads ports that failed together', () => {
   const a = createBackoff(DEFAULT_BACKOFF, () => 0.1);
   const b = createBackoff(DEFAULT_BACKOFF, () => 0.9);
   assert.notEqual(a.next(), b.next());
-});
-
-void test('formatDelay', () => {
-  assert.equal(formatDelay(250), '250 ms');
-  assert.equal(formatDelay(1500), '1.5 s');
-  assert.equal(formatDelay(30_000), '30 s');
 });
 
 void test('open failures are recognised from the bindings’ messages', () => {

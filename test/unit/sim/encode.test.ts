@@ -8,7 +8,7 @@ import { profileSchema, type DeviceProfile } from '../../../src/config/schema.ts
 import { createDecoder } from '../../../src/line/decoder.ts';
 import { parseEnvelope } from '../../../src/line/envelope.ts';
 import { compileFields, validateValues } from '../../../src/pipeline/validate.ts';
-import { encodeBodies, encodeLine, nextSeq, wrapEnvelope, xorChecksum } from '../../../src/sim/encode.ts';
+import { encodeBodies, encodeLine, nextSeq, wrapEnvelope } from '../../../src/sim/encode.ts';
 import { createValueGenerator, type SimValue } from '../../../src/sim/values.ts';
 
 function profileOf(input: Record<string, unknown>): DeviceProfile {
@@ -30,16 +30,6 @@ function referenceXor(text: string): string {
   for (const b of Buffer.from(text)) x ^= b;
   return x.toString(16).toUpperCase().padStart(2, '0');
 }
-
-void describe('xorChecksum', () => {
-  void it('is the XOR of the UTF-8 bytes as two uppercase hex digits', () => {
-    assert.equal(xorChecksum('temp=23.5,hum=40.2'), '52');
-    assert.equal(xorChecksum(''), '00');
-    assert.equal(xorChecksum('\n'), '0A');
-    assert.equal(xorChecksum('°'), referenceXor('°')); // two bytes, C2 B0
-    fc.assert(fc.property(fc.string(), (s) => xorChecksum(s) === referenceXor(s)));
-  });
-});
 
 void describe('nextSeq', () => {
   void it('goes 0 → 1 → … → 65535 → 1, never back to 0', () => {

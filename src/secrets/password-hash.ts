@@ -2,7 +2,7 @@
 // never inline): the plain password, or a hash in Mosquitto's own `mosquitto_passwd` format
 // so the secret never has to sit on disk in plain text. Formats, as Mosquitto 2.0 writes them
 // (src/password_mosq.c; checked against /usr/bin/mosquitto_passwd in
-// test/unit/broker/password-hash.test.ts):
+// test/unit/secrets/password-hash.test.ts):
 //   `$7$<iterations>$<salt b64>$<hash b64>`  PBKDF2-HMAC-SHA512, 64-byte hash (2.x default)
 //   `$6$<salt b64>$<hash b64>`               SHA-512(password ‖ salt) (1.6 and earlier)
 // optionally as a passwd-file line `username:$7$…`; a file of several such lines (one

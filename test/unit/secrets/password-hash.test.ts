@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseStoredPassword, verifyPassword } from '../../../src/broker/password-hash.ts';
-import type { StoredPassword } from '../../../src/broker/password-hash.ts';
+import { parseStoredPassword, verifyPassword } from '../../../src/secrets/password-hash.ts';
+import type { StoredPassword } from '../../../src/secrets/password-hash.ts';
 import { BoundedRunner } from '../../../src/broker/bounded-runner.ts';
 
 function mosquittoPasswd(args: string[], users: [string, string][]): string {
