@@ -19,9 +19,9 @@
 //   line→msgs    the baselines above, chained
 //   queue        the MemoryOutbox is the baseline of the SqliteOutbox (durability normal)
 //
-// "line→msgs" chains the exported functions exactly as app/line-port.ts's LinePort.onLine/
+// "line→msgs" chains the exported functions exactly as ports/line-part.ts's LinePart.onLine/
 // accept does (parseEnvelope → hashBody → decoder → validateValues → mapper); that path is a
-// private method of LinePort (it also counts, logs and talks to the serial port), so there is
+// private method of LinePart (it also counts, logs and talks to the serial port), so there is
 // no single exported function for it.
 //
 // Each case: a warm-up of WARMUP_MS, then REPS repetitions of REP_MS, stage and baseline
@@ -410,7 +410,7 @@ const cases: Case[] = [
       let acc = 0;
       let messages = 0;
       for (let i = 0; i < n; i++) {
-        // LinePort.onLine + accept, without counters, logging, seq window and ACK/NAK.
+        // LinePart.onLine + accept, without counters, logging, seq window and ACK/NAK.
         const envelope = parseEnvelope(pick(sumLines, i), opts);
         if (!envelope.ok) continue;
         acc += hashBody(envelope.body) & 1;

@@ -19,9 +19,10 @@ import { HaDiscoveryPublisher, discoveryInput, packageVersion } from './ha-disco
 import type { DiscoveryMessage } from '../topics/discovery.ts';
 import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
-import { GatewayRequests } from './gateway-requests.ts';
-import { LinePort } from './line-port.ts';
-import { MqttSnPort } from './mqttsn-port.ts';
+import { GatewayRequests } from '../requests/gateway-requests.ts';
+import { createLinePort } from '../ports/line-part.ts';
+import { createMqttSnPort } from '../ports/mqttsn-part.ts';
+import type { PortHost } from '../ports/port-host.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { gatewayStateTopic } from '../topics/gateway-owned.ts';
@@ -53,7 +54,7 @@ function connectHost(host: string): string {
 }
 
 export class Gateway {
-  readonly ports: (LinePort | MqttSnPort)[];
+  readonly ports: PortHost[];
   private broker: EmbeddedBroker | undefined;
   private brokerClient: BrokerClient | undefined;
   private status: StatusReporter | undefined;
@@ -136,7 +137,7 @@ export class Gateway {
       if (profile === undefined)
         throw new Error(`no profile ${port.device} (config loader should have said so)`);
       if (profile.protocol === 'mqttsn')
-        return new MqttSnPort({
+        return createMqttSnPort({
           port,
           profile,
           base: config.gateway.base_topic,
@@ -147,7 +148,7 @@ export class Gateway {
           onChange: () => void this.status?.portChanged(),
           onReading: (values, at) => this.readings.record(port.name, values, at),
         });
-      return new LinePort({
+      return createLinePort({
         port,
         profile,
         subscribe,
@@ -182,9 +183,8 @@ export class Gateway {
   private nodeDiscovery(): DiscoveryMessage[] {
     const { config, profiles } = this.options.loaded;
     return config.ports.flatMap((port, i) => {
-      const p = this.ports[i];
-      const nodes = p instanceof LinePort ? p.mysensorsNodes() : null;
-      if (nodes === null) return [];
+      const view = this.ports[i]?.view();
+      if (view?.protocol !== 'mysensors') return [];
       return buildNodeDiscovery({
         base: config.gateway.base_topic,
         gatewayId: config.gateway.id ?? 'gateway',
@@ -192,7 +192,7 @@ export class Gateway {
         version: packageVersion(),
         port: port.name,
         config: profiles.get(port.device)?.mysensors?.config ?? 'M',
-        nodes,
+        nodes: view.nodes,
         fixedChildren: fixedMySensorsChildren(profiles.get(port.device)?.fields ?? {}),
       });
     });

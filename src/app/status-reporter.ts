@@ -12,31 +12,7 @@ import {
 } from '../topics/gateway-owned.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
-import type { MqttSnPortCounters } from './mqttsn-port.ts';
-import type { PortCounters } from './port-counters.ts';
-import type { NodeView } from '../mysensors/controller.ts';
-
-export interface PortView {
-  name: string;
-  path: string;
-  device: string;
-  description: string;
-  format: string;
-  state: string;
-  /**
-   * The device heard from within its availability timeout (line ports) or a client connected
-   * (MQTT-SN), and the port not lost; the gateway's own reopens do not change it.
-   */
-  available: boolean;
-  lastSeen: number | null;
-  opens: number;
-  losses: number;
-  fields: string[];
-  commands: string[];
-  counters: PortCounters | MqttSnPortCounters;
-  /** MySensors controller mode: the nodes the port knows. */
-  nodes?: NodeView[];
-}
+import type { PortView } from '../ports/port-view.ts';
 
 export interface StatusSink {
   publishNow(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }): Promise<boolean>;
@@ -154,7 +130,7 @@ export class StatusReporter {
       last_seen: iso(p.lastSeen),
       fields: p.fields,
       commands: p.commands,
-      ...(p.nodes === undefined ? {} : { nodes: p.nodes }),
+      ...(p.protocol === 'mysensors' ? { nodes: p.nodes } : {}),
     }));
     await this.publish(gatewayDevicesTopic(this.options.base), JSON.stringify(list), true);
   }
@@ -177,7 +153,7 @@ export class StatusReporter {
    * `online` while it is heard from within mysensors.node_timeout; published on change.
    */
   private async publishNodeAvailability(port: PortView, force: boolean): Promise<void> {
-    for (const node of port.nodes ?? []) {
+    for (const node of port.protocol === 'mysensors' ? port.nodes : []) {
       const key = `${port.name}/${node.node}`;
       if (!force && this.lastNodeAvailability.get(key) === node.available) continue;
       this.lastNodeAvailability.set(key, node.available);

@@ -2,7 +2,7 @@
 // garbage at 600 lines/s must not flood journald or wear the SD card. Per key (port +
 // reason), the first few messages of each window are logged; the rest are counted and
 // summarised in one line when the window ends ("N more suppressed"), so a burst is never
-// silent about its size. The counters (port-counters.ts) still count every one.
+// silent about its size. The counters (ports/port-counters.ts) still count every one.
 import type { Logger } from './logger.ts';
 
 export interface RateLimitedLog {

@@ -90,7 +90,7 @@ export class Subscriptions {
   /**
    * Whether a message on `topic` would come back to the gateway: a filter with handlers, or
    * one the broker still holds for this session. The gateway never answers a request there
-   * (app/response-topic.ts).
+   * (requests/response-topic.ts).
    */
   covers(topic: string): boolean {
     for (const filter of new Set([

@@ -79,7 +79,7 @@ export function onPublish(ctx: SnContext, address: string, p: PacketOf<'PUBLISH'
   }
   const c = client as ClientSession; // connected, checked above
   // A resend arriving while the first copy is still being queued waits for it, so it is
-  // recognised as a duplicate rather than queued twice (as line-port.ts does for `#seq`).
+  // recognised as a duplicate rather than queued twice (as ports/line-outcomes.ts does for `#seq`).
   const prior = c.pendingUplink.get(p.msgId);
   const run = (prior ?? Promise.resolve()).then(() => publishOnce(ctx, c, p, message, name));
   const tracked = run.finally(() => {

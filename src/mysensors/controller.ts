@@ -1,7 +1,7 @@
 // A MySensors controller for one serial-gateway port (MySensors serial API v2.x): the part
 // of Home Assistant's MySensors integration, Domoticz or MyController that talks to nodes.
 // Pure protocol logic: messages in, replies and readings out; the clock and the store are
-// injected, the port writes the replies and queues the readings (app/line-port.ts).
+// injected, the port writes the replies and queues the readings (ports/mysensors-part.ts).
 //
 // - I_ID_REQUEST → I_ID_RESPONSE with the lowest free id 1–254, stored before it is sent,
 //   never reused while the node is known; a full table answers nothing (counted).

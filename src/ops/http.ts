@@ -28,7 +28,7 @@ import type { Metrics } from './metrics.ts';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.ts';
 import { buildSnapshot } from './status-snapshot.ts';
 import { judgeHealth } from './status-health.ts';
-import { framedTotal } from './status-source.ts';
+import { framedInput } from '../ports/port-view.ts';
 import type { OpsSource } from './status-source.ts';
 
 export interface OpsServerOptions {
@@ -85,7 +85,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const history: History = createHistory({
     take: () => ({
       depth: source.queue().depth,
-      lines: Object.fromEntries(source.ports().map((p) => [p.name, framedTotal(p)])),
+      lines: Object.fromEntries(source.ports().map((p) => [p.name, framedInput(p).count])),
     }),
   });
   const snapshot = (): string => JSON.stringify(buildSnapshot(source, history, Date.now()));

@@ -6,7 +6,8 @@
 // Names follow Prometheus naming (prometheus.io/docs/practices/naming): `tty2mqtt_` prefix,
 // `_total` for counters, base units `_bytes` and `_seconds`.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PortView } from '../app/status-reporter.ts';
+import { discardsByReason, framedInput, queuedMessages } from '../ports/port-view.ts';
+import type { PortView } from '../ports/port-view.ts';
 import type { OpsSource } from './status-source.ts';
 
 export interface Metrics {
@@ -28,83 +29,56 @@ type PortLabels = { port: string; device: string };
 
 const labelsOf = (p: PortView): PortLabels => ({ port: p.name, device: p.device });
 
-/** A port's counters under one shape, whichever kind of port it is. */
-function portTotals(p: PortView): {
-  lines: number | undefined;
-  frames: number | undefined;
-  queued: number;
-  discards: Record<string, number>;
-} {
-  const c = p.counters as {
-    lines?: number;
-    frames?: number;
-    messages?: number;
-    published?: number;
-    discards?: Partial<Record<string, number>>;
-    drops?: Partial<Record<string, number>>;
-  };
-  // MQTT-SN ports count framing/decoding discards and protocol drops apart; both are
-  // input that went nowhere, by reason.
-  const discards: Record<string, number> = {};
-  for (const source of [c.discards ?? {}, c.drops ?? {}])
-    for (const [reason, n] of Object.entries(source)) discards[reason] = (discards[reason] ?? 0) + (n ?? 0);
-  return { lines: c.lines, frames: c.frames, queued: c.messages ?? c.published ?? 0, discards };
+/** A counters object's numbers as [key, value] (Object.entries types an interface's values `any`). */
+function numbersIn(counters: object | undefined): [string, number][] {
+  return Object.entries(counters ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number');
 }
 
 export function createMetrics(source: Source, options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
 
-  /** A counter whose value is read from the live stats at scrape time. */
-  function liveCounter<L extends string>(
+  /**
+   * A counter or gauge whose values are read from the live stats at scrape time. A counter is
+   * reset and incremented to the total: the same figure a gauge is set to.
+   */
+  function live<L extends string>(
+    kind: 'counter' | 'gauge',
     name: string,
     help: string,
     labelNames: readonly L[],
     read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
   ): void {
-    new Counter<L>({
+    const configuration = {
       name,
       help,
       labelNames,
       registers,
-      collect() {
-        this.reset();
-        read((labels, value) => this.inc(labels, value));
+      collect: () => {
+        metric.reset();
+        read((labels, value) =>
+          metric instanceof Counter ? metric.inc(labels, value) : metric.set(labels, value),
+        );
       },
-    });
-  }
-
-  function liveGauge<L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    read: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
-  ): void {
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        read((labels, value) => this.set(labels, value));
-      },
-    });
+    };
+    const metric = kind === 'counter' ? new Counter<L>(configuration) : new Gauge<L>(configuration);
   }
 
   const portLabels = ['port', 'device'] as const;
   const eachPort = (fn: (p: PortView) => void): void => source.ports().forEach(fn);
 
-  liveGauge('tty2mqtt_port_open', 'Serial port open (1) or not (0).', portLabels, (set) =>
+  live('gauge', 'tty2mqtt_port_open', 'Serial port open (1) or not (0).', portLabels, (set) =>
     eachPort((p) => set(labelsOf(p), p.state === 'open' ? 1 : 0)),
   );
-  liveGauge(
+  live(
+    'gauge',
     'tty2mqtt_port_available',
     'Port open and its device heard from (the <port>/availability topic).',
     portLabels,
     (set) => eachPort((p) => set(labelsOf(p), p.available ? 1 : 0)),
   );
-  liveGauge(
+  live(
+    'gauge',
     'tty2mqtt_port_last_seen_timestamp_seconds',
     'When the device last sent anything (Unix time).',
     portLabels,
@@ -113,64 +87,67 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
         if (p.lastSeen !== null) set(labelsOf(p), p.lastSeen / 1000);
       }),
   );
-  liveCounter('tty2mqtt_port_read_bytes_total', 'Bytes read from the serial port.', portLabels, (set) =>
-    eachPort((p) => set(labelsOf(p), (p.counters as { bytes: number }).bytes)),
+  live('counter', 'tty2mqtt_port_read_bytes_total', 'Bytes read from the serial port.', portLabels, (set) =>
+    eachPort((p) => set(labelsOf(p), p.counters.bytes)),
   );
-  liveCounter('tty2mqtt_port_lines_total', 'Complete lines framed (line ports).', portLabels, (set) =>
+  live('counter', 'tty2mqtt_port_lines_total', 'Complete lines framed (line ports).', portLabels, (set) =>
     eachPort((p) => {
-      const { lines } = portTotals(p);
-      if (lines !== undefined) set(labelsOf(p), lines);
+      const framed = framedInput(p);
+      if (framed.unit === 'lines') set(labelsOf(p), framed.count);
     }),
   );
-  liveCounter('tty2mqtt_port_frames_total', 'Packets framed (MQTT-SN ports).', portLabels, (set) =>
+  live('counter', 'tty2mqtt_port_frames_total', 'Packets framed (MQTT-SN ports).', portLabels, (set) =>
     eachPort((p) => {
-      const { frames } = portTotals(p);
-      if (frames !== undefined) set(labelsOf(p), frames);
+      const framed = framedInput(p);
+      if (framed.unit === 'frames') set(labelsOf(p), framed.count);
     }),
   );
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_port_messages_queued_total',
     'Messages from this port handed to the queue.',
     portLabels,
-    (set) => eachPort((p) => set(labelsOf(p), portTotals(p).queued)),
+    (set) => eachPort((p) => set(labelsOf(p), queuedMessages(p))),
   );
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_port_discards_total',
     'Input discarded, by reason (overlong, checksum_mismatch, parse_error, queue_full, ...).',
     [...portLabels, 'reason'],
     (set) =>
       eachPort((p) => {
-        for (const [reason, n] of Object.entries(portTotals(p).discards)) set({ ...labelsOf(p), reason }, n);
+        for (const [reason, n] of Object.entries(discardsByReason(p))) set({ ...labelsOf(p), reason }, n);
       }),
   );
-  liveCounter('tty2mqtt_port_opens_total', 'Times the serial port was opened.', portLabels, (set) =>
+  live('counter', 'tty2mqtt_port_opens_total', 'Times the serial port was opened.', portLabels, (set) =>
     eachPort((p) => set(labelsOf(p), p.opens)),
   );
-  liveCounter('tty2mqtt_port_losses_total', 'Times an open serial port was lost.', portLabels, (set) =>
+  live('counter', 'tty2mqtt_port_losses_total', 'Times an open serial port was lost.', portLabels, (set) =>
     eachPort((p) => set(labelsOf(p), p.losses)),
   );
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_port_commands_total',
     'Commands (<port>/<command>/set) by status: received, written, rejected, expired, acked, failed.',
     [...portLabels, 'status'],
     (set) =>
       eachPort((p) => {
-        const commands = (p.counters as { commands?: Partial<Record<string, number>> }).commands ?? {};
-        for (const [status, n] of Object.entries(commands)) set({ ...labelsOf(p), status }, n ?? 0);
+        if (p.protocol === 'mqttsn') return;
+        for (const [status, n] of numbersIn(p.counters.commands)) set({ ...labelsOf(p), status }, n);
       }),
   );
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_port_mysensors_total',
     'MySensors controller mode by event: idsAssigned, idTableFull, reqAnswered, unpresented, valuesRejected, …',
     [...portLabels, 'event'],
     (set) =>
       eachPort((p) => {
-        const events = (p.counters as { mysensors?: Partial<Record<string, number>> }).mysensors ?? {};
-        for (const [event, n] of Object.entries(events)) set({ ...labelsOf(p), event }, n ?? 0);
-        const commands = (p.counters as { mysensorsCommands?: Partial<Record<string, number>> })
-          .mysensorsCommands;
-        for (const [status, n] of Object.entries(commands ?? {}))
-          set({ ...labelsOf(p), event: `command_${status}` }, n ?? 0);
+        if (p.protocol === 'mqttsn') return;
+        const { mysensors, mysensorsCommands } = p.counters;
+        for (const [event, n] of numbersIn(mysensors)) set({ ...labelsOf(p), event }, n);
+        for (const [status, n] of numbersIn(mysensorsCommands))
+          set({ ...labelsOf(p), event: `command_${status}` }, n);
       }),
   );
 
@@ -231,8 +208,9 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     ],
   ];
   for (const [name, help, kind, read] of queueFigures)
-    (kind === 'gauge' ? liveGauge : liveCounter)(name, help, [], (set) => set({}, read(source.queue())));
-  liveCounter(
+    live(kind, name, help, [], (set) => set({}, read(source.queue())));
+  live(
+    'counter',
     'tty2mqtt_queue_dropped_total',
     'Messages dropped, by reason (dropped_oldest, expired, ring_overflow, qos0_ring_bytes).',
     ['reason'],
@@ -240,7 +218,8 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
       for (const [reason, n] of Object.entries(source.queue().dropped)) set({ reason }, n);
     },
   );
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_queue_dead_letters_evicted_total',
     'Dead letters removed to stay within queue.dead_letter, by bound (max_messages, max_bytes, max_age).',
     ['reason'],
@@ -249,19 +228,21 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     },
   );
 
-  liveGauge('tty2mqtt_broker_connected', 'Connected to the MQTT broker (1) or not (0).', [], (set) =>
+  live('gauge', 'tty2mqtt_broker_connected', 'Connected to the MQTT broker (1) or not (0).', [], (set) =>
     set({}, source.broker()?.connected === true ? 1 : 0),
   );
-  liveCounter('tty2mqtt_broker_connects_total', 'Successful connections to the broker.', [], (set) =>
+  live('counter', 'tty2mqtt_broker_connects_total', 'Successful connections to the broker.', [], (set) =>
     set({}, source.broker()?.connects ?? 0),
   );
-  liveGauge(
+  live(
+    'gauge',
     'tty2mqtt_publisher_qos0_window_bytes',
     'Bytes of QoS 0 publishes waiting for the broker connection to take them.',
     [],
     (set) => set({}, source.broker()?.qos0Window?.bytes ?? 0),
   );
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_publisher_qos0_window_full_total',
     'Times the QoS 0 send window filled by bytes and publishing waited for the connection to drain.',
     [],
@@ -270,7 +251,8 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
 
   // The embedded broker's refusals (src/broker/embedded.ts stats), one series per kind:
   // refused_logins, refused_publishes, oversize_packets, slow_clients_dropped, …
-  liveCounter(
+  live(
+    'counter',
     'tty2mqtt_embedded_broker_refusals_total',
     'What the embedded broker refused or cut off, by kind (absent with an external broker).',
     ['kind'],
@@ -282,8 +264,9 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     },
   );
 
-  // MQTT 5 Response Topics a request named and the gateway did not answer on (app/response-topic.ts).
-  liveCounter(
+  // MQTT 5 Response Topics a request named and the gateway did not answer on (requests/response-topic.ts).
+  live(
+    'counter',
     'tty2mqtt_request_response_topics_refused_total',
     'Response Topics of gateway requests refused, by reason (outside, subscribed, dollar, wildcard, too_long).',
     ['reason'],

@@ -5,7 +5,7 @@ import type { History } from './history.ts';
 import { judgeHealth } from './status-health.ts';
 import type { HealthVerdict } from './status-health.ts';
 import type { ErrorRecord } from '../log/recent-errors.ts';
-import { framedTotal } from './status-source.ts';
+import { discardsByReason, framedInput } from '../ports/port-view.ts';
 import type { OpsSource } from './status-source.ts';
 
 export interface PortSnapshot {
@@ -49,23 +49,13 @@ export interface StatusSnapshot {
   errors: ErrorRecord[];
 }
 
-function discardsOf(counters: object): Record<string, number> {
-  const c = counters as {
-    discards?: Partial<Record<string, number>>;
-    drops?: Partial<Record<string, number>>;
-  };
-  const out: Record<string, number> = {};
-  for (const source of [c.discards ?? {}, c.drops ?? {}])
-    for (const [reason, n] of Object.entries(source)) if (n) out[reason] = (out[reason] ?? 0) + n;
-  return out;
-}
-
 export function buildSnapshot(source: OpsSource, history: History, now: number): StatusSnapshot {
   const queue = source.queue();
   const broker = source.broker();
   const ports = source.ports().map((p): PortSnapshot => {
-    const discards = discardsOf(p.counters);
-    const lines = framedTotal(p);
+    // Only the reasons that happened: the page lists them.
+    const discards = Object.fromEntries(Object.entries(discardsByReason(p)).filter(([, n]) => n > 0));
+    const lines = framedInput(p).count;
     return {
       name: p.name,
       device: p.device,

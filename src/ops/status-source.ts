@@ -1,8 +1,8 @@
 // What the HTTP endpoints read, all live (collect on scrape, no second source
 // of truth). The gateway supplies it; /metrics, /healthz, /status.json and the status page
 // are views of the same numbers gateway/health publishes.
-import type { GatewayRequestsStats } from '../app/gateway-requests.ts';
-import type { PortView } from '../app/status-reporter.ts';
+import type { GatewayRequestsStats } from '../requests/gateway-requests.ts';
+import type { PortView } from '../ports/port-view.ts';
 import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { RecentErrors } from '../log/recent-errors.ts';
@@ -27,10 +27,4 @@ export interface OpsSource {
   requests?(): GatewayRequestsStats | null;
   /** The unit a port's profile declares for a field, if any. */
   unit(port: string, field: string): string | undefined;
-}
-
-/** A port's running total of framed input: lines for line ports, frames for MQTT-SN ones. */
-export function framedTotal(port: PortView): number {
-  const c = port.counters as { lines?: number; frames?: number };
-  return c.lines ?? c.frames ?? 0;
 }

@@ -1,14 +1,16 @@
 // An MQTT-SN port's availability across the gateway's own reopen: with a client
 // connected, restart_port (the same close-and-reopen as idle_timeout) leaves the port
 // available at every change it reports, while an unplug makes it unavailable. Real serial
-// bindings on a socat pty, the real port, gateway and codec (src/app/mqttsn-port.ts).
+// bindings on a socat pty, the real port, gateway and codec (src/ports/mqttsn-part.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { MqttSnPort } from '../../src/app/mqttsn-port.ts';
+import { createMqttSnPort } from '../../src/ports/mqttsn-part.ts';
+import type { MqttSnSection } from '../../src/ports/port-view.ts';
+import type { PortHost } from '../../src/ports/port-host.ts';
 import { loadProfileById } from '../../src/config/profiles.ts';
 import { portSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -32,7 +34,7 @@ describe('MQTT-SN port availability across a reopen', () => {
   let dir: string;
   let pty: PtyPair;
   let device: DeviceEnd;
-  let port: MqttSnPort;
+  let port: PortHost<MqttSnSection>;
   const abort = new AbortController();
   /** view().available at every onChange the port reported. */
   const changes: boolean[] = [];
@@ -40,7 +42,7 @@ describe('MQTT-SN port availability across a reopen', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-sn-reopen-'));
     pty = await createPtyPair(dir);
-    port = new MqttSnPort({
+    port = createMqttSnPort({
       port: portSchema.parse({
         name: 'weather',
         path: pty.gatewayPath,

@@ -1,5 +1,5 @@
 // What an MQTT-SN port logs about what its devices send, with the real serial bindings on a
-// socat pty and the real port, gateway and codec (src/app/mqttsn-port.ts): refusals are
+// socat pty and the real port, gateway and codec (src/ports/mqttsn-part.ts): refusals are
 // counted every time but logged at a limited rate (rate-limited-log.ts), like bad device
 // input on line ports; and a device-chosen ClientId never reaches the log message text with
 // its control characters raw (pretty mode prints the message as it is, to a terminal).
@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { MqttSnPort } from '../../src/app/mqttsn-port.ts';
+import { createMqttSnPort } from '../../src/ports/mqttsn-part.ts';
+import type { MqttSnSection } from '../../src/ports/port-view.ts';
+import type { PortHost } from '../../src/ports/port-host.ts';
 import { loadProfileById } from '../../src/config/profiles.ts';
 import { portSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -30,7 +32,7 @@ describe('MQTT-SN port logging', () => {
   let dir: string;
   let pty: PtyPair;
   let device: DeviceEnd;
-  let port: MqttSnPort;
+  let port: PortHost<MqttSnSection>;
   const raw: string[] = [];
   const abort = new AbortController();
   /** The port's clock: real time plus what a test adds (the rate limit's window). */
@@ -54,7 +56,7 @@ describe('MQTT-SN port logging', () => {
         },
       }),
     });
-    port = new MqttSnPort({
+    port = createMqttSnPort({
       port: portSchema.parse({
         name: 'weather',
         path: pty.gatewayPath,

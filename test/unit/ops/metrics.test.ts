@@ -2,8 +2,9 @@
 // that values are read from the live stats on every scrape.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PortView } from '../../../src/app/status-reporter.ts';
-import { createPortCounters } from '../../../src/app/port-counters.ts';
+import type { LineSection, PortView } from '../../../src/ports/port-view.ts';
+import { createLinePortCounters } from '../../../src/ports/port-counters.ts';
+import type { MqttSnPortCounters } from '../../../src/ports/port-counters.ts';
 import { createMetrics } from '../../../src/ops/metrics.ts';
 import type { BrokerClientStatus } from '../../../src/mqtt/broker-client.ts';
 import type { QueueStats } from '../../../src/queue/outbox.ts';
@@ -48,8 +49,8 @@ function one(samples: Sample[], name: string, labels: Record<string, string> = {
   return found[0]!.value;
 }
 
-function linePort(): PortView {
-  const counters = createPortCounters();
+function linePort(): PortView<LineSection> {
+  const counters = createLinePortCounters();
   return {
     name: 'livingroom',
     path: '/dev/ttyACM0',
@@ -63,6 +64,7 @@ function linePort(): PortView {
     losses: 0,
     fields: ['temperature'],
     commands: [],
+    protocol: 'line',
     counters,
   };
 }
@@ -76,6 +78,7 @@ function snPort(): PortView {
     state: 'closed',
     available: false,
     lastSeen: null,
+    protocol: 'mqttsn',
     counters: {
       bytes: 10,
       frames: 4,
@@ -89,7 +92,7 @@ function snPort(): PortView {
       willsPublished: 0,
       lost: 0,
       drops: { bad_length: 1, unknown_topic_id: 5 },
-    } as unknown as PortView['counters'],
+    } as unknown as MqttSnPortCounters,
   };
 }
 
@@ -185,7 +188,7 @@ describe('ops metrics (/metrics text)', () => {
     );
     const first = parse((await metrics.render()).body).samples;
     assert.equal(one(first, 'tty2mqtt_port_lines_total', { port: 'livingroom' }), 0);
-    const counters = line.counters as ReturnType<typeof createPortCounters>;
+    const counters = line.counters;
     counters.lines = 41;
     counters.discards.checksum_mismatch = 2;
     connected = false;

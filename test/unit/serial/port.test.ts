@@ -3,14 +3,13 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { afterEach, test } from 'node:test';
-import { SerialPortMock } from 'serialport';
 import type { BindingInterface, BindingPortInterface, OpenOptions } from '@serialport/bindings-cpp';
 import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { ManagedPort } from '../../../src/serial/port.ts';
 import type { ManagedPortOptions, PortHandlers } from '../../../src/serial/port.ts';
+import { MockBinding, spyOnMock } from '../../helpers/mock-binding.ts';
 
-const MockBinding = SerialPortMock.binding;
 const running: ManagedPort[] = [];
 
 afterEach(async () => {
@@ -88,23 +87,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 3000): 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-/** MockBinding, remembering the port bindings it opened so a test can emitData on them. */
-function spyOnMock(): {
-  binding: BindingInterface;
-  opened: { emitData(d: string): void; recording: Buffer }[];
-} {
-  const opened: { emitData(d: string): void; recording: Buffer }[] = [];
-  const binding: BindingInterface = {
-    list: () => MockBinding.list(),
-    async open(options: OpenOptions) {
-      const port = await MockBinding.open(options);
-      opened.push(port);
-      return port;
-    },
-  };
-  return { binding, opened };
 }
 
 void test('with MockBinding: opens, delivers chunks, writes, reports status', async () => {

@@ -1,12 +1,15 @@
 // Per-port counters: what came in, what went on, and why anything did not. They are the
-// numbers in gateway/health, the shutdown log line and (later) /metrics, so every path
-// through a line runner ends in exactly one of them.
+// numbers in gateway/health, the shutdown log line and /metrics, so every path through a
+// protocol part ends in exactly one of them. Their keys are part of gateway/health
+// (docs/contract.md §5): renaming one changes the contract.
 import type { DiscardReason } from '../pipeline/types.ts';
 import type { CommandCounters } from '../device-commands/command-pacer.ts';
 import type { ControllerCounters } from '../mysensors/controller.ts';
 import type { MySensorsCommandCounters } from '../device-commands/mysensors-runner.ts';
+import type { SnCounters } from '../mqttsn/context.ts';
 
-export interface PortCounters {
+/** A line port's counters (line profiles, and MySensors serial gateways). */
+export interface LinePortCounters {
   /** Bytes read from the port. */
   bytes: number;
   /** Complete lines framed (before any check). */
@@ -35,7 +38,7 @@ export interface PortCounters {
   mysensorsCommands?: MySensorsCommandCounters;
 }
 
-export function createPortCounters(): PortCounters {
+export function createLinePortCounters(): LinePortCounters {
   return {
     bytes: 0,
     lines: 0,
@@ -51,10 +54,16 @@ export function createPortCounters(): PortCounters {
   };
 }
 
-export function countDiscard(counters: PortCounters, reason: DiscardReason, n = 1): void {
-  counters.discards[reason] = (counters.discards[reason] ?? 0) + n;
+/** An MQTT-SN port's counters: its framing, then its gateway's (mqttsn/context.ts). */
+export interface MqttSnPortCounters extends SnCounters {
+  bytes: number;
+  /** Packets the framer delivered (before decoding). */
+  frames: number;
+  /** Framing and decoding discards, by reason. */
+  discards: Partial<Record<string, number>>;
 }
 
-export function totalDiscards(counters: PortCounters): number {
-  return Object.values(counters.discards).reduce((a, b) => a + b, 0);
+/** Counts a discard by its reason, in either kind of port's `discards`. */
+export function countDiscard<R extends string>(discards: Partial<Record<R, number>>, reason: R): void {
+  discards[reason] = (discards[reason] ?? 0) + 1;
 }

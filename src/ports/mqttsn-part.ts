@@ -1,95 +1,82 @@
-// One MQTT-SN port (docs/contract.md §4.2): serial bytes → framer (raw, SLIP or COBS) → packet
-// codec → the port's MQTT-SN gateway (mqttsn/gateway.ts) → queue; and back: the gateway's
-// packets, wrapped for a forwarder's node (§5.5) where needed, framed and written. Its
-// clients' subscriptions become broker subscriptions through the publisher.
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+// One MQTT-SN port's protocol (docs/contract.md §4.2): serial bytes → framer (raw, SLIP or
+// COBS) → packet codec → the port's MQTT-SN gateway (mqttsn/gateway.ts) → queue; and back: the
+// gateway's packets, wrapped for a forwarder's node (MQTT-SN 1.2 §5.5) where needed, framed and
+// written. Its clients' subscriptions become broker subscriptions (mqttsn-upstream.ts).
 import type { LoadedProfile } from '../config/load.ts';
-import { portIdleTimeoutMs } from '../config/idle-timeout.ts';
 import { mqttsnSchema } from '../config/schema.ts';
 import type { MqttSnSpec, PortConfig } from '../config/schema.ts';
 import { createPacketFramer, encodeFrame } from '../framing/packet-framers.ts';
 import type { PacketFramer } from '../framing/packet-framer.ts';
 import type { Logger } from '../log/logger.ts';
-import type { QoS, Subscribe } from '../mqtt/subscriptions.ts';
+import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { ClientSession, ClientState } from '../mqttsn/client-state.ts';
-import type { SnCounters, SnDropReason } from '../mqttsn/context.ts';
+import type { SnDropReason } from '../mqttsn/context.ts';
 import { decodePacket } from '../mqttsn/decode.ts';
 import { encodePacket } from '../mqttsn/encode.ts';
 import { MqttSnGateway } from '../mqttsn/gateway.ts';
 import type { InnerPacket, MqttSnPacket } from '../mqttsn/packet-types.ts';
 import { compileFields } from '../pipeline/validate.ts';
 import type { Outbox } from '../queue/outbox.ts';
-import { ManagedPort } from '../serial/port.ts';
-import type { PortSupervision } from '../serial/port.ts';
-import type { Service } from '../service.ts';
-import { printable } from '../log/detail.ts';
-import { createRateLimitedLog } from '../log/rate-limited-log.ts';
-import type { RateLimitedLog } from '../log/rate-limited-log.ts';
-import type { PortView } from './status-reporter.ts';
 import { errorMessage } from '../errors.ts';
+import { printable } from '../log/detail.ts';
+import { PortHost } from './port-host.ts';
+import type { PortHostOptions } from './port-host.ts';
+import { countDiscard } from './port-counters.ts';
+import type { MqttSnPortCounters } from './port-counters.ts';
+import type { MqttSnSection } from './port-view.ts';
+import type { PortIo, ProtocolPart } from './protocol-part.ts';
+import { MqttSnUpstream } from './mqttsn-upstream.ts';
 
-export interface MqttSnPortOptions {
+export interface MqttSnPartOptions {
   port: PortConfig;
   profile: LoadedProfile;
   base: string;
   outbox: Outbox;
   subscribe: Subscribe;
   log: Logger;
-  binding?: BindingInterface | undefined;
-  now?: () => number;
-  onChange: () => void;
   /** Device PUBLISHes were queued: topic under `<base>/<port>/` → payload text (status page). */
   onReading?: (values: ReadonlyMap<string, string>, at: number) => void;
 }
 
-export interface MqttSnPortCounters extends SnCounters {
-  bytes: number;
-  /** Packets the framer delivered (before decoding). */
-  frames: number;
-  /** Framing and decoding discards, by reason. */
-  discards: Partial<Record<string, number>>;
+/** An MQTT-SN port: the port host with the MQTT-SN part. */
+export function createMqttSnPort(options: PortHostOptions & MqttSnPartOptions): PortHost<MqttSnSection> {
+  return new PortHost(options, (io) => new MqttSnPart(options, io));
 }
 
 /** How often keep-alive, sleep and retries are checked. */
 const TICK_MS = 250;
 
-export class MqttSnPort implements Service {
-  readonly name: string;
-  private readonly serial: ManagedPort;
+export class MqttSnPart implements ProtocolPart<MqttSnSection> {
+  readonly format: string;
   private readonly framer: PacketFramer;
   /** The profile's `mqttsn:` section with its defaults. */
   private readonly spec: MqttSnSpec;
   private readonly gateway: MqttSnGateway;
-  /**
-   * One handler per client subscription, by filter and QoS: Subscriptions keeps one broker
-   * subscription per filter at the highest QoS still wanted.
-   */
-  private readonly upstream = new Map<string, (() => void)[]>();
-  private readonly badInput: RateLimitedLog;
-  private readonly now: () => number;
+  private readonly upstream: MqttSnUpstream;
   private readonly io = { bytes: 0, frames: 0, discards: {} as Partial<Record<string, number>> };
   private timer: NodeJS.Timeout | undefined;
-  private lastSeen: number | null = null;
-  /** The last broker message handed on: one message may match several of our filters. */
-  private lastInbound: object | null = null;
+  private seen: number | null = null;
 
-  constructor(private readonly options: MqttSnPortOptions) {
-    const { port, profile, log } = options;
+  constructor(
+    private readonly options: MqttSnPartOptions,
+    private readonly port: PortIo,
+  ) {
+    const { port: config, profile } = options;
     const spec = profile.mqttsn ?? mqttsnSchema.parse({});
     this.spec = spec;
-    this.name = `port ${port.name}`;
-    this.now = options.now ?? Date.now;
-    // The port's clock: a test stepping it sees the window end and its summary line.
-    this.badInput = createRateLimitedLog(log, { perWindow: 5, windowMs: 60_000, now: this.now });
+    this.format = `mqttsn/${spec.framing}`;
     this.framer = createPacketFramer(spec.framing, { maxPacket: spec.max_packet, idleMs: spec.idle });
+    this.upstream = new MqttSnUpstream(options.subscribe, (m) =>
+      this.gateway.deliver(m.topic, m.payload, m.qos, m.retain),
+    );
     this.gateway = new MqttSnGateway({
-      port: port.name,
-      prefix: `${options.base}/${port.name}`,
+      port: config.name,
+      prefix: `${options.base}/${config.name}`,
       spec,
       fields: compileFields(profile.fields),
       commands: Object.keys(profile.commands),
       env: {
-        now: this.now,
+        now: port.now,
         send: (address, packet) => this.send(address, packet),
         queue: (messages, mark) =>
           options.outbox.submit(messages, mark === undefined ? {} : { seq: mark }).then((result) => {
@@ -98,103 +85,67 @@ export class MqttSnPort implements Service {
           }),
         marks: (key) => options.outbox.seqMarks(key),
         forgetMarks: (key) => options.outbox.forgetSeqMarks(key),
-        subscribe: (filter, qos) => this.subscribeUpstream(filter, qos),
-        unsubscribe: (filter, qos) => this.unsubscribeUpstream(filter, qos),
+        subscribe: (filter, qos) => this.upstream.add(filter, qos),
+        unsubscribe: (filter, qos) => this.upstream.remove(filter, qos),
         drop: (reason, detail, address) => this.dropped(reason, detail, address),
         clientChanged: (client, from) => this.clientChanged(client, from),
       },
     });
-    this.serial = new ManagedPort(
-      {
-        name: port.name,
-        path: port.path,
-        baudRate: port.baud_rate,
-        resetOnOpen: port.reset_on_open,
-        idleTimeoutMs: portIdleTimeoutMs(port, profile),
-        log,
-        ...(options.binding === undefined ? {} : { binding: options.binding }),
-      },
-      {
-        onOpen: () => {
-          this.framer.reset();
-          options.onChange();
-        },
-        onData: (chunk) => this.onData(chunk),
-        onClose: () => options.onChange(),
-      },
-    );
   }
 
   get counters(): MqttSnPortCounters {
     return { ...this.io, ...this.gateway.counters };
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  section(): MqttSnSection {
+    return { protocol: 'mqttsn', counters: this.counters };
+  }
+
+  start(): void {
     this.timer = setInterval(() => {
       // raw framing: a partial packet followed by silence is stale (docs/contract.md §4.2).
-      this.handleFrames(this.framer.idle(this.now()));
+      this.handleFrames(this.framer.idle(this.port.now()));
       this.gateway.tick();
     }, TICK_MS);
     this.timer.unref();
-    await this.serial.start(signal);
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     clearInterval(this.timer);
-    await this.serial.stop();
-    for (const removers of this.upstream.values()) for (const remove of removers) remove();
+  }
+
+  finish(): Promise<void> {
     this.upstream.clear();
+    return Promise.resolve();
   }
 
-  clients(): readonly ClientSession[] {
-    return this.gateway.clients();
+  opened(): void {
+    this.framer.reset();
   }
 
-  /** Closes and reopens the serial port (gateway/request/restart_port). */
-  restart(): boolean {
-    return this.serial.restart('restart requested over MQTT');
+  closed(): void {}
+
+  /** A client is connected (awake or asleep: a sleeping sensor is still there). */
+  present(): boolean {
+    return this.gateway.clients().some((c) => c.state !== 'disconnected' && c.state !== 'lost');
   }
 
-  /** The serial supervision's last tick, for the systemd watchdog (src/ops/liveness.ts). */
-  supervision(): PortSupervision {
-    return this.serial.supervision();
+  lastSeen(): number | null {
+    return this.seen;
   }
 
-  view(): PortView {
-    const s = this.serial.status();
-    const { port, profile } = this.options;
-    const connected = this.gateway.clients().some((c) => c.state !== 'disconnected' && c.state !== 'lost');
-    return {
-      name: port.name,
-      path: port.path,
-      device: profile.id,
-      description: profile.description,
-      format: `mqttsn/${this.spec.framing}`,
-      state: s.state,
-      // Not `state === 'open'`: our own reopen (idle_timeout, restart_port) is not a loss and
-      // must not flip availability; a loss or failed open sets lastError.
-      available: s.lastError === null && s.state !== 'stopped' && connected,
-      lastSeen: this.lastSeen,
-      opens: s.opens,
-      losses: s.losses,
-      fields: Object.keys(profile.fields),
-      commands: Object.keys(profile.commands),
-      counters: this.counters,
-    };
-  }
-
-  private onData(chunk: Buffer): void {
+  received(chunk: Buffer): void {
     this.io.bytes += chunk.length;
-    this.lastSeen = this.now();
-    this.handleFrames(this.framer.push(chunk, this.now()));
+    this.seen = this.port.now();
+    this.handleFrames(this.framer.push(chunk, this.port.now()));
   }
 
   private handleFrames(events: ReturnType<PacketFramer['push']>): void {
     for (const event of events) {
       if (event.kind === 'discard') {
-        this.countDiscard(event.reason);
+        countDiscard(this.io.discards, event.reason);
         if (event.reason !== 'padding')
-          this.badInput.warn(
+          this.port.badInput.warn(
             event.reason,
             { port: this.options.port.name, bytes: event.bytes },
             'frame discarded',
@@ -204,8 +155,8 @@ export class MqttSnPort implements Service {
       this.io.frames += 1;
       const decoded = decodePacket(event.packet);
       if (!decoded.ok) {
-        this.countDiscard(decoded.reason);
-        this.badInput.warn(
+        countDiscard(this.io.discards, decoded.reason);
+        this.port.badInput.warn(
           decoded.reason,
           { port: this.options.port.name, reason: decoded.reason, detail: decoded.detail },
           'MQTT-SN packet discarded',
@@ -226,7 +177,7 @@ export class MqttSnPort implements Service {
       else handle('', p);
     } catch (error) {
       // A bug in one handler must not take the port down: count it, say it, go on.
-      this.countDiscard('internal_error');
+      countDiscard(this.io.discards, 'internal_error');
       this.options.log.error({ err: errorMessage(error), type: p.type }, 'MQTT-SN handler failed');
     }
   }
@@ -257,38 +208,11 @@ export class MqttSnPort implements Service {
       );
       return;
     }
-    this.serial.write(encodeFrame(spec.framing, bytes)).catch((error: unknown) => {
-      this.options.log.debug(
-        { port: this.options.port.name, err: errorMessage(error) },
-        'packet not written',
-      );
-    });
-  }
-
-  private subscribeUpstream(filter: string, qos: QoS): void {
-    const key = `${qos} ${filter}`;
-    const removers = this.upstream.get(key) ?? [];
-    removers.push(
-      this.options.subscribe(filter, qos, (m) => {
-        // Subscriptions hands one message object to every matching handler; the gateway
-        // matches each client's filters itself, so one call per message is enough.
-        if (m === this.lastInbound) return;
-        this.lastInbound = m;
-        this.gateway.deliver(m.topic, m.payload, m.qos, m.retain);
-      }),
-    );
-    this.upstream.set(key, removers);
-  }
-
-  private unsubscribeUpstream(filter: string, qos: QoS): void {
-    const key = `${qos} ${filter}`;
-    const removers = this.upstream.get(key);
-    removers?.pop()?.();
-    if (removers?.length === 0) this.upstream.delete(key);
+    this.port.send(encodeFrame(spec.framing, bytes), 'packet not written');
   }
 
   private dropped(reason: SnDropReason, detail: string, address: string): void {
-    this.badInput.warn(
+    this.port.badInput.warn(
       reason,
       { port: this.options.port.name, node: address === '' ? undefined : address, reason, detail },
       'MQTT-SN message not handled',
@@ -300,16 +224,17 @@ export class MqttSnPort implements Service {
     const id = printable(client.clientId);
     const fields = { port: this.options.port.name, client: id, from, to: client.state };
     const message = `MQTT-SN client ${id} ${client.state}`;
+    const log = this.options.log;
     // Sleeping clients go asleep → awake → asleep every report: that is not news.
     if (client.state === 'lost')
-      this.options.log.warn(
+      log.warn(
         fields,
         `${message} (${from === 'asleep' ? 'asleep past 1.5× its sleep duration' : 'silent past 1.5× its keep-alive'})`,
       );
     else if (client.state === 'asleep' || client.state === 'awake' || from === 'awake' || from === 'asleep')
-      this.options.log.debug(fields, message);
-    else this.options.log.info(fields, message);
-    this.options.onChange();
+      log.debug(fields, message);
+    else log.info(fields, message);
+    this.port.changed();
   }
 
   private queued(messages: readonly { topic: string; payload: Buffer }[]): void {
@@ -321,10 +246,6 @@ export class MqttSnPort implements Service {
         m.topic.startsWith(prefix) ? m.topic.slice(prefix.length) : m.topic,
         m.payload.toString('utf8'),
       );
-    this.options.onReading(values, this.now());
-  }
-
-  private countDiscard(reason: string): void {
-    this.io.discards[reason] = (this.io.discards[reason] ?? 0) + 1;
+    this.options.onReading(values, this.port.now());
   }
 }

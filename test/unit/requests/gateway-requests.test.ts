@@ -1,11 +1,11 @@
-// app/gateway-requests.ts with fakes around it: an MQTT 5 Response Topic (MQTT 5 §3.3.2.3.5,
+// requests/gateway-requests.ts with fakes around it: an MQTT 5 Response Topic (MQTT 5 §3.3.2.3.5,
 // §4.10) is only honoured under the gateway's own `<base>/gateway/response/` namespace and
 // never on a topic the gateway itself subscribes to — otherwise anyone allowed to send a
 // request could make the gateway publish, under its own identity, a device command.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { GatewayRequests } from '../../../src/app/gateway-requests.ts';
+import { GatewayRequests } from '../../../src/requests/gateway-requests.ts';
 import type { InboundHandler } from '../../../src/mqtt/subscriptions.ts';
 import { topicMatches } from '../../../src/topics/filter.ts';
 
