@@ -81,3 +81,24 @@ test('sources, tests and benchmarks cite docs/ that exist, and nothing outside t
   assert.deepEqual(outside, [], 'citations of documents that are not in the repository');
   assert.ok(cited > 0, 'no docs/ citation found: the scan is broken');
 });
+
+test('README.md and docs/ name source files that exist', () => {
+  // `ports/port-host.ts`, `src/cli/run.ts`, `test/helpers/socat.ts`, `hil/harness.c`: a path
+  // with a folder, relative to src/ or to the repository. Patterns (`<id>`, `*`) are not paths.
+  const files = [join(root, 'README.md'), ...markdownFiles(join(root, 'docs'))];
+  const missing: string[] = [];
+  let named = 0;
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/`([\w.-]+(?:\/[\w.-]+)+\.(?:ts|js|sh|c|ino|yaml|service))`/g)) {
+      const path = match[1] ?? '';
+      named++;
+      if (!existsSync(join(root, 'src', path)) && !existsSync(join(root, path))) {
+        missing.push(`${relative(root, file)} → ${path}`);
+      }
+    }
+  }
+  console.log(`${named} source paths named in ${files.length} files`);
+  assert.deepEqual(missing, [], 'the docs name a file that does not exist');
+  assert.ok(named > 0, 'no source path found: the scan is broken');
+});
