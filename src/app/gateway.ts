@@ -3,7 +3,7 @@
 // reverse with one deadline (docs/contract.md §6: stop reading, flush, publish `offline`, exit
 // within 5 s). The only place that knows every folder.
 import { resolve as resolvePath } from 'node:path';
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { BindingInterface } from '../serial/binding.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { EmbeddedBroker } from '../broker/embedded.ts';
 import type { Logger } from '../log/logger.ts';

@@ -6,17 +6,12 @@
 // caller-supplied `attach` a small handle to that open port — feed bytes in (what the
 // device prints) and hear what the gateway writes (ACKs, commands). startDemoDevices()
 // does the wiring for a set of profiles.
-//
-// MockBinding is taken from `serialport` (SerialPortMock.binding), the CommonJS instance
-// serialport itself uses: importing '@serialport/binding-mock' from ESM loads a second copy
-// with its own, separate port registry.
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
-import { SerialPortMock } from 'serialport';
+import type { BindingInterface } from '../serial/binding.ts';
+import { MockBinding } from '../serial/mock-binding.ts';
 import type { DeviceProfile } from '../config/schema.ts';
 import { SimulatedDevice } from '../sim/device.ts';
 import type { Rng } from '../sim/values.ts';
 
-const MockBinding = SerialPortMock.binding;
 type MockPortBinding = Awaited<ReturnType<typeof MockBinding.open>>;
 
 /** One opened mock port, seen from the device's side. */

@@ -3,7 +3,7 @@
 // them in order, restarts the port on request, reports its supervision to the watchdog and
 // builds the common part of its view. Failures stay inside this port: other ports and the
 // daemon are unaffected (docs/architecture.md "Rules that hold everywhere").
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { BindingInterface } from '../serial/binding.ts';
 import type { LoadedProfile } from '../config/load.ts';
 import { portIdleTimeoutMs } from '../config/idle-timeout.ts';
 import type { PortConfig } from '../config/schema.ts';

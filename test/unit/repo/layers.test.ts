@@ -167,3 +167,29 @@ test('files form no import cycle (apart from the listed ones)', () => {
     'a listed cycle is gone: take it off the list',
   );
 });
+
+test('each third-party package is imported by one folder, its owner', () => {
+  const importers = new Map<string, Set<string>>();
+  for (const file of tsFiles(src)) {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+      const spec = match[1] ?? '';
+      if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+      // The package name: `@scope/name` or `name`, without a subpath.
+      const name = spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/');
+      // serialport and its @serialport/* parts are one library with one owner.
+      const pkg = name.startsWith('@serialport/') ? 'serialport' : name;
+      if (!importers.has(pkg)) importers.set(pkg, new Set());
+      importers.get(pkg)?.add(moduleOf(relative(src, file)));
+    }
+  }
+  const shared = [...importers]
+    .filter(([, folders]) => folders.size > 1)
+    .map(([p, f]) => `${p}: ${[...f].join(', ')}`);
+  console.log(`${importers.size} packages, ${importers.size - shared.length} with one owner`);
+  assert.deepEqual(shared, []);
+  assert.ok(importers.size >= 8, 'fewer packages than expected: the scan is broken');
+});
