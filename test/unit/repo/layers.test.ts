@@ -1,8 +1,6 @@
 // Layers point one way (docs/architecture.md "Layers"): a module may import from its own
-// folder and from folders of a lower rank, never from a higher one, and folders form no
-// cycle. The few upward imports that remain are listed below, each with the reason it is
-// still there; the test fails on any other, and on an entry here that no longer exists (so
-// the list only shrinks).
+// folder and from folders of a lower rank, never from a higher one; neither folders nor
+// files form an import cycle; and each third-party package has one owner folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -43,12 +41,6 @@ const RANK: Record<string, number> = {
   'cli.ts': 13,
 };
 
-/** Upward imports still to be removed: `from → to` (paths under src/) and why they remain. */
-const KNOWN_UPWARD: Record<string, string> = {};
-
-/** File-level import cycles still to be broken, and why they remain. */
-const KNOWN_FILE_CYCLES: Record<string, string> = {};
-
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -61,88 +53,27 @@ function moduleOf(pathUnderSrc: string): string {
   return pathUnderSrc.split('/')[0] ?? pathUnderSrc;
 }
 
-/** Every relative import between different top-level modules, as `from → to`. */
-function crossImports(): { from: string; to: string }[] {
-  const edges: { from: string; to: string }[] = [];
-  for (const file of tsFiles(src)) {
-    const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
-      const from = relative(src, file);
-      const to = relative(src, normalize(join(dirname(file), match[1] ?? '')));
-      if (moduleOf(from) !== moduleOf(to)) edges.push({ from, to });
-    }
-  }
-  return edges;
+/** What a file imports: `import … from '…'`, `import '…'`, `import('…')`, `export … from '…'`. */
+function importSpecs(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1] ?? '');
 }
 
-test('every top-level module of src/ has a rank', () => {
-  const modules = new Set(tsFiles(src).map((f) => moduleOf(relative(src, f))));
-  assert.deepEqual(
-    [...modules].filter((m) => RANK[m] === undefined),
-    [],
-  );
-});
-
-test('imports point down, except the listed ones', () => {
-  const edges = crossImports();
-  const upward = new Set<string>();
-  for (const { from, to } of edges) {
-    const a = RANK[moduleOf(from)] ?? Infinity;
-    const b = RANK[moduleOf(to)] ?? Infinity;
-    if (b > a) upward.add(`${from} → ${to}`);
-  }
-  console.log(`${edges.length} imports across modules, ${upward.size} upward (all listed)`);
-  assert.deepEqual(
-    [...upward].filter((e) => KNOWN_UPWARD[e] === undefined),
-    [],
-    'an import points up a layer',
-  );
-  assert.deepEqual(
-    Object.keys(KNOWN_UPWARD).filter((e) => !upward.has(e)),
-    [],
-    'a listed upward import is gone: take it off the list',
-  );
-});
-
-test('modules form no cycle (apart from the listed upward imports)', () => {
-  const graph = new Map<string, Set<string>>();
-  for (const { from, to } of crossImports()) {
-    if (KNOWN_UPWARD[`${from} → ${to}`] !== undefined) continue;
-    const a = moduleOf(from);
-    const b = moduleOf(to);
-    if (!graph.has(a)) graph.set(a, new Set());
-    graph.get(a)?.add(b);
-  }
-  // Depth-first search for a back edge; reports the first cycle found as a path.
-  const state = new Map<string, 'open' | 'done'>();
-  const path: string[] = [];
-  const cycles: string[] = [];
-  const visit = (node: string): void => {
-    state.set(node, 'open');
-    path.push(node);
-    for (const next of graph.get(node) ?? []) {
-      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].join(' → '));
-      else if (state.get(next) === undefined) visit(next);
-    }
-    path.pop();
-    state.set(node, 'done');
-  };
-  for (const node of graph.keys()) if (state.get(node) === undefined) visit(node);
-  assert.deepEqual(cycles, []);
-});
-
-test('files form no import cycle (apart from the listed ones)', () => {
+/** The files under src/ and the src/ files each imports, as paths under src/. */
+function fileGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of tsFiles(src)) {
-    const from = relative(src, file);
-    const text = readFileSync(file, 'utf8');
+    const local = importSpecs(file).filter((spec) => spec.startsWith('./') || spec.startsWith('../'));
     graph.set(
-      from,
-      [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) =>
-        relative(src, normalize(join(dirname(file), m[1] ?? ''))),
-      ),
+      relative(src, file),
+      local.map((spec) => relative(src, normalize(join(dirname(file), spec)))),
     );
   }
+  return graph;
+}
+
+/** Every cycle a depth-first search meets (one back edge each), as `a → b → a`. */
+function findCycles(graph: ReadonlyMap<string, Iterable<string>>): string[] {
   const state = new Map<string, 'open' | 'done'>();
   const path: string[] = [];
   const cycles: string[] = [];
@@ -157,23 +88,54 @@ test('files form no import cycle (apart from the listed ones)', () => {
     state.set(node, 'done');
   };
   for (const node of [...graph.keys()].sort()) if (state.get(node) === undefined) visit(node);
+  return cycles;
+}
+
+test('every top-level module of src/ has a rank', () => {
+  const modules = new Set(tsFiles(src).map((f) => moduleOf(relative(src, f))));
   assert.deepEqual(
-    cycles.filter((c) => KNOWN_FILE_CYCLES[c] === undefined),
+    [...modules].filter((m) => RANK[m] === undefined),
     [],
   );
-  assert.deepEqual(
-    Object.keys(KNOWN_FILE_CYCLES).filter((c) => !cycles.includes(c)),
-    [],
-    'a listed cycle is gone: take it off the list',
-  );
+});
+
+test('imports point down', () => {
+  let across = 0;
+  const upward: string[] = [];
+  for (const [from, imports] of fileGraph()) {
+    for (const to of imports) {
+      if (moduleOf(from) === moduleOf(to)) continue;
+      across++;
+      if ((RANK[moduleOf(to)] ?? Infinity) > (RANK[moduleOf(from)] ?? Infinity))
+        upward.push(`${from} → ${to}`);
+    }
+  }
+  console.log(`${across} imports across modules, ${upward.length} upward`);
+  assert.deepEqual(upward, [], 'an import points up a layer');
+  assert.ok(across > 100, 'few imports found: the scan is broken');
+});
+
+test('modules form no cycle', () => {
+  const graph = new Map<string, Set<string>>();
+  for (const [from, imports] of fileGraph()) {
+    const a = moduleOf(from);
+    for (const to of imports) {
+      if (moduleOf(to) === a) continue;
+      if (!graph.has(a)) graph.set(a, new Set());
+      graph.get(a)?.add(moduleOf(to));
+    }
+  }
+  assert.deepEqual(findCycles(graph), []);
+});
+
+test('files form no import cycle', () => {
+  assert.deepEqual(findCycles(fileGraph()), []);
 });
 
 test('each third-party package is imported by one folder, its owner', () => {
   const importers = new Map<string, Set<string>>();
   for (const file of tsFiles(src)) {
-    const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
-      const spec = match[1] ?? '';
+    for (const spec of importSpecs(file)) {
       if (spec.startsWith('.') || spec.startsWith('node:')) continue;
       // The package name: `@scope/name` or `name`, without a subpath.
       const name = spec
