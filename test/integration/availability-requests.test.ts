@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { startGateway } from '../helpers/gateway-process.ts';
@@ -20,10 +21,6 @@ import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 const BASE = 'iot/av';
 const AVAILABILITY = `${BASE}/dev/availability`;
 const STATE = `${BASE}/gateway/state`;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 describe('availability and requests', () => {
   let dir: string;

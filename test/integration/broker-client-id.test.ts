@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { startTestBroker } from '../helpers/embedded-broker.ts';
@@ -75,8 +76,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 void describe("embedded broker: the gateway's client id belongs to the gateway", () => {
   const watcher: Login = { username: 'watcher', password: 'watcher pw' };

@@ -5,6 +5,7 @@
 // window must then wait (backpressure), not drop, and everything goes out once it resumes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { BrokerClient } from '../../src/mqtt/broker-client.ts';
 import { MESSAGE_OVERHEAD_BYTES } from '../../src/queue/limits.ts';
@@ -18,8 +19,6 @@ const PAYLOAD = 16 * KiB;
 const COUNT = 2000;
 const WINDOW_BYTES = 1024 * KiB;
 const TOPIC = 'window/test/reading';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createMqttSnPort } from '../../src/ports/mqttsn-part.ts';
 import type { MqttSnSection } from '../../src/ports/port-view.ts';
 import type { PortHost } from '../../src/ports/port-host.ts';
@@ -19,8 +20,6 @@ import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { loadProfileById } from '../../src/config/profiles.ts';
 import { MqttSnClient } from '../../src/sim/mqttsn-client/client.ts';
@@ -56,10 +57,6 @@ async function openDevice(
       if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openDevice } from '../helpers/device.ts';
 import type { DeviceEnd } from '../helpers/device.ts';
 import { startGateway } from '../helpers/gateway-process.ts';
@@ -22,7 +23,6 @@ import { createPtyPair } from '../helpers/socat.ts';
 import type { PtyPair } from '../helpers/socat.ts';
 
 const BASE = 'iot/quiet';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface PortHealth {
   opens: number;

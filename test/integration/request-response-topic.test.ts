@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { startGateway } from '../helpers/gateway-process.ts';
@@ -25,10 +26,6 @@ import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 const BASE = 'iot/rt';
 const COMMAND_TOPIC = `${BASE}/dev/reset/set`;
 const DEFAULT_ANSWER = `${BASE}/gateway/response/health`;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 describe('request Response Topic (MQTT 5) is not a deputy', () => {
   let dir: string;

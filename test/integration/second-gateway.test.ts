@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openDevice } from '../helpers/device.ts';
 import type { DeviceEnd } from '../helpers/device.ts';
 import { runCli, startGateway } from '../helpers/gateway-process.ts';
@@ -36,8 +37,6 @@ function gatewayYaml(url: string, portPath: string, queuePath: string): string {
     'log: { level: info }',
   ].join('\n');
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a second gateway on the same queue or port', () => {
   let dir: string;

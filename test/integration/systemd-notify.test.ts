@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openDevice } from '../helpers/device.ts';
 import type { DeviceEnd } from '../helpers/device.ts';
 import { startGateway } from '../helpers/gateway-process.ts';
@@ -101,8 +102,6 @@ async function notifySocket(path: string, output: () => string): Promise<NotifyS
     },
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function gatewayYaml(url: string, ttyPath: string): string {
   return [
