@@ -12,7 +12,7 @@
 // broker is down): it connects in the background and reconnects with jittered backoff.
 import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
-import type { IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
+import type { IClientPublishOptions, IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
 import { createBoundLog } from '../log/bound-log.ts';
 import type { BoundLog } from '../log/bound-log.ts';
@@ -148,7 +148,10 @@ export class BrokerClient implements Service {
       if (refused !== null) return this.onTlsRefusal(refused);
       log.warn({ err: error.message, url: redactUrl(link.url) }, 'broker connection error');
     });
-    this.unsubscribeOutbox = outbox.onAvailable(() => this.pump());
+    // One pump per turn of the event loop (setImmediate: after every read of this turn),
+    // not one per submit: the PUBLISHes of all lines read in a turn leave in one socket
+    // write instead of one write each (the kernel's per-write cost was ~20 % of the CPU).
+    this.unsubscribeOutbox = outbox.onAvailable(() => this.schedulePump());
     // Messages waiting for a retry become leasable with time, not with an event.
     this.retryTimer = setInterval(() => this.pump(), 1000);
     this.retryTimer.unref();
@@ -482,11 +485,8 @@ export class BrokerClient implements Service {
         qos: message.qos,
       });
     const payload = message.payload;
-    const opts = {
-      qos: message.qos,
-      retain: message.retain,
-      ...(link.protocolVersion === 5 ? { properties: { userProperties } } : {}),
-    };
+    const opts: IClientPublishOptions = { qos: message.qos, retain: message.retain };
+    if (link.protocolVersion === 5) opts.properties = { userProperties };
     // MQTT.js puts a QoS 1/2 PUBLISH into the store synchronously inside publish(), whether
     // it sends it now or keeps it for the next connection: `sending` answers that put
     // without building a content key. Should it come later anyway, the content key does.

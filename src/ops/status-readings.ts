@@ -37,8 +37,12 @@ export function createLastReadings(): LastReadings {
         ports.set(port, fields);
       }
       for (const [field, value] of values) {
-        if (!fields.has(field) && fields.size >= MAX_FIELDS_PER_PORT) continue;
-        fields.set(field, { value: bounded(value), at });
+        const last = fields.get(field);
+        if (last !== undefined) {
+          // Updated in place: this runs for every reading, and a new object per field was garbage.
+          last.value = bounded(value);
+          last.at = at;
+        } else if (fields.size < MAX_FIELDS_PER_PORT) fields.set(field, { value: bounded(value), at });
       }
     },
     of: (port) => ports.get(port) ?? new Map(),

@@ -43,9 +43,14 @@ export interface FieldTable {
 export interface ValidationResult {
   /** Field name → validated value. */
   values: Map<string, FieldValue>;
-  rejected: { field: string; key: string; reason: string }[];
-  unknownKeys: string[];
+  /** Empty (one shared, frozen list) unless a value was rejected. */
+  rejected: readonly { field: string; key: string; reason: string }[];
+  /** Empty (one shared, frozen list) unless the line had keys the profile does not declare. */
+  unknownKeys: readonly string[];
 }
+
+/** Most lines reject nothing and carry no unknown key: they share these instead of two new lists. */
+const NONE: readonly never[] = Object.freeze([]);
 
 export function compileFields(fields: Readonly<Record<string, FieldSpec>>): FieldTable {
   const compiled: CompiledField[] = [];
@@ -61,21 +66,23 @@ export function compileFields(fields: Readonly<Record<string, FieldSpec>>): Fiel
 }
 
 export function validateValues(table: FieldTable, values: ReadonlyMap<string, RawValue>): ValidationResult {
-  const result: ValidationResult = { values: new Map(), rejected: [], unknownKeys: [] };
+  const valid = new Map<string, FieldValue>();
+  let rejected: { field: string; key: string; reason: string }[] | undefined;
+  let unknownKeys: string[] | undefined;
   for (const [key, raw] of values) {
     const fields = table.byKey.get(key);
     if (fields === undefined) {
-      result.unknownKeys.push(key);
+      (unknownKeys ??= []).push(key);
       continue;
     }
     if (raw === null) continue;
     for (const field of fields) {
       const converted = field.convert(raw);
-      if (converted.ok) result.values.set(field.name, converted.value);
-      else result.rejected.push({ field: field.name, key, reason: converted.reason });
+      if (converted.ok) valid.set(field.name, converted.value);
+      else (rejected ??= []).push({ field: field.name, key, reason: converted.reason });
     }
   }
-  return result;
+  return { values: valid, rejected: rejected ?? NONE, unknownKeys: unknownKeys ?? NONE };
 }
 
 const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

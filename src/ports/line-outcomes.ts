@@ -8,10 +8,13 @@ import { createSeqWindow, hashBody } from '../line/seq-window.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { DiscardReason, FieldValue } from '../pipeline/types.ts';
-import type { OutMessage, Outbox, SubmitResult } from '../queue/outbox.ts';
+import type { OutMessage, Outbox, SubmitOptions, SubmitResult } from '../queue/outbox.ts';
 import { countDiscard } from './port-counters.ts';
 import type { LinePortCounters } from './port-counters.ts';
 import type { PortIo } from './protocol-part.ts';
+
+/** Submit options of a line without a `#seq` mark (one shared object, not one per line). */
+const NO_MARK: SubmitOptions = Object.freeze({});
 
 export interface LineOutcomesOptions {
   port: string;
@@ -69,27 +72,34 @@ export class LineOutcomes {
   }
 
   of(body: string, seq: number | null): LineFate {
-    const hash = hashBody(body);
+    return new Fate(this, seq, body);
+  }
+
+  /** The same seq and body as a line already committed: ACK it again (true). */
+  repeated(seq: number | null, hash: number): boolean {
+    if (seq === null || this.seqWindow.check(seq, hash) !== 'duplicate') return false;
+    this.options.counters.duplicates += 1;
+    this.reply(formatAck(seq), 'ack');
+    return true;
+  }
+
+  async ignore(seq: number | null, hash: number): Promise<void> {
+    this.options.counters.ignored += 1;
+    if (seq !== null) await this.commit([], seq, hash);
+  }
+
+  async queue(
+    messages: OutMessage[],
+    values: ReadonlyMap<string, FieldValue>,
+    at: number,
+    seq: number | null,
+    hash: number,
+  ): Promise<void> {
+    if (!(await this.commit(messages, seq, hash))) return;
     const { counters } = this.options;
-    return {
-      repeated: () => {
-        if (seq === null || this.seqWindow.check(seq, hash) !== 'duplicate') return false;
-        counters.duplicates += 1;
-        this.reply(formatAck(seq), 'ack');
-        return true;
-      },
-      ignore: async () => {
-        counters.ignored += 1;
-        if (seq !== null) await this.commit([], seq, hash);
-      },
-      queue: async (messages, values, at) => {
-        if (!(await this.commit(messages, seq, hash))) return;
-        counters.readings += 1;
-        counters.messages += messages.length;
-        this.options.onReading?.(values, at);
-      },
-      discard: (reason, detail) => this.discard(reason, detail, seq),
-    };
+    counters.readings += 1;
+    counters.messages += messages.length;
+    this.options.onReading?.(values, at);
   }
 
   discard(reason: DiscardReason, detail: string, seq: number | null): void {
@@ -128,7 +138,10 @@ export class LineOutcomes {
     const port = this.options.port;
     let result: SubmitResult;
     try {
-      result = await this.options.outbox.submit(messages, seq === null ? {} : { seq: { port, seq, hash } });
+      result = await this.options.outbox.submit(
+        messages,
+        seq === null ? NO_MARK : { seq: { port, seq, hash } },
+      );
     } catch (error) {
       this.failed(error);
       this.discard('queue_full', `queue storage failed: ${errorMessage(error)}`, seq);
@@ -149,5 +162,37 @@ export class LineOutcomes {
     if (kind === 'ack') this.options.counters.acks += 1;
     else this.options.counters.naks += 1;
     this.options.io.send(text, 'reply not written');
+  }
+}
+
+/**
+ * A line's fate, bound to its `#seq` mark: one small object per line (it was four closures).
+ * The body's hash is only needed with a mark (the de-duplication window), so only then made.
+ */
+class Fate implements LineFate {
+  private readonly hash: number;
+
+  constructor(
+    private readonly outcomes: LineOutcomes,
+    private readonly seq: number | null,
+    body: string,
+  ) {
+    this.hash = seq === null ? 0 : hashBody(body);
+  }
+
+  repeated(): boolean {
+    return this.outcomes.repeated(this.seq, this.hash);
+  }
+
+  ignore(): Promise<void> {
+    return this.outcomes.ignore(this.seq, this.hash);
+  }
+
+  queue(messages: OutMessage[], values: ReadonlyMap<string, FieldValue>, at: number): Promise<void> {
+    return this.outcomes.queue(messages, values, at, this.seq, this.hash);
+  }
+
+  discard(reason: DiscardReason, detail: string): void {
+    this.outcomes.discard(reason, detail, this.seq);
   }
 }

@@ -9,6 +9,7 @@ import { createLineFramer } from '../framing/line.ts';
 import type { LineFramer } from '../framing/line.ts';
 import { createDecoder } from '../line/decoder.ts';
 import { parseEnvelope } from '../line/envelope.ts';
+import type { EnvelopeOptions } from '../line/envelope.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { MySensorsStore } from '../mysensors/store.ts';
@@ -62,6 +63,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
   private readonly fields: FieldTable;
   private readonly map: ReturnType<typeof createMapper>;
   private readonly outcomes: LineOutcomes;
+  private readonly envelopeOptions: EnvelopeOptions;
   /** Data has arrived since the port was first opened or last lost. */
   private heard = false;
   private seen: number | null = null;
@@ -77,6 +79,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     const line = profile.line;
     if (line === undefined) throw new Error(`profile ${profile.id} has no line: section`);
     this.format = line.format;
+    this.envelopeOptions = { checksum: line.checksum, ack: line.ack };
     this.framer = createLineFramer({ maxBytes: line.max_bytes });
     this.decoder = createDecoder(line);
     this.fields = compileFields(profile.fields);
@@ -210,8 +213,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     this.counters.lines += 1;
     // The device's answer to a command (the profile's reply pattern) is not a reading.
     if (this.commands?.onDeviceLine(text) === true) return;
-    const line = this.options.profile.line!;
-    const envelope = parseEnvelope(text, { checksum: line.checksum, ack: line.ack });
+    const envelope = parseEnvelope(text, this.envelopeOptions);
     if (!envelope.ok) {
       this.outcomes.discard(envelope.reason, envelope.detail, envelope.seq);
       return;

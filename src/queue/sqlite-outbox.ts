@@ -174,15 +174,24 @@ export class SqliteOutbox implements SessionOutbox {
 
   submit(messages: readonly OutMessage[], options: SubmitOptions = {}): Promise<SubmitResult> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'));
-    let held: Held[];
+    // One pass over the line's messages (this runs for every line): durable rows and ring
+    // entries apart, with the rows' bytes.
+    const rows: Held[] = [];
+    const ring: Held[] = [];
+    let rowBytes = 0;
     try {
-      held = messages.map((m) => this.allocate(m));
+      for (const m of messages) {
+        const held = this.allocate(m);
+        if (held.ring) ring.push(held);
+        else {
+          rows.push(held);
+          rowBytes += held.size;
+        }
+      }
     } catch (error) {
       this.storageError = describeStorageError(error);
       return Promise.reject(asError(error));
     }
-    const rows = held.filter((h) => !h.ring);
-    const rowBytes = rows.reduce((n, h) => n + h.size, 0);
     const pending = {
       messages: this.batcher.pendingMessages + this.staged.size,
       bytes: this.batcher.pendingBytes + this.staged.bytes,
@@ -192,7 +201,6 @@ export class SqliteOutbox implements SessionOutbox {
       this.books.rejected += messages.length;
       return Promise.resolve({ status: 'full' });
     }
-    const ring = held.filter((h) => h.ring);
     if (rows.length === 0 && options.seq === undefined) {
       this.addToRing(ring);
       return Promise.resolve({ status: 'queued' });

@@ -75,6 +75,9 @@ export interface ChunkInfo {
   inFlightAtOpen: boolean;
 }
 
+/** Every chunk after the first: one shared, frozen ChunkInfo (not an object per read). */
+const LATER_CHUNK: ChunkInfo = Object.freeze({ first: false, inFlightAtOpen: false });
+
 /**
  * Why an open port closed: `loss` — the device went away or failed (unplugged, read error,
  * the path now leads elsewhere); `reopen` — our own doing (idle_timeout, restart_port), the
@@ -305,8 +308,15 @@ export class ManagedPort implements Service {
     const first = this.awaitingFirstChunk;
     this.awaitingFirstChunk = false;
     // openedAt is taken once the open settled (opened, flushed, DTR/HUPCL done, reader started).
-    const info = { first, inFlightAtOpen: first && arrivedInFlight(this.openedAt, this.lastDataMono) };
-    this.callHandler('onData', () => this.handlers.onData(chunk, info));
+    const info = first
+      ? { first, inFlightAtOpen: arrivedInFlight(this.openedAt, this.lastDataMono) }
+      : LATER_CHUNK;
+    // callHandler() without its closure: this runs for every read.
+    try {
+      this.handlers.onData(chunk, info);
+    } catch (error) {
+      this.log.error({ err: error }, `${this.name}: onData handler threw`);
+    }
   }
 
   /** Idle timeout, and whether the configured path still leads to the device we opened. */
