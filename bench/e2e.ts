@@ -30,6 +30,7 @@ import { checkGoals, printGoals, printScenario, summarise } from './e2e/report.t
 import type { Cell } from './e2e/report.ts';
 import { runOnce } from './e2e/run.ts';
 import type { Metrics, Scenario } from './e2e/run.ts';
+import type { Contender } from './e2e/contenders.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,6 +67,29 @@ const allScenarios: { scenario: Scenario; title: string }[] = [
   },
   {
     scenario: {
+      id: 'idle-1',
+      kind: 'idle',
+      ports: 1,
+      measureMs: 10_000 * scale,
+      contenders: ['tty2mqtt-q1-normal'],
+    },
+    title: 'idle-1: 1 port open, no device writing, external broker (what the daemon holds on a quiet site)',
+  },
+  {
+    scenario: {
+      id: 'embedded-8x300',
+      kind: 'paced',
+      ports: 8,
+      ratePerPort: 300,
+      warmupMs: 2000,
+      measureMs: 10_000 * scale,
+      contenders: ['tty2mqtt-q1-normal', 'tty2mqtt-q1-embedded'],
+    },
+    title:
+      'embedded-8x300: 8 ports × 300 lines/s, tty2mqtt with its embedded broker (aedes) vs with Mosquitto (add brokerCpu for the site total)',
+  },
+  {
+    scenario: {
       id: 'steady-8x300',
       kind: 'paced',
       ports: 8,
@@ -81,29 +105,45 @@ const scenarios = allScenarios.filter(
   (s) => scenarioFilter?.some((f) => s.scenario.id.startsWith(f)) ?? true,
 );
 const onlyFilter = args.only?.split(',');
-const selected = contenders().filter((c) => onlyFilter?.some((f) => c.id.startsWith(f)) ?? true);
-// Ratios need the baselines in the same run.
-const needed = new Set(selected.flatMap((c) => [c.id, c.baseline]));
-const lineup = contenders().filter((c) => needed.has(c.id));
+// The embedded-broker contender only runs where a scenario asks for it.
+const selected = contenders().filter(
+  (c) => onlyFilter?.some((f) => c.id.startsWith(f)) ?? c.ownBroker === undefined,
+);
+/** Who runs a scenario: the selection (narrowed by the scenario's own list) and their baselines. */
+function lineupOf(scenario: Scenario): Contender[] {
+  const wanted =
+    scenario.contenders === undefined
+      ? selected
+      : contenders().filter(
+          (c) =>
+            scenario.contenders?.includes(c.id) === true &&
+            (onlyFilter?.some((f) => c.id.startsWith(f)) ?? true),
+        );
+  // Ratios need the baselines in the same run.
+  const needed = new Set(wanted.flatMap((c) => [c.id, c.baseline]));
+  return contenders().filter((c) => needed.has(c.id));
+}
 
 // The daemon is measured as installed: the bundle the bin runs (bin/tty2mqtt.js).
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
 const baseDir = mkdtempSync(join(os.tmpdir(), 'tty2mqtt-e2e-'));
 const broker = await startMosquitto();
+const loadAtStart = os.loadavg();
 console.log(
   `tty2mqtt e2e benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +
-    `Mosquitto on 127.0.0.1:${broker.port}, ${reps} repetition(s)`,
+    `Mosquitto on 127.0.0.1:${broker.port}, ${reps} repetition(s), load average ${fmtLoad(loadAtStart)}`,
 );
 const cells: Cell[] = [];
 let runIndex = 0;
 try {
   for (const { scenario, title } of scenarios) {
+    const lineup = lineupOf(scenario);
     const runs = new Map<string, Metrics[]>();
     for (let rep = 0; rep < reps; rep += 1)
       for (const contender of lineup) {
         runIndex += 1;
         process.stdout.write(`  ${scenario.id} ${contender.id} #${rep + 1} … `);
-        const metrics = await runOnce(scenario, contender, broker.port, runIndex, baseDir);
+        const metrics = await runOnce(scenario, contender, broker, runIndex, baseDir);
         console.log(compact(metrics));
         runs.set(contender.id, [...(runs.get(contender.id) ?? []), metrics]);
       }
@@ -113,10 +153,13 @@ try {
   }
   const goals = checkGoals(cells);
   printGoals(goals);
+  const loadAtEnd = os.loadavg();
+  console.log(`\nload average at start ${fmtLoad(loadAtStart)}, at end ${fmtLoad(loadAtEnd)}`);
   mkdirSync(join(REPO, 'bench/results'), { recursive: true });
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
     reps,
     quick,
     scenarios: scenarios.map((s) => s.scenario),
@@ -128,6 +171,10 @@ try {
 } finally {
   await broker.stop();
   rmSync(baseDir, { recursive: true, force: true });
+}
+
+function fmtLoad(load: number[]): string {
+  return load.map((l) => l.toFixed(2)).join(' ');
 }
 
 function compact(metrics: Metrics): string {

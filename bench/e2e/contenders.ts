@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/helpers/ports.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const PROBE = join(REPO, 'bench/probe/event-loop.js');
@@ -39,6 +40,8 @@ export interface Contender {
   /** Messages it publishes for the writer's opening empty line, per port. */
   primingMessages: number;
   start(rig: RigPorts, script?: string): Promise<Running>;
+  /** Set when the contender runs its own broker: the port the subscriber connects to. */
+  ownBroker?: (rig: RigPorts) => number;
 }
 
 export function contenders(): Contender[] {
@@ -51,6 +54,7 @@ export function contenders(): Contender[] {
     lean(1),
     tty2mqtt(1, 'normal'),
     tty2mqtt(1, 'full'),
+    tty2mqttEmbedded(),
   ];
 }
 
@@ -117,30 +121,59 @@ function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
     baseline: `naive-q${qos}`,
     messagesPerLine: 2,
     primingMessages: 0,
-    async start(rig) {
+    start(rig) {
       const config = join(rig.runDir, 'gateway.yaml');
       writeFileSync(config, gatewayYaml(rig, qos, durability));
-      const probeFile = join(rig.runDir, 'probe.json');
-      const args = ['--import', PROBE, join(REPO, 'bin/tty2mqtt.js'), 'run', '--config', config];
-      const child = spawnNode(args, probeFile, rig.runDir);
-      await waitForOutput(
-        child,
-        (out) => out.includes('connected to broker') && count(out, ': opened ') >= rig.ports.length,
-        'tty2mqtt',
-      );
-      return { pids: pidsOf([child]), probeFile, stop: () => stopAll([child]) };
+      return startTty2mqtt(rig, config);
     },
   };
 }
 
-function gatewayYaml(rig: RigPorts, qos: 0 | 1, durability: string): string {
+/**
+ * tty2mqtt as a standalone site runs it: `broker: embedded` (aedes in the same process), the
+ * subscriber connected to that broker. Its CPU includes the broker's work; compare it with
+ * tty2mqtt-q1-normal's CPU plus Mosquitto's (brokerCpuUsPerLine).
+ */
+function tty2mqttEmbedded(): Contender {
+  const base = tty2mqtt(1, 'normal');
+  const ports = new Map<number, number>();
+  return {
+    ...base,
+    id: 'tty2mqtt-q1-embedded',
+    async start(rig) {
+      const port = await freePort();
+      ports.set(rig.runIndex, port);
+      const config = join(rig.runDir, 'gateway.yaml');
+      writeFileSync(config, gatewayYaml(rig, 1, 'normal', port));
+      return startTty2mqtt(rig, config);
+    },
+    ownBroker: (rig) => ports.get(rig.runIndex) ?? 0,
+  };
+}
+
+async function startTty2mqtt(rig: RigPorts, config: string): Promise<Running> {
+  const probeFile = join(rig.runDir, 'probe.json');
+  const args = ['--import', PROBE, join(REPO, 'bin/tty2mqtt.js'), 'run', '--config', config];
+  const child = spawnNode(args, probeFile, rig.runDir);
+  await waitForOutput(
+    child,
+    (out) => out.includes('connected to broker') && count(out, ': opened ') >= rig.ports.length,
+    'tty2mqtt',
+  );
+  return { pids: pidsOf([child]), probeFile, stop: () => stopAll([child]) };
+}
+
+/** `embeddedPort`: the gateway runs its own broker there instead of using the rig's Mosquitto. */
+function gatewayYaml(rig: RigPorts, qos: 0 | 1, durability: string, embeddedPort?: number): string {
   const ports = rig.ports
     .map((p) => `  - { name: ${p.name}, path: ${p.path}, device: bench-kv-q${qos}, idle_timeout: 0 }`)
     .join('\n');
   return [
     'version: 1',
     `gateway: { id: bench${rig.runIndex}, base_topic: bench/tty }`,
-    `mqtt: { broker: external, url: "mqtt://127.0.0.1:${rig.brokerPort}", protocol_version: ${process.env['BENCH_TTY2MQTT_PROTOCOL'] ?? 5} }`,
+    embeddedPort === undefined
+      ? `mqtt: { broker: external, url: "mqtt://127.0.0.1:${rig.brokerPort}", protocol_version: ${process.env['BENCH_TTY2MQTT_PROTOCOL'] ?? 5} }`
+      : `mqtt: { broker: embedded }\nembedded_broker: { listen: "127.0.0.1:${embeddedPort}" }`,
     `devices_dir: ${join(REPO, 'bench/devices')}`,
     `queue: { path: ${join(rig.runDir, 'queue.db')}, durability: ${durability}, inflight: ${process.env['BENCH_TTY2MQTT_INFLIGHT'] ?? 32}, write_delay: ${process.env['BENCH_TTY2MQTT_WRITE_DELAY'] ?? '100ms'} }`,
     'ports:',

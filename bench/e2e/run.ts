@@ -3,6 +3,7 @@
 // except the event-loop delay, which the preloaded probe reports.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createPtyPair } from '../../test/helpers/socat.ts';
@@ -12,9 +13,15 @@ import { sample, threadTicks } from './proc-stats.ts';
 import { startSubscriber } from './subscriber.ts';
 import type { Subscriber } from './subscriber.ts';
 
-export type Scenario =
+export type Scenario = (
   | { id: string; kind: 'burst'; ports: number; linesPerPort: number }
-  | { id: string; kind: 'paced'; ports: number; ratePerPort: number; warmupMs: number; measureMs: number };
+  | { id: string; kind: 'paced'; ports: number; ratePerPort: number; warmupMs: number; measureMs: number }
+  /** Ports open, no device writing: what the daemon holds while it waits (a quiet site). */
+  | { id: string; kind: 'idle'; ports: number; measureMs: number }
+) & {
+  /** Only these contenders (and their baselines) run the scenario; default: every one selected. */
+  contenders?: string[];
+};
 
 export type Metrics = Record<string, number>;
 
@@ -27,10 +34,32 @@ interface WriterResult {
 
 const STALL_MS = 5000;
 
+/** The 1-minute load average now: a run is evidence only on a quiet machine. */
+export function load1(): number {
+  return loadavg()[0] ?? Number.NaN;
+}
+
+/**
+ * `broker`: the Mosquitto every external contender publishes to (its CPU in a paced window
+ * is reported as brokerCpuUsPerLine, so that a gateway with an embedded broker can be
+ * compared with a gateway plus Mosquitto).
+ */
 export async function runOnce(
   scenario: Scenario,
   contender: Contender,
-  brokerPort: number,
+  broker: { port: number; pid: number },
+  runIndex: number,
+  baseDir: string,
+): Promise<Metrics> {
+  const loadStart = load1();
+  const metrics = await measure(scenario, contender, broker, runIndex, baseDir);
+  return { ...metrics, loadStart, loadEnd: load1() };
+}
+
+async function measure(
+  scenario: Scenario,
+  contender: Contender,
+  broker: { port: number; pid: number },
   runIndex: number,
   baseDir: string,
 ): Promise<Metrics> {
@@ -43,18 +72,26 @@ export async function runOnce(
   try {
     for (let i = 0; i < scenario.ports; i += 1)
       pairs.push(await createPtyPair(runDir, { device: `dev${i}`, gateway: `tty${i}` }));
-    subscriber = await startSubscriber(brokerPort, scenario.kind === 'paced');
-    running = await contender.start({
-      brokerPort,
+    const rig = {
+      brokerPort: broker.port,
       ports: pairs.map((p, i) => ({ name: `p${i}`, path: p.gatewayPath })),
       runDir,
       runIndex,
-    });
+    };
+    // A contender with its own (embedded) broker is subscribed to once it listens.
+    if (contender.ownBroker === undefined)
+      subscriber = await startSubscriber(broker.port, scenario.kind === 'paced');
+    running = await contender.start(rig);
+    subscriber ??= await startSubscriber(
+      contender.ownBroker?.(rig) ?? broker.port,
+      scenario.kind === 'paced',
+    );
     const devicePaths = pairs.map((p) => p.devicePath);
+    if (scenario.kind === 'idle') return await idle(scenario, running);
     const result =
       scenario.kind === 'burst'
         ? await burst(scenario, contender, running, subscriber, devicePaths)
-        : await paced(scenario, contender, running, subscriber, devicePaths);
+        : await paced(scenario, contender, running, subscriber, devicePaths, broker.pid);
     closeWriter = result.close;
     return result.metrics;
   } finally {
@@ -110,6 +147,7 @@ async function paced(
   running: Running,
   subscriber: Subscriber,
   devicePaths: string[],
+  brokerPid: number,
 ): Promise<{ metrics: Metrics; close: () => Promise<void> }> {
   const durationMs = scenario.warmupMs + scenario.measureMs;
   const writer = startWriter({
@@ -123,6 +161,7 @@ async function paced(
   probe(running);
   const windowStartMs = performance.timeOrigin + performance.now();
   const before = sample(running.pids);
+  const brokerBefore = sample([brokerPid]).cpuS;
   const threadsBefore = running.pids.map((pid) => threadTicks(pid));
   const tracer =
     process.env['BENCH_STRACE'] === undefined
@@ -153,6 +192,7 @@ async function paced(
     () => subscriber.count(),
   );
   const after = sample(running.pids);
+  const brokerCpuS = sample([brokerPid]).cpuS - brokerBefore;
   if (process.env['BENCH_THREADS'] !== undefined)
     running.pids.forEach((pid, i) => {
       const busy = [...threadTicks(pid)].map(
@@ -173,6 +213,8 @@ async function paced(
       cpuUsPerLine: (cpuS / linesInWindow) * 1e6,
       cpuSPer100kLines: (cpuS / linesInWindow) * 1e5,
       cpuPercent: (cpuS / (scenario.measureMs / 1000)) * 100,
+      // Mosquitto's share (0 for a contender with an embedded broker: it does that work itself).
+      brokerCpuUsPerLine: (brokerCpuS / linesInWindow) * 1e6,
       steadyRssMb: quantile(
         rss.sort((a, b) => a - b),
         0.5,
@@ -183,6 +225,26 @@ async function paced(
         (after.diskWriteBytes - before.diskWriteBytes) / (linesInWindow * contender.messagesPerLine),
       lost: expectedFor - Math.min(subscriber.count(), expectedFor),
     },
+  };
+}
+
+/** RSS once a second over the window (after start-up settled), and the CPU spent idling. */
+async function idle(scenario: Extract<Scenario, { kind: 'idle' }>, running: Running): Promise<Metrics> {
+  await sleep(2000); // start-up work (config, open, connect) is over
+  const before = sample(running.pids);
+  const rss: number[] = [];
+  for (let t = 0; t < scenario.measureMs; t += 1000) {
+    await sleep(1000);
+    rss.push(sample(running.pids).rssMb);
+  }
+  const after = sample(running.pids);
+  return {
+    steadyRssMb: quantile(
+      rss.sort((a, b) => a - b),
+      0.5,
+    ),
+    peakRssMb: after.peakRssMb,
+    cpuPercent: ((after.cpuS - before.cpuS) / (scenario.measureMs / 1000)) * 100,
   };
 }
 

@@ -5,7 +5,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { BindingInterface } from '../serial/binding.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { EmbeddedBroker } from '../broker/embedded.ts';
+import type { EmbeddedBroker } from '../broker/embedded.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerLink } from '../mqtt/connect-options.ts';
 import { BrokerClient } from '../mqtt/broker-client.ts';
@@ -26,9 +26,9 @@ import type { PortHost } from '../ports/port-host.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { gatewayStateTopic } from '../topics/gateway-owned.ts';
-import { startOpsServer } from '../ops/http.ts';
 import type { OpsServer } from '../ops/http.ts';
 import { recentErrorsOf } from '../log/recent-errors.ts';
+import { ReadGate } from './read-gate.ts';
 import { createLastReadings } from '../ops/status-readings.ts';
 import type { OpsSource } from '../ops/status-source.ts';
 
@@ -56,6 +56,9 @@ function connectHost(host: string): string {
 export class Gateway {
   readonly ports: PortHost[];
   private broker: EmbeddedBroker | undefined;
+  /** Read flow control while the broker is slower than the devices (read-gate.ts). */
+  private readGate: ReadGate | undefined;
+  private unsubscribeGate: (() => void) | undefined;
   private brokerClient: BrokerClient | undefined;
   private status: StatusReporter | undefined;
   private discovery: HaDiscoveryPublisher | undefined;
@@ -206,6 +209,9 @@ export class Gateway {
   async start(signal: AbortSignal): Promise<void> {
     const { config } = this.options.loaded;
     const log = this.options.log;
+    // prom-client and the status page are loaded only when http.listen is set (idle memory,
+    // docs/performance.md); the load starts here, alongside the broker's.
+    const opsModule = config.http.listen === null ? undefined : import('../ops/http.ts');
     let url = config.mqtt.url ?? '';
     if (config.mqtt.broker === 'embedded') {
       const b = config.embedded_broker;
@@ -216,6 +222,9 @@ export class Gateway {
         `${config.gateway.base_topic}/#`,
         ...(config.homeassistant.discovery ? [`${config.homeassistant.prefix}/#`] : []),
       ];
+      // Loaded only when configured (aedes, ws): an external-broker site never pays for them
+      // in start-up time or memory (idle RSS, docs/performance.md).
+      const { EmbeddedBroker } = await import('../broker/embedded.ts');
       this.broker = new EmbeddedBroker({
         listen: b.listen,
         websocket: b.websocket,
@@ -273,6 +282,17 @@ export class Gateway {
       onDelivered: (qos, ms) => this.http?.metrics.observeDelivery(qos, ms / 1000),
     });
     this.brokerClient = brokerClient;
+    const outbox = this.outbox;
+    if (outbox.memoryBacklog !== undefined) {
+      const gate = new ReadGate({
+        backlog: () => outbox.memoryBacklog?.() ?? 0,
+        connected: () => brokerClient.connected,
+        pause: () => this.ports.forEach((p) => p.pauseReading()),
+        resume: () => this.ports.forEach((p) => p.resumeReading()),
+      });
+      this.readGate = gate;
+      this.unsubscribeGate = outbox.onAvailable(() => gate.check());
+    }
     this.status = new StatusReporter({
       base,
       gatewayId: config.gateway.id ?? 'gateway',
@@ -313,15 +333,18 @@ export class Gateway {
       log: log.child({ service: 'requests' }),
     });
     this.requests.start();
-    await brokerClient.start(signal);
-    this.status.start();
-    if (config.http.listen !== null)
+    // Listening before the broker connects: whoever sees the gateway online can ask it.
+    if (config.http.listen !== null && opsModule !== undefined) {
+      const { startOpsServer } = await opsModule;
       this.http = await startOpsServer({
         listen: config.http.listen,
         allowedHosts: config.http.allowed_hosts,
         source: this.opsSource(),
         log: log.child({ service: 'http' }),
       });
+    }
+    await brokerClient.start(signal);
+    this.status.start();
     for (const port of this.ports) await port.start(signal);
     this.storageWatch = setInterval(() => this.watchStorage(), 1000);
     this.storageWatch.unref();
@@ -340,6 +363,8 @@ export class Gateway {
     clearInterval(this.storageWatch);
     clearTimeout(this.nodesTimer);
     await this.http?.close();
+    this.unsubscribeGate?.();
+    this.readGate?.stop();
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();
     this.discovery?.stop();
@@ -357,7 +382,14 @@ export class Gateway {
     const report = { drained, queued: q.depth, elapsedMs: Date.now() - startedAt };
     const counters = Object.fromEntries(this.ports.map((p) => [p.view().name, p.counters]));
     log.info(
-      { ...report, started: this.started, queue: reconciliation(q), ports: counters },
+      {
+        ...report,
+        started: this.started,
+        queue: reconciliation(q),
+        ports: counters,
+        // How often (and how long in all) reading waited for the broker (read-gate.ts).
+        ...(this.readGate === undefined ? {} : { readPauses: this.readGate.status() }),
+      },
       'tty2mqtt stopped',
     );
     return report;

@@ -97,6 +97,15 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
     return this.serial.restart('restart requested over MQTT');
   }
 
+  /** Flow control (src/app/read-gate.ts): bytes wait in the kernel until resumed. */
+  pauseReading(): void {
+    this.serial.pauseReading();
+  }
+
+  resumeReading(): void {
+    this.serial.resumeReading();
+  }
+
   /** The serial supervision's last tick, for the systemd watchdog (src/ops/liveness.ts). */
   supervision(): PortSupervision {
     return this.serial.supervision();

@@ -104,6 +104,11 @@ export interface Outbox {
   setWriteBehind?(active: boolean): void;
   /** Called whenever new messages become leasable. Returns an unsubscribe function. */
   onAvailable(listener: () => void): () => void;
+  /**
+   * Messages held in memory waiting for the broker (write-behind staging and the QoS 0
+   * ring), for read flow control (src/app/read-gate.ts). Absent: nothing is held that way.
+   */
+  memoryBacklog?(): number;
   stats(): QueueStats;
   close(): Promise<void>;
 }

@@ -147,7 +147,6 @@ export class SqliteOutbox implements SessionOutbox {
     this.due = new DueTimer(this.now, () => this.notify());
     this.writeBehind = new WriteBehind({
       delayMs: options.writeDelayMs ?? 0,
-      batchMax: options.batchMaxMessages ?? 512,
       ...(options.stagedMaxBytes === undefined ? {} : { maxBytes: options.stagedMaxBytes }),
       onWrittenEarly: (rows, bytes) =>
         this.bounds.bit(
@@ -343,6 +342,10 @@ export class SqliteOutbox implements SessionOutbox {
   onAvailable(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  memoryBacklog(): number {
+    return this.staged.size + this.ring.length;
   }
 
   stats(): QueueStats {

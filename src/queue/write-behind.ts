@@ -1,7 +1,8 @@
 // When staged rows go to disk (what and why: staged-rows.ts). Rows are written
 // once they have waited `delayMs` on the real clock without the broker's acknowledgement,
-// at the end of the turn when more than `batchMax` wait, and all at once when the broker
-// goes away or the queue closes. A failed write leaves them staged and is retried a second
+// and all at once when the broker goes away or the queue closes. (They were also written at
+// the end of the turn once more than a batch of 512 waited; at saturation that sent ~1 KB
+// per message to disk. Read flow control, src/app/read-gate.ts, now bounds what waits.) A failed write leaves them staged and is retried a second
 // later. The outbox owns the database; this class only decides and calls `write`.
 //
 // Staging is bounded by count (STAGED_CAP) and by bytes (`maxBytes`). Over the byte bound
@@ -16,14 +17,13 @@ import type { StagedLine } from './staged-rows.ts';
 import type { Held } from './sqlite-rows.ts';
 
 /** At most this many messages wait in memory; beyond it lines go straight to disk. */
-export const STAGED_CAP = 4096;
+export const STAGED_CAP = 16_384;
 /** Default byte bound of the staged rows (sizes plus per-message overhead, limits.ts). */
 export const STAGED_MAX_BYTES = 8 * 1024 * 1024;
 const RETRY_AFTER_FAILURE_MS = 1000;
 
 export interface WriteBehindOptions {
   delayMs: number;
-  batchMax: number;
   /** Bytes the staged rows may hold in memory (default STAGED_MAX_BYTES). */
   maxBytes?: number;
   /** Rows were written early because staging reached maxBytes (for the log). */
@@ -38,7 +38,6 @@ export class WriteBehind {
   readonly staged = new StagedRows();
   private active = false;
   private timer: NodeJS.Timeout | undefined;
-  private timerAt = 0;
   /** Rows written before their delay because staging reached its byte bound. */
   writtenEarly = 0;
 
@@ -91,15 +90,14 @@ export class WriteBehind {
   stage(rows: readonly Held[], line: StagedLine): void {
     const now = performance.now(); // the delay runs on real time, not the queue's clock
     for (const held of rows) this.staged.add(held, line, now);
-    // More than a batch waiting: the surplus is written at the end of this turn, in one go.
-    this.arm(this.staged.size > this.options.batchMax);
+    this.arm();
   }
 
   /** Writes the rows that are due (all of them when `all`) in one transaction. */
   flush(all: boolean): void {
     if (this.staged.size === 0) return;
     const dueBefore = all ? Number.POSITIVE_INFINITY : performance.now() - this.options.delayMs;
-    const rows = this.staged.due(dueBefore, all ? 0 : this.options.batchMax);
+    const rows = this.staged.due(dueBefore, all ? 0 : STAGED_CAP);
     if (rows.length === 0) return;
     if (this.options.write(rows)) this.staged.written(rows);
   }
@@ -110,17 +108,12 @@ export class WriteBehind {
     this.timer = undefined;
   }
 
-  private arm(now = false): void {
-    if (this.staged.size === 0) return;
-    if (this.timer !== undefined) {
-      if (!now || this.timerAt <= performance.now()) return;
-      clearTimeout(this.timer);
-    }
+  private arm(): void {
+    if (this.staged.size === 0 || this.timer !== undefined) return;
     const failing = this.options.storageFailing();
     const oldest = this.staged.oldestStagedAt() ?? performance.now();
     const delayMs = failing ? RETRY_AFTER_FAILURE_MS : this.options.delayMs;
-    const wait = now && !failing ? 0 : Math.max(0, oldest + delayMs - performance.now());
-    this.timerAt = performance.now() + wait;
+    const wait = Math.max(0, oldest + delayMs - performance.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush(false);

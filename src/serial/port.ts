@@ -115,6 +115,8 @@ export class ManagedPort implements Service {
   private session = 0;
   private port: BindingPortInterface | null = null;
   private reader: Reader | null = null;
+  /** Reading is held back (pauseReading): also for a reader started by a reopen meanwhile. */
+  private readingPaused = false;
   /** The device the configured path resolved to at open (real ttys only). */
   private openedDevice: string | null = null;
   private openedAt = 0;
@@ -191,6 +193,20 @@ export class ManagedPort implements Service {
   }
 
   /** Queued behind earlier writes (never interleaved); rejects with PORT_LOST if not open. */
+  /**
+   * Stops taking bytes from the device until resumeReading(): they wait in the kernel's tty
+   * buffer. For flow control only, and only briefly (src/app/read-gate.ts bounds it).
+   */
+  pauseReading(): void {
+    this.readingPaused = true;
+    this.reader?.pause();
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+    this.reader?.resume();
+  }
+
   write(data: Buffer | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     return this.writes.run(async () => {
@@ -287,10 +303,14 @@ export class ManagedPort implements Service {
     if (this.flaps === 0) this.backoff.reset(); // the open failures are over
     this.openedAt = this.lastDataMono = this.checkedAt = performance.now();
     this.awaitingFirstChunk = true;
-    this.reader = startReader(port, {
-      onData: (chunk) => this.received(session, chunk),
-      onLoss: (reason) => this.lost(session, reason, 'loss'),
-    });
+    this.reader = startReader(
+      port,
+      {
+        onData: (chunk) => this.received(session, chunk),
+        onLoss: (reason) => this.lost(session, reason, 'loss'),
+      },
+      { paused: this.readingPaused },
+    );
     this.watchTimer = setInterval(() => void this.watch(session), WATCH_INTERVAL_MS);
     const { path, baudRate } = this.options;
     this.log.info(

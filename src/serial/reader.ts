@@ -22,12 +22,25 @@ export interface ReaderEvents {
 
 export interface Reader {
   readonly kind: 'fd' | 'binding';
+  /**
+   * Stops taking bytes from the device until resume(): they wait in the kernel's tty buffer
+   * (and, over USB, in the device). The caller bounds how long (src/app/read-gate.ts).
+   */
+  pause(): void;
+  resume(): void;
   /** Stops reading. Does not close the binding: the caller does that afterwards. */
   close(): Promise<void>;
 }
 
 /** Bytes asked for per read in the `binding` loop (each chunk is copied out of it). */
 const BINDING_READ_SIZE = 4096;
+/**
+ * Bytes taken per read of a polled stream (copied out of one buffer reused for every read).
+ * libuv's default of 64 KiB let one read of a saturated port bring ~3,400 lines at once: more
+ * than the broker could acknowledge within the write-behind delay, so they went to disk.
+ * 16 KiB is still far more than a serial port delivers between two turns of the loop.
+ */
+export const STREAM_READ_SIZE = 16 * 1024;
 /** How long close() waits for the stream's handle to be released. */
 const CLOSE_WAIT_MS = 500;
 
@@ -51,47 +64,73 @@ export function fdOfBinding(port: BindingPortInterface): number | null {
  * Termios is per tty, not per descriptor: the binding's raw 8N1 settings apply unchanged;
  * `setRawMode` is never called (it would alter them).
  */
-export function openPolledReadStream(fd: number): tty.ReadStream {
+export function openPolledReadStream(
+  fd: number,
+  onData: (chunk: Buffer) => void,
+  options: { paused?: boolean } = {},
+): tty.ReadStream {
   const { O_RDONLY, O_NOCTTY, O_NONBLOCK } = fs.constants;
   const readFd = fs.openSync(`/proc/self/fd/${fd}`, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   let stream: tty.ReadStream;
+  // Every read lands in this one buffer (at most STREAM_READ_SIZE bytes) and is copied out:
+  // a consumer may keep what it is given.
+  const readBuffer = Buffer.allocUnsafe(STREAM_READ_SIZE);
+  const onread = {
+    buffer: readBuffer,
+    callback: (n: number) => onData(Buffer.from(readBuffer.subarray(0, n))),
+  };
   try {
-    stream = new tty.ReadStream(readFd);
+    stream = new tty.ReadStream(readFd, { onread } as ConstructorParameters<typeof tty.ReadStream>[1]);
   } catch (error) {
     fs.closeSync(readFd);
     throw error;
   }
   const handleFd: unknown = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   if (typeof handleFd === 'number' && handleFd >= 0 && handleFd !== readFd) fs.closeSync(readFd);
+  // With `onread` there is no 'data' listener to start the stream: it starts here, or at the
+  // first resume() when it is to start paused (a pause() right after a resume() would be
+  // undone by the resume's deferred first read).
+  if (options.paused !== true) stream.resume();
   return stream;
 }
 
-/** Starts reading `port`; `onLoss` is called at most once, and never after close(). */
-export function startReader(port: BindingPortInterface, events: ReaderEvents): Reader {
+/**
+ * Starts reading `port` (or, `paused`, gets ready to: resume() starts); `onLoss` is called at
+ * most once, and never after close().
+ */
+export function startReader(
+  port: BindingPortInterface,
+  events: ReaderEvents,
+  options: { paused?: boolean } = {},
+): Reader {
   const fd = fdOfBinding(port);
   if (fd !== null) {
     let stream: tty.ReadStream | null = null;
+    const reading = { done: false };
     try {
-      stream = openPolledReadStream(fd);
+      stream = openPolledReadStream(
+        fd,
+        (chunk) => {
+          if (!reading.done) events.onData(chunk);
+        },
+        options,
+      );
     } catch {
       stream = null; // not a tty libuv accepts (or no /proc): the binding's loop still works
     }
-    if (stream !== null) return streamReader(stream, events);
+    if (stream !== null) return streamReader(stream, events, reading);
   }
-  return bindingLoopReader(port, events);
+  return bindingLoopReader(port, events, options.paused === true);
 }
 
-function streamReader(stream: tty.ReadStream, events: ReaderEvents): Reader {
-  let done = false; // closed by us, or loss already reported
+/** `reading.done`: closed by us, or loss already reported (then no more data is delivered). */
+function streamReader(stream: tty.ReadStream, events: ReaderEvents, reading: { done: boolean }): Reader {
   const lost = (reason: string): void => {
-    if (done) return;
-    done = true;
+    if (reading.done) return;
+    reading.done = true;
     events.onLoss(reason);
   };
   const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
-  stream.on('data', (chunk: Buffer) => {
-    if (!done) events.onData(chunk);
-  });
   stream.on('end', () => lost('end of stream (0-byte read: the device hung up)'));
   stream.on('error', (error: NodeJS.ErrnoException) =>
     lost(`read error ${error.code ?? ''}: ${error.message}`.trim()),
@@ -99,24 +138,37 @@ function streamReader(stream: tty.ReadStream, events: ReaderEvents): Reader {
   stream.on('close', () => lost('read stream closed'));
   return {
     kind: 'fd',
+    pause: () => stream.pause(),
+    resume: () => stream.resume(),
     async close(): Promise<void> {
-      done = true;
+      reading.done = true;
       stream.destroy();
       await waitAtMost(closed, CLOSE_WAIT_MS);
     },
   };
 }
 
-function bindingLoopReader(port: BindingPortInterface, events: ReaderEvents): Reader {
+function bindingLoopReader(port: BindingPortInterface, events: ReaderEvents, startPaused: boolean): Reader {
   let done = false;
   const lost = (reason: string): void => {
     if (done) return;
     done = true;
     events.onLoss(reason);
   };
+  // While paused the loop waits here before its next read.
+  let paused: { promise: Promise<void>; release: () => void } | null = null;
+  const pause = (): void => {
+    if (paused !== null) return;
+    let release = (): void => undefined;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    paused = { promise, release };
+  };
+  if (startPaused) pause();
   const loop = async (): Promise<void> => {
     const buffer = Buffer.allocUnsafe(BINDING_READ_SIZE);
     while (!done) {
+      if (paused !== null) await paused.promise;
+      if (done) return;
       let bytesRead: number;
       try {
         ({ bytesRead } = await port.read(buffer, 0, buffer.length));
@@ -138,8 +190,15 @@ function bindingLoopReader(port: BindingPortInterface, events: ReaderEvents): Re
   loop().catch((error: unknown) => lost(`reader failed: ${errorMessage(error)}`));
   return {
     kind: 'binding',
+    pause,
+    resume(): void {
+      paused?.release();
+      paused = null;
+    },
     close(): Promise<void> {
       done = true; // the pending read is cancelled when the caller closes the binding
+      paused?.release();
+      paused = null;
       return Promise.resolve();
     },
   };

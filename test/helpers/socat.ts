@@ -95,10 +95,9 @@ const MAX_RECEIVED = 1024 * 1024;
 export function openDeviceEnd(devicePath: string): Promise<DeviceEnd> {
   const { O_RDWR, O_NOCTTY, O_NONBLOCK } = fs.constants;
   const fd = fs.openSync(devicePath, O_RDWR | O_NOCTTY | O_NONBLOCK);
-  const stream = openPolledReadStream(fd);
   let received = Buffer.alloc(0);
   const waiters = new Set<() => void>();
-  stream.on('data', (chunk: Buffer) => {
+  const stream = openPolledReadStream(fd, (chunk) => {
     if (received.length < MAX_RECEIVED) received = Buffer.concat([received, chunk]);
     for (const check of waiters) check();
   });

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import { ManagedPort } from '../../src/serial/port.ts';
 import type { ChunkInfo, ManagedPortOptions } from '../../src/serial/port.ts';
 import { IN_FLIGHT_WINDOW_MS } from '../../src/serial/in-flight.ts';
+import { STREAM_READ_SIZE } from '../../src/serial/reader.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 
@@ -348,4 +349,46 @@ void test('stop() is prompt, releases every descriptor, and nothing reopens afte
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(opens(h), count);
   assert.equal(h.port.status().state, 'stopped');
+});
+
+void test('pauseReading() holds the bytes in the kernel until resumeReading(), also across a reopen', async () => {
+  const p = await pair('fc');
+  const h = harness({ path: p.gatewayPath });
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  const d = await device(p);
+  h.port.pauseReading();
+  await d.write('t=1\n');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(h.text(), '', 'nothing is read while paused');
+  h.port.resumeReading();
+  await until(() => h.text() === 't=1\n', 'the line held while paused');
+  // A reader started by a reopen while paused starts paused.
+  h.port.pauseReading();
+  assert.equal(h.port.restart('test'), true);
+  await until(() => opens(h) === 2, 'reopen');
+  await d.write('t=2\n');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(h.text(), 't=1\n');
+  h.port.resumeReading();
+  await until(() => h.text().endsWith('t=2\n'), 'the line written while paused after the reopen');
+});
+
+void test(`a read takes at most ${STREAM_READ_SIZE} bytes: a 200 KiB burst arrives whole, in bounded chunks`, async () => {
+  const p = await pair('big');
+  const h = harness({ path: p.gatewayPath });
+  await start(h);
+  await until(() => opens(h) === 1, 'open');
+  const d = await device(p);
+  const line = 'temp=23.5,hum=40.2\n';
+  const burst = line.repeat(Math.ceil((200 * 1024) / line.length));
+  h.port.pauseReading(); // let it pile up in the kernel, so reads come as full as they can
+  const written = d.write(burst);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  h.port.resumeReading();
+  await written;
+  await until(() => h.port.status().bytesRead === burst.length, 'the whole burst', 15_000);
+  assert.equal(h.text(), burst);
+  const largest = Math.max(...h.chunks.map((c) => c.length));
+  assert.ok(largest <= STREAM_READ_SIZE, `largest chunk ${largest} bytes`);
 });
