@@ -33,6 +33,7 @@ interface WriterResult {
 }
 
 const STALL_MS = 5000;
+const IDLE_SETTLE_MS = 15_000;
 
 /** The 1-minute load average now: a run is evidence only on a quiet machine. */
 export function load1(): number {
@@ -228,9 +229,14 @@ async function paced(
   };
 }
 
-/** RSS once a second over the window (after start-up settled), and the CPU spent idling. */
+/**
+ * RSS once a second over the window, and the CPU spent idling. The window starts 15 s after
+ * the contender is ready: V8 keeps the young generation start-up grew it to (16 MiB
+ * semi-spaces) until its memory reducer sees ~10 s of low allocation; what a site's daemon
+ * holds for days is the figure after that.
+ */
 async function idle(scenario: Extract<Scenario, { kind: 'idle' }>, running: Running): Promise<Metrics> {
-  await sleep(2000); // start-up work (config, open, connect) is over
+  await sleep(IDLE_SETTLE_MS);
   const before = sample(running.pids);
   const rss: number[] = [];
   for (let t = 0; t < scenario.measureMs; t += 1000) {
