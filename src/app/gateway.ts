@@ -293,6 +293,7 @@ export class Gateway {
       this.readGate = gate;
       this.unsubscribeGate = outbox.onAvailable(() => gate.check());
     }
+    const gate = this.readGate;
     this.status = new StatusReporter({
       base,
       gatewayId: config.gateway.id ?? 'gateway',
@@ -301,6 +302,7 @@ export class Gateway {
       queue: () => this.outbox.stats(),
       reconcile: reconciliation,
       broker: () => brokerClient.status(),
+      ...(gate === undefined ? {} : { readPauses: () => gate.status() }),
       log,
       ...(this.options.healthIntervalMs === undefined
         ? {}

@@ -12,6 +12,7 @@ import {
 } from '../topics/gateway-owned.ts';
 import type { QueueStats } from '../queue/outbox.ts';
 import type { BrokerClientStatus } from '../mqtt/broker-client.ts';
+import type { ReadGateStatus } from './read-gate.ts';
 import type { PortView } from '../ports/port-view.ts';
 
 export interface StatusSink {
@@ -27,6 +28,8 @@ export interface StatusReporterOptions {
   /** The queue's books: received = published + dead-lettered + rejected + dropped + queued. */
   reconcile: (q: QueueStats) => Record<string, unknown>;
   broker: () => BrokerClientStatus;
+  /** Read flow control (read-gate.ts): how often and how long reading waited for the broker. */
+  readPauses?: () => ReadGateStatus;
   log: Logger;
   healthIntervalMs?: number;
   now?: () => number;
@@ -99,6 +102,7 @@ export class StatusReporter {
         ...p.counters,
       };
     const q = this.options.queue();
+    const pauses = this.options.readPauses?.();
     return {
       gateway: this.options.gatewayId,
       uptime_s: Math.round((this.now() - this.startedAt) / 1000),
@@ -110,6 +114,7 @@ export class StatusReporter {
         oldest_age_ms: q.oldestAgeMs,
         dropped: q.dropped,
       },
+      ...(pauses === undefined ? {} : { read_pauses: { count: pauses.pauses, paused_ms: pauses.pausedMs } }),
       ports,
     };
   }
