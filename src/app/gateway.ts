@@ -431,6 +431,7 @@ export class Gateway {
       queue: () => this.outbox.stats(),
       embeddedBroker: () => this.broker?.stats() ?? null,
       requests: () => this.requests?.stats() ?? null,
+      readPauses: () => this.readGate?.status() ?? null,
       queueLimits: {
         maxMessages: config.queue.max_messages,
         maxBytes: config.queue.max_bytes,

@@ -24,7 +24,7 @@ export const LATENCY_BUCKETS_S = [
 ];
 
 type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'> &
-  Partial<Pick<OpsSource, 'embeddedBroker' | 'requests'>>;
+  Partial<Pick<OpsSource, 'embeddedBroker' | 'requests' | 'readPauses'>>;
 type PortLabels = { port: string; device: string };
 
 const labelsOf = (p: PortView): PortLabels => ({ port: p.name, device: p.device });
@@ -274,6 +274,28 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
       const stats = source.requests?.() ?? null;
       if (stats === null) return;
       for (const [reason, n] of Object.entries(stats.refusedByReason)) set({ reason }, n);
+    },
+  );
+
+  // Read flow control (docs/decisions/0018): reading paused while the broker lagged.
+  live(
+    'counter',
+    'tty2mqtt_read_pauses_total',
+    'Times the ports stopped reading for a lagging broker (at most 100 ms each).',
+    [],
+    (set) => {
+      const stats = source.readPauses?.() ?? null;
+      if (stats !== null) set({}, stats.pauses);
+    },
+  );
+  live(
+    'counter',
+    'tty2mqtt_read_paused_seconds_total',
+    'Time the ports spent not reading because the broker lagged.',
+    [],
+    (set) => {
+      const stats = source.readPauses?.() ?? null;
+      if (stats !== null) set({}, stats.pausedMs / 1000);
     },
   );
 

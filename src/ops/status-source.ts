@@ -25,6 +25,8 @@ export interface OpsSource {
   embeddedBroker(): Readonly<Record<string, number>> | null;
   /** Requests on gateway/request/…: what was refused (null before they start). */
   requests?(): GatewayRequestsStats | null;
+  /** Read flow control (app/read-gate.ts): times reading waited for the broker, and for how long. */
+  readPauses?(): { pauses: number; pausedMs: number } | null;
   /** The unit a port's profile declares for a field, if any. */
   unit(port: string, field: string): string | undefined;
 }

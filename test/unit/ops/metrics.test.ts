@@ -130,7 +130,12 @@ describe('ops metrics (/metrics text)', () => {
     const line = linePort();
     const sn = snPort();
     const metrics = createMetrics(
-      { ports: () => [line, sn], queue: () => queueStats(), broker: () => broker(true) },
+      {
+        ports: () => [line, sn],
+        queue: () => queueStats(),
+        broker: () => broker(true),
+        readPauses: () => ({ pauses: 3, pausedMs: 250 }),
+      },
       { defaultMetrics: false },
     );
     const { contentType, body } = await metrics.render();
@@ -147,6 +152,8 @@ describe('ops metrics (/metrics text)', () => {
     assert.equal(type.get('tty2mqtt_port_lines_total'), 'counter');
     assert.equal(type.get('tty2mqtt_queue_depth'), 'gauge');
     assert.equal(type.get('tty2mqtt_publish_latency_seconds'), 'histogram');
+    assert.equal(one(samples, 'tty2mqtt_read_pauses_total'), 3);
+    assert.equal(one(samples, 'tty2mqtt_read_paused_seconds_total'), 0.25);
 
     assert.equal(one(samples, 'tty2mqtt_port_open', { port: 'livingroom', device: 'climate' }), 1);
     assert.equal(one(samples, 'tty2mqtt_port_open', { port: 'garden', device: 'sn-weather' }), 0);
