@@ -105,20 +105,16 @@ const scenarios = allScenarios.filter(
   (s) => scenarioFilter?.some((f) => s.scenario.id.startsWith(f)) ?? true,
 );
 const onlyFilter = args.only?.split(',');
+/** Named by --only (undefined without it). */
+const named = (c: Contender): boolean | undefined => onlyFilter?.some((f) => c.id.startsWith(f));
 // The embedded-broker contender only runs where a scenario asks for it.
-const selected = contenders().filter(
-  (c) => onlyFilter?.some((f) => c.id.startsWith(f)) ?? c.ownBroker === undefined,
-);
+const selected = contenders().filter((c) => named(c) ?? c.ownBroker === undefined);
 /** Who runs a scenario: the selection (narrowed by the scenario's own list) and their baselines. */
 function lineupOf(scenario: Scenario): Contender[] {
   const wanted =
     scenario.contenders === undefined
       ? selected
-      : contenders().filter(
-          (c) =>
-            scenario.contenders?.includes(c.id) === true &&
-            (onlyFilter?.some((f) => c.id.startsWith(f)) ?? true),
-        );
+      : contenders().filter((c) => scenario.contenders?.includes(c.id) === true && (named(c) ?? true));
   // Ratios need the baselines in the same run.
   const needed = new Set(wanted.flatMap((c) => [c.id, c.baseline]));
   return contenders().filter((c) => needed.has(c.id));

@@ -282,18 +282,18 @@ export class Gateway {
       onDelivered: (qos, ms) => this.http?.metrics.observeDelivery(qos, ms / 1000),
     });
     this.brokerClient = brokerClient;
-    const outbox = this.outbox;
-    if (outbox.memoryBacklog !== undefined) {
-      const gate = new ReadGate({
-        backlog: () => outbox.memoryBacklog?.() ?? 0,
-        connected: () => brokerClient.connected,
-        pause: () => this.ports.forEach((p) => p.pauseReading()),
-        resume: () => this.ports.forEach((p) => p.resumeReading()),
-      });
-      this.readGate = gate;
-      this.unsubscribeGate = outbox.onAvailable(() => gate.check());
-    }
-    const gate = this.readGate;
+    const backlog = this.outbox.memoryBacklog?.bind(this.outbox);
+    const gate =
+      backlog === undefined
+        ? undefined
+        : new ReadGate({
+            backlog,
+            connected: () => brokerClient.connected,
+            pause: () => this.ports.forEach((p) => p.pauseReading()),
+            resume: () => this.ports.forEach((p) => p.resumeReading()),
+          });
+    this.readGate = gate;
+    if (gate !== undefined) this.unsubscribeGate = this.outbox.onAvailable(() => gate.check());
     this.status = new StatusReporter({
       base,
       gatewayId: config.gateway.id ?? 'gateway',

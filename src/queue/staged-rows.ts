@@ -78,17 +78,12 @@ export class StagedRows {
     return out;
   }
 
-  /**
-   * The entries to write now, oldest first: those staged at or before `dueBefore`, and
-   * beyond that as many as keep at most `keep` staged.
-   */
-  due(dueBefore: number, keep: number): Held[] {
+  /** The entries staged at or before `dueBefore`, oldest first: the ones to write now. */
+  due(dueBefore: number): Held[] {
     const out: Held[] = [];
-    let left = this.entries.size;
     for (const entry of this.entries.values()) {
-      if (entry.stagedAt > dueBefore && left <= keep) break;
+      if (entry.stagedAt > dueBefore) break;
       out.push(entry.held);
-      left -= 1;
     }
     return out;
   }

@@ -2,8 +2,8 @@
 // once they have waited `delayMs` on the real clock without the broker's acknowledgement,
 // and all at once when the broker goes away or the queue closes. (They were also written at
 // the end of the turn once more than a batch of 512 waited; at saturation that sent ~1 KB
-// per message to disk. Read flow control, src/app/read-gate.ts, now bounds what waits.) A failed write leaves them staged and is retried a second
-// later. The outbox owns the database; this class only decides and calls `write`.
+// per message to disk. Read flow control, src/app/read-gate.ts, now bounds what waits.)
+// A failed write leaves them staged and is retried a second later. The outbox owns the database; this class only decides and calls `write`.
 //
 // Staging is bounded by count (STAGED_CAP) and by bytes (`maxBytes`). Over the byte bound
 // the OLDEST staged rows are written to disk at once, before their delay, to make room:
@@ -97,7 +97,7 @@ export class WriteBehind {
   flush(all: boolean): void {
     if (this.staged.size === 0) return;
     const dueBefore = all ? Number.POSITIVE_INFINITY : performance.now() - this.options.delayMs;
-    const rows = this.staged.due(dueBefore, all ? 0 : STAGED_CAP);
+    const rows = this.staged.due(dueBefore);
     if (rows.length === 0) return;
     if (this.options.write(rows)) this.staged.written(rows);
   }

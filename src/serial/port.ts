@@ -192,7 +192,6 @@ export class ManagedPort implements Service {
     return { state: this.state, ...this.counters, lastDataAt: this.lastDataAt, lastError: this.lastError };
   }
 
-  /** Queued behind earlier writes (never interleaved); rejects with PORT_LOST if not open. */
   /**
    * Stops taking bytes from the device until resumeReading(): they wait in the kernel's tty
    * buffer. For flow control only, and only briefly (src/app/read-gate.ts bounds it).
@@ -207,6 +206,7 @@ export class ManagedPort implements Service {
     this.reader?.resume();
   }
 
+  /** Queued behind earlier writes (never interleaved); rejects with PORT_LOST if not open. */
   write(data: Buffer | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     return this.writes.run(async () => {
@@ -331,12 +331,7 @@ export class ManagedPort implements Service {
     const info = first
       ? { first, inFlightAtOpen: arrivedInFlight(this.openedAt, this.lastDataMono) }
       : LATER_CHUNK;
-    // callHandler() without its closure: this runs for every read.
-    try {
-      this.handlers.onData(chunk, info);
-    } catch (error) {
-      this.log.error({ err: error }, `${this.name}: onData handler threw`);
-    }
+    this.callHandler('onData', () => this.handlers.onData(chunk, info));
   }
 
   /** Idle timeout, and whether the configured path still leads to the device we opened. */
