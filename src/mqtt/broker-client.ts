@@ -11,6 +11,7 @@
 // It never uses connectAsync at start-up (that rejects and ends the client when the
 // broker is down): it connects in the background and reconnects with jittered backoff.
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import type { IClientPublishOptions, IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
@@ -70,6 +71,12 @@ export interface BrokerClientProgress {
   lastProgressAt: number;
 }
 
+/**
+ * Messages leased per step of a pump: the socket is looked at between steps, so no more than
+ * about this many go past its high-water mark (socketBackedUp()).
+ */
+export const PUMP_BATCH = 256;
+
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 
@@ -88,6 +95,8 @@ export class BrokerClient implements Service {
   private readonly qos0: Qos0Window;
   private readonly bounds: BoundLog;
   private pumpScheduled = false;
+  /** The socket whose 'drain' the publisher waits for (socketBackedUp()). */
+  private drainAwaited: Writable | undefined;
   /** The message inside client.publish() right now (see send()). */
   private sending: QueuedMessage | undefined;
   private readonly session: SessionStore;
@@ -411,8 +420,8 @@ export class BrokerClient implements Service {
       for (;;) {
         // A leased message may be of either kind: lease no more than both windows hold.
         const acked = this.inflightLimit - (this.inflight.size - this.qos0.messages);
-        const room = Math.min(acked, this.qos0.room());
-        if (!this.connected) break;
+        const room = Math.min(acked, this.qos0.room(), PUMP_BATCH);
+        if (!this.connected || this.socketBackedUp()) break;
         if (room <= 0) {
           if (this.qos0.bytes >= this.qos0.maxBytes) this.qos0Full();
           break;
@@ -432,6 +441,26 @@ export class BrokerClient implements Service {
       this.pumping = false;
     }
     for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  /**
+   * Whether the socket's write buffer is over its high-water mark; if so the publisher waits
+   * for its 'drain' (one listener) before handing MQTT.js more. Handed over anyway, each
+   * QoS 0 PUBLISH would add a 'drain' listener of MQTT.js's own (client.js _writePacket),
+   * and removing thousands of them one by one cost a third of the CPU at saturation
+   * (docs/performance.md). The messages wait in the outbox meanwhile, where they are bounded.
+   */
+  private socketBackedUp(): boolean {
+    const stream = this.client?.stream as Writable | undefined;
+    if (stream === undefined || stream.writableNeedDrain !== true) return false;
+    if (this.drainAwaited !== stream) {
+      this.drainAwaited = stream;
+      stream.once('drain', () => {
+        if (this.drainAwaited === stream) this.drainAwaited = undefined;
+        this.schedulePump();
+      });
+    }
+    return true;
   }
 
   /** Sends in order until a QoS 0 message does not fit its window; returns how many went. */

@@ -5,6 +5,10 @@
 // messages and by bytes (payload + topic + per-message overhead, queue/limits.ts), so
 // 4096 readings of 64 KiB cannot pile up 256 MiB there.
 //
+// Since the publisher also stops at the socket's high-water mark (broker-client.ts
+// socketBackedUp()), the window holds at most one step of the pump; its byte bound still
+// holds when one step of large messages weighs more.
+//
 // When it is full the publisher WAITS (backpressure): the messages stay in the queue, where
 // the QoS 0 ring's own bounds decide what is dropped, counted and said. The window never
 // drops anything itself.

@@ -1,22 +1,22 @@
 // The publisher's QoS 0 send window is bounded in bytes, not only in messages: QoS 0
 // publishes handed to MQTT.js wait in the socket's user-space buffer while the broker does
-// not read, and 4096 of them at 16 KiB each would be 64 MiB there. A real Mosquitto, stopped
+// not read, and 4096 of them at 64 KiB each would be 256 MiB there. A real Mosquitto, stopped
 // with SIGSTOP (it keeps the TCP connection but reads nothing), blocks the socket; the
 // window must then wait (backpressure), not drop, and everything goes out once it resumes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { BrokerClient } from '../../src/mqtt/broker-client.ts';
+import { BrokerClient, PUMP_BATCH } from '../../src/mqtt/broker-client.ts';
 import { MESSAGE_OVERHEAD_BYTES } from '../../src/queue/limits.ts';
 import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 
 const KiB = 1024;
-const PAYLOAD = 16 * KiB;
+const PAYLOAD = 64 * KiB;
 /** 32 MiB in all: well beyond what the loopback socket buffers take before they block. */
-const COUNT = 2000;
+const COUNT = 500;
 const WINDOW_BYTES = 1024 * KiB;
 const TOPIC = 'window/test/reading';
 
@@ -26,6 +26,50 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
+}
+
+function makePublisher(url: string): { outbox: MemoryOutbox; publisher: BrokerClient } {
+  const outbox = new MemoryOutbox({
+    maxMessages: 100_000,
+    maxBytes: 1024 * 1024 * KiB,
+    maxAgeMs: 86_400_000,
+    whenFull: 'drop_oldest',
+  });
+  const publisher = new BrokerClient({
+    link: {
+      url,
+      clientId: 'qos0-window-test',
+      protocolVersion: 4,
+      keepaliveMs: 120_000, // no keepalive timeout while Mosquitto is stopped
+      tls: null,
+      will: { topic: 'window/test/state', payload: 'offline', qos: 1, retain: false },
+    },
+    outbox,
+    inflight: 32,
+    gatewayId: 'test',
+    log: pino({ level: 'silent' }),
+    qos0WindowBytes: WINDOW_BYTES,
+  });
+  return { outbox, publisher };
+}
+
+/** Until nothing moves out of the queue for a second (the socket is blocked). */
+async function settled(outbox: MemoryOutbox): Promise<void> {
+  let last = -1;
+  let stableSince = Date.now();
+  await until(
+    'the send window to settle',
+    () => {
+      const s = outbox.stats();
+      const moving = s.published + s.inflight;
+      if (moving !== last) {
+        last = moving;
+        stableSince = Date.now();
+      }
+      return Date.now() - stableSince > 1000;
+    },
+    60_000,
+  );
 }
 
 describe('publisher QoS 0 send window', () => {
@@ -40,53 +84,28 @@ describe('publisher QoS 0 send window', () => {
   });
 
   it('holds at most its byte bound while the broker does not read, waits, then sends everything', async () => {
-    const outbox = new MemoryOutbox({
-      maxMessages: 100_000,
-      maxBytes: 1024 * 1024 * KiB,
-      maxAgeMs: 86_400_000,
-      whenFull: 'drop_oldest',
-    });
-    const publisher = new BrokerClient({
-      link: {
-        url: broker.url,
-        clientId: 'qos0-window-test',
-        protocolVersion: 4,
-        keepaliveMs: 120_000, // no keepalive timeout while Mosquitto is stopped
-        tls: null,
-        will: { topic: 'window/test/state', payload: 'offline', qos: 1, retain: false },
-      },
-      outbox,
-      inflight: 32,
-      gatewayId: 'test',
-      log: pino({ level: 'silent' }),
-      qos0WindowBytes: WINDOW_BYTES,
-    });
+    const { outbox, publisher } = makePublisher(broker.url);
     await publisher.start(new AbortController().signal);
     try {
       await until('the connection', () => publisher.connected, 10_000);
       process.kill(broker.pid, 'SIGSTOP');
       stopped = true;
       const payload = Buffer.alloc(PAYLOAD, 0x62);
-      for (let i = 0; i < COUNT; i += 1)
-        await outbox.submit([
-          { port: 'p', topic: TOPIC, payload, qos: 0, retain: false, createdAt: Date.now() },
-        ]);
-      // Until the socket is blocked and nothing moves any more for a second.
-      let last = -1;
-      let stableSince = Date.now();
-      await until(
-        'the send window to settle',
-        () => {
-          const s = outbox.stats();
-          const moving = s.published + s.inflight;
-          if (moving !== last) {
-            last = moving;
-            stableSince = Date.now();
-          }
-          return Date.now() - stableSince > 1000;
-        },
-        60_000,
+      // In one submit, and 32 (queue.inflight) of them weigh more than the window's bytes: one
+      // step of the pump then has more than the window holds (one at a time, or in smaller
+      // steps, the socket's high-water mark would stop the pump first).
+      const createdAt = Date.now();
+      await outbox.submit(
+        Array.from({ length: COUNT }, () => ({
+          port: 'p',
+          topic: TOPIC,
+          payload,
+          qos: 0 as const,
+          retain: false,
+          createdAt,
+        })),
       );
+      await settled(outbox);
       const s = outbox.stats();
       const cost = PAYLOAD + TOPIC.length + MESSAGE_OVERHEAD_BYTES;
       const held = s.inflight * cost;
@@ -105,6 +124,41 @@ describe('publisher QoS 0 send window', () => {
       await until('every message written', () => outbox.stats().published === COUNT, 60_000);
       assert.equal(outbox.stats().depth, 0);
       console.log(`broker resumed: ${outbox.stats().published} of ${COUNT} written, none dropped`);
+    } finally {
+      await publisher.stop();
+      await outbox.close();
+    }
+  });
+
+  it('hands MQTT.js nothing more while the socket waits for drain (small messages)', async () => {
+    // Each QoS 0 PUBLISH written past the socket's high-water mark used to add a 'drain'
+    // listener inside MQTT.js, up to the window's 4096 messages; removing them one by one
+    // cost a third of the CPU at saturation. Now the publisher stops at the mark and waits.
+    const { outbox, publisher } = makePublisher(broker.url);
+    // 15 MB in all: more than the loopback socket buffers take while Mosquitto is stopped.
+    const count = 60_000;
+    await publisher.start(new AbortController().signal);
+    try {
+      await until('the connection', () => publisher.connected, 10_000);
+      process.kill(broker.pid, 'SIGSTOP');
+      stopped = true;
+      const payload = Buffer.alloc(200, 0x62);
+      for (let i = 0; i < count; i += 1)
+        await outbox.submit([
+          { port: 'p', topic: TOPIC, payload, qos: 0, retain: false, createdAt: Date.now() },
+        ]);
+      await settled(outbox);
+      const s = outbox.stats();
+      console.log(
+        `broker stopped: ${s.published} written to the socket, ${s.inflight} handed to MQTT.js and ` +
+          `waiting for drain, ${s.depth - s.inflight} waiting in the queue`,
+      );
+      assert.ok(s.depth - s.inflight > 0, 'the socket should be blocked with messages still queued');
+      assert.ok(s.inflight <= PUMP_BATCH, `${s.inflight} messages waiting for drain (at most ${PUMP_BATCH})`);
+      process.kill(broker.pid, 'SIGCONT');
+      stopped = false;
+      await until('every message written', () => outbox.stats().published === count, 60_000);
+      assert.deepEqual(outbox.stats().dropped, {});
     } finally {
       await publisher.stop();
       await outbox.close();
