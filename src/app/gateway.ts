@@ -9,6 +9,7 @@ import type { EmbeddedBroker } from '../broker/embedded.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerLink } from '../mqtt/connect-options.ts';
 import { BrokerClient } from '../mqtt/broker-client.ts';
+import type { Publisher } from '../mqtt/publisher.ts';
 import type { ServiceSnapshot } from '../ops/liveness.ts';
 import type { QueueStats, SessionOutbox } from '../queue/outbox.ts';
 import { lockQueue } from '../queue/lock.ts';
@@ -46,20 +47,13 @@ export interface GatewayStopReport {
   elapsedMs: number;
 }
 
-/** The address a local client uses to reach a listener bound to `host`. */
-function connectHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
 export class Gateway {
   readonly ports: PortHost[];
   private broker: EmbeddedBroker | undefined;
   /** Read flow control while the broker is slower than the devices (read-gate.ts). */
   private readGate: ReadGate | undefined;
   private unsubscribeGate: (() => void) | undefined;
-  private brokerClient: BrokerClient | undefined;
+  private brokerClient: Publisher | undefined;
   private status: StatusReporter | undefined;
   private discovery: HaDiscoveryPublisher | undefined;
   /** A MySensors node changed: gateway/devices and its HA configs go out once it settles. */
@@ -212,12 +206,11 @@ export class Gateway {
     // prom-client and the status page are loaded only when http.listen is set (idle memory,
     // docs/performance.md); the load starts here, alongside the broker's.
     const opsModule = config.http.listen === null ? undefined : import('../ops/http.ts');
-    let url = config.mqtt.url ?? '';
     if (config.mqtt.broker === 'embedded') {
       const b = config.embedded_broker;
       const dir = this.options.loaded.dir;
-      // Without mqtt.username the gateway logs in with the broker's internal per-run login,
-      // allowed exactly its own roots (the gateway's publishes pass the same checks).
+      // Without mqtt.username the gateway acts as the broker's internal per-run login, allowed
+      // exactly its own roots; with it, as that user (its publishes pass the same checks).
       const roots = [
         `${config.gateway.base_topic}/#`,
         ...(config.homeassistant.discovery ? [`${config.homeassistant.prefix}/#`] : []),
@@ -246,41 +239,54 @@ export class Gateway {
         maxPacketSize: b.max_packet_size,
         maxTopicLevels: b.max_topic_levels,
         gatewayRoots: config.mqtt.username === undefined ? roots : null,
-        // Only the gateway's login may use its client id (a takeover would kick it off and
-        // hand its stored session to someone else).
+        // Nobody else may connect as the gateway's client id (who reads the broker's clients
+        // must not be misled; decision 0013).
         gatewayClientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
         gatewayUsername: config.mqtt.username ?? null,
         log: log.child({ service: 'embedded-broker' }),
       });
       await this.broker.start(signal);
-      const address = this.broker.address();
-      url = `mqtt://${connectHost(address.host)}:${address.port}`;
     }
-    const internalLogin = this.broker?.gatewayCredentials() ?? null;
     const base = config.gateway.base_topic;
-    const link: BrokerLink = {
-      url,
-      clientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
-      username: internalLogin?.username ?? config.mqtt.username,
-      password: internalLogin?.password ?? config.mqtt.password,
-      // aedes speaks MQTT 3.1.1 only: the embedded broker refuses MQTT 5 clients.
-      protocolVersion: config.mqtt.broker === 'embedded' ? 4 : config.mqtt.protocol_version,
-      keepaliveMs: config.mqtt.keepalive,
-      tls: config.mqtt.tls,
-      will: { topic: gatewayStateTopic(base), payload: 'offline', qos: 1, retain: true },
+    const onConnect = (): void => {
+      void this.status?.republishAll();
+      void this.discovery?.publishAll();
     };
-    const brokerClient = new BrokerClient({
-      link,
-      outbox: this.outbox,
-      inflight: config.queue.inflight,
-      gatewayId: config.gateway.id ?? 'gateway',
-      log: log.child({ service: 'publisher' }),
-      onConnect: () => {
-        void this.status?.republishAll();
-        void this.discovery?.publishAll();
-      },
-      onDelivered: (qos, ms) => this.http?.metrics.observeDelivery(qos, ms / 1000),
-    });
+    const onDelivered = (qos: 0 | 1 | 2, ms: number): void =>
+      this.http?.metrics.observeDelivery(qos, ms / 1000);
+    let brokerClient: Publisher;
+    if (this.broker !== undefined) {
+      // The embedded broker takes the gateway's messages in the process (local-publisher.ts).
+      const { LocalPublisher } = await import('../broker/local-publisher.ts');
+      brokerClient = new LocalPublisher({
+        broker: this.broker,
+        outbox: this.outbox,
+        inflight: config.queue.inflight,
+        log: log.child({ service: 'publisher' }),
+        onConnect,
+        onDelivered,
+      });
+    } else {
+      const link: BrokerLink = {
+        url: config.mqtt.url ?? '',
+        clientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+        protocolVersion: config.mqtt.protocol_version,
+        keepaliveMs: config.mqtt.keepalive,
+        tls: config.mqtt.tls,
+        will: { topic: gatewayStateTopic(base), payload: 'offline', qos: 1, retain: true },
+      };
+      brokerClient = new BrokerClient({
+        link,
+        outbox: this.outbox,
+        inflight: config.queue.inflight,
+        gatewayId: config.gateway.id ?? 'gateway',
+        log: log.child({ service: 'publisher' }),
+        onConnect,
+        onDelivered,
+      });
+    }
     this.brokerClient = brokerClient;
     const backlog = this.outbox.memoryBacklog?.bind(this.outbox);
     const gate =

@@ -1,19 +1,22 @@
 // The embedded MQTT broker (docs/contract.md §2 `embedded_broker`), for users without a Mosquitto.
-// The only importer of 'aedes' (docs/architecture.md boundaries). The gateway talks to it over
-// loopback with MQTT.js like to any broker, so there is deliberately no in-process publish().
+// The only importer of 'aedes' (docs/architecture.md boundaries). The gateway's own messages
+// reach it in the process (publishAsGateway, subscribeAsGateway; local-publisher.ts), not
+// through an MQTT client and a loopback socket: that path cost 1.48× the gateway and a
+// Mosquitto together (docs/performance.md). They pass the same checks as the gateway's login
+// would over the network.
 //
 // aedes allows everything by default and speaks MQTT 3.1.1 only (it refuses protocol level 5
 // with CONNACK 1): we replace authenticate/authorizePublish/authorizeSubscribe/authorizeForward
 // with AccessPolicy (auth.ts), which keeps the `$SYS` guard and the topic level cap, give each
 // client id to one login (client-id-book.ts), and listen exactly where configured (loopback
-// by default). The gateway's own client goes through the same hooks: it logs in with an
-// internal per-run credential (see gatewayCredentials()), limited to the gateway's own topic
-// roots when `users` is set, and the only key to the gateway's client id in every mode.
+// by default). The gateway's own messages pass the same policy as an internal per-run login
+// (#gatewayLogin), limited to the gateway's own topic roots, or as the configured user it is;
+// nobody can connect with the gateway's client id, in any mode.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Aedes } from 'aedes';
-import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client } from 'aedes';
 import type { Logger } from '../log/logger.ts';
 import type { Service } from '../service.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
@@ -91,8 +94,8 @@ export interface EmbeddedBrokerOptions {
   tlsHandshakeTimeoutMs?: number;
   /**
    * The topic roots the gateway itself publishes and subscribes under (`<base_topic>/#`, and
-   * the discovery prefix). With users set, gatewayCredentials() then yields an internal login
-   * allowed exactly these; null when the gateway logs in as a configured user instead.
+   * the discovery prefix): the gateway then acts as an internal login allowed exactly these;
+   * null when the gateway acts as a configured user (gatewayUsername) instead.
    */
   gatewayRoots?: readonly string[] | null;
   /**
@@ -191,11 +194,62 @@ export class EmbeddedBroker implements Service {
   }
 
   /**
-   * The login the gateway's own MQTT client must use: the internal per-run credential when
-   * gatewayRoots was given, else null (the gateway logs in as mqtt.username).
+   * Publishes one of the gateway's own messages in the process. `done` runs once aedes has
+   * it (stored if retained, handed to every subscriber: for QoS 1/2 subscribers that is
+   * their session's queue), with the reason when the gateway's login may not publish there.
+   * Subscribers' read ACLs still apply (authorizeForward).
    */
-  gatewayCredentials(): { username: string; password: string } | null {
-    return this.#gatewayLogin;
+  publishAsGateway(message: LocalMessage, done: (refusal: string | null, error?: Error) => void): void {
+    const aedes = this.#aedes;
+    if (aedes === null) return done(null, new Error('embedded broker is not running'));
+    const decision = this.#policy.mayPublish(this.#gatewayIdentity(), message.topic);
+    if (!decision.allowed) {
+      this.#refused('publish', null, decision);
+      return done(decision.reason);
+    }
+    aedes.publish(
+      {
+        cmd: 'publish',
+        topic: message.topic,
+        payload: message.payload,
+        qos: message.qos,
+        retain: message.retain,
+        dup: false,
+      },
+      (error) => done(null, error ?? undefined),
+    );
+  }
+
+  /**
+   * Delivers what is published on `filter` to `deliver`, in the process, with the retained
+   * messages first (as a broker does after SUBSCRIBE, MQTT 3.1.1 §3.3.1.3). Refused
+   * (returns null) when the gateway's login may not subscribe there. Returns the removal.
+   */
+  subscribeAsGateway(filter: string, deliver: (message: LocalMessage) => void): (() => void) | null {
+    const aedes = this.#aedes;
+    if (aedes === null) return null;
+    const identity = this.#gatewayIdentity();
+    const decision = this.#policy.maySubscribe(identity, filter);
+    if (!decision.allowed) {
+      this.#refused('subscription', null, decision);
+      return null;
+    }
+    const readable = (topic: string): boolean => this.#policy.mayRead(identity, topic).allowed;
+    const handler = (packet: AedesPublishPacket, callback: () => void): void => {
+      if (readable(packet.topic)) deliver(localMessage(packet, false));
+      callback();
+    };
+    aedes.subscribe(filter, handler, () => undefined);
+    void (async () => {
+      const retained = (aedes as unknown as RetainedSource).persistence.createRetainedStreamCombi([filter]);
+      for await (const packet of retained) if (readable(packet.topic)) deliver(localMessage(packet, true));
+    })().catch((error: unknown) => this.#log.warn({ filter, err: error }, 'retained messages not delivered'));
+    return () => aedes.unsubscribe(filter, handler, () => undefined);
+  }
+
+  /** Who the gateway is to the access policy: its internal login, or the configured user. */
+  #gatewayIdentity(): string | undefined {
+    return this.#gatewayLogin?.username ?? this.#options.gatewayUsername ?? undefined;
   }
 
   stats(): Readonly<EmbeddedBrokerStats> {
@@ -543,6 +597,24 @@ async function readTlsFiles(
     key: await read(tls.key, 'key'),
     ca: tls.ca === null ? null : await read(tls.ca, 'ca'),
   };
+}
+
+/** aedes's persistence, which its types leave out: a Readable of the retained packets. */
+interface RetainedSource {
+  persistence: { createRetainedStreamCombi(patterns: string[]): AsyncIterable<AedesPublishPacket> };
+}
+
+/** A message between the gateway and the broker in the process (publishAsGateway). */
+export interface LocalMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+function localMessage(packet: AedesPublishPacket, retain: boolean): LocalMessage {
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+  return { topic: packet.topic, payload, qos: packet.qos, retain };
 }
 
 type ClientIdClaim =

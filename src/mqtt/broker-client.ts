@@ -19,7 +19,6 @@ import { createBoundLog } from '../log/bound-log.ts';
 import type { BoundLog } from '../log/bound-log.ts';
 import { memoryCostOf } from '../queue/limits.ts';
 import type { QueuedMessage, SessionOutbox } from '../queue/outbox.ts';
-import type { Service } from '../service.ts';
 import { createBackoff } from './backoff.ts';
 import { redactUrl } from '../config/redact-url.ts';
 import { toClientOptions } from './connect-options.ts';
@@ -27,11 +26,13 @@ import type { BrokerLink } from './connect-options.ts';
 import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
 import './packet-numbers.ts';
 import { Qos0Window } from './qos0-window.ts';
-import type { Qos0WindowStatus } from './qos0-window.ts';
+import type { BrokerClientProgress, BrokerClientStatus, Publisher } from './publisher.ts';
 import { SessionStore } from './session-store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { TlsRefusals, urlHost } from './tls-refusals.ts';
-import type { RecordedRefusal, TlsLinkStatus } from './tls-refusals.ts';
+import type { RecordedRefusal } from './tls-refusals.ts';
+
+export type { BrokerClientProgress, BrokerClientStatus };
 
 export interface BrokerClientOptions {
   link: BrokerLink;
@@ -48,29 +49,6 @@ export interface BrokerClientOptions {
   qos0WindowBytes?: number;
 }
 
-export interface BrokerClientStatus {
-  connected: boolean;
-  url: string;
-  connects: number;
-  lastError: string | null;
-  inflight: number;
-  inflightLimit: number;
-  published: number;
-  refusedByBroker: number;
-  /** TLS refusals of the broker's certificate; see tls-refusals.ts. Always set by status(). */
-  tls?: TlsLinkStatus;
-  /** QoS 0 publishes waiting for the socket (qos0-window.ts). Always set by status(). */
-  qos0Window?: Qos0WindowStatus;
-}
-
-/** For the systemd watchdog (src/ops/liveness.ts); times on performance.now()'s clock. */
-export interface BrokerClientProgress {
-  connected: boolean;
-  inflight: number;
-  /** Last connect, completed delivery, or start of an in-flight period after an idle one. */
-  lastProgressAt: number;
-}
-
 /**
  * Messages leased per step of a pump: the socket is looked at between steps, so no more than
  * about this many go past its high-water mark (socketBackedUp()).
@@ -80,7 +58,7 @@ export const PUMP_BATCH = 256;
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 
-export class BrokerClient implements Service {
+export class BrokerClient implements Publisher {
   readonly name = 'publisher';
   private client: MqttClient | undefined;
   private readonly backoff = createBackoff(1000, 60_000);
