@@ -15,6 +15,7 @@ import type { BrokerClientProgress, BrokerClientStatus, Publisher } from '../mqt
 import type { LocalMessage } from './embedded.ts';
 import { LocalSubscriptions } from './local-subscriptions.ts';
 import type { SubscribeLocally } from './local-subscriptions.ts';
+import { IdleWait } from '../mqtt/idle-wait.ts';
 
 /** What LocalPublisher needs of the broker (EmbeddedBroker). */
 export interface LocalBroker {
@@ -49,7 +50,7 @@ export class LocalPublisher implements Publisher {
   private lastProgressAt = performance.now();
   private unsubscribeOutbox: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly idleWaiters = new Set<() => void>();
+  private readonly idle = new IdleWait(() => this.options.outbox.stats().depth === 0 && this.inflight === 0);
 
   constructor(private readonly options: LocalPublisherOptions) {
     this.subscriptions = new LocalSubscriptions(
@@ -112,22 +113,8 @@ export class LocalPublisher implements Publisher {
     });
   }
 
-  async drain(timeoutMs: number): Promise<boolean> {
-    const isIdle = (): boolean => this.options.outbox.stats().depth === 0 && this.inflight === 0;
-    if (isIdle()) return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters.delete(check);
-        resolve(false);
-      }, timeoutMs);
-      const check = (): void => {
-        if (!isIdle()) return;
-        clearTimeout(timer);
-        this.idleWaiters.delete(check);
-        resolve(true);
-      };
-      this.idleWaiters.add(check);
-    });
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.idle.until(timeoutMs);
   }
 
   stop(): Promise<void> {
@@ -163,7 +150,7 @@ export class LocalPublisher implements Publisher {
     } finally {
       this.pumping = false;
     }
-    for (const waiter of [...this.idleWaiters]) waiter();
+    this.idle.check();
   }
 
   private send(message: QueuedMessage): void {

@@ -31,6 +31,7 @@ import { SessionStore } from './session-store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { TlsRefusals, urlHost } from './tls-refusals.ts';
 import type { RecordedRefusal } from './tls-refusals.ts';
+import { IdleWait } from './idle-wait.ts';
 
 export type { BrokerClientProgress, BrokerClientStatus };
 
@@ -98,7 +99,9 @@ export class BrokerClient implements Publisher {
   private stopping = false;
   private pumping = false;
   private lastProgressAt = performance.now();
-  private readonly idleWaiters = new Set<() => void>();
+  private readonly idle = new IdleWait(
+    () => this.options.outbox.stats().depth === 0 && this.inflight.size === 0,
+  );
 
   private readonly tls: TlsRefusals;
 
@@ -214,23 +217,10 @@ export class BrokerClient implements Publisher {
   }
 
   /** Resolves true once the outbox is empty and nothing is in flight, false at the deadline. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    const isIdle = (): boolean => this.options.outbox.stats().depth === 0 && this.inflight.size === 0;
-    if (isIdle()) return true;
-    if (!this.connected) return false;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters.delete(check);
-        resolve(false);
-      }, timeoutMs);
-      const check = (): void => {
-        if (!isIdle()) return;
-        clearTimeout(timer);
-        this.idleWaiters.delete(check);
-        resolve(true);
-      };
-      this.idleWaiters.add(check);
-    });
+  drain(timeoutMs: number): Promise<boolean> {
+    // Not connected: nothing will move before the deadline (unless already idle).
+    if (!this.connected) return this.idle.until(0);
+    return this.idle.until(timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -418,7 +408,7 @@ export class BrokerClient implements Publisher {
     } finally {
       this.pumping = false;
     }
-    for (const waiter of [...this.idleWaiters]) waiter();
+    this.idle.check();
   }
 
   /**
