@@ -174,4 +174,42 @@ describe('LocalPublisher: the embedded broker in the process', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(got.length, 2);
   });
+
+  it("sends again what an earlier version's socket session still held (that session died with aedes)", async () => {
+    const broker = await startTestBroker(cleanups);
+    const sub = await client(broker);
+    const seen: string[] = [];
+    sub.on('message', (_topic, payload) => seen.push(payload.toString()));
+    await sub.subscribeAsync('iot/lp/#', { qos: 1 });
+    const { outbox, path } = await queue();
+    await outbox.submit([
+      {
+        port: 'p',
+        topic: 'iot/lp/p/held',
+        payload: Buffer.from('held'),
+        qos: 1,
+        retain: false,
+        createdAt: Date.now(),
+      },
+    ]);
+    const [held] = outbox.lease(1);
+    assert.ok(held !== undefined);
+    // What BrokerClient's session store wrote for a QoS 2 PUBLISH in flight when it stopped.
+    outbox.packets.put({ messageId: 7, queueId: held.id, packet: Buffer.from('{"cmd":"publish"}') });
+    await outbox.close();
+    const reopened = await openSqliteOutbox({
+      path,
+      durability: 'normal',
+      maxMessages: 100_000,
+      maxBytes: 1e9,
+      maxAgeMs: 86_400_000,
+      whenFull: 'reject_new',
+    });
+    cleanups.push(() => reopened.close());
+    assert.equal(reopened.lease(10).length, 0, 'held by the stored session: not leasable');
+    await publisher(broker, reopened);
+    await until('the held message delivered', () => seen.includes('held'));
+    assert.equal(reopened.packets.all().length, 0);
+    await until('the queue empty', () => reopened.stats().depth === 0);
+  });
 });
