@@ -1,8 +1,12 @@
 // `${VAR}` and `${VAR:-default}` in gateway.yaml string values (docs/contract.md §2: secrets come
 // from password_file or ${ENV_VAR}). Done on the parsed tree, before validation, so a problem
 // still points at the scalar the user wrote. `$${` writes a literal `${`.
-import { isMap, isScalar, isSeq, parse } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { Document, Scalar } from 'yaml';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const { isMap, isScalar, isSeq, parse } = requireCjs('yaml') as typeof Yaml;
 import type { ConfigPath } from './positions.ts';
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -1,7 +1,11 @@
 // Where a key path lives in a parsed YAML document, so every problem can be printed as
 // FILE:LINE:COL (docs/contract.md §1). Pure: works on an already parsed `yaml` Document.
-import { isAlias, isMap, isScalar, isSeq, isPair, visit } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node } from 'yaml';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const { isAlias, isMap, isScalar, isSeq, isPair, visit } = requireCjs('yaml') as typeof Yaml;
 
 /** A key path as zod reports it: `['ports', 0, 'baud_rate']`. */
 export type ConfigPath = readonly (string | number)[];

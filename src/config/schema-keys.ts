@@ -1,6 +1,6 @@
 // The keys a mapping of the schema accepts at a given path, for "did you mean" suggestions on
 // unknown keys. zod's unrecognized_keys issue names the bad key only, so we walk the schema.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConfigPath } from './positions.ts';
 
 /** Through the wrappers that do not change the shape: defaults, optional, nullable, pipes. */

@@ -1,7 +1,7 @@
 // The single source of truth for gateway.yaml and device profiles: zod gives the types
 // (z.infer), the defaults, every error at once, and the JSON schema for editors.
 // Keys are snake_case and unknown keys are errors (z.strictObject) so typos are caught.
-import { z } from 'zod';
+import * as z from 'zod';
 import { patternProblem } from './pattern-check.ts';
 import { GATEWAY_LEVEL } from '../topics/gateway-owned.ts';
 import { areTopicLevels, LEVEL_MESSAGE, LEVEL_PATTERN, LEVELS_MESSAGE } from '../topics/level.ts';

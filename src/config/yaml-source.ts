@@ -2,8 +2,12 @@
 // this key path" into a located ConfigProblem (docs/contract.md §1: FILE:LINE:COL: path: message).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter as LineCounterType } from 'yaml';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const { LineCounter, parseDocument } = requireCjs('yaml') as typeof Yaml;
 import type { ConfigProblem } from '../errors.ts';
 import { formatPath, locate, pathAtOffset, scalarEndingAt } from './positions.ts';
 import type { ConfigPath } from './positions.ts';
@@ -14,7 +18,7 @@ export interface YamlSource {
   /** What problems print: relative to the working directory when inside it, else absolute. */
   display: string;
   doc: Document.Parsed;
-  lineCounter: LineCounter;
+  lineCounter: LineCounterType;
 }
 
 export interface ParsedYaml {

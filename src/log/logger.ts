@@ -1,8 +1,12 @@
 // One pino root logger per process; every part gets a child with its own bindings
 // (`{ port: 'livingroom' }`). JSON lines to stdout for journald, pretty on a TTY.
 // Secrets are redacted by path so that a config dumped into a log line cannot leak them.
-import { pino } from 'pino';
+import type * as Pino from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const { pino } = requireCjs('pino') as typeof Pino;
 import { attachRecentErrors, createRecentErrors, recordingHook } from './recent-errors.ts';
 import type { LogMethodHook } from './recent-errors.ts';
 

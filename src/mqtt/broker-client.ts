@@ -12,7 +12,7 @@
 // broker is down): it connects in the background and reconnects with jittered backoff.
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import mqtt from 'mqtt';
+import { mqtt } from './mqtt-js.ts';
 import type { IClientPublishOptions, IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
 import { createBoundLog } from '../log/bound-log.ts';

@@ -4,7 +4,11 @@
 // the cache a packet id or topic length is written from a fresh 2-byte Buffer, which costs
 // nothing measurable per message. The setting is global to the package, so it is made once,
 // before the first packet is written: when this module is loaded.
-import { writeToStream } from 'mqtt-packet';
+import type * as MqttPacket from 'mqtt-packet';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const { writeToStream } = requireCjs('mqtt-packet') as typeof MqttPacket;
 
 writeToStream.cacheNumbers = false;
 

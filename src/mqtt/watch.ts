@@ -1,6 +1,6 @@
 // A plain subscriber that hands every message to a callback: the demo's live topic
 // stream. Lives in mqtt/ because only this folder imports MQTT.js.
-import mqtt from 'mqtt';
+import { mqtt } from './mqtt-js.ts';
 
 export interface WatchedMessage {
   topic: string;

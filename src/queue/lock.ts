@@ -8,7 +8,11 @@
 // it: it is meant to work beside the running daemon (cli/queue.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type DatabaseClass from 'better-sqlite3';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const Database = requireCjs('better-sqlite3') as typeof DatabaseClass;
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import { describeHolders, findLockHolders } from '../os/lock-holder.ts';
 

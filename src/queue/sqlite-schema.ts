@@ -5,8 +5,12 @@
 // fsyncs the WAL on every commit, so it survives power loss too (docs/contract.md §2).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type DatabaseClass from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const Database = requireCjs('better-sqlite3') as typeof DatabaseClass;
 
 export type Durability = 'normal' | 'full';
 export type { Db };

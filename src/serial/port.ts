@@ -10,7 +10,7 @@
 // never touches another.
 import { realpath } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { autoDetect } from '@serialport/bindings-cpp';
+import type * as Bindings from '@serialport/bindings-cpp';
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
 import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -27,6 +27,10 @@ import { startReader } from './reader.ts';
 import type { Reader } from './reader.ts';
 import { untilAborted, waitAtMost } from './settle.ts';
 import { WriteQueue } from './write-queue.ts';
+import { requireCjs } from '../require-cjs.ts';
+
+// require(), not import: src/require-cjs.ts.
+const { autoDetect } = requireCjs('@serialport/bindings-cpp') as typeof Bindings;
 
 export type PortState = 'opening' | 'open' | 'closed' | 'stopped';
 
