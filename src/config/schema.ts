@@ -530,6 +530,16 @@ export const profileSchema = z
         });
     });
     for (const [name, f] of Object.entries(p.fields)) {
+      // An MQTT-SN PUBLISH is checked against its field and forwarded byte for byte: a
+      // transform or a lenient reading would check one value and publish another.
+      if (p.protocol === 'mqttsn')
+        for (const key of ['transform', 'number_format'] as const)
+          if ((f as { transform?: unknown; number_format?: unknown })[key] !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['fields', name, key],
+              message: 'is only for protocol: line (MQTT-SN payloads are published as sent)',
+            });
       for (const problem of transformProblems(f))
         ctx.addIssue({ code: 'custom', path: ['fields', name, ...problem.path], message: problem.message });
       if (f.type === 'string' && f.pattern !== undefined) {

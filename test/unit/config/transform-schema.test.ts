@@ -149,3 +149,24 @@ unknown_keys: reject
   assert.deepEqual(r.ignore, ['rssi']);
   assert.equal(r.unknown_keys, 'reject');
 });
+
+test('MQTT-SN profiles refuse transforms, number formats and the unknown-key keys: payloads are published as sent', async () => {
+  assert.deepEqual(
+    await problems(
+      `id: p
+protocol: mqttsn
+mqttsn: { framing: raw }
+fields:
+  t: { type: number, number_format: lenient, transform: [{ scale: 0.1 }] }
+ignore: [x]
+unknown_keys: reject
+`,
+    ),
+    [
+      'p/profile.yaml:6:9: ignore: is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
+      'p/profile.yaml:7:15: unknown_keys: is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
+      'p/profile.yaml:5:57: fields.t.transform: is only for protocol: line (MQTT-SN payloads are published as sent)',
+      'p/profile.yaml:5:37: fields.t.number_format: is only for protocol: line (MQTT-SN payloads are published as sent)',
+    ],
+  );
+});
