@@ -18,8 +18,25 @@ const finiteNumber = z.number().refine(Number.isFinite, 'must be a finite number
  * unknown-key error with a "did you mean"; the output is a tagged step for the pipeline.
  * Whether a step fits the field's type is checked in config/transform-check.ts.
  */
+const STEP_KEYS = 'scale, offset, round, map, invert, clamp, convert';
+
 export const transformStepSchema = z.preprocess(
-  (v) => (v === 'invert' ? { invert: true } : v),
+  (v, ctx) => {
+    // An empty mapping is reported here: after the object schema, a mapping whose only key
+    // is a typo would look empty too, and already has its "did you mean".
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
+      ctx.addIssue({ code: 'custom', message: `is empty; a step is one of ${STEP_KEYS}` });
+    if (typeof v === 'string' && v !== 'invert') {
+      const guess = closestKey(v, STEP_KEYS.split(', '));
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a step: the one bare word is invert, the others are mappings such as { scale: 0.1 }${guess === undefined ? '' : ` (did you mean "${guess}"?)`}`,
+      });
+      // The problem is reported: a stand-in keeps the object schema from adding a second one.
+      return { invert: true };
+    }
+    return v === 'invert' ? { invert: true } : v;
+  },
   z
     .strictObject({
       scale: finiteNumber.optional(),
@@ -54,10 +71,10 @@ export const transformStepSchema = z.preprocess(
     })
     .superRefine((step, ctx) => {
       const keys = Object.keys(step);
-      if (keys.length !== 1)
+      if (keys.length > 1)
         ctx.addIssue({
           code: 'custom',
-          message: `a step has exactly one of scale, offset, round, map, invert, clamp, convert (got ${keys.length === 0 ? 'none' : keys.join(', ')})`,
+          message: `has ${keys.join(', ')}: one step per list entry (each is one of ${STEP_KEYS})`,
         });
     })
     .transform((step): TransformStep => {
@@ -67,7 +84,10 @@ export const transformStepSchema = z.preprocess(
       if (step.map !== undefined) return { op: 'map', table: step.map };
       if (step.clamp !== undefined) return { op: 'clamp', min: step.clamp[0], max: step.clamp[1] };
       if (step.convert !== undefined) return { op: 'convert', from: step.convert.from, to: step.convert.to };
-      return { op: 'invert' };
+      if (step.invert === true) return { op: 'invert' };
+      // No known key: the mapping was empty or held only typos, both reported already (zod
+      // runs transforms after non-fatal issues). Nothing later reads this value.
+      return z.NEVER;
     }),
 );
 

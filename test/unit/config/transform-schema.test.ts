@@ -66,7 +66,6 @@ test('unknown units and kinds that differ are refused at load time, with a did-y
     ),
     [
       'p/profile.yaml:5:36: fields.t.transform[0].sacle: unknown key "sacle" (did you mean "scale"?)',
-      'p/profile.yaml:5:34: fields.t.transform[0]: a step has exactly one of scale, offset, round, map, invert, clamp, convert (got none)',
       'p/profile.yaml:5:67: fields.t.transform[1].convert.from: unknown unit "F" (did you mean "°F"?)',
       'p/profile.yaml:5:111: fields.t.transform[2].convert.to: cannot convert "kg" (mass) to "m" (length)',
     ],
@@ -83,11 +82,19 @@ test('at most 16 steps, one key per step, round 0..10, clamp in order', async ()
     ),
     [
       'p/profile.yaml:5:33: fields.a.transform: must have at most 16 entries',
-      'p/profile.yaml:6:34: fields.b.transform[0]: a step has exactly one of scale, offset, round, map, invert, clamp, convert (got scale, offset)',
+      'p/profile.yaml:6:34: fields.b.transform[0]: has scale, offset: one step per list entry (each is one of scale, offset, round, map, invert, clamp, convert)',
       'p/profile.yaml:6:68: fields.b.transform[1].round: must be at most 10, got 11',
       'p/profile.yaml:6:83: fields.b.transform[2].clamp: needs [min, max] with min ≤ max',
     ],
   );
+});
+
+test('an empty step, a bare word other than invert, a number', async () => {
+  assert.deepEqual(await problems(`${HEAD}  t: { type: boolean, transform: [{}, invrt, 7] }\n`), [
+    'p/profile.yaml:5:35: fields.t.transform[0]: is empty; a step is one of scale, offset, round, map, invert, clamp, convert',
+    'p/profile.yaml:5:39: fields.t.transform[1]: "invrt" is not a step: the one bare word is invert, the others are mappings such as { scale: 0.1 } (did you mean "invert"?)',
+    'p/profile.yaml:5:46: fields.t.transform[2]: expected a mapping, got 7',
+  ]);
 });
 
 test('number_format only on numbers; ignore: and unknown_keys: checked against the fields', async () => {
