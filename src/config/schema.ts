@@ -6,6 +6,7 @@ import { patternProblem } from './pattern-check.ts';
 import { GATEWAY_LEVEL } from '../topics/gateway-owned.ts';
 import { areTopicLevels, LEVEL_MESSAGE, LEVEL_PATTERN, LEVELS_MESSAGE } from '../topics/level.ts';
 import { parseDuration, parseSize } from './units.ts';
+import { MAX_TRANSFORM_STEPS, transformProblems, transformStepSchema } from './transform-schema.ts';
 
 /** docs/contract.md §5: every level a device or the config contributes is exactly one level. */
 export const level = z.string().regex(LEVEL_PATTERN, LEVEL_MESSAGE);
@@ -259,7 +260,16 @@ const fieldCommon = {
   device_class: z.string().optional(),
   state_class: z.enum(['measurement', 'total', 'total_increasing']).optional(),
   description: z.string().optional(),
+  /** Applied in order after the value is parsed and before min/max and the type's checks. */
+  transform: z.array(transformStepSchema).max(MAX_TRANSFORM_STEPS).optional(),
 };
+
+/**
+ * How a number or integer field reads text (pipeline/number-format.ts has the grammars).
+ * Absent means `strict`, today's rule; optional rather than defaulted so that command
+ * payloads, which share the validator, need not carry it.
+ */
+const numberFormat = z.enum(['strict', 'lenient', 'decimal_comma']).optional();
 
 export const fieldSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -267,12 +277,14 @@ export const fieldSchema = z.discriminatedUnion('type', [
     type: z.literal('number'),
     min: z.number().optional(),
     max: z.number().optional(),
+    number_format: numberFormat,
   }),
   z.strictObject({
     ...fieldCommon,
     type: z.literal('integer'),
     min: z.number().int().optional(),
     max: z.number().int().optional(),
+    number_format: numberFormat,
   }),
   z.strictObject({ ...fieldCommon, type: z.literal('boolean') }),
   z.strictObject({
@@ -284,6 +296,7 @@ export const fieldSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...fieldCommon, type: z.literal('enum'), values: z.array(z.string()).min(1) }),
 ]);
 export type FieldSpec = z.output<typeof fieldSchema>;
+export type { TransformStep } from './transform-schema.ts';
 
 /** A command's payload schema: the same kinds as fields, without the wire-name and HA keys. */
 export const commandPayloadSchema = z.discriminatedUnion('type', [
@@ -457,6 +470,10 @@ export const profileSchema = z
      */
     availability_timeout: duration.optional(),
     mysensors: mysensorsSchema.optional(),
+    /** Line keys the profile does not want: neither read nor counted as unknown. */
+    ignore: z.array(z.string().min(1)).max(256).optional(),
+    /** Keys neither declared nor ignored: `count` (default), `ignore` them, or `reject` the line. */
+    unknown_keys: z.enum(['ignore', 'count', 'reject']).optional(),
   })
   .superRefine((p, ctx) => {
     if (p.protocol === 'line' && p.line === undefined)
@@ -488,7 +505,43 @@ export const profileSchema = z
           });
       }
     }
+    if (p.protocol === 'mqttsn')
+      for (const key of ['ignore', 'unknown_keys'] as const)
+        if (p[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
+          });
+    const wireKeys = new Map(Object.entries(p.fields).map(([name, f]) => [f.key ?? name, name]));
+    (p.ignore ?? []).forEach((key, i) => {
+      const field = wireKeys.get(key);
+      if (field !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ignore', i],
+          message: `"${key}" is the wire key of field ${field}; a key is either read or ignored`,
+        });
+      if (p.line?.format === 'csv' && p.line.columns !== undefined && !p.line.columns.includes(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ignore', i],
+          message: `"${key}" is not one of line.columns (${p.line.columns.join(', ')})`,
+        });
+    });
     for (const [name, f] of Object.entries(p.fields)) {
+      // An MQTT-SN PUBLISH is checked against its field and forwarded byte for byte: a
+      // transform or a lenient reading would check one value and publish another.
+      if (p.protocol === 'mqttsn')
+        for (const key of ['transform', 'number_format'] as const)
+          if ((f as { transform?: unknown; number_format?: unknown })[key] !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['fields', name, key],
+              message: 'is only for protocol: line (MQTT-SN payloads are published as sent)',
+            });
+      for (const problem of transformProblems(f))
+        ctx.addIssue({ code: 'custom', path: ['fields', name, ...problem.path], message: problem.message });
       if (f.type === 'string' && f.pattern !== undefined) {
         const problem = patternProblem(f.pattern);
         if (problem !== undefined)

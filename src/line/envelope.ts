@@ -104,6 +104,7 @@ export function nakReasonFor(reason: DiscardReason): NakReason {
     case 'bad_envelope':
       return 'envelope';
     case 'no_valid_fields':
+    case 'unknown_key':
       return 'invalid';
     case 'topic_rejected':
       return 'topic';

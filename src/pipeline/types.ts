@@ -34,6 +34,7 @@ export type DiscardReason =
   | 'bad_envelope' // ack: true and no valid `#<seq> ` prefix
   | 'parse_error' // the body is not in the profile's format
   | 'no_valid_fields' // every field failed validation (or none was present)
+  | 'unknown_key' // a key the profile does not declare, with unknown_keys: reject
   | 'topic_rejected' // a device-supplied level broke the one-level rule
   | 'queue_full';
 

@@ -82,7 +82,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     this.envelopeOptions = { checksum: line.checksum, ack: line.ack };
     this.framer = createLineFramer({ maxBytes: line.max_bytes });
     this.decoder = createDecoder(line);
-    this.fields = compileFields(profile.fields);
+    this.fields = compileFields(profile.fields, profile);
     const template = compileTemplate(profile.topicTemplate);
     if (!template.ok) throw new Error(`profile ${profile.id}: ${template.message}`);
     this.map = createMapper({
@@ -230,6 +230,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     if (decoded.ok === false) return line.discard(decoded.reason, decoded.detail);
     if (decoded.ok === 'ignored') return line.ignore();
     const checked = validateValues(this.fields, decoded.values);
+    if (checked.refused !== null) return line.discard('unknown_key', checked.refused);
     this.counters.unknownKeys += checked.unknownKeys.length;
     this.counters.fieldRejects += checked.rejected.length;
     for (const r of checked.rejected)

@@ -2,6 +2,7 @@
 // docs/contract.md §1): every value satisfies its field's schema from the profile (§3), so what
 // the simulator prints is what a correct device would print. Pure: the RNG is injected.
 import type { DeviceProfile, FieldSpec } from '../config/schema.ts';
+import { transformedGenerator } from './transformed-values.ts';
 
 /** A value as the simulator puts it on the wire. */
 export type SimValue = string | number | boolean;
@@ -29,6 +30,14 @@ export function createValueGenerator(profile: DeviceProfile, rng: Rng = Math.ran
 }
 
 function fieldGenerator(spec: FieldSpec, rng: Rng): FieldGenerator {
+  const plain = plainGenerator(spec, rng);
+  return spec.transform === undefined || spec.transform.length === 0
+    ? plain
+    : transformedGenerator(spec, rng, plain);
+}
+
+/** A value that satisfies the field's checks, before any transform. */
+function plainGenerator(spec: FieldSpec, rng: Rng): FieldGenerator {
   switch (spec.type) {
     case 'number':
     case 'integer':

@@ -2,7 +2,7 @@
 // real daemon (a child process) reads the other end with the real serialport bindings,
 // and an independent mosquitto_sub sees exactly what a user's broker would see.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,27 @@ import { createPtyPair } from '../helpers/socat.ts';
 import type { PtyPair } from '../helpers/socat.ts';
 
 const BASE = 'iot/home1';
+
+/**
+ * A bench scale that prints what real ones do: a sign then padding, a unit word, Fahrenheit,
+ * a state code. Exercises number_format, transform and unknown_keys through the daemon.
+ */
+const SCALE_PROFILE = `id: scale
+protocol: line
+line:
+  format: regex
+  pattern: '^W=(?<weight>[^;]*);T=(?<temp>[^;]*);S=(?<state>[^;]*)(?:;TARE=(?<tare>[^;]*))?$'
+fields:
+  weight: { type: number, unit: kg, min: 0, max: 150, number_format: lenient }
+  temperature:
+    key: temp
+    type: number
+    unit: "°C"
+    transform: [{ convert: { from: "°F", to: "°C" } }, { round: 1 }]
+  state: { type: enum, values: [idle, busy], transform: [{ map: { "0": idle, "1": busy } }] }
+unknown_keys: reject
+publish: { topic: "{port}/{field}", qos: 1, retain: false }
+`;
 
 function gatewayYaml(
   url: string,
@@ -42,19 +63,25 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
   let meter: PtyPair;
   let gateway: GatewayProcess;
   let sub: Subscription;
+  let scale: PtyPair;
   let climateDevice: DeviceEnd;
   let meterDevice: DeviceEnd;
+  let scaleDevice: DeviceEnd;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-e2e-'));
     broker = await startMosquitto();
     climate = await createPtyPair(dir, { device: 'climate-dev', gateway: 'climate-gw' });
     meter = await createPtyPair(dir, { device: 'meter-dev', gateway: 'meter-gw' });
+    scale = await createPtyPair(dir, { device: 'scale-dev', gateway: 'scale-gw' });
+    mkdirSync(join(dir, 'devices', 'scale'), { recursive: true });
+    writeFileSync(join(dir, 'devices', 'scale', 'profile.yaml'), SCALE_PROFILE);
     writeFileSync(
       join(dir, 'gateway.yaml'),
       gatewayYaml(broker.url, [
         { name: 'livingroom', path: climate.gatewayPath, device: 'climate' },
         { name: 'garage', path: meter.gatewayPath, device: 'power-meter' },
+        { name: 'bench', path: scale.gatewayPath, device: 'scale' },
       ]),
     );
     sub = await subscribe({
@@ -69,17 +96,21 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
     // The binding flushes a tty's input when it opens it: lines written before that are gone.
     await gateway.waitForOutput('port livingroom: opened', 20_000);
     await gateway.waitForOutput('port garage: opened', 20_000);
+    await gateway.waitForOutput('port bench: opened', 20_000);
     climateDevice = await openDevice(climate.devicePath);
     meterDevice = await openDevice(meter.devicePath);
+    scaleDevice = await openDevice(scale.devicePath);
   });
 
   after(async () => {
     await climateDevice?.close();
     await meterDevice?.close();
+    await scaleDevice?.close();
     await gateway?.kill('SIGKILL');
     await sub?.stop();
     await climate?.kill();
     await meter?.kill();
+    await scale?.kill();
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -132,6 +163,43 @@ describe('gateway → Mosquitto, line devices on socat ptys', () => {
         'livingroom/humidity 43',
         'livingroom/temperature 24.5',
         'livingroom/humidity 44',
+      ],
+    );
+  });
+
+  it("reads a scale's numbers, converts and maps them, and refuses a line with an undeclared key", async () => {
+    const before = sub.messages.length;
+    await scaleDevice.write('boot noise\n'); // may be taken for the tail of a cut line
+    await scaleDevice.write('W=+  12.345 kg;T=70.7;S=1\n'); // sign, padding, unit; °F → °C; 1 → busy
+    await scaleDevice.write('W=1,234.5 kg;T=32;S=0\n'); // thousands separator: above max 150
+    await scaleDevice.write('W=12.3 lb;T=212;S=7\n'); // wrong unit; 7 is not mapped
+    await scaleDevice.write('W=1;T=50;S=0;TARE=1\n'); // unknown_keys: reject — nothing published
+    await scaleDevice.write('W=-  0.5;T=-40;S=0\n'); // below min 0
+    await scaleDevice.write('W=2;T=50;S=0\n');
+    // The last line's three messages, in field order; its state is the 11th bench message.
+    const bench = (): typeof sub.messages =>
+      sub.messages
+        .slice(before)
+        .filter((m) => m.topic.startsWith(`${BASE}/bench/`) && !m.topic.endsWith('availability'));
+    await sub.waitFor((m) => m.topic === `${BASE}/bench/temperature` && m.payload === '10');
+    await sub.waitFor(() => bench().length >= 11);
+    // The refused line is logged with its reason, naming the key.
+    await gateway.waitForOutput(/"reason":"unknown_key","detail":"key \\"tare\\" is not declared/);
+    const got = bench();
+    assert.deepEqual(
+      got.map((m) => `${m.topic.slice(BASE.length + 1)} ${m.payload}`),
+      [
+        'bench/weight 12.345',
+        'bench/temperature 21.5',
+        'bench/state busy',
+        'bench/temperature 0',
+        'bench/state idle',
+        'bench/temperature 100',
+        'bench/temperature -40',
+        'bench/state idle',
+        'bench/weight 2',
+        'bench/temperature 10',
+        'bench/state idle',
       ],
     );
   });

@@ -137,6 +137,7 @@ test('formatAck / formatNak / nakReasonFor', () => {
   assert.equal(nakReasonFor('checksum_missing'), 'checksum');
   assert.equal(nakReasonFor('parse_error'), 'parse');
   assert.equal(nakReasonFor('no_valid_fields'), 'invalid');
+  assert.equal(nakReasonFor('unknown_key'), 'invalid');
   assert.equal(nakReasonFor('topic_rejected'), 'topic');
   assert.equal(nakReasonFor('queue_full'), 'full');
   assert.equal(nakReasonFor('bad_envelope'), 'envelope');

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createRegexDecoder } from '../../../src/line/regex.ts';
 import { createDecoder } from '../../../src/line/decoder.ts';
 import type { LineSpec } from '../../../src/config/schema.ts';
+import { patternProblem } from '../../../src/config/pattern-check.ts';
+import { compileFields, validateValues } from '../../../src/pipeline/validate.ts';
 
 const decode = createRegexDecoder('^T:(?<temp>-?[0-9.]+) H:(?<hum>[0-9.]+)(?: B:(?<batt>\\d+))?$');
 
@@ -65,4 +67,19 @@ test('createDecoder dispatches on line.format', () => {
 test('createDecoder refuses specs the schema would have rejected', () => {
   assert.throws(() => createDecoder(spec({ format: 'csv' })), TypeError);
   assert.throws(() => createDecoder(spec({ format: 'regex' })), TypeError);
+});
+
+test('a capture keeps the sign and padding a scale prints; a lenient field reads them', () => {
+  // Capture the whole value and let number_format parse it: `[+-]?\s*` between two `\s*`
+  // would be refused as quadratic, and needs not be written.
+  for (const pattern of ['^W:(?<w>.*)$', '^W:(?<w>[+-]? *[0-9.,]+) ?kg$']) {
+    assert.equal(patternProblem(pattern), undefined, pattern);
+    const r = createRegexDecoder(pattern)('W:+  1,012.345 kg');
+    assert.ok(r.ok === true, pattern);
+    const table = compileFields({ w: { type: 'number', unit: 'kg', number_format: 'lenient' } });
+    assert.deepEqual([...validateValues(table, r.values).values], [['w', 1012.345]], pattern);
+  }
+  const negative = createRegexDecoder('^W:(?<w>.*)$')('W:-   0.5');
+  assert.ok(negative.ok === true);
+  assert.equal(negative.values.get('w'), '-   0.5');
 });

@@ -156,3 +156,134 @@ test('rejection reasons stay short for long device input', () => {
   assert.ok(!r.ok);
   assert.ok(r.reason.length < 80, r.reason);
 });
+
+test('transforms run after the parse and before min/max and the type checks', () => {
+  const tenths: FieldSpec = { type: 'number', min: -40, max: 85, transform: [{ op: 'scale', by: 0.1 }] };
+  accepts(tenths, '215', 21.5);
+  accepts(tenths, 850, 85); // 850 alone would be above max: the check sees the result
+  rejects(tenths, '851', /^85\.1 is above max 85$/);
+  rejects(tenths, 'abc', /"abc" is not a number/);
+  const fahrenheit: FieldSpec = {
+    type: 'number',
+    unit: '°C',
+    transform: [
+      { op: 'convert', from: '°F', to: '°C' },
+      { op: 'round', decimals: 1 },
+    ],
+  };
+  accepts(fahrenheit, '70.7', 21.5);
+  const whole: FieldSpec = { type: 'integer', transform: [{ op: 'scale', by: 0.5 }] };
+  accepts(whole, '4', 2);
+  rejects(whole, '3', /^1\.5 is not an integer$/);
+  const rounded: FieldSpec = {
+    type: 'integer',
+    transform: [
+      { op: 'scale', by: 0.5 },
+      { op: 'round', decimals: 0 },
+    ],
+  };
+  accepts(rounded, '3', 2);
+  const state: FieldSpec = {
+    type: 'enum',
+    values: ['idle', 'busy'],
+    transform: [{ op: 'map', table: { '0': 'idle', '1': 'busy' } }],
+  };
+  accepts(state, '1', 'busy');
+  accepts(state, 0, 'idle');
+  rejects(state, '7', /^"7" is not mapped by transform step 1 \(map: 0, 1\)$/);
+  accepts({ type: 'boolean', transform: [{ op: 'invert' }] }, 'on', false);
+  rejects(
+    { type: 'string', max_length: 4, transform: [{ op: 'map', table: { a: 'alpha' } }] },
+    'b',
+    /^"b" is not mapped by transform step 1 \(map: a\)$/,
+  );
+  rejects(
+    { type: 'string', max_length: 4, transform: [{ op: 'map', table: { a: 'alpha' } }] },
+    'a',
+    /^"alpha" is longer than 4 characters$/,
+  );
+});
+
+test('number_format: lenient and decimal_comma fields, the unit word checked against the wire unit', () => {
+  const kg: FieldSpec = { type: 'number', unit: 'kg', number_format: 'lenient' };
+  accepts(kg, '+  12.345', 12.345);
+  accepts(kg, '1,234.5 kg', 1234.5);
+  accepts(kg, '12.3kg', 12.3);
+  rejects(kg, '12.3 lb', /^"12\.3 lb" is in "lb", not "kg"$/);
+  rejects(
+    { type: 'number', number_format: 'lenient' },
+    '0xFF',
+    /carries a unit, but the field declares none/,
+  );
+  // Before a convert the device prints the convert's `from` unit.
+  const f: FieldSpec = {
+    type: 'number',
+    unit: '°C',
+    number_format: 'lenient',
+    transform: [{ op: 'convert', from: '°F', to: '°C' }],
+  };
+  accepts(f, '212 °F', 100);
+  rejects(f, '100 °C', /is in "°C", not "°F"/);
+  accepts({ type: 'number', number_format: 'decimal_comma' }, '12,5', 12.5);
+  accepts({ type: 'integer', number_format: 'lenient' }, '+ 1,024', 1024);
+  rejects({ type: 'integer', number_format: 'lenient' }, '1.5', /^"1\.5" is not an integer$/);
+  rejects({ type: 'number' }, '+  12.345', /is not a number/); // strict stays the default
+});
+
+test('a trace shows each stage of one value', () => {
+  const table = compileFields({
+    t: {
+      type: 'number',
+      max: 30,
+      number_format: 'lenient',
+      transform: [
+        { op: 'scale', by: 0.1 },
+        { op: 'round', decimals: 0 },
+      ],
+    },
+  });
+  const field = table.fields[0];
+  assert.ok(field !== undefined);
+  const done = field.trace('+ 215');
+  assert.equal(done.stage, 'done');
+  assert.ok(done.stage === 'done');
+  assert.deepEqual(
+    done.transforms.steps.map((s) => `${s.step}: ${String(s.value)}`),
+    ['parsed: 215', 'scale 0.1: 21.5', 'round 0: 22'],
+  );
+  assert.deepEqual(done.result, { ok: true, value: 22 });
+  assert.equal(field.trace('x').stage, 'parse');
+  const high = field.trace('400');
+  assert.equal(high.stage, 'check');
+  assert.deepEqual(high.result, { ok: false, reason: '40 is above max 30' });
+});
+
+test('unknown keys: counted by default, left out by ignore:, or refusing the line', () => {
+  const fields: Record<string, FieldSpec> = { t: { type: 'number' } };
+  const line = new Map<string, RawValue>([
+    ['t', '1'],
+    ['rssi', '-70'],
+    ['uptime', '12'],
+  ]);
+  assert.deepEqual(validateValues(compileFields(fields), line).unknownKeys, ['rssi', 'uptime']);
+  const ignoring = validateValues(compileFields(fields, { ignore: ['rssi'] }), line);
+  assert.deepEqual(ignoring.unknownKeys, ['uptime']);
+  assert.deepEqual([...ignoring.values], [['t', 1]]);
+  assert.equal(ignoring.refused, null);
+  const quiet = validateValues(compileFields(fields, { unknown_keys: 'ignore' }), line);
+  assert.deepEqual(quiet.unknownKeys, []);
+  assert.deepEqual([...quiet.values], [['t', 1]]);
+  const strict = compileFields(fields, { unknown_keys: 'reject', ignore: ['rssi'] });
+  const refused = validateValues(strict, line);
+  assert.equal(refused.refused, 'key "uptime" is not declared by the profile (unknown_keys: reject)');
+  assert.equal(refused.values.size, 0);
+  const fine = validateValues(
+    strict,
+    new Map<string, RawValue>([
+      ['t', '1'],
+      ['rssi', '-70'],
+    ]),
+  );
+  assert.equal(fine.refused, null);
+  assert.deepEqual([...fine.values], [['t', 1]]);
+});

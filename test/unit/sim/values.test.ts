@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { profileSchema, type DeviceProfile } from '../../../src/config/schema.ts';
+import { compileFields, validateValues } from '../../../src/pipeline/validate.ts';
 import { createValueGenerator } from '../../../src/sim/values.ts';
 import { seededRandom } from '../../helpers/seeded-random.ts';
 
@@ -76,5 +77,42 @@ void describe('createValueGenerator', () => {
     const a = createValueGenerator(profile, seededRandom(3));
     const b = createValueGenerator(profile, seededRandom(3));
     for (let i = 0; i < 100; i++) assert.deepEqual(a(), b());
+  });
+});
+
+void describe('createValueGenerator with transforms', () => {
+  void it('prints values from before the transforms, which then pass the field', () => {
+    const transformed = profileSchema.parse({
+      id: 'transformed',
+      line: { format: 'kv' },
+      fields: {
+        tenths_f: {
+          type: 'number',
+          unit: '°C',
+          min: -40,
+          max: 85,
+          transform: [{ scale: 0.1 }, { convert: { from: '°F', to: '°C' } }, { round: 1 }],
+        },
+        half: { type: 'integer', min: 0, max: 10, transform: [{ scale: 0.5 }, { round: 0 }] },
+        state: { type: 'enum', values: ['idle', 'busy'], transform: [{ map: { '0': 'idle', '1': 'busy' } }] },
+        level: { type: 'number', max: 10, transform: [{ map: { '0': 1, '1': 5, '2': 99 } }] },
+        closed: { type: 'boolean', transform: ['invert'] },
+      },
+    });
+    const table = compileFields(transformed.fields);
+    const next = createValueGenerator(transformed, seededRandom(7));
+    const states = new Set<unknown>();
+    const levels = new Set<unknown>();
+    for (let i = 0; i < 2000; i++) {
+      const raw = new Map([...next()].map(([k, v]) => [k, String(v)]));
+      states.add(raw.get('state'));
+      levels.add(raw.get('level'));
+      const r = validateValues(table, raw);
+      assert.deepEqual(r.rejected, [], JSON.stringify([...raw]));
+      assert.equal(r.values.size, 5);
+    }
+    assert.deepEqual([...states].sort(), ['0', '1']);
+    // Key 2 maps to 99, above the field's max: never printed.
+    assert.deepEqual([...levels].sort(), ['0', '1']);
   });
 });
