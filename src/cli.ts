@@ -1,7 +1,8 @@
 // The only file that reads argv, touches process.* and chooses exit codes (docs/architecture.md).
 // Exit codes (docs/contract.md §1): 0 success; 78 (EX_CONFIG) invalid configuration, every
 // problem printed first; 75 (EX_TEMPFAIL) a port or the queue is held by another process
-// at start-up; 1 any other fatal error, with a one-line cause.
+// at start-up; 2 `try`: at least one line would be refused; 1 any other fatal error, with a
+// one-line cause.
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
@@ -23,6 +24,12 @@ const EX_CONFIG = 78;
  * retrying cannot fix. StartLimitBurst still bounds a holder that never lets go.
  */
 const EX_TEMPFAIL = 75;
+/**
+ * `tty2mqtt try`: it ran, and the daemon would refuse at least one of the lines. Not 1, so a
+ * script tells "this line is bad" from "try could not run" (a usage error, an unknown
+ * profile is 78); grep and diff use the same split of a verdict from a failure.
+ */
+const EXIT_LINES_REFUSED = 2;
 
 /** The exit code of a fatal error other than a ConfigError (which is always 78). */
 function exitCodeOf(error: unknown): number {
@@ -33,6 +40,7 @@ function exitCodeOf(error: unknown): number {
     return EX_CONFIG;
   if (isGatewayError(error, ErrorCodes.PORT_IN_USE) || isGatewayError(error, ErrorCodes.QUEUE_IN_USE))
     return EX_TEMPFAIL;
+  if (isGatewayError(error, ErrorCodes.LINES_REFUSED)) return EXIT_LINES_REFUSED;
   return 1;
 }
 
@@ -74,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: spec.positionals === true,
     });
   } catch (error) {
     throw usage(errorMessage(error));
@@ -85,8 +93,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const context: CommandContext = {
     args: parsed.values,
+    positionals: parsed.positionals,
     cwd: process.cwd(),
     env: process.env,
+    stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY: process.stdout.isTTY === true,

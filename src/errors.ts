@@ -26,6 +26,8 @@ export const ErrorCodes = {
   HTTP_LISTEN_FAILED: 'TTY2MQTT_HTTP_LISTEN_FAILED',
   /** The queue refused a message because it is full under `when_full: reject_new`. */
   QUEUE_FULL: 'TTY2MQTT_QUEUE_FULL',
+  /** `tty2mqtt try`: at least one line would be refused by the daemon (exit 2). */
+  LINES_REFUSED: 'TTY2MQTT_LINES_REFUSED',
   /** A command line that cannot be understood (exit 1, with a hint to use --help). */
   USAGE: 'TTY2MQTT_USAGE',
 } as const;

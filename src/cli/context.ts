@@ -3,8 +3,11 @@
 
 export interface CommandContext {
   args: Record<string, string | boolean | undefined>;
+  /** Arguments that are not options (only commands that take them get any). */
+  positionals: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   isTTY: boolean;

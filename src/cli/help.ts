@@ -5,6 +5,8 @@ import type { CommandContext } from './context.ts';
 
 interface CommandSpec {
   summary: string;
+  /** The command takes arguments besides its options (else they are a usage error). */
+  positionals?: boolean;
   usage: string;
   details: string;
   options: NonNullable<ParseArgsConfig['options']>;
@@ -92,6 +94,35 @@ export const COMMANDS: Record<string, CommandSpec> = {
       sleep: { type: 'string' },
     },
     run: async (c) => (await import('./simulate.ts')).simulateCommand(c),
+  },
+  try: {
+    summary:
+      'show what the daemon would publish for device lines, or why it would refuse them; opens nothing',
+    usage:
+      'tty2mqtt try <DEVICE-ID | PROFILE-PATH> [LINE…] [--json] [--port NAME] [--base TOPIC] [--gateway ID] [-c FILE]',
+    positionals: true,
+    details:
+      '  DEVICE-ID           a profile id, looked up in devices_dir of -c FILE, ./devices, then the shipped profiles\n' +
+      '  PROFILE-PATH        a profile.yaml or its folder (anything with a / or a .), e.g. ./devices/climate\n' +
+      '  LINE…               the lines to try; without any, lines are read from stdin, one per line\n' +
+      '  --json              one JSON object per line: outcome, reason, fields (raw and value), messages, replies\n' +
+      '  --port NAME         the port name for {port} (default try; with -c, a configured port lends its vars)\n' +
+      "  --base TOPIC        base_topic (default: -c FILE's, else tty2mqtt)\n" +
+      "  --gateway ID        the gateway id for {gateway} (default: -c FILE's, else the hostname)\n" +
+      '  -c, --config FILE   take devices_dir, base_topic, gateway id and port vars from this gateway.yaml\n\n' +
+      "Each line goes through the daemon's own steps: max_bytes, checksum and #seq, the format's decoder,\n" +
+      'field validation (a failing field is dropped, the rest published) and topic mapping. Line protocol\n' +
+      'profiles only (MQTT-SN devices send binary packets). Nothing is opened, written or published.\n' +
+      'Exit codes: 0 every line accepted, 2 at least one line would be refused, 78 profile invalid or not\n' +
+      'found, 1 usage error.\n',
+    options: {
+      ...configOption,
+      json: { type: 'boolean' },
+      port: { type: 'string' },
+      base: { type: 'string' },
+      gateway: { type: 'string' },
+    },
+    run: async (c) => (await import('./try.ts')).tryCommand(c),
   },
 };
 

@@ -1,6 +1,6 @@
 // `tty2mqtt simulate --device ID --path TTY`: play a profile's reference device on a real
 // tty (docs/contract.md §1), for tests and trials without hardware.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseDuration } from '../config/units.ts';
 import { loadProfileById } from '../config/profiles.ts';
 import { ErrorCodes, GatewayError } from '../errors.ts';
@@ -8,8 +8,7 @@ import { runSimulate } from '../sim/simulate-command.ts';
 import { runSimulateMqttSn } from '../sim/simulate-mqttsn.ts';
 import type { CommandContext } from './context.ts';
 import { stringArg } from './context.ts';
-import { loadConfigFor } from './load.ts';
-import { SHIPPED_DEVICES_DIR } from './shipped.ts';
+import { loadConfigFor, profileDirs } from './load.ts';
 
 function usage(message: string): GatewayError {
   return new GatewayError(ErrorCodes.USAGE, `${message} (see: tty2mqtt simulate --help)`);
@@ -31,12 +30,8 @@ export async function simulateCommand(context: CommandContext): Promise<number> 
   if (intervalText !== undefined && intervalMs === undefined)
     throw usage(`--interval must be a duration such as 500ms or 2s, got "${intervalText}"`);
   const configFile = stringArg(context, 'config');
-  const dirs = [join(context.cwd, 'devices'), SHIPPED_DEVICES_DIR];
-  if (configFile !== undefined) {
-    const loaded = await loadConfigFor(context);
-    dirs.unshift(loaded.config.devices_dir);
-  }
-  const profile = await loadProfileById(id, dirs, context.cwd);
+  const loaded = configFile === undefined ? undefined : await loadConfigFor(context);
+  const profile = await loadProfileById(id, profileDirs(context, loaded), context.cwd);
   const count = positiveInt(stringArg(context, 'count'), 'count');
   context.stderr.write(
     `simulating ${profile.id} (${profile.description}) on ${resolve(context.cwd, path)}; Ctrl-C stops\n`,

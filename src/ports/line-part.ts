@@ -5,22 +5,18 @@
 import type { LoadedProfile } from '../config/load.ts';
 import type { PortConfig } from '../config/schema.ts';
 import { CommandRunner } from '../device-commands/line-runner.ts';
-import { createLineFramer } from '../framing/line.ts';
 import type { LineFramer } from '../framing/line.ts';
-import { createDecoder } from '../line/decoder.ts';
-import { parseEnvelope } from '../line/envelope.ts';
-import type { EnvelopeOptions } from '../line/envelope.ts';
+import { createLinePipeline } from '../line/line-pipeline.ts';
+import type { LinePipeline } from '../line/line-pipeline.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Subscribe } from '../mqtt/subscriptions.ts';
 import type { MySensorsStore } from '../mysensors/store.ts';
-import { createMapper } from '../pipeline/map.ts';
-import type { Decoder, FieldValue, Reading } from '../pipeline/types.ts';
-import { compileFields, validateValues } from '../pipeline/validate.ts';
-import type { FieldTable } from '../pipeline/validate.ts';
+import type { FieldValue } from '../pipeline/types.ts';
+import type { ValidationResult } from '../pipeline/validate.ts';
 import type { Outbox } from '../queue/outbox.ts';
 import type { CloseKind, ChunkInfo } from '../serial/port.ts';
-import { gatewayOwnedNames } from '../topics/gateway-owned.ts';
-import { compileTemplate } from '../topics/template.ts';
+import { acceptLine } from './line-accept.ts';
+import type { AcceptSteps } from './line-accept.ts';
 import { LineOutcomes } from './line-outcomes.ts';
 import { MySensorsPart } from './mysensors-part.ts';
 import type { RunnerWiring } from './mysensors-part.ts';
@@ -59,11 +55,9 @@ export class LinePart implements ProtocolPart<LinePortSection> {
   readonly format: string;
   readonly counters: LinePortCounters = createLinePortCounters();
   private readonly framer: LineFramer;
-  private readonly decoder: Decoder;
-  private readonly fields: FieldTable;
-  private readonly map: ReturnType<typeof createMapper>;
+  private readonly pipeline: LinePipeline;
+  private readonly steps: AcceptSteps;
   private readonly outcomes: LineOutcomes;
-  private readonly envelopeOptions: EnvelopeOptions;
   /** Data has arrived since the port was first opened or last lost. */
   private heard = false;
   private seen: number | null = null;
@@ -79,21 +73,8 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     const line = profile.line;
     if (line === undefined) throw new Error(`profile ${profile.id} has no line: section`);
     this.format = line.format;
-    this.envelopeOptions = { checksum: line.checksum, ack: line.ack };
-    this.framer = createLineFramer({ maxBytes: line.max_bytes });
-    this.decoder = createDecoder(line);
-    this.fields = compileFields(profile.fields, profile);
-    const template = compileTemplate(profile.topicTemplate);
-    if (!template.ok) throw new Error(`profile ${profile.id}: ${template.message}`);
-    this.map = createMapper({
-      base: options.base,
-      gatewayId: options.gatewayId,
-      port: port.name,
-      portVars: port.vars,
-      profile: { publish: profile.publish, fieldOrder: Object.keys(profile.fields) },
-      template: template.template,
-      owned: gatewayOwnedNames(Object.keys(profile.commands)),
-    });
+    this.pipeline = createLinePipeline({ port, profile, base: options.base, gatewayId: options.gatewayId });
+    this.framer = this.pipeline.createFramer();
     this.outcomes = new LineOutcomes({
       port: port.name,
       outbox: options.outbox,
@@ -130,7 +111,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
               spec: profile.mysensors,
               publish: profile.publish,
               store: options.mysensorsStore,
-              isFixedKey: (key) => this.fields.byKey.has(key),
+              isFixedKey: (key) => this.pipeline.fields.byKey.has(key),
               counters: this.counters,
               wiring,
               subscribe,
@@ -139,6 +120,12 @@ export class LinePart implements ProtocolPart<LinePortSection> {
             io,
           )
         : null;
+    this.steps = {
+      pipeline: this.pipeline,
+      mysensors: this.mysensors,
+      now: io.now,
+      onChecked: (checked) => this.countChecked(checked),
+    };
   }
 
   section(): LinePortSection {
@@ -213,24 +200,19 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     this.counters.lines += 1;
     // The device's answer to a command (the profile's reply pattern) is not a reading.
     if (this.commands?.onDeviceLine(text) === true) return;
-    const envelope = parseEnvelope(text, this.envelopeOptions);
+    const envelope = this.pipeline.envelope(text);
     if (!envelope.ok) {
       this.outcomes.discard(envelope.reason, envelope.detail, envelope.seq);
       return;
     }
     const { seq, body } = envelope;
-    this.outcomes.inTurn(seq, () => this.accept(body, seq));
+    this.outcomes.inTurn(seq, async () => {
+      await acceptLine(this.steps, body, this.outcomes.of(body, seq));
+    });
   }
 
-  private async accept(body: string, seq: number | null): Promise<void> {
-    const line = this.outcomes.of(body, seq);
-    if (line.repeated()) return;
-    if (this.mysensors !== null && (await this.mysensors.accept(body, line))) return;
-    const decoded = this.decoder(body);
-    if (decoded.ok === false) return line.discard(decoded.reason, decoded.detail);
-    if (decoded.ok === 'ignored') return line.ignore();
-    const checked = validateValues(this.fields, decoded.values);
-    if (checked.refused !== null) return line.discard('unknown_key', checked.refused);
+  /** Field rejections and undeclared keys are counted, and logged at a limited rate. */
+  private countChecked(checked: ValidationResult): void {
     this.counters.unknownKeys += checked.unknownKeys.length;
     this.counters.fieldRejects += checked.rejected.length;
     for (const r of checked.rejected)
@@ -239,18 +221,5 @@ export class LinePart implements ProtocolPart<LinePortSection> {
         { port: this.options.port.name, field: r.field, reason: r.reason },
         'field rejected',
       );
-    if (checked.values.size === 0) {
-      const why = checked.rejected.map((r) => `${r.field}: ${r.reason}`).join('; ');
-      return line.discard('no_valid_fields', why === '' ? 'no declared field in the line' : why);
-    }
-    const reading: Reading = {
-      port: this.options.port.name,
-      values: checked.values,
-      levels: decoded.levels ?? {},
-      receivedAt: this.io.now(),
-    };
-    const mapped = this.map(reading);
-    if (!mapped.ok) return line.discard(mapped.reason, mapped.detail);
-    await line.queue(mapped.messages, checked.values, reading.receivedAt);
   }
 }

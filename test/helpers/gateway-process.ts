@@ -22,15 +22,22 @@ export interface GatewayProcess {
 export function startGateway(
   args: string[],
   /** `wrapper`: a command the daemon runs under, e.g. `['seccomp-exec', 'allow.txt']`. */
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; wrapper?: string[] } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    wrapper?: string[];
+    /** Written to the process's stdin, which is then closed (default: no stdin). */
+    stdin?: string;
+  } = {},
 ): GatewayProcess {
   const argv = [process.execPath, '--import', 'tsx', CLI, ...args];
   const [command = process.execPath, ...rest] = [...(options.wrapper ?? []), ...argv];
   const child: ChildProcess = spawn(command, rest, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(options.stdin);
   let out = '';
   let err = '';
   let closed = false;
@@ -100,7 +107,7 @@ export function startGateway(
 /** Runs a CLI command to completion: exit code and output. */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: string } = {},
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const p = startGateway(args, options);
   const timer = setTimeout(() => void p.kill('SIGKILL'), options.timeoutMs ?? 30_000);

@@ -27,8 +27,10 @@ async function run(args: CommandContext['args']): Promise<{ code: number; out: s
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await queueCommand({
     args: { config: join(dir, 'gateway.yaml'), ...args },
+    positionals: [],
     cwd: dir,
     env: {},
+    stdin: new PassThrough(),
     stdout,
     stderr,
     isTTY: false,
