@@ -3,11 +3,16 @@
 import { z } from 'zod';
 import type { ConfigPath } from './positions.ts';
 
-/** Through the wrappers that do not change the shape: defaults, optional, nullable, pipes. */
+/** Through the wrappers that do not change the shape: defaults, prefaults, optional, nullable, pipes. */
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (let i = 0; i < 32; i++) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable)
+    if (
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodPrefault ||
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodNullable
+    )
       s = s.unwrap() as z.ZodType;
     else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
     else break;
