@@ -101,6 +101,7 @@ export function trialJson(line: TrialLine): Record<string, unknown> {
       raw: f.status === 'absent' ? null : f.raw,
       value: f.status === 'ok' ? f.value : null,
       reason: f.status === 'dropped' ? f.reason : null,
+      steps: f.status === 'absent' ? [] : f.steps,
     })),
     unknown_keys: line.unknownKeys,
     messages: line.messages,
@@ -116,8 +117,12 @@ function fieldLine(f: TrialField, width: number): string {
   const name = f.field.padEnd(width);
   if (f.status === 'absent') return `  field    ${name}  ${show(f.key)} not in the line\n`;
   const wire = `${show(f.key)}: ${show(f.raw)}`;
-  if (f.status === 'dropped') return `  field    ${name}  ${wire}  DROPPED: ${printable(f.reason)}\n`;
-  return `  field    ${name}  ${wire} → ${show(f.value)}\n`;
+  // Each transform step on a line of its own, under the field: what it did to the value.
+  const steps = f.steps
+    .map((s) => `  ${' '.repeat(9 + width)}  ${printable(s.step)} → ${show(s.value)}\n`)
+    .join('');
+  if (f.status === 'dropped') return `  field    ${name}  ${wire}  DROPPED: ${printable(f.reason)}\n${steps}`;
+  return `  field    ${name}  ${wire} → ${show(f.value)}\n${steps}`;
 }
 
 /** The human form: the line, each field (wire value → value, or why dropped), each message, the verdict. */

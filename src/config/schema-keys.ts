@@ -3,11 +3,16 @@
 import * as z from 'zod';
 import type { ConfigPath } from './positions.ts';
 
-/** Through the wrappers that do not change the shape: defaults, optional, nullable, pipes, preprocess. */
+/** Through the wrappers that do not change the shape: defaults, prefaults, optional, nullable, pipes, preprocess. */
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (let i = 0; i < 32; i++) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable)
+    if (
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodPrefault ||
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodNullable
+    )
       s = s.unwrap() as z.ZodType;
     // z.preprocess(f, schema) is a pipe from a transform: the shape is the pipe's output.
     else if (s instanceof z.ZodPipe) s = (s.in instanceof z.ZodTransform ? s.out : s.in) as z.ZodType;

@@ -3,7 +3,7 @@
 // field's checks (min/max, integer, pattern, values), so those checks see the result.
 // Everything that can be wrong with a list is found here, at load time: per value, a step
 // can only refuse a value it has no answer for (an unmapped value, an out-of-range result).
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestKey } from './suggest.ts';
 import { conversion, UNIT_NAMES, unitKind } from './physical-units.ts';
 
@@ -39,20 +39,31 @@ export const transformStepSchema = z.preprocess(
   },
   z
     .strictObject({
-      scale: finiteNumber.optional(),
-      offset: finiteNumber.optional(),
-      round: z.number().int().min(0).max(10).optional(),
+      scale: finiteNumber.optional().describe('multiply the value by this number'),
+      offset: finiteNumber.optional().describe('add this number to the value'),
+      round: z
+        .number()
+        .int()
+        .min(0)
+        .max(10)
+        .optional()
+        .describe('round to this many decimals (half away from zero)'),
       map: z
         .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
         .refine((m) => Object.keys(m).length > 0, 'must map at least one value')
-        .optional(),
-      invert: z.literal(true).optional(),
+        .optional()
+        .describe('replace a value by another (`{ 0: off, 1: on }`); a value not named drops the field'),
+      invert: z.literal(true).optional().describe('negate a boolean (the bare word `invert` in the list)'),
       clamp: z
         .tuple([finiteNumber, finiteNumber])
         .refine(([lo, hi]) => lo <= hi, 'needs [min, max] with min ≤ max')
-        .optional(),
+        .optional()
+        .describe('limit the value to [min, max]'),
       convert: z
-        .strictObject({ from: z.string(), to: z.string() })
+        .strictObject({
+          from: z.string().describe('the unit the device prints, e.g. `°F`'),
+          to: z.string().describe('the unit to publish, e.g. `°C`'),
+        })
         .superRefine((c, ctx) => {
           for (const key of ['from', 'to'] as const)
             if (unitKind(c[key]) === undefined) {
@@ -67,7 +78,8 @@ export const transformStepSchema = z.preprocess(
           if (!both.ok && unitKind(c.from) !== undefined && unitKind(c.to) !== undefined)
             ctx.addIssue({ code: 'custom', path: ['to'], message: both.reason });
         })
-        .optional(),
+        .optional()
+        .describe('convert between units of one kind (README "Units")'),
     })
     .superRefine((step, ctx) => {
       const keys = Object.keys(step);

@@ -16,6 +16,10 @@ const SIZE_UNITS: Record<string, number> = {
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/;
 
+/** The texts parseDuration and parseSize accept (they trim first), for the JSON Schema editors use. */
+export const DURATION_TEXT = `^\\s*${DURATION_RE.source.slice(1, -1)}\\s*$`;
+export const SIZE_TEXT = `^\\s*${SIZE_RE.source.slice(1, -1)}\\s*$`;
+
 /** Milliseconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());

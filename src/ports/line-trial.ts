@@ -26,14 +26,20 @@ import type { PortIo } from './protocol-part.ts';
 
 /**
  * One declared field as the line carried it. `raw` is the wire value (text for kv/csv/regex/
- * mysensors, a JSON scalar for json); `value` the value published. Steps between the two
- * (value transforms) would be listed per field here.
+ * mysensors, a JSON scalar for json); `value` the value published; `steps` the field's
+ * `transform:` steps in between, each with the value it produced (as far as they got).
  */
 export type TrialField =
-  | { field: string; key: string; status: 'ok'; raw: RawValue; value: FieldValue }
-  | { field: string; key: string; status: 'dropped'; raw: RawValue; reason: string }
+  | { field: string; key: string; status: 'ok'; raw: RawValue; value: FieldValue; steps: TrialStep[] }
+  | { field: string; key: string; status: 'dropped'; raw: RawValue; reason: string; steps: TrialStep[] }
   /** The key is not in the line (or is JSON null, which means absent). */
   | { field: string; key: string; status: 'absent' };
+
+/** One transform step and the value it gave (`scale 0.1` → 2.35). */
+export interface TrialStep {
+  step: string;
+  value: FieldValue;
+}
 
 export interface TrialMessage {
   topic: string;
@@ -240,13 +246,16 @@ export function createLineTrial(options: LineTrialOptions): LineTrial {
     return pipeline.fields.fields.map((f): TrialField => {
       const wire = raw.get(f.key);
       if (wire === undefined || wire === null) return { field: f.name, key: f.key, status: 'absent' };
+      // The same stages the pipeline ran, kept step by step (validate.ts trace).
+      const trace = f.trace(wire);
+      const steps = trace.stage === 'parse' ? [] : trace.transforms.steps.slice(1);
       const rejection = result?.rejected.find((r) => r.field === f.name);
       if (rejection !== undefined)
-        return { field: f.name, key: f.key, status: 'dropped', raw: wire, reason: rejection.reason };
+        return { field: f.name, key: f.key, status: 'dropped', raw: wire, reason: rejection.reason, steps };
       const value = result?.values.get(f.name);
       return value === undefined
         ? { field: f.name, key: f.key, status: 'absent' }
-        : { field: f.name, key: f.key, status: 'ok', raw: wire, value };
+        : { field: f.name, key: f.key, status: 'ok', raw: wire, value, steps };
     });
   }
 

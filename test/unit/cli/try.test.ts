@@ -159,6 +159,37 @@ describe('tty2mqtt try', () => {
     assert.equal(sn.result, ErrorCodes.USAGE);
   });
 
+  it('a field with transform steps: each step with the value it gave, in both forms', async () => {
+    const profileDir = join(dir, 'mine', 'fahrenheit');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(
+      join(profileDir, 'profile.yaml'),
+      [
+        'id: fahrenheit',
+        'line: { format: kv }',
+        'fields:',
+        '  t: { type: number, number_format: lenient, min: -40, max: 60, unit: "°C",',
+        '       transform: [{ convert: { from: "°F", to: "°C" } }, { round: 1 }] }',
+        'publish: { topic: "{port}/{field}", qos: 0, retain: false }',
+      ].join('\n'),
+    );
+    const { result, out, err } = await run(['mine/fahrenheit', 't=+ 70.7 °F', 't=200 °F']);
+    assert.equal(result, ErrorCodes.LINES_REFUSED, err);
+    // 70.7 °F = 21.5 °C; 200 °F = 93.3 °C is above max 60 and the field (the line) is refused.
+    assert.match(out, /"t": "\+ 70\.7 °F" → 21\.5\n +convert °F → °C → 21\.5\d*\n +round 1 → 21\.5\n/);
+    assert.match(
+      out,
+      /"t": "200 °F" {2}DROPPED: .*above max 60.*\n +convert °F → °C → 93\.3\d*\n +round 1 → 93\.3\n/,
+    );
+    const json = await run(['mine/fahrenheit', 't=70.7 °F'], { json: true });
+    const line = JSON.parse(json.out.trim()) as { fields: { steps: { step: string; value: number }[] }[] };
+    assert.deepEqual(
+      line.fields[0]?.steps.map((s) => s.step),
+      ['convert °F → °C', 'round 1'],
+    );
+    assert.equal(line.fields[0]?.steps[1]?.value, 21.5);
+  });
+
   it('an unknown profile id is a configuration error naming the available ones', async () => {
     const { result, err } = await run(['nope', 'x']);
     assert.equal(result, ErrorCodes.CONFIG_INVALID);

@@ -1,7 +1,7 @@
 // loadConfig and summarizeConfig against fixture files (docs/contract.md §1 `check`, §2, §3, §5).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -409,6 +409,41 @@ void describe('secrets', () => {
         'gateway.yaml:4:13: mqtt.password: expected a string, got a number',
         'gateway.yaml:7:14: mqtt.keepalive: the value is not a duration (e.g. 250ms, 30s, 5m, 2h, 7d)',
       ]);
+    });
+  });
+});
+
+void describe('a `# yaml-language-server: $schema=…` first line (as in the shipped files)', () => {
+  const MODELINE = '# yaml-language-server: $schema=schema/gateway.schema.json\n';
+  const PROFILE_MODELINE = '# yaml-language-server: $schema=../../schema/profile.schema.json\n';
+
+  void it('is a comment: problems keep their FILE:LINE:COL in gateway.yaml and in profiles', async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'devices', 'mydev'), { recursive: true });
+      await writeFile(
+        join(dir, 'devices', 'mydev', 'profile.yaml'),
+        `${PROFILE_MODELINE}id: mydev\nline: { format: kv }\nfields:\n  t: { type: number, mni: 0 }\n`,
+      );
+      await writeFile(
+        join(dir, 'gateway.yaml'),
+        `${MODELINE}qeue: {}\nports:\n  - { name: a, path: /dev/x, device: mydev, baud_rate: fast }\n`,
+      );
+      assert.deepEqual(await problemLines(options('gateway.yaml', { cwd: dir })), [
+        'gateway.yaml:2:1: qeue: unknown key "qeue" (did you mean "queue"?)',
+        'gateway.yaml:4:56: ports[0].baud_rate: expected a number, got "fast"',
+        'devices/mydev/profile.yaml:5:22: fields.t.mni: unknown key "mni"',
+      ]);
+    });
+  });
+
+  void it('changes nothing in a valid file', async () => {
+    await withTempDir(async (dir) => {
+      const body = `devices_dir: ${FIX}/devices\nports:\n  - { name: a, path: /dev/x, device: sensor }\n`;
+      await writeFile(join(dir, 'plain.yaml'), body);
+      await writeFile(join(dir, 'marked.yaml'), MODELINE + body);
+      const plain = await loadConfig(options('plain.yaml', { cwd: dir }));
+      const marked = await loadConfig(options('marked.yaml', { cwd: dir }));
+      assert.deepEqual(marked.config, plain.config);
     });
   });
 });
