@@ -49,7 +49,7 @@ export const transformStepSchema = z.preprocess(
         .optional()
         .describe('round to this many decimals (half away from zero)'),
       map: z
-        .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+        .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).describe('the value it becomes'))
         .refine((m) => Object.keys(m).length > 0, 'must map at least one value')
         .optional()
         .describe('replace a value by another (`{ 0: off, 1: on }`); a value not named drops the field'),

@@ -105,7 +105,15 @@ describe('tty2mqtt try', () => {
       reason: null,
       detail: null,
       fields: [
-        { field: 'moisture', key: 'moisture', status: 'ok', raw: '41.7', value: 41.7, reason: null },
+        {
+          field: 'moisture',
+          key: 'moisture',
+          status: 'ok',
+          raw: '41.7',
+          value: 41.7,
+          reason: null,
+          steps: [],
+        },
         {
           field: 'raw',
           key: 'raw',
@@ -113,8 +121,9 @@ describe('tty2mqtt try', () => {
           raw: '2000',
           value: null,
           reason: '2000 is above max 1023',
+          steps: [],
         },
-        { field: 'battery', key: 'battery', status: 'ok', raw: '3.9', value: 3.9, reason: null },
+        { field: 'battery', key: 'battery', status: 'ok', raw: '3.9', value: 3.9, reason: null, steps: [] },
       ],
       unknown_keys: [],
       messages: [
@@ -166,14 +175,14 @@ describe('tty2mqtt try', () => {
       join(profileDir, 'profile.yaml'),
       [
         'id: fahrenheit',
-        'line: { format: kv }',
+        'line: { format: csv, columns: [t] }',
         'fields:',
         '  t: { type: number, number_format: lenient, min: -40, max: 60, unit: "°C",',
         '       transform: [{ convert: { from: "°F", to: "°C" } }, { round: 1 }] }',
         'publish: { topic: "{port}/{field}", qos: 0, retain: false }',
       ].join('\n'),
     );
-    const { result, out, err } = await run(['mine/fahrenheit', 't=+ 70.7 °F', 't=200 °F']);
+    const { result, out, err } = await run(['mine/fahrenheit', '+ 70.7 °F', '200 °F']);
     assert.equal(result, ErrorCodes.LINES_REFUSED, err);
     // 70.7 °F = 21.5 °C; 200 °F = 93.3 °C is above max 60 and the field (the line) is refused.
     assert.match(out, /"t": "\+ 70\.7 °F" → 21\.5\n +convert °F → °C → 21\.5\d*\n +round 1 → 21\.5\n/);
@@ -181,7 +190,7 @@ describe('tty2mqtt try', () => {
       out,
       /"t": "200 °F" {2}DROPPED: .*above max 60.*\n +convert °F → °C → 93\.3\d*\n +round 1 → 93\.3\n/,
     );
-    const json = await run(['mine/fahrenheit', 't=70.7 °F'], { json: true });
+    const json = await run(['mine/fahrenheit', '70.7 °F'], { json: true });
     const line = JSON.parse(json.out.trim()) as { fields: { steps: { step: string; value: number }[] }[] };
     assert.deepEqual(
       line.fields[0]?.steps.map((s) => s.step),

@@ -26,8 +26,8 @@ describe('line trial', () => {
     assert.ok(line);
     assert.equal(line.outcome, 'published');
     assert.deepEqual(line.fields, [
-      { field: 'temperature', key: 'temp', status: 'ok', raw: '23.5', value: 23.5 },
-      { field: 'humidity', key: 'hum', status: 'ok', raw: '40.2', value: 40.2 },
+      { field: 'temperature', key: 'temp', status: 'ok', raw: '23.5', value: 23.5, steps: [] },
+      { field: 'humidity', key: 'hum', status: 'ok', raw: '40.2', value: 40.2, steps: [] },
     ]);
     assert.deepEqual(line.messages, [
       { topic: 'iot/home1/den/temperature', payload: '23.5', qos: 1, retain: true },
@@ -46,6 +46,7 @@ describe('line trial', () => {
       status: 'dropped',
       raw: '2000',
       reason: '2000 is above max 1023',
+      steps: [],
     });
     assert.deepEqual(
       line.messages.map((m) => m.topic),
