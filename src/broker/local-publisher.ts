@@ -11,6 +11,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { QueuedMessage, SessionOutbox } from '../queue/outbox.ts';
 import { decideOnFailure } from '../mqtt/delivery-failure.ts';
+import { PUMP_BATCH } from '../mqtt/publisher.ts';
 import type { BrokerClientProgress, BrokerClientStatus, Publisher } from '../mqtt/publisher.ts';
 import type { LocalMessage } from './embedded.ts';
 import { LocalSubscriptions } from './local-subscriptions.ts';
@@ -33,9 +34,6 @@ export interface LocalPublisherOptions {
   /** A message delivered: its latency from reading to the broker having it (/metrics). */
   onDelivered?: (qos: 0 | 1 | 2, latencyMs: number) => void;
 }
-
-/** Messages leased per step of a pump (as in BrokerClient). */
-const PUMP_BATCH = 256;
 
 export class LocalPublisher implements Publisher {
   readonly name = 'publisher';

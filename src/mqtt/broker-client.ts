@@ -26,6 +26,7 @@ import type { BrokerLink } from './connect-options.ts';
 import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
 import './packet-numbers.ts';
 import { Qos0Window } from './qos0-window.ts';
+import { PUMP_BATCH } from './publisher.ts';
 import type { BrokerClientProgress, BrokerClientStatus, Publisher } from './publisher.ts';
 import { SessionStore } from './session-store.ts';
 import { Subscriptions } from './subscriptions.ts';
@@ -49,12 +50,6 @@ export interface BrokerClientOptions {
   /** Byte bound of the QoS 0 send window (default QOS0_WINDOW_BYTES, qos0-window.ts). */
   qos0WindowBytes?: number;
 }
-
-/**
- * Messages leased per step of a pump: the socket is looked at between steps, so no more than
- * about this many go past its high-water mark (socketBackedUp()).
- */
-export const PUMP_BATCH = 256;
 
 /** MQTT 5 session expiry: keep the session (and our QoS 1/2 state) for a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;

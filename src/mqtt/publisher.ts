@@ -7,6 +7,12 @@ import type { Qos0WindowStatus } from './qos0-window.ts';
 import type { Subscribe } from './subscriptions.ts';
 import type { TlsLinkStatus } from './tls-refusals.ts';
 
+/**
+ * Messages a publisher leases per step of its pump. BrokerClient looks at the socket between
+ * steps, so no more than about this many go past its high-water mark (socketBackedUp()).
+ */
+export const PUMP_BATCH = 256;
+
 export interface Publisher extends Service {
   readonly connected: boolean;
   status(): BrokerClientStatus;

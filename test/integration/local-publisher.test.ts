@@ -46,9 +46,20 @@ async function client(
   return c;
 }
 
+/** The payloads a QoS 1 subscriber to `filter` receives, in order. */
+async function payloadsOn(broker: StartedBroker, filter: string): Promise<string[]> {
+  const sub = await client(broker);
+  const seen: string[] = [];
+  sub.on('message', (_topic, payload) => seen.push(payload.toString()));
+  await sub.subscribeAsync(filter, { qos: 1 });
+  return seen;
+}
+
 let files = 0;
-async function queue(): Promise<{ outbox: SqliteOutbox; path: string }> {
-  const path = join(dir, `queue-${(files += 1)}.db`);
+/** A queue file: a new one, or `path` opened again. */
+async function queue(
+  path = join(dir, `queue-${(files += 1)}.db`),
+): Promise<{ outbox: SqliteOutbox; path: string }> {
   const outbox = await openSqliteOutbox({
     path,
     durability: 'normal',
@@ -76,10 +87,7 @@ async function publisher(broker: StartedBroker, outbox: SqliteOutbox, inflight =
 describe('LocalPublisher: the embedded broker in the process', () => {
   it('delivers 3,000 QoS 1 messages in order, acknowledging each only once aedes has it, never more than the window in flight', async () => {
     const broker = await startTestBroker(cleanups);
-    const sub = await client(broker);
-    const seen: string[] = [];
-    sub.on('message', (_topic, payload) => seen.push(payload.toString()));
-    await sub.subscribeAsync('iot/lp/#', { qos: 1 });
+    const seen = await payloadsOn(broker, 'iot/lp/#');
     const { outbox, path } = await queue();
     const p = await publisher(broker, outbox, 8);
     let peak = 0;
@@ -177,10 +185,7 @@ describe('LocalPublisher: the embedded broker in the process', () => {
 
   it("sends again what an earlier version's socket session still held (that session died with aedes)", async () => {
     const broker = await startTestBroker(cleanups);
-    const sub = await client(broker);
-    const seen: string[] = [];
-    sub.on('message', (_topic, payload) => seen.push(payload.toString()));
-    await sub.subscribeAsync('iot/lp/#', { qos: 1 });
+    const seen = await payloadsOn(broker, 'iot/lp/#');
     const { outbox, path } = await queue();
     await outbox.submit([
       {
@@ -197,15 +202,7 @@ describe('LocalPublisher: the embedded broker in the process', () => {
     // What BrokerClient's session store wrote for a QoS 2 PUBLISH in flight when it stopped.
     outbox.packets.put({ messageId: 7, queueId: held.id, packet: Buffer.from('{"cmd":"publish"}') });
     await outbox.close();
-    const reopened = await openSqliteOutbox({
-      path,
-      durability: 'normal',
-      maxMessages: 100_000,
-      maxBytes: 1e9,
-      maxAgeMs: 86_400_000,
-      whenFull: 'reject_new',
-    });
-    cleanups.push(() => reopened.close());
+    const { outbox: reopened } = await queue(path);
     assert.equal(reopened.lease(10).length, 0, 'held by the stored session: not leasable');
     await publisher(broker, reopened);
     await until('the held message delivered', () => seen.includes('held'));
