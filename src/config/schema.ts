@@ -106,7 +106,9 @@ const mqttSchema = z
     protocol_version: z
       .union([z.literal(4), z.literal(5)])
       .default(5)
-      .describe('MQTT 5, or 4 (3.1.1); with the embedded broker the gateway uses 4'),
+      .describe(
+        "MQTT 5, or 4 (3.1.1); external broker only (the embedded one takes the gateway's messages in the process)",
+      ),
     keepalive: duration.prefault('30s').describe('MQTT keep-alive interval'),
     tls: tlsSchema
       .nullable()
