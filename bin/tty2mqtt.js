@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// Entry point of the installed `tty2mqtt` bin. Runs the bundle dist/cli.js (`npm run
-// build`; `npm ci`, `npm install` and `npm pack` make it) when it is at least as new as
-// every source file: no TypeScript loader at run time saves ~35 MB of resident memory (tsx
-// keeps a loader thread) and the compile at every start — it matters on a Pi. Otherwise it
-// registers tsx and runs the TypeScript sources as they are, so an edited source is never
-// shadowed by a stale bundle.
+// Entry point of the `tty2mqtt` bin. An installed package (npm, deploy/install.sh) holds
+// only the bundle dist/cli.js and runs it: no TypeScript loader at run time saves ~35 MB of
+// resident memory (tsx keeps a loader thread) and the compile at every start — it matters on
+// a Pi — and tsx with esbuild are development dependencies it does not have. A checkout
+// (src/cli.ts present) runs the bundle (`npm run build`; `npm ci` makes it) when it is at
+// least as new as every source file, and otherwise registers tsx and runs the TypeScript
+// sources as they are, so an edited source is never shadowed by a stale bundle.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = join(root, 'dist', 'cli.js');
+const sources = join(root, 'src');
 
 function newestMtime(dir) {
   let newest = 0;
@@ -22,8 +24,13 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = join(root, 'src');
-if (existsSync(bundle) && (!existsSync(sources) || statSync(bundle).mtimeMs >= newestMtime(sources))) {
+if (!existsSync(join(sources, 'cli.ts'))) {
+  if (!existsSync(bundle)) {
+    process.stderr.write(`tty2mqtt: ${bundle} is missing; this installation is incomplete (reinstall it)\n`);
+    process.exit(1);
+  }
+  await import(bundle);
+} else if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestMtime(sources)) {
   await import(bundle);
 } else {
   const { register } = await import('tsx/esm/api');

@@ -367,7 +367,9 @@ export const gatewayConfigSchema = z
         format: z
           .enum(['auto', 'json', 'pretty'])
           .default('auto')
-          .describe('`auto`: JSON lines when stdout is not a terminal (journald), readable lines on one'),
+          .describe(
+            '`auto`: JSON lines when stdout is not a terminal (journald), readable lines on one; readable lines need pino-pretty (a development dependency): without it JSON lines and a note',
+          ),
       })
       .default({ level: 'info', format: 'auto' })
       .describe('logging'),

@@ -1,5 +1,7 @@
 // One pino root logger per process; every part gets a child with its own bindings
-// (`{ port: 'livingroom' }`). JSON lines to stdout for journald, pretty on a TTY.
+// (`{ port: 'livingroom' }`). JSON lines to stdout for journald, pretty on a TTY when
+// pino-pretty is installed: it is a development dependency (a checkout has it, an installed
+// package does not), so an installation writes JSON lines and says once how to read them.
 // Secrets are redacted by path so that a config dumped into a log line cannot leak them.
 import type * as Pino from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
@@ -38,6 +40,16 @@ export function createLogger(options: LogOptions): Logger {
   return logger;
 }
 
+/** Whether pino-pretty, a development dependency, is installed beside the daemon. */
+function prettyInstalled(): boolean {
+  try {
+    requireCjs.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger {
   const base = {
     level: options.level,
@@ -45,6 +57,16 @@ function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger
     base: null,
     hooks: { logMethod },
   };
+  const json = (): Logger =>
+    options.destination !== undefined ? pino(base, options.destination) : pino(base);
+  if (options.pretty === true && !prettyInstalled()) {
+    const logger = json();
+    logger.info(
+      'readable log lines need pino-pretty, a development dependency this installation does not have: ' +
+        'writing JSON lines (read them with `tty2mqtt run | npx pino-pretty`)',
+    );
+    return logger;
+  }
   if (options.pretty === true) {
     return pino({
       ...base,
@@ -54,8 +76,7 @@ function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger
       },
     });
   }
-  if (options.destination !== undefined) return pino(base, options.destination);
-  return pino(base);
+  return json();
 }
 
 /**
