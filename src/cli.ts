@@ -101,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
     stderr: process.stderr,
     isTTY: process.stdout.isTTY === true,
     pid: process.pid,
+    node: { path: process.execPath, version: process.version },
     signal: shutdownSignal(),
   };
   return spec.run(context);

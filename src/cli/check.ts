@@ -8,6 +8,9 @@ import { loadConfigFor } from './load.ts';
 
 export async function checkCommand(context: CommandContext): Promise<number> {
   const loaded = await loadConfigFor(context);
+  // Which Node runs the gateway: under systemd the one ExecStart names (deploy/install.sh),
+  // in the summary's columns.
+  context.stdout.write(`${'node'.padEnd(13)}${context.node.path} ${context.node.version}\n`);
   context.stdout.write(`${summarizeConfig(loaded)}\n`);
   context.stdout.write(`configuration OK: ${loaded.file}\n`);
   for (const warning of embeddedBrokerWarnings(loaded.config)) context.stderr.write(`warning: ${warning}\n`);

@@ -13,6 +13,11 @@ export interface CommandContext {
   isTTY: boolean;
   /** This process's id (systemd's WATCHDOG_PID names the process that must ping). */
   pid: number;
+  /**
+   * The Node.js running the command: its executable and version. `check` prints it, since
+   * the unit's ExecStart names the one deploy/install.sh found, not the one on a login's PATH.
+   */
+  node: { path: string; version: string };
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
 }

@@ -35,6 +35,7 @@ async function run(args: CommandContext['args']): Promise<{ code: number; out: s
     stderr,
     isTTY: false,
     pid: process.pid,
+    node: { path: process.execPath, version: process.version },
     signal: new AbortController().signal,
   });
   return { code, out, err };

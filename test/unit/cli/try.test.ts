@@ -45,6 +45,7 @@ async function run(
       stderr,
       isTTY: false,
       pid: process.pid,
+      node: { path: process.execPath, version: process.version },
       signal: new AbortController().signal,
     });
   } catch (error) {
