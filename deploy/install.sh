@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Installs tty2mqtt as a systemd service from this checkout:
-#   - the package in /opt/tty2mqtt (its files plus the production node_modules of this
-#     checkout: run `npm ci` here first; native modules are reused, nothing is compiled or
-#     downloaded) and the command /usr/local/bin/tty2mqtt;
+#   - the package in /opt/tty2mqtt: what `npm pack` would ship (package.json "files": the
+#     bundle dist/, no TypeScript sources) plus the production node_modules of this checkout
+#     (run `npm ci` here first, which builds dist/; native modules are reused, nothing is
+#     compiled or downloaded), and the command /usr/local/bin/tty2mqtt;
 #   - a system user `tty2mqtt` in the group `dialout` (serial devices);
 #   - /etc/tty2mqtt with a starter gateway.yaml (only when absent; mode 0640 root:tty2mqtt);
 #   - /var/lib/tty2mqtt (the queue; systemd's StateDirectory= keeps it owned by tty2mqtt);
-#   - /etc/systemd/system/tty2mqtt.service.
+#   - /etc/systemd/system/tty2mqtt.service, its ExecStart naming the node that runs the
+#     gateway by its absolute path: systemd does not search a login's PATH, so
+#     `#!/usr/bin/env node` would miss a Node in /usr/local/lib/nodejs/bin or from nvm.
 # Idempotent: a second run changes nothing and says so.
 #
-# Usage: deploy/install.sh [--root DIR] [--uninstall [--purge]]
+# Usage: deploy/install.sh [--root DIR] [--node PATH] [--uninstall [--purge]]
 #   --root DIR   install into DIR instead of / (a staging tree; users are written to
 #                DIR/etc/passwd with useradd --prefix; systemctl is not called)
+#   --node PATH  the Node.js (20 or newer) the service runs; default: `node` on PATH, which
+#                under sudo is sudo's secure_path: for another one, pass
+#                --node "$(command -v node)". It must live outside /home, /root and
+#                /run/user, which the unit hides from the service (ProtectHome=yes)
 #   --uninstall  stop and remove the service, the package, the command and the user;
 #                /etc/tty2mqtt and /var/lib/tty2mqtt stay unless --purge is given too
 set -euo pipefail
@@ -20,6 +27,7 @@ PREFIX=/opt/tty2mqtt
 USER_NAME=tty2mqtt
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=
+NODE=
 ACTION=install
 PURGE=0
 CHANGES=0
@@ -34,6 +42,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --root) [ $# -ge 2 ] || die "--root needs a directory"; ROOT=$(cd "$2" && pwd); shift 2 ;;
     --root=*) ROOT=$(cd "${1#--root=}" && pwd); shift ;;
+    --node) [ $# -ge 2 ] || die "--node needs the path of a node executable"; NODE=$2; shift 2 ;;
+    --node=*) NODE=${1#--node=}; shift ;;
     --uninstall) ACTION=uninstall; shift ;;
     --purge) PURGE=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -43,6 +53,32 @@ done
 [ "$ROOT" = / ] && ROOT=
 [ $PURGE -eq 0 ] || [ "$ACTION" = uninstall ] || die "--purge goes with --uninstall"
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo), or with --root DIR as root for a staging tree"
+
+# The node the service runs (--node, else the one on PATH) as an absolute path, checked
+# before anything is changed. Not resolved through symlinks: /usr/bin/node from a
+# distribution or NodeSource package then follows its upgrades.
+resolve_node() {
+  if [ -z "$NODE" ]; then
+    NODE=$(command -v node) || die "no node on PATH ($PATH); install Node.js 20 or newer, or pass --node PATH"
+  fi
+  case "$NODE" in
+    /*) ;;
+    */*) NODE=$(cd "$(dirname "$NODE")" && pwd)/$(basename "$NODE") ;;
+    *) die "--node $NODE: give a path, e.g. --node \"\$(command -v node)\"" ;;
+  esac
+  # Written into ExecStart= unquoted: keep to characters systemd takes as they are.
+  [[ "$NODE" =~ ^[A-Za-z0-9/._+@-]+$ ]] || die "node path $NODE has characters ExecStart= would need quoted"
+  case "$NODE" in
+    /home/* | /root/* | /run/user/*)
+      die "node $NODE is in a home directory, which the service cannot see (ProtectHome=yes in the unit); install Node.js 20 or newer system-wide (a distribution or NodeSource package, or the official tarball under /usr/local or /opt) and pass it with --node" ;;
+  esac
+  [ -f "$NODE" ] && [ -x "$NODE" ] || die "node $NODE is not an executable file"
+  local version
+  version=$("$NODE" --version 2>/dev/null) || die "$NODE --version failed: is it Node.js?"
+  [[ "$version" =~ ^v([0-9]+)\. ]] || die "$NODE --version said '$version', not a Node.js version"
+  [ "${BASH_REMATCH[1]}" -ge 20 ] || die "node $NODE is $version; tty2mqtt needs Node.js 20 or newer (package.json engines)"
+  NODE_VERSION=$version
+}
 
 # useradd/usermod/userdel/groupdel work on $ROOT/etc/{passwd,group,shadow,gshadow}.
 PREFIX_ARGS=()
@@ -110,13 +146,20 @@ ensure_file() {
 # The package: its files (package.json "files") plus the production dependencies that
 # `npm ls --omit=dev` finds in this checkout, assembled beside the old one and swapped in
 # only when something differs.
+# The installed bin runs the bundle only (bin/tty2mqtt.js): it must exist and be at least
+# as new as every source file, or the service would run old code.
 ensure_package() {
   [ -d "$SOURCE/node_modules" ] || die "no node_modules in $SOURCE: run npm ci there first"
+  [ -f "$SOURCE/dist/cli.js" ] || die "no dist/cli.js in $SOURCE: run npm ci (or npm run build) there first"
+  [ -z "$(find "$SOURCE/src" -name '*.ts' -newer "$SOURCE/dist/cli.js" -print -quit)" ] ||
+    die "dist/ in $SOURCE is older than src/: run npm run build there first"
   local target="$ROOT$PREFIX" stage
+  local -a files
+  mapfile -t files < <("$NODE" -e 'for (const f of require(process.argv[1]).files) console.log(f)' "$SOURCE/package.json")
+  [ "${#files[@]}" -gt 0 ] || die "no \"files\" in $SOURCE/package.json"
   stage=$(mktemp -d "$(dirname "$target")/.tty2mqtt.XXXXXX")
   trap 'rm -rf "$stage"' EXIT
-  (cd "$SOURCE" && cp -a --parents bin src devices gateway.yaml package.json package-lock.json "$stage/")
-  [ ! -d "$SOURCE/dist" ] || cp -a "$SOURCE/dist" "$stage/"
+  (cd "$SOURCE" && cp -a --parents "${files[@]}" package.json "$stage/")
   (cd "$SOURCE" && npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | sed "s#^$SOURCE/##") |
     while IFS= read -r dep; do
       (cd "$SOURCE" && cp -a --parents "$dep" "$stage/")
@@ -135,6 +178,16 @@ ensure_package() {
   trap - EXIT
 }
 
+# The unit as shipped, with the node found by resolve_node in ExecStartPre= and ExecStart=.
+ensure_unit() {
+  local unit
+  unit=$(mktemp)
+  sed -E "s#^(ExecStart(Pre)?=)/usr/bin/node #\\1$NODE #" "$SOURCE/deploy/tty2mqtt.service" >"$unit"
+  grep -q "^ExecStart=$NODE " "$unit" || { rm -f "$unit"; die "deploy/tty2mqtt.service has no ExecStart=/usr/bin/node line"; }
+  ensure_file "$unit" /etc/systemd/system/tty2mqtt.service 644 0 0
+  rm -f "$unit"
+}
+
 ensure_link() { # ensure_link TARGET LINK
   if [ "$(readlink "$ROOT$2" 2>/dev/null)" = "$1" ]; then
     unchanged "$2 -> $1"
@@ -146,7 +199,8 @@ ensure_link() { # ensure_link TARGET LINK
 }
 
 install_all() {
-  echo "Installing tty2mqtt from $SOURCE into ${ROOT:-/}"
+  resolve_node
+  echo "Installing tty2mqtt from $SOURCE into ${ROOT:-/} (node: $NODE $NODE_VERSION)"
   ensure_user
   local uid gid
   uid=$(id_of passwd "$USER_NAME")
@@ -158,14 +212,14 @@ install_all() {
   ensure_file "$SOURCE/deploy/gateway.yaml" /etc/tty2mqtt/gateway.yaml 640 0 "$gid" keep
   ensure_dir /var/lib/tty2mqtt 750 "$uid" "$gid"
   local before=$CHANGES
-  ensure_file "$SOURCE/deploy/tty2mqtt.service" /etc/systemd/system/tty2mqtt.service 644 0 0
+  ensure_unit
   if [ $LIVE_SYSTEMD -eq 1 ] && [ $CHANGES -ne $before ]; then systemctl daemon-reload; fi
   if [ $CHANGES -eq 0 ]; then
     echo "Nothing to do: tty2mqtt is already installed and up to date."
   else
     echo "Done: $CHANGES change(s)."
     echo "Next: edit /etc/tty2mqtt/gateway.yaml, check it with"
-    echo "  sudo -u tty2mqtt tty2mqtt check -c /etc/tty2mqtt/gateway.yaml"
+    echo "  sudo -u tty2mqtt $NODE $PREFIX/bin/tty2mqtt.js check -c /etc/tty2mqtt/gateway.yaml"
     echo "and start the service with: sudo systemctl enable --now tty2mqtt"
   fi
 }

@@ -1,5 +1,6 @@
 // deploy/install.sh and deploy/tty2mqtt.service, in a staging root so this
-// machine's /etc is never touched: install twice (the second run changes nothing), verify
+// machine's /etc is never touched: install twice (the second run changes nothing), check
+// that the unit names the node install.sh found and that an unusable node is refused, verify
 // the installed unit with systemd-analyze, score its sandboxing, run the installed command
 // as the service user, then uninstall (config and queue kept) and purge.
 // Not possible here: starting the unit (no systemd PID 1, so no systemd-run either).
@@ -19,6 +20,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +30,13 @@ import { REPO_ROOT } from '../helpers/gateway-process.ts';
 
 const INSTALL = join(REPO_ROOT, 'deploy/install.sh');
 const UNIT = '/etc/systemd/system/tty2mqtt.service';
+// install.sh finds node on its PATH; this directory comes first there, so the node it finds
+// is not the /usr/bin/node the shipped unit starts with, and the unit must have been rewritten.
+const NODE_DIR = mkdtempSync(join(tmpdir(), 'tty2mqtt-node-'));
+const NODE = join(NODE_DIR, 'node');
+const PATH_WITH_NODE = `${NODE_DIR}:${process.env['PATH'] ?? ''}`;
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = { PATH: PATH_WITH_NODE }) {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   if (r.error) throw r.error;
   return { code: r.status, out: r.stdout + r.stderr };
@@ -67,6 +74,10 @@ describe('deploy/install.sh into a staging root', () => {
   let root: string;
 
   before(() => {
+    symlinkSync(process.execPath, NODE);
+    // install.sh refuses a bundle older than the sources (the installed bin runs it only).
+    const build = run('npm', ['run', 'build'], {});
+    assert.equal(build.code, 0, build.out);
     root = mkdtempSync(join(tmpdir(), 'tty2mqtt-root-'));
     chmodSync(root, 0o755); // the service user must be able to traverse it
     mkdirSync(join(root, 'etc'));
@@ -80,6 +91,7 @@ describe('deploy/install.sh into a staging root', () => {
 
   after(() => {
     rmSync(root, { recursive: true, force: true });
+    rmSync(NODE_DIR, { recursive: true, force: true });
   });
 
   it('installs, and a second run changes nothing and says so', () => {
@@ -87,6 +99,7 @@ describe('deploy/install.sh into a staging root', () => {
     assert.equal(first.code, 0, first.out);
     assert.match(first.out, /created +system user tty2mqtt \(groups: dialout\)/);
     assert.match(first.out, /created +\/opt\/tty2mqtt/);
+    assert.match(first.out, new RegExp(`\\(node: ${NODE} ${process.version}\\)`));
     const skip = ['usr/lib/systemd', 'etc/passwd-', 'etc/group-', 'etc/shadow-', 'etc/gshadow-'];
     const before = snapshotTree(root, skip);
     const second = run(INSTALL, ['--root', root]);
@@ -116,22 +129,63 @@ describe('deploy/install.sh into a staging root', () => {
     assert.equal(mode('etc/systemd/system/tty2mqtt.service'), '644 0:0');
     assert.equal(readlinkSync(join(root, 'usr/local/bin/tty2mqtt')), '/opt/tty2mqtt/bin/tty2mqtt.js');
     assert.ok(existsSync(join(root, 'opt/tty2mqtt/node_modules/better-sqlite3')));
-    assert.ok(!existsSync(join(root, 'opt/tty2mqtt/node_modules/typescript')), 'no dev dependencies');
+    for (const dev of ['typescript', 'tsx', 'esbuild', 'pino-pretty'])
+      assert.ok(!existsSync(join(root, 'opt/tty2mqtt/node_modules', dev)), `no dev dependency ${dev}`);
+    // What `npm pack` ships: the bundle, not the TypeScript sources the bundle is made from.
+    assert.ok(existsSync(join(root, 'opt/tty2mqtt/dist/cli.js')));
+    assert.ok(!existsSync(join(root, 'opt/tty2mqtt/src/cli.ts')));
+    assert.ok(existsSync(join(root, 'opt/tty2mqtt/LICENSE')));
+  });
+
+  it('writes the node that ran install.sh into ExecStartPre= and ExecStart=', () => {
+    const unit = readFileSync(join(root, UNIT), 'utf8');
+    const exec = unit.split('\n').filter((l) => l.startsWith('ExecStart'));
+    assert.deepEqual(exec, [
+      `ExecStartPre=${NODE} /opt/tty2mqtt/bin/tty2mqtt.js check -c /etc/tty2mqtt/gateway.yaml`,
+      `ExecStart=${NODE} /opt/tty2mqtt/bin/tty2mqtt.js run -c /etc/tty2mqtt/gateway.yaml`,
+    ]);
+    // The rest of the unit is the shipped one, line for line.
+    const shipped = readFileSync(join(REPO_ROOT, 'deploy/tty2mqtt.service'), 'utf8');
+    assert.equal(unit.replaceAll(`=${NODE} `, '=/usr/bin/node '), shipped);
+  });
+
+  it('refuses a node older than 20, or in a home directory, before changing anything', () => {
+    const skip = ['usr/lib/systemd'];
+    const before = snapshotTree(root, skip);
+    const old = join(NODE_DIR, 'node18');
+    writeFileSync(old, '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
+    const tooOld = run(INSTALL, ['--root', root, '--node', old]);
+    assert.equal(tooOld.code, 1, tooOld.out);
+    assert.match(tooOld.out, /node .*node18 is v18\.19\.0; tty2mqtt needs Node\.js 20 or newer/);
+    const home = run(INSTALL, ['--root', root, '--node', '/home/pi/.nvm/versions/node/v22.11.0/bin/node']);
+    assert.equal(home.code, 1, home.out);
+    assert.match(home.out, /is in a home directory, which the service cannot see \(ProtectHome=yes/);
+    const fakePath = mkdtempSync(join(tmpdir(), 'tty2mqtt-path-'));
+    writeFileSync(join(fakePath, 'node'), '#!/bin/sh\necho v16.20.2\n', { mode: 0o755 });
+    const onPath = run(INSTALL, ['--root', root], { PATH: `${fakePath}:${process.env['PATH'] ?? ''}` });
+    rmSync(fakePath, { recursive: true });
+    assert.equal(onPath.code, 1, onPath.out);
+    assert.match(onPath.out, /is v16\.20\.2; tty2mqtt needs Node\.js 20 or newer/);
+    assert.deepEqual(snapshotTree(root, skip), before, 'nothing changed');
   });
 
   it('passes systemd-analyze verify (which checks that ExecStart exists)', () => {
-    const ok = run('systemd-analyze', ['verify', `--root=${root}`, UNIT]);
-    assert.equal(ok.code, 0, ok.out);
-    assert.equal(ok.out.trim(), '');
-    // The same check fails without the installed command: verify is really looking.
-    const link = join(root, 'usr/local/bin/tty2mqtt');
-    renameSync(link, `${link}.away`);
+    // verify looks for ExecStart's command inside --root; the staging tree has no Node of its
+    // own, so it gets a stand-in at the path the unit names, running this test's node.
+    const standIn = join(root, NODE);
+    mkdirSync(join(root, NODE_DIR), { recursive: true });
+    writeFileSync(standIn, `#!/bin/sh\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
     try {
+      const ok = run('systemd-analyze', ['verify', `--root=${root}`, UNIT]);
+      assert.equal(ok.code, 0, ok.out);
+      assert.equal(ok.out.trim(), '');
+      // The same check fails without that node: verify is really looking.
+      renameSync(standIn, `${standIn}.away`);
       const missing = run('systemd-analyze', ['verify', `--root=${root}`, UNIT]);
       assert.notEqual(missing.code, 0);
-      assert.match(missing.out, /Command \/usr\/local\/bin\/tty2mqtt is not executable/);
+      assert.match(missing.out, new RegExp(`Command ${NODE} is not executable`));
     } finally {
-      renameSync(`${link}.away`, link);
+      rmSync(join(root, NODE_DIR), { recursive: true, force: true });
     }
   });
 
@@ -166,6 +220,7 @@ describe('deploy/install.sh into a staging root', () => {
     const r = run('setpriv', [...asService, 'check', '-c', config]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /configuration OK/);
+    assert.match(r.out, new RegExp(`^node +${process.execPath} ${process.version}$`, 'm'));
     // The exit status RestartPreventExitStatus=78 relies on: a credential without systemd.
     const broken = join(root, 'etc/tty2mqtt/credential.yaml');
     writeFileSync(
@@ -176,7 +231,7 @@ describe('deploy/install.sh into a staging root', () => {
       ),
       { mode: 0o644 },
     );
-    const env = { CREDENTIALS_DIRECTORY: '' };
+    const env = { PATH: PATH_WITH_NODE, CREDENTIALS_DIRECTORY: '' };
     const bad = run('setpriv', [...asService, 'check', '-c', broken], env);
     rmSync(broken);
     assert.equal(bad.code, 78, bad.out);
