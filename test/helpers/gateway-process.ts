@@ -26,11 +26,16 @@ export function startGateway(
     cwd?: string;
     env?: NodeJS.ProcessEnv;
     wrapper?: string[];
+    /** The executable to run instead of the sources, e.g. an installed package's bin. */
+    command?: string;
     /** Written to the process's stdin, which is then closed (default: no stdin). */
     stdin?: string;
   } = {},
 ): GatewayProcess {
-  const argv = [process.execPath, '--import', 'tsx', CLI, ...args];
+  const argv = [
+    ...(options.command === undefined ? [process.execPath, '--import', 'tsx', CLI] : [options.command]),
+    ...args,
+  ];
   const [command = process.execPath, ...rest] = [...(options.wrapper ?? []), ...argv];
   const child: ChildProcess = spawn(command, rest, {
     cwd: options.cwd ?? REPO_ROOT,
