@@ -218,7 +218,7 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     for (const r of checked.rejected)
       this.io.badInput.warn(
         `field:${r.field}`,
-        { port: this.options.port.name, field: r.field, reason: r.reason },
+        { field: r.field, reason: r.reason },
         'field rejected',
       );
   }
