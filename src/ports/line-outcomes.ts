@@ -110,10 +110,7 @@ export class LineOutcomes {
 
   /** The queue itself failed (closed during shutdown, storage error): nothing is ACKed. */
   private failed(error: unknown): void {
-    this.options.log.error(
-      { err: errorMessage(error) },
-      'could not queue a reading',
-    );
+    this.options.log.error({ err: errorMessage(error) }, 'could not queue a reading');
   }
 
   /**

@@ -145,11 +145,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
       if (event.kind === 'discard') {
         countDiscard(this.io.discards, event.reason);
         if (event.reason !== 'padding')
-          this.port.badInput.warn(
-            event.reason,
-            { bytes: event.bytes },
-            'frame discarded',
-          );
+          this.port.badInput.warn(event.reason, { bytes: event.bytes }, 'frame discarded');
         continue;
       }
       this.io.frames += 1;

@@ -1,4 +1,4 @@
-// What the log says while the broker is away (issue 19): one warning when an established
+// What the log says while the broker is away: one warning when an established
 // connection is lost, then one per failed attempt — each naming its cause (here a real
 // Mosquitto's port after it stopped: ECONNREFUSED) and when the next attempt is — and
 // nothing else at warn. The lines are journald-ready JSON with level names.
@@ -81,7 +81,11 @@ describe('broker reconnect logging', () => {
 
     const failedLines = (): LogLine[] =>
       logLines(gateway).filter((l) => l.msg.startsWith('broker connection failed'));
-    await until(`${FAILED_ATTEMPTS} failed attempts logged`, () => failedLines().length >= FAILED_ATTEMPTS, gateway);
+    await until(
+      `${FAILED_ATTEMPTS} failed attempts logged`,
+      () => failedLines().length >= FAILED_ATTEMPTS,
+      gateway,
+    );
 
     const afterStop = logLines(gateway).filter((l) => l.time >= stoppedAt);
     const loud = afterStop.filter((l) => l.level === 'warn' || l.level === 'error' || l.level === 'fatal');

@@ -1,4 +1,4 @@
-// No log line carries a key twice (issue 19: `"port":"scale","port":"scale"`). pino writes a
+// No log line carries a key twice (`"port":"scale","port":"scale"`). pino writes a
 // child logger's bindings and then the call's fields without merging them, so a call that
 // passes `port` to a logger bound to `port` writes it twice — and JSON readers keep one of
 // them, which one depending on the reader (RFC 8259 §4: names SHOULD be unique). The rule,
@@ -84,7 +84,10 @@ function problems(files: { file: string; text: string }[]): { sites: number; fou
   const found = calls.flatMap((c) =>
     c.keys
       .filter((k) => reserved.has(k))
-      .map((k) => `${c.file}:${c.line}: passes "${k}", which ${bound.has(k) ? 'a child logger binds' : 'pino writes'}`),
+      .map(
+        (k) =>
+          `${c.file}:${c.line}: passes "${k}", which ${bound.has(k) ? 'a child logger binds' : 'pino writes'}`,
+      ),
   );
   return { sites: calls.length, found };
 }
@@ -92,7 +95,10 @@ function problems(files: { file: string; text: string }[]): { sites: number; fou
 describe('log call sites', () => {
   it('no call in src/ passes a key that a child logger binds or pino writes', () => {
     const root = join(REPO_ROOT, 'src');
-    const files = sourceFiles(root).map((f) => ({ file: relative(REPO_ROOT, f), text: readFileSync(f, 'utf8') }));
+    const files = sourceFiles(root).map((f) => ({
+      file: relative(REPO_ROOT, f),
+      text: readFileSync(f, 'utf8'),
+    }));
     const { sites, found } = problems(files);
     // The scan sees the call sites (a scan that finds none would pass anything).
     assert.ok(sites > 50, `${sites} log call sites with fields found`);
