@@ -25,6 +25,8 @@ if [ "$scope" != unit ]; then
   want_bin systemd-analyze systemd
   want_bin chromium chromium
   want_bin python3 python3
+  # Prometheus's promtool lints /metrics (test/integration/http-status.test.ts).
+  want_bin promtool prometheus
   # The unit's system-call filter applied to the real daemon (test/helpers/seccomp-exec.c).
   want_file /usr/include/seccomp.h libseccomp-dev
   want_bin cc gcc

@@ -86,10 +86,12 @@ export class HaDiscoveryPublisher {
     for (const port of input.ports)
       for (const field of Object.keys(port.profile.fields))
         if (fieldStateTopic(input, port, field) === undefined)
-          log.info(
-            { port: port.name, field },
-            'field has no fixed topic (a level the device supplies): no Home Assistant entity',
-          );
+          log
+            .child({ port: port.name })
+            .info(
+              { field },
+              'field has no fixed topic (a level the device supplies): no Home Assistant entity',
+            );
     this.removers.push(this.options.subscribe(`${input.prefix}/status`, 1, (m) => this.onStatus(m)));
     this.removeSweep = this.options.subscribe(
       discoveryFilter(input.prefix, input.gatewayId),

@@ -4,6 +4,7 @@
 // deploy/tty2mqtt.service) it reports READY=1, STATUS=, WATCHDOG=1 and STOPPING=1.
 import { performance } from 'node:perf_hooks';
 import { Gateway } from '../app/gateway.ts';
+import { stdoutIsJournal } from '../log/journal.ts';
 import { createLogger, logOptions } from '../log/logger.ts';
 import { createNotifier } from '../ops/systemd-notify.ts';
 import { SystemdSupervisor } from '../ops/watchdog.ts';
@@ -12,7 +13,9 @@ import { loadConfigFor } from './load.ts';
 
 export async function runCommand(context: CommandContext): Promise<number> {
   const loaded = await loadConfigFor(context);
-  const log = createLogger(logOptions(loaded.config.log, context.isTTY));
+  const log = createLogger(
+    logOptions(loaded.config.log, { isTTY: context.isTTY, isJournal: stdoutIsJournal(context.env) }),
+  );
   log.info({ config: loaded.file, gateway: loaded.config.gateway.id }, 'starting tty2mqtt');
   const gateway = await Gateway.open({ loaded, log });
   const systemd = new SystemdSupervisor({

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { packagePath } from '../package-root.ts';
+import { buildInfo } from '../build-info.ts';
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as {
-    version: string;
-  };
-  return `tty2mqtt ${pkg.version} (node ${process.version})`;
+  const { version, node } = buildInfo();
+  return `tty2mqtt ${version} (node ${node})`;
 }

@@ -228,7 +228,7 @@ export class CommandPacer<P extends PacedCommand> {
     const { base, port } = this.options;
     const event = { id: p.id, command: p.label, status, ...(reason === undefined ? {} : { reason }) };
     if (status === 'rejected' || status === 'expired' || status === 'failed')
-      this.outcomes.warn(`${p.label}\0${status}`, { port, ...event }, this.hooks.outcomeMessage(p, status));
+      this.outcomes.warn(`${p.label}\0${status}`, event, this.hooks.outcomeMessage(p, status));
     // The levels may come from the client's topic; one that is not a plain level gets no result topic.
     if (!areTopicLevels(p.label)) return;
     this.options

@@ -3,12 +3,15 @@
 // pino-pretty is installed: it is a development dependency (a checkout has it, an installed
 // package does not), so an installation writes JSON lines and says once how to read them.
 // Secrets are redacted by path so that a config dumped into a log line cannot leak them.
+// Levels are names (`"level":"warn"`), not pino's numbers, so that a reader needs no table;
+// under journald each line also starts with its syslog priority (journal.ts).
 import type * as Pino from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
 import { requireCjs } from '../require-cjs.ts';
 
 // require(), not import: src/require-cjs.ts.
 const { pino } = requireCjs('pino') as typeof Pino;
+import { withPriority } from './journal.ts';
 import { attachRecentErrors, createRecentErrors, recordingHook } from './recent-errors.ts';
 import type { LogMethodHook } from './recent-errors.ts';
 
@@ -29,6 +32,8 @@ export interface LogOptions {
   pretty?: boolean;
   /** Where lines go (default: stdout). Tests pass a stream to collect them. */
   destination?: NodeJS.WritableStream;
+  /** JSON lines go to journald: each starts with its `<N>` syslog priority (journal.ts). */
+  journal?: boolean;
 }
 
 export function createLogger(options: LogOptions): Logger {
@@ -55,7 +60,9 @@ function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger
     level: options.level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: null,
-    hooks: { logMethod },
+    // The name, and first in the line (pino writes the level before everything else).
+    formatters: { level: (label: string) => ({ level: label }) },
+    hooks: options.journal === true ? { logMethod, streamWrite: withPriority } : { logMethod },
   };
   const json = (): Logger =>
     options.destination !== undefined ? pino(base, options.destination) : pino(base);
@@ -81,13 +88,15 @@ function createRootLogger(options: LogOptions, logMethod: LogMethodHook): Logger
 
 /**
  * The daemon's logger options from gateway.yaml `log:` (docs/contract.md §2): `format: auto` is
- * pretty on a TTY and JSON lines otherwise (journald); `json` / `pretty` force one.
+ * pretty on a TTY and JSON lines otherwise (journald); `json` / `pretty` force one. JSON lines
+ * to the journal carry their priority.
  */
 export function logOptions(
   config: { level: LevelWithSilent; format: 'auto' | 'json' | 'pretty' },
-  stdoutIsTTY: boolean,
+  stdout: { isTTY: boolean; isJournal: boolean },
 ): LogOptions {
-  return { level: config.level, pretty: config.format === 'auto' ? stdoutIsTTY : config.format === 'pretty' };
+  const pretty = config.format === 'auto' ? stdout.isTTY : config.format === 'pretty';
+  return { level: config.level, pretty, journal: !pretty && stdout.isJournal };
 }
 
 /** A logger that discards everything, for unit tests and library use. */

@@ -36,10 +36,11 @@ export function createRateLimitedLog(
     if (windows.get(key) === w) windows.delete(key);
     if (w.suppressed === 0) return;
     const seconds = Math.round(options.windowMs / 1000);
-    // The first message's port, reason and field, not its detail: the summary stands for all.
-    const { port, reason, field } = w.fields;
+    // The first message's reason and field, not its detail: the summary stands for all. (The
+    // port, like every binding, comes with the logger: a field would write it twice.)
+    const { reason, field } = w.fields;
     log.warn(
-      { port, reason, field, key, suppressed: w.suppressed, windowMs: options.windowMs },
+      { reason, field, key, suppressed: w.suppressed, windowMs: options.windowMs },
       `${w.message}: ${w.suppressed} more suppressed in the last ${seconds} s`,
     );
   };

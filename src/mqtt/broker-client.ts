@@ -91,6 +91,10 @@ export class BrokerClient implements Publisher {
   private published = 0;
   private refusedByBroker = 0;
   private lastError: string | null = null;
+  /** Why the current connection attempt (or connection) ended, for its one log line. */
+  private attemptError: string | null = null;
+  /** Whether the current attempt got as far as CONNACK: its end is a loss, not a failure. */
+  private wasConnected = false;
   private stopping = false;
   private pumping = false;
   private lastProgressAt = performance.now();
@@ -130,9 +134,15 @@ export class BrokerClient implements Publisher {
     client.on('packetreceive', (packet) => this.onPacket(packet));
     client.on('error', (error) => {
       this.lastError = error.message;
+      this.attemptError ??= error.message;
       const refused = this.tls.record(error);
       if (refused !== null) return this.onTlsRefusal(refused);
-      log.warn({ err: error.message, url: redactUrl(link.url) }, 'broker connection error');
+      // Said once, with the retry, when the connection closes (onClose): one line per attempt.
+      log.debug({ err: error.message, url: redactUrl(link.url) }, 'broker connection error');
+    });
+    // MQTT 5: the broker says why it ends the connection (§3.14.2.1, e.g. 0x8B server shutting down).
+    client.on('disconnect', (packet) => {
+      this.attemptError ??= `disconnected by the broker (reason code ${packet.reasonCode ?? 0})`;
     });
     // One pump per turn of the event loop (setImmediate: after every read of this turn),
     // not one per submit: the PUBLISHes of all lines read in a turn leave in one socket
@@ -240,6 +250,8 @@ export class BrokerClient implements Publisher {
   private onConnect(connack: IConnackPacket): void {
     const { log, link } = this.options;
     this.connects += 1;
+    this.wasConnected = true;
+    this.attemptError = null;
     this.lastProgressAt = performance.now();
     this.backoff.reset();
     this.tls.connected();
@@ -285,14 +297,11 @@ export class BrokerClient implements Publisher {
     this.options.outbox.setWriteBehind?.(false);
     if (this.stopping) return;
     const delay = this.backoff.next();
-    const depth = this.options.outbox.stats().depth;
-    // After a TLS refusal (logged once per cause in onTlsRefusal) every retry is debug.
-    this.options.log[this.tls.refusedThisAttempt ? 'debug' : 'warn'](
-      { url: redactUrl(this.options.link.url), retryInMs: delay, lastError: this.lastError, queued: depth },
-      'broker connection lost; messages stay queued',
-    );
+    this.logAttemptEnd(delay);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
+      this.attemptError = null;
+      this.wasConnected = false;
       const client = this.client;
       // reconnect() without stores would replace ours with empty in-memory ones and lose
       // the stored session (MQTT.js client.reconnect): hand the same ones back.
@@ -305,6 +314,28 @@ export class BrokerClient implements Publisher {
         this.tls.watch(client.stream);
       }
     }, delay);
+  }
+
+  /**
+   * One line per connection that ended — a failed attempt, or a connection lost — with its
+   * cause and when the next attempt is: `broker connection failed: connect ECONNREFUSED
+   * 127.0.0.1:1883; retry in 4.2 s`. After a TLS refusal (logged once per cause in
+   * onTlsRefusal) every retry is debug.
+   */
+  private logAttemptEnd(delayMs: number): void {
+    const lost = this.wasConnected;
+    const cause = this.attemptError ?? (lost ? 'connection closed' : 'closed before CONNACK');
+    const seconds = (delayMs / 1000).toFixed(delayMs < 10_000 ? 1 : 0);
+    this.options.log[this.tls.refusedThisAttempt ? 'debug' : 'warn'](
+      {
+        url: redactUrl(this.options.link.url),
+        err: cause,
+        retryInMs: delayMs,
+        nextAttemptAt: new Date(Date.now() + delayMs).toISOString(),
+        queued: this.options.outbox.stats().depth,
+      },
+      `broker connection ${lost ? 'lost' : 'failed'}: ${cause}; retry in ${seconds} s, messages stay queued`,
+    );
   }
 
   /**

@@ -3,9 +3,14 @@
 // counter reads the live stats in collect(), on scrape — the same numbers gateway/health
 // publishes, never a second copy kept in step. Only publish latency is observed as it
 // happens (a Histogram cannot be rebuilt from totals).
-// Names follow Prometheus naming (prometheus.io/docs/practices/naming): `tty2mqtt_` prefix,
-// `_total` for counters, base units `_bytes` and `_seconds`.
+// Names follow Prometheus naming (prometheus.io/docs/practices/naming): `tty2mqtt_` prefix on
+// our own, `_total` on counters and only on counters, base units `_bytes` and `_seconds`, and
+// `tty2mqtt_build_info` as the node exporter has `node_exporter_build_info`. prom-client's
+// process and Node.js metrics keep their standard, unprefixed names (`process_cpu_seconds_total`,
+// `nodejs_heap_size_used_bytes`), which stock dashboards expect (docs/decisions/0022).
+// `promtool check metrics` finds nothing to say (test/integration/http-status.test.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { buildInfo } from '../build-info.ts';
 import { discardsByReason, framedInput, queuedMessages } from '../ports/port-view.ts';
 import type { PortView } from '../ports/port-view.ts';
 import type { OpsSource } from './status-source.ts';
@@ -21,6 +26,13 @@ export interface Metrics {
 /** From a local broker's ~1 ms to a backlog delivered after an hour-long outage. */
 export const LATENCY_BUCKETS_S = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600,
+];
+
+/** prom-client default metrics that break `_total only on counters`: left out. */
+const DEFAULT_GAUGES_NAMED_TOTAL = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
 ];
 
 type Source = Pick<OpsSource, 'ports' | 'queue' | 'broker'> &
@@ -307,10 +319,22 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     registers,
   });
 
-  if (options.defaultMetrics !== false)
-    // Process CPU/memory and event-loop delay (tty2mqtt_nodejs_eventloop_lag_*_seconds);
-    // 10 ms resolution is plenty for a daemon whose serial reads take microseconds.
-    collectDefaultMetrics({ register: registry, prefix: 'tty2mqtt_', eventLoopMonitoringPrecision: 10 });
+  const build = buildInfo();
+  new Gauge({
+    name: 'tty2mqtt_build_info',
+    help: 'The running build: its version, the Node.js version and the source commit. Always 1.',
+    labelNames: ['version', 'node', 'commit'],
+    registers,
+  }).set(build, 1);
+
+  if (options.defaultMetrics !== false) {
+    // Process CPU/memory and event-loop delay (nodejs_eventloop_lag_*_seconds); 10 ms
+    // resolution is plenty for a daemon whose serial reads take microseconds.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+    // Gauges named like counters; each is the sum of its labelled sibling (nodejs_active_handles
+    // by type), so nothing is lost.
+    for (const name of DEFAULT_GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name);
+  }
 
   return {
     registry,

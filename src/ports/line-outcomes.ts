@@ -104,16 +104,13 @@ export class LineOutcomes {
 
   discard(reason: DiscardReason, detail: string, seq: number | null): void {
     countDiscard(this.options.counters.discards, reason);
-    this.options.io.badInput.warn(reason, { port: this.options.port, reason, detail }, 'line discarded');
+    this.options.io.badInput.warn(reason, { reason, detail }, 'line discarded');
     if (seq !== null && this.options.ack) this.reply(formatNak(seq, nakReasonFor(reason)), 'nak');
   }
 
   /** The queue itself failed (closed during shutdown, storage error): nothing is ACKed. */
   private failed(error: unknown): void {
-    this.options.log.error(
-      { port: this.options.port, err: errorMessage(error) },
-      'could not queue a reading',
-    );
+    this.options.log.error({ err: errorMessage(error) }, 'could not queue a reading');
   }
 
   /**

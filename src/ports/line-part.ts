@@ -216,10 +216,6 @@ export class LinePart implements ProtocolPart<LinePortSection> {
     this.counters.unknownKeys += checked.unknownKeys.length;
     this.counters.fieldRejects += checked.rejected.length;
     for (const r of checked.rejected)
-      this.io.badInput.warn(
-        `field:${r.field}`,
-        { port: this.options.port.name, field: r.field, reason: r.reason },
-        'field rejected',
-      );
+      this.io.badInput.warn(`field:${r.field}`, { field: r.field, reason: r.reason }, 'field rejected');
   }
 }

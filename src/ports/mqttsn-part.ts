@@ -145,11 +145,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
       if (event.kind === 'discard') {
         countDiscard(this.io.discards, event.reason);
         if (event.reason !== 'padding')
-          this.port.badInput.warn(
-            event.reason,
-            { port: this.options.port.name, bytes: event.bytes },
-            'frame discarded',
-          );
+          this.port.badInput.warn(event.reason, { bytes: event.bytes }, 'frame discarded');
         continue;
       }
       this.io.frames += 1;
@@ -158,7 +154,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
         countDiscard(this.io.discards, decoded.reason);
         this.port.badInput.warn(
           decoded.reason,
-          { port: this.options.port.name, reason: decoded.reason, detail: decoded.detail },
+          { reason: decoded.reason, detail: decoded.detail },
           'MQTT-SN packet discarded',
         );
         // Well-formed but for a field's content: not acted on, but answered (malformed.ts).
@@ -214,7 +210,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
   private dropped(reason: SnDropReason, detail: string, address: string): void {
     this.port.badInput.warn(
       reason,
-      { port: this.options.port.name, node: address === '' ? undefined : address, reason, detail },
+      { node: address === '' ? undefined : address, reason, detail },
       'MQTT-SN message not handled',
     );
   }
@@ -222,7 +218,7 @@ export class MqttSnPart implements ProtocolPart<MqttSnSection> {
   private clientChanged(client: ClientSession, from: ClientState): void {
     // The ClientId is the device's text: escaped, for pretty logs print the message as it is.
     const id = printable(client.clientId);
-    const fields = { port: this.options.port.name, client: id, from, to: client.state };
+    const fields = { client: id, from, to: client.state };
     const message = `MQTT-SN client ${id} ${client.state}`;
     const log = this.options.log;
     // Sleeping clients go asleep → awake → asleep every report: that is not news.

@@ -56,7 +56,7 @@ export class MySensorsPart {
       store: options.store ?? new MemoryMySensorsStore(),
       now: io.now,
       onRefusal: (kind, detail) =>
-        io.badInput.warn(`mysensors:${kind}`, { port, reason: kind, detail }, 'mysensors message refused'),
+        io.badInput.warn(`mysensors:${kind}`, { reason: kind, detail }, 'mysensors message refused'),
     });
     this.controller = controller;
     // The controller's and the runner's own counters, live: gateway/health and the stop line.

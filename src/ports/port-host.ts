@@ -66,7 +66,7 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
       write: (data) => this.serial.write(data),
       send: (data, failure) => {
         this.serial.write(data).catch((error: unknown) => {
-          log.debug({ port: port.name, err: errorMessage(error) }, failure);
+          log.debug({ err: errorMessage(error) }, failure);
         });
       },
       isOpen: () => this.serial.status().state === 'open',

@@ -280,8 +280,8 @@ describe(`sn-relay.ino with SLEEP_SECONDS=${SLEEP_SECONDS}: sleeps, wakes, gets 
     // ClientId), gets PINGRESP and reconnects for its next report.
     await waitForOccurrences(gateway, asleep, 1, 10_000);
     await waitForOccurrences(gateway, awake, 1, (SLEEP_SECONDS + 5) * 1_000);
-    assert.match(gateway.stdout(), /"level":20,[^\n]*"msg":"MQTT-SN client sn-relay asleep"/);
-    assert.match(gateway.stdout(), /"level":20,[^\n]*"msg":"MQTT-SN client sn-relay awake"/);
+    assert.match(gateway.stdout(), /"level":"debug",[^\n]*"msg":"MQTT-SN client sn-relay asleep"/);
+    assert.match(gateway.stdout(), /"level":"debug",[^\n]*"msg":"MQTT-SN client sn-relay awake"/);
   });
 
   it('a command published while it sleeps is kept and delivered when it wakes: D7 goes high', async () => {

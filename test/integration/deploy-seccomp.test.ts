@@ -152,7 +152,7 @@ void describe('the daemon under the unit’s SystemCallFilter (seccomp, as syste
         assert.equal(await gw.kill('SIGTERM'), 0, gw.stdout() + gw.stderr());
         assert.match(gw.stderr(), /seccomp-exec: \d+ system calls allowed/);
         const daemonOutput = (gw.stdout() + gw.stderr()).replace(/^seccomp-exec: .*$/m, '');
-        assert.doesNotMatch(daemonOutput, /EPERM|operation not permitted|"level":[56]0/i);
+        assert.doesNotMatch(daemonOutput, /EPERM|operation not permitted|"level":"(error|fatal)"/i);
       } finally {
         await gw.kill('SIGKILL');
       }

@@ -1,8 +1,10 @@
 // `http.listen` end to end: the real daemon with a real Mosquitto and a climate
 // device on a socat pty. /metrics moves with the device, the latency histogram fills, the
 // broker gauge follows a Mosquitto crash and restart, and /healthz turns 503 only once
-// readings wait with the broker away, and 200 again when they are delivered.
+// readings wait with the broker away, and 200 again when they are delivered. Prometheus's
+// own linter, `promtool check metrics`, finds nothing to say about a full scrape.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
@@ -142,10 +144,38 @@ describe('http.listen: /metrics and /healthz against the real daemon', () => {
       metric(text, 'tty2mqtt_publish_latency_seconds_bucket', { qos: '1', le: '3600' }),
       metric(text, 'tty2mqtt_publish_latency_seconds_count', { qos: '1' }),
     );
-    assert.notEqual(metric(text, 'tty2mqtt_nodejs_eventloop_lag_p99_seconds'), undefined);
+    assert.notEqual(metric(text, 'nodejs_eventloop_lag_p99_seconds'), undefined);
     const health = await get('/healthz');
     assert.equal(health.status, 200);
     assert.deepEqual(((await health.json()) as { status: string }).status, 'ok');
+  });
+
+  it('passes promtool check metrics: exposition format and naming conventions', async () => {
+    // After the previous case: every family has series (ports, discards, latency histogram).
+    const text = await metricsText();
+    for (const family of [
+      'tty2mqtt_port_lines_total',
+      'tty2mqtt_port_discards_total',
+      'tty2mqtt_publish_latency_seconds_bucket',
+      'tty2mqtt_build_info',
+      'process_cpu_seconds_total',
+      'nodejs_heap_size_used_bytes',
+    ])
+      assert.match(text, new RegExp(`^${family}[{ ]`, 'm'), `${family} in the scrape`);
+    // promtool (Debian package prometheus, test/system-packages.sh) reads the scrape on stdin;
+    // exit 0 and no output: no format error and no lint problem (`_total` on a gauge, a
+    // missing unit, camelCase, no HELP, …). Exit 3 would list the lint problems.
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.equal(checked.error, undefined, 'promtool runs');
+    assert.equal(`${checked.stdout}${checked.stderr}`, '');
+    assert.equal(checked.status, 0);
+    const build = /^tty2mqtt_build_info\{version="([^"]+)",node="([^"]+)",commit="([^"]+)"\} 1$/m.exec(text);
+    assert.ok(build !== null, 'tty2mqtt_build_info');
+    assert.equal(build[2], process.version);
+    assert.match(
+      (await runCli(['--version'])).stdout,
+      new RegExp(`^tty2mqtt ${(build[1] ?? '').replaceAll('.', '\\.')} `),
+    );
   });
 
   it('goes 503 when readings wait for a crashed broker, and 200 once they are delivered', async () => {

@@ -22,7 +22,7 @@ const BASE = 'iot/home1';
 const TEMPERATURE = `${BASE}/livingroom/temperature`;
 
 interface LogLine {
-  level: number;
+  level: string;
   msg: string;
 }
 
@@ -114,9 +114,9 @@ describe('idle_timeout in the running daemon', () => {
     await gateway.waitForOutput(/opened .*climate-gw[^]*no data for 2 s[^]*opened .*climate-gw/, 10_000);
     const idle = logLines(gateway).filter((l) => /no data for 2 s; reopening/.test(l.msg));
     assert.ok(idle.length >= 1);
-    for (const line of idle) assert.equal(line.level, 30, 'info, not warn or error');
+    for (const line of idle) assert.equal(line.level, 'info', 'info, not warn or error');
     assert.equal(
-      logLines(gateway).filter((l) => l.level >= 50).length,
+      logLines(gateway).filter((l) => l.level === 'error' || l.level === 'fatal').length,
       0,
       'no error line for a quiet device',
     );

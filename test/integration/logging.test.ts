@@ -2,20 +2,23 @@
 // when it is not a TTY (journald), human-readable on a TTY (under script(1), which gives
 // the daemon a pseudo-terminal), `log.format` forcing either; and bad input logged at a
 // limited rate — a handful of lines and one "N more suppressed" summary for a burst of
-// 1,000, while the counters count all 1,000.
+// 1,000, while the counters count all 1,000. Levels are names, no line has a key twice, and
+// when stdout is the journal (JOURNAL_STREAM names it) every line starts with its syslog
+// priority.
 //
 // That summary comes only when the 60 s rate-limit window ends, so the TTY cases run in
 // the meantime (describe concurrency) on a pty pair of their own, and each stops its
 // daemon as soon as it has logged "running" instead of after a fixed time.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDevice } from '../helpers/device.ts';
 import type { DeviceEnd } from '../helpers/device.ts';
 import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
+import { duplicateKeys } from '../helpers/json-duplicate-keys.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
@@ -30,7 +33,7 @@ const BURST = 1000;
 const TTY_GATEWAY = '{ id: ttygw, base_topic: iot/tty }';
 
 interface LogLine {
-  level: number;
+  level: string;
   time: number;
   msg: string;
   suppressed?: number;
@@ -56,13 +59,16 @@ function configYaml(
   ].join('\n');
 }
 
-/** Every stdout line must be one JSON object with level, time and msg. */
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** Every stdout line must be one JSON object with a level name, time and msg, no key twice. */
 function parseJsonLines(stdout: string): LogLine[] {
   const lines = stdout.split('\n').filter((l) => l !== '');
   assert.ok(lines.length > 0, 'the daemon logged something');
   return lines.map((l) => {
+    assert.deepEqual(duplicateKeys(l), [], l);
     const parsed = JSON.parse(l) as LogLine;
-    assert.equal(typeof parsed.level, 'number', l);
+    assert.ok(LEVELS.includes(parsed.level), l);
     assert.equal(typeof parsed.time, 'number', l);
     assert.equal(typeof parsed.msg, 'string', l);
     return parsed;
@@ -143,7 +149,9 @@ describe('daemon log output', { concurrency: true }, () => {
   it('stdout a pipe: JSON lines; 1,000 bad lines → a few warnings, one summary, all counted', async () => {
     const config = join(dir, 'pipe.yaml');
     writeFileSync(config, configYaml(broker.url, pty.gatewayPath, join(dir, 'q1.db'), '{ level: info }'));
-    gateway = startGateway(['run', '-c', config]);
+    // Inherited from a service whose stdout was the journal, but this stdout is a pipe: the
+    // variable names another stream, so no priority prefixes (systemd.exec(5) $JOURNAL_STREAM).
+    gateway = startGateway(['run', '-c', config], { env: { JOURNAL_STREAM: '8:12345' } });
     await gateway.waitForOutput(`opened ${pty.gatewayPath}`, 20_000);
     device = await openDevice(pty.devicePath);
     await device.write('boot noise\ntemp=20.5,hum=40\n');
@@ -171,7 +179,7 @@ describe('daemon log output', { concurrency: true }, () => {
     assert.equal(port.discards['checksum_mismatch'], BURST, JSON.stringify(port.discards));
 
     const warned = parseJsonLines(gateway.stdout()).filter(
-      (l) => l.level === 40 && l.reason === 'checksum_mismatch' && l.suppressed === undefined,
+      (l) => l.level === 'warn' && l.reason === 'checksum_mismatch' && l.suppressed === undefined,
     );
     assert.ok(
       warned.length >= 1 && warned.length <= 5,
@@ -183,7 +191,7 @@ describe('daemon log output', { concurrency: true }, () => {
     const summaries = parseJsonLines(gateway.stdout()).filter((l) => l.suppressed !== undefined);
     assert.equal(summaries.length, 1, JSON.stringify(summaries));
     assert.equal(summaries[0]?.suppressed, BURST - warned.length);
-    assert.equal(summaries[0]?.level, 40);
+    assert.equal(summaries[0]?.level, 'warn');
     assert.match(
       summaries[0]?.msg ?? '',
       new RegExp(`: ${BURST - warned.length} more suppressed in the last 60 s$`),
@@ -193,6 +201,54 @@ describe('daemon log output', { concurrency: true }, () => {
     await device.close();
     const lines = parseJsonLines(gateway.stdout()); // the shutdown lines are JSON too
     assert.ok(lines.some((l) => l.msg === 'tty2mqtt stopped'));
+  });
+
+  it('stdout the journal: each line starts with its syslog priority, then the JSON', async () => {
+    const config = join(dir, 'journal.yaml');
+    writeFileSync(
+      config,
+      configYaml(
+        broker.url,
+        '/dev/serial/by-id/not-plugged-in', // a warning: the port cannot be opened
+        join(dir, 'q4.db'),
+        '{ level: debug }',
+        '{ id: journalgw, base_topic: iot/journal }',
+      ),
+    );
+    // journald's stream is a socket; any file does, as long as JOURNAL_STREAM names its
+    // device and inode as systemd does ("<st_dev>:<st_ino>").
+    const out = join(dir, 'journal.out');
+    const fd = openSync(out, 'w');
+    const { dev, ino } = fstatSync(fd, { bigint: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '-c', config], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, JOURNAL_STREAM: `${dev}:${ino}` },
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    closeSync(fd);
+    const closed = new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+    const deadline = Date.now() + 30_000;
+    while (!readFileSync(out, 'utf8').includes('tty2mqtt running') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    assert.equal(await closed, 0);
+
+    // sd-daemon(3): <2> crit, <3> err, <4> warning, <6> info, <7> debug.
+    const priorities: Record<string, string> = { fatal: '2', error: '3', warn: '4', info: '6', debug: '7' };
+    const lines = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    const seen = new Set<string>();
+    const json = lines.map((line) => {
+      const prefixed = /^<(\d)>(\{.*)$/.exec(line);
+      assert.ok(prefixed !== null, `no priority prefix: ${line}`);
+      const [parsed] = parseJsonLines(prefixed[2] as string); // what journalctl -o cat shows
+      assert.equal(prefixed[1], priorities[parsed?.level ?? ''], line);
+      seen.add(parsed?.level ?? '');
+      return parsed;
+    });
+    assert.ok(seen.has('info') && seen.has('warn'), `the run's levels: ${[...seen].join(', ')}`);
+    assert.ok(json.some((l) => l?.msg === 'tty2mqtt stopped'));
   });
 
   // One after the other: both use ttyPty.

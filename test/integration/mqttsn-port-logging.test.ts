@@ -22,7 +22,7 @@ import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
 
 interface Line {
-  level: number;
+  level: string;
   msg: string;
   reason?: string;
   suppressed?: number;
@@ -106,7 +106,7 @@ describe('MQTT-SN port logging', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await device.waitFor(connack.toString('latin1'), 5000);
-    const warnings = lines().filter((l) => l.level === 40 && l.reason === 'unsupported_protocol');
+    const warnings = lines().filter((l) => l.level === 'warn' && l.reason === 'unsupported_protocol');
     console.log(
       `# 2000 refused CONNECTs: counted ${port.counters.drops.unsupported_protocol}, ` +
         `${warnings.length} warnings logged`,

@@ -49,7 +49,7 @@ interface Harness {
   chunks: Buffer[];
   /** What the port said about each chunk (in-flight.ts). */
   infos: (ChunkInfo & { text: string })[];
-  logs(): { level: number; msg: string; reader?: string }[];
+  logs(): { level: string; msg: string; reader?: string }[];
 }
 
 function harness(options: Partial<ManagedPortOptions> & { path: string }): Harness {
@@ -90,7 +90,7 @@ function harness(options: Partial<ManagedPortOptions> & { path: string }): Harne
         .trim()
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { level: number; msg: string }),
+        .map((l) => JSON.parse(l) as { level: string; msg: string }),
   };
 }
 
@@ -151,7 +151,7 @@ void test('a port that does not exist yet is reported once, then opened when it 
   const h = harness({ path: gatewayPath, backoff: { initialMs: 50, maxMs: 200 } });
   await start(h);
   await new Promise((resolve) => setTimeout(resolve, 400));
-  const warnings = h.logs().filter((l) => l.level === 40);
+  const warnings = h.logs().filter((l) => l.level === 'warn');
   assert.equal(warnings.length, 1);
   assert.equal(
     warnings[0]?.msg.startsWith(`port test: ${gatewayPath} does not exist`),
@@ -182,7 +182,7 @@ void test('unplug (socat killed) is seen within a second; replug at the same pat
   const closedAt = h.events.find((e) => e.what.startsWith('close'))?.at ?? Infinity;
   assert.ok(closedAt - killedAt <= 1000, `loss seen after ${closedAt - killedAt} ms`);
   assert.equal(h.port.status().losses, 1);
-  assert.ok(h.logs().some((l) => l.level === 40 && /lost/.test(l.msg)));
+  assert.ok(h.logs().some((l) => l.level === 'warn' && /lost/.test(l.msg)));
   await new Promise((resolve) => setTimeout(resolve, 300)); // stays unplugged for a moment
   p = await pair('u'); // same link paths
   await until(() => opens(h) === 2, 'reopen after the replug');
@@ -305,7 +305,7 @@ void test('reset_on_open: false clears HUPCL (a reopen will not reset the board)
   await until(() => opens(reset) === 1, 'open with reset_on_open: true');
   assert.match(stty(p.gatewayPath), /(^|\s)hupcl(\s|$)/m);
   // A pty has no DTR line: the pulse fails, which is one warning, not a failure.
-  assert.ok(reset.logs().some((l) => l.level === 40 && /could not pulse DTR/.test(l.msg)));
+  assert.ok(reset.logs().some((l) => l.level === 'warn' && /could not pulse DTR/.test(l.msg)));
   assert.equal(reset.port.status().state, 'open');
 });
 
@@ -326,7 +326,7 @@ void test('the port is locked while open; a second opener waits, reporting "in u
   await start(second);
   await new Promise((resolve) => setTimeout(resolve, 400));
   assert.equal(opens(second), 0);
-  const inUse = second.logs().filter((l) => l.level === 40 && /in use by another program/.test(l.msg));
+  const inUse = second.logs().filter((l) => l.level === 'warn' && /in use by another program/.test(l.msg));
   assert.equal(inUse.length, 1);
   assert.match(inUse[0]?.msg ?? '', new RegExp(`\\(pid ${process.pid}: `), 'names the holder');
   assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m, "the holder's termios were left alone");

@@ -1,6 +1,7 @@
 // /metrics text output: parsed line by line — names, labels, HELP/TYPE, and
 // that values are read from the live stats on every scrape.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { LineSection, PortView } from '../../../src/ports/port-view.ts';
 import { createLinePortCounters } from '../../../src/ports/port-counters.ts';
@@ -282,11 +283,38 @@ describe('ops metrics (/metrics text)', () => {
     assert.equal(one(samples, 'tty2mqtt_broker_connected'), 0);
   });
 
-  it('adds process and event-loop delay metrics under the same prefix', async () => {
+  it("adds prom-client's process and Node.js metrics under their standard names", async () => {
     const metrics = createMetrics({ ports: () => [], queue: () => queueStats(), broker: () => null });
     const { samples, type } = parse((await metrics.render()).body);
-    assert.equal(type.get('tty2mqtt_nodejs_eventloop_lag_p99_seconds'), 'gauge');
-    assert.equal(find(samples, 'tty2mqtt_nodejs_eventloop_lag_p99_seconds').length, 1);
-    assert.equal(find(samples, 'tty2mqtt_process_resident_memory_bytes').length, 1);
+    // Unprefixed, as stock dashboards query them (docs/decisions/0021).
+    assert.equal(type.get('process_cpu_seconds_total'), 'counter');
+    assert.equal(type.get('nodejs_eventloop_lag_p99_seconds'), 'gauge');
+    assert.equal(find(samples, 'nodejs_eventloop_lag_p99_seconds').length, 1);
+    assert.equal(find(samples, 'process_resident_memory_bytes').length, 1);
+    assert.equal(type.get('nodejs_active_handles'), 'gauge');
+    // `_total` only on counters, for prom-client's too; ours alone carry the prefix.
+    for (const [name, t] of type) {
+      if (t !== 'counter') assert.doesNotMatch(name, /_total$/, `${name} is a ${t}`);
+      assert.doesNotMatch(name, /^tty2mqtt_(process|nodejs)_/);
+    }
+  });
+
+  it('says which build runs: tty2mqtt_build_info{version,node,commit} 1', async () => {
+    const metrics = createMetrics(
+      { ports: () => [], queue: () => queueStats(), broker: () => null },
+      { defaultMetrics: false },
+    );
+    const { samples, type } = parse((await metrics.render()).body);
+    assert.equal(type.get('tty2mqtt_build_info'), 'gauge');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    assert.deepEqual(find(samples, 'tty2mqtt_build_info'), [
+      {
+        name: 'tty2mqtt_build_info',
+        labels: { version: pkg.version, node: process.version, commit: 'unknown' },
+        value: 1,
+      },
+    ]);
   });
 });

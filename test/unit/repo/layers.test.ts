@@ -15,6 +15,7 @@ const RANK: Record<string, number> = {
   'errors.ts': 0,
   'service.ts': 0,
   'package-root.ts': 0,
+  'build-info.ts': 0,
   'require-cjs.ts': 0,
   log: 0,
   os: 0,

@@ -38,7 +38,7 @@ function recorder(): Recorder {
 
 function collectingLogger(): {
   log: ManagedPortOptions['log'];
-  lines: () => { level: number; msg: string }[];
+  lines: () => { level: string; msg: string }[];
 } {
   const raw: string[] = [];
   const destination = new Writable({
@@ -56,7 +56,7 @@ function collectingLogger(): {
         .trim()
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { level: number; msg: string }),
+        .map((l) => JSON.parse(l) as { level: string; msg: string }),
   };
 }
 
@@ -120,7 +120,7 @@ void test('a missing port is reported once, retried, and opened when it appears'
   const port = managed({ binding: MockBinding, log }, r);
   await port.start(new AbortController().signal);
   await new Promise((resolve) => setTimeout(resolve, 300)); // several retries at 20–80 ms
-  const warnings = lines().filter((l) => l.level === 40);
+  const warnings = lines().filter((l) => l.level === 'warn');
   assert.equal(warnings.length, 1, JSON.stringify(warnings));
   assert.match(warnings[0]?.msg ?? '', /^port test: \/dev\/mock0 does not exist .*; retrying every/);
   assert.ok(lines().filter((l) => l.msg.includes('open failed again')).length >= 2);
@@ -265,8 +265,8 @@ void test('idle timeout closes and reopens a silent port without counting a loss
   await until(() => opens() >= 2 && port.status().state === 'open', 'reopen after idle');
   assert.equal(r.events[1], 'close: no data for 300 ms');
   assert.equal(port.status().losses, 0);
-  assert.ok(lines().some((l) => l.level === 30 && /no data for 300 ms; reopening/.test(l.msg)));
-  assert.equal(lines().filter((l) => l.level >= 40).length, 0);
+  assert.ok(lines().some((l) => l.level === 'info' && /no data for 300 ms; reopening/.test(l.msg)));
+  assert.equal(lines().filter((l) => ['warn', 'error', 'fatal'].includes(l.level)).length, 0);
 });
 
 void test('stop() during backoff cancels the retry; stop() is prompt and final', async () => {
