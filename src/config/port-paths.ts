@@ -37,11 +37,14 @@ export async function portPathFindings(
     const at = ['ports', index, 'path'];
     const absolute = resolve(cwd, path);
     const device = await deviceOf(absolute);
-    if (device === null)
-      warnings.push(warningAt(src, at, `port "${name}": ${path} does not exist (a board may be unplugged)`));
     const key = device ?? absolute;
     const earlier = first.get(key);
     if (earlier === undefined) {
+      // Said once per device: a second port on it is an error of its own, below.
+      if (device === null)
+        warnings.push(
+          warningAt(src, at, `port "${name}": ${path} does not exist (a board may be unplugged)`),
+        );
       first.set(key, { name, at: problemAt(src, at, ''), path });
       continue;
     }
