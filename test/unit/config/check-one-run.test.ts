@@ -170,4 +170,37 @@ void describe('one run of check', () => {
       );
     });
   });
+
+  void it('the profile-wide rules still run next to a field whose type is wrong', async () => {
+    await withDir(async (dir) => {
+      await write(dir, {
+        'gateway.yaml': gateway([`  - { name: a, path: ${dir}, device: t }`]),
+        'devices/t/profile.yaml': 'id: t\nline: { format: csv }\nfields: { v: { type: numbr } }\n',
+      });
+      const { problems } = await refused(dir);
+      assert.deepEqual(
+        problems.map((p) => p.split(': ').slice(0, 3).join(': ')),
+        [
+          'devices/t/profile.yaml:2:7: line.columns: is required when format is csv',
+          'devices/t/profile.yaml:3:22: fields.v.type: expected one of "number", "integer", "boolean", "string", "enum", got "numbr" (did you mean "number"?)',
+        ],
+      );
+    });
+  });
+
+  void it("a port var missing under the template's spelling names the one the port has", async () => {
+    await withDir(async (dir) => {
+      await write(dir, {
+        'gateway.yaml': gateway([`  - { name: a, path: ${dir}, device: t, vars: { rooom: kitchen } }`]),
+        'devices/t/profile.yaml':
+          'id: t\nline: { format: kv }\nfields: { v: { type: number } }\npublish: { topic: "{port}/{room}/{field}" }\n',
+      });
+      const { problems } = await refused(dir);
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(
+        problems[0] ?? '',
+        /add room to this port's vars \(it has rooom: did you mean \{rooom\}\?\)$/,
+      );
+    });
+  });
 });
