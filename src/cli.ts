@@ -14,6 +14,7 @@ import {
   errorMessage,
 } from './errors.ts';
 import { COMMANDS, HELP, commandHelp } from './cli/help.ts';
+import { orderProblems, problemSummary } from './config/problem-order.ts';
 import type { CommandContext } from './cli/context.ts';
 
 const EX_CONFIG = 78;
@@ -111,9 +112,11 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof ConfigError) {
-    for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+    // Problems and warnings of every file in one list, by file and position (docs/contract.md §1).
+    for (const problem of orderProblems([...error.problems, ...error.warnings], error.problems[0]?.file))
+      process.stderr.write(`${formatProblem(problem)}\n`);
     process.stderr.write(
-      `tty2mqtt: configuration invalid (${error.problems.length} problem${error.problems.length === 1 ? '' : 's'})\n`,
+      `tty2mqtt: configuration invalid: ${problemSummary(error.problems, error.warnings)}\n`,
     );
     process.exitCode = EX_CONFIG;
   } else {

@@ -55,20 +55,31 @@ export interface ConfigProblem {
   col: number;
   path: string;
   message: string;
+  /**
+   * Absent: an error (the configuration is refused). `warning`: the configuration runs but
+   * likely not as meant (a port path that is not there now); printed as `warning: …`.
+   */
+  severity?: 'warning';
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.path === '' ? '(root)' : p.path}: ${p.message}`;
+  const where = `${p.file}:${p.line}:${p.col}: ${p.path === '' ? '(root)' : p.path}: ${p.message}`;
+  return p.severity === 'warning' ? `warning: ${where}` : where;
 }
 
-/** Thrown by config loading with every problem found, never just the first. */
+/**
+ * Thrown by config loading with every problem found, never just the first, and the warnings
+ * found in the same run (so a refused configuration hides nothing for the next run).
+ */
 export class ConfigError extends GatewayError {
   readonly problems: readonly ConfigProblem[];
+  readonly warnings: readonly ConfigProblem[];
 
-  constructor(problems: readonly ConfigProblem[]) {
+  constructor(problems: readonly ConfigProblem[], warnings: readonly ConfigProblem[] = []) {
     super(ErrorCodes.CONFIG_INVALID, problems.map(formatProblem).join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
+    this.warnings = warnings;
   }
 }
 

@@ -8,7 +8,7 @@
 // availability topics are the gateway's own (topics/gateway-owned.ts, topics/template.ts).
 //
 //   field number/integer   sensor         unit_of_measurement, device_class, state_class
-//   field string           sensor         device_class only if it is date/timestamp
+//   field string           sensor         device_class only if it is date/timestamp/uptime
 //   field enum             sensor         device_class enum + options
 //   field boolean          binary_sensor  payload_on/payload_off "true"/"false" (map.ts)
 //   command enum           select         options
@@ -19,6 +19,11 @@
 //
 // A field whose topic needs a level only the device supplies at run time (MySensors {node},
 // a regex group) has no fixed state topic and gets no entity; its commands still do.
+import {
+  HA_BINARY_SENSOR_CLASSES,
+  HA_NUMERIC_SENSOR_CLASSES,
+  HA_TEXT_SENSOR_CLASSES,
+} from '../config/home-assistant-classes.ts';
 import type { DeviceProfile, FieldSpec } from '../config/schema.ts';
 import { availabilityEntry, discoveryTopic, gatewayDeviceId } from '../topics/discovery.ts';
 import type { DiscoveryMessage } from '../topics/discovery.ts';
@@ -53,95 +58,11 @@ export interface DiscoveryInput {
 
 export type Component = 'sensor' | 'binary_sensor' | 'select' | 'switch' | 'number' | 'text' | 'button';
 
-/** HA's sensor device classes that take a number (sensor.markdown); others are dropped. */
-const NUMERIC_SENSOR_CLASSES = new Set([
-  'absolute_humidity',
-  'apparent_power',
-  'aqi',
-  'area',
-  'atmospheric_pressure',
-  'battery',
-  'blood_glucose_concentration',
-  'carbon_dioxide',
-  'carbon_monoxide',
-  'current',
-  'data_rate',
-  'data_size',
-  'distance',
-  'duration',
-  'energy',
-  'energy_distance',
-  'energy_storage',
-  'frequency',
-  'gas',
-  'humidity',
-  'illuminance',
-  'irradiance',
-  'moisture',
-  'monetary',
-  'nitrogen_dioxide',
-  'nitrogen_monoxide',
-  'nitrous_oxide',
-  'ozone',
-  'ph',
-  'pm1',
-  'pm25',
-  'pm10',
-  'power_factor',
-  'power',
-  'precipitation',
-  'precipitation_intensity',
-  'pressure',
-  'reactive_energy',
-  'reactive_power',
-  'signal_strength',
-  'sound_pressure',
-  'speed',
-  'sulphur_dioxide',
-  'temperature',
-  'volatile_organic_compounds',
-  'volatile_organic_compounds_parts',
-  'voltage',
-  'volume',
-  'volume_flow_rate',
-  'volume_storage',
-  'water',
-  'weight',
-  'wind_direction',
-  'wind_speed',
-]);
-const TEXT_SENSOR_CLASSES = new Set(['date', 'timestamp']);
-/** HA's binary_sensor device classes (binary_sensor.markdown). */
-const BINARY_SENSOR_CLASSES = new Set([
-  'battery',
-  'battery_charging',
-  'carbon_monoxide',
-  'cold',
-  'connectivity',
-  'door',
-  'garage_door',
-  'gas',
-  'heat',
-  'light',
-  'lock',
-  'moisture',
-  'motion',
-  'moving',
-  'occupancy',
-  'opening',
-  'plug',
-  'power',
-  'presence',
-  'problem',
-  'running',
-  'safety',
-  'smoke',
-  'sound',
-  'tamper',
-  'update',
-  'vibration',
-  'window',
-]);
+// Home Assistant's classes: config/home-assistant-classes.ts, the one copy `check` reads too. A
+// class that does not fit the field's entity is left out here; `check` has said so.
+const NUMERIC_SENSOR_CLASSES = new Set(Object.keys(HA_NUMERIC_SENSOR_CLASSES));
+const TEXT_SENSOR_CLASSES = new Set(HA_TEXT_SENSOR_CLASSES);
+const BINARY_SENSOR_CLASSES = new Set(HA_BINARY_SENSOR_CLASSES);
 
 /** What the gateway publishes for a boolean reading (pipeline/map.ts valueText). */
 const BOOLEAN_TRUE = 'true';

@@ -4,6 +4,7 @@ import type { ConfigProblem } from '../errors.ts';
 import { filterCovers } from '../topics/filter.ts';
 import { checkTopicTemplate, RESERVED_PLACEHOLDERS } from '../topics/template.ts';
 import type { LoadedProfile, ProfileRef } from './profiles.ts';
+import { closestKey } from './suggest.ts';
 import { problemAt } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';
 
@@ -95,12 +96,15 @@ function checkPorts(
     if (profile === undefined) continue;
     for (const v of checkTopicTemplate(profile.topicTemplate, profile).vars) {
       if (Object.hasOwn(vars, v)) continue;
+      // A var the port has under a near spelling: one of the two names is a typo.
+      const near = closestKey(v, Object.keys(vars), { prefix: false });
+      const hint = near === undefined ? '' : ` (it has ${near}: did you mean {${near}}?)`;
       // A missing `vars:` is located at the port mapping, where it should be added.
       problems.push(
         problemAt(
           src,
           ['ports', index, 'vars'],
-          `profile "${profile.id}" uses {${v}} in its topic "${profile.topicTemplate}"; add ${v} to this port's vars`,
+          `profile "${profile.id}" uses {${v}} in its topic "${profile.topicTemplate}"; add ${v} to this port's vars${hint}`,
         ),
       );
     }

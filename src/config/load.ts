@@ -1,6 +1,7 @@
 // gateway.yaml → a validated, resolved, deep-frozen config (docs/contract.md §1–§3, §5). Every
-// problem (YAML, schema, profiles, cross-checks, secret files) is collected and thrown at once
-// as a ConfigError, printed as FILE:LINE:COL: path: message before anything is opened.
+// problem (YAML, schema, profiles, cross-checks, port paths, secret files) is collected and
+// thrown at once as a ConfigError, printed as FILE:LINE:COL: path: message, by file and
+// position, before anything is opened; warnings come along, in the same order.
 import { access } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -11,6 +12,8 @@ import { missingVariableMessage, substituteEnv } from './env.ts';
 import { issuesToProblems, withoutPaths } from './issues.ts';
 import { formatPath } from './positions.ts';
 import type { ConfigPath } from './positions.ts';
+import { portPathFindings } from './port-paths.ts';
+import { orderProblems } from './problem-order.ts';
 import { loadProfiles } from './profiles.ts';
 import type { LoadedProfile } from './profiles.ts';
 import { deepFreeze, resolveConfig } from './resolve.ts';
@@ -32,6 +35,8 @@ export interface LoadedConfig {
   readonly config: ResolvedConfig;
   /** The valid profile of every device id the ports use. */
   readonly profiles: ReadonlyMap<string, LoadedProfile>;
+  /** What `check` warns about, located and in print order (a port path not there now …). */
+  readonly warnings: readonly ConfigProblem[];
 }
 
 export interface LoadOptions {
@@ -68,31 +73,11 @@ async function findConfigFile(options: LoadOptions): Promise<string> {
   );
 }
 
-/** Duplicates removed (cross-checks repeat some schema checks); grouped by file, in position order. */
-function ordered(problems: readonly ConfigProblem[]): ConfigProblem[] {
-  const files = [...new Set(problems.map((p) => p.file))];
-  const seen = new Set<string>();
-  return problems
-    .filter((p) => {
-      const k = `${p.file}:${p.line}:${p.col}:${p.path}:${p.message}`;
-      return seen.has(k) ? false : (seen.add(k), true);
-    })
-    .map((p, i) => ({ p, i }))
-    .sort(
-      (a, b) =>
-        files.indexOf(a.p.file) - files.indexOf(b.p.file) ||
-        a.p.line - b.p.line ||
-        a.p.col - b.p.col ||
-        a.i - b.i,
-    )
-    .map(({ p }) => p);
-}
-
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const file = await findConfigFile(options);
   const dir = dirname(file);
   const parsed = await readYaml(file, displayPath(options.cwd, file));
-  if (!parsed.usable) throw new ConfigError(ordered(parsed.problems));
+  if (!parsed.usable) throw new ConfigError(orderProblems(parsed.problems));
   const src = parsed.source;
   const problems: ConfigProblem[] = [...parsed.problems];
 
@@ -129,20 +114,25 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const devicesDirRaw = (data as { devices_dir?: unknown } | null)?.devices_dir;
   const devicesDir = resolve(dir, typeof devicesDirRaw === 'string' ? devicesDirRaw : './devices');
   const lookup = { config: src, devicesDir, shippedDir: options.shippedDevicesDir, cwd: options.cwd };
-  const { profiles, problems: profileProblems } = await loadProfiles(profileRefs(data), lookup);
-  problems.push(...profileProblems, ...crossCheck(src, data, profiles));
+  const loadedProfiles = await loadProfiles(profileRefs(data), lookup);
+  const { profiles } = loadedProfiles;
+  problems.push(...loadedProfiles.problems, ...crossCheck(src, data, profiles));
+  const paths = await portPathFindings(src, data, options.cwd);
+  problems.push(...paths.problems);
+  const warnings = orderProblems([...paths.warnings, ...loadedProfiles.warnings], src.display);
   const secrets = await readPasswordFiles(src, data, dir, options.env);
   problems.push(...secrets.problems, ...(await checkTlsFiles(src, data, dir)));
   problems.push(...checkBrokerPasswords(src, data, secrets.passwords));
 
-  if (problems.length > 0 || !result.success) throw new ConfigError(ordered(problems));
+  if (problems.length > 0 || !result.success)
+    throw new ConfigError(orderProblems(problems, src.display), warnings);
   const config = resolveConfig(result.data, {
     dir,
     env: options.env,
     hostname: options.hostname ?? osHostname(),
     passwords: secrets.passwords,
   });
-  return deepFreeze({ file, dir, config, profiles });
+  return deepFreeze({ file, dir, config, profiles, warnings });
 }
 
 /**

@@ -3,6 +3,7 @@
 // Secrets are described by their kind only ("a string"), never quoted. Pure.
 import type { z } from 'zod';
 import { redactUrl } from './redact-url.ts';
+import { closestKey } from './suggest.ts';
 
 type Issue = z.core.$ZodIssue;
 
@@ -59,6 +60,16 @@ function branchExpectation(branch: readonly Issue[]): string | undefined {
   return undefined;
 }
 
+/** ` (did you mean "measurement"?)` for a misspelt choice; never for a secret. */
+function didYouMean(value: unknown, choices: readonly unknown[], secret: boolean): string {
+  if (typeof value !== 'string' || secret) return '';
+  const guess = closestKey(
+    value,
+    choices.filter((c): c is string => typeof c === 'string'),
+  );
+  return guess === undefined ? '' : ` (did you mean "${guess}"?)`;
+}
+
 function sizeWord(origin: string, n: number | bigint): string {
   if (origin === 'string') return `${n} character${n === 1 ? '' : 's'}`;
   if (origin === 'array' || origin === 'set') return `${n} entr${n === 1 ? 'y' : 'ies'}`;
@@ -74,12 +85,14 @@ export function issueMessage(issue: Issue, value: unknown, secret: boolean): str
       return `expected ${EXPECTED[issue.expected] ?? issue.expected}, ${got}`;
     case 'invalid_value':
       if (value === undefined) return `is required (${oneOf(issue.values)})`;
-      return `expected ${oneOf(issue.values)}, ${got}`;
+      return `expected ${oneOf(issue.values)}, ${got}${didYouMean(value, issue.values, secret)}`;
     case 'invalid_union': {
       if ('options' in issue && Array.isArray(issue.options)) {
         // A discriminated union (field `type`): the discriminator value is the problem.
-        const opts = (issue.options as unknown[]).map(literal).join(', ');
-        return value === undefined ? `is required (one of ${opts})` : `expected one of ${opts}, ${got}`;
+        const options = issue.options as unknown[];
+        const opts = options.map(literal).join(', ');
+        if (value === undefined) return `is required (one of ${opts})`;
+        return `expected one of ${opts}, ${got}${didYouMean(value, options, secret)}`;
       }
       const branches = issue.errors;
       const typed = branches.filter((b) => branchExpectation(b) === undefined);

@@ -5,11 +5,12 @@ import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
 import { issuesToProblems } from './issues.ts';
-import { patternProblem } from './pattern-check.ts';
 import type { ConfigPath } from './positions.ts';
+import { orderProblems } from './problem-order.ts';
+import { checkProfileData } from './profile-checks.ts';
 import { profileSchema } from './schema.ts';
 import type { DeviceProfile } from './schema.ts';
-import { checkTopicTemplate, defaultTopicTemplate } from '../topics/template.ts';
+import { defaultTopicTemplate } from '../topics/template.ts';
 import { displayPath, problemAt, readYaml } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';
 
@@ -61,68 +62,27 @@ async function profileIds(dir: string): Promise<string[]> {
   return ids.filter((id) => id !== '');
 }
 
-/** Checks the schema cannot express: folder name, topic template, command writes. */
-function checkProfile(src: YamlSource, id: string, profile: DeviceProfile): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  if (profile.id !== id)
-    problems.push(problemAt(src, ['id'], `"${profile.id}" must equal the profile's folder name "${id}"`));
-  const template = profile.publish.topic ?? defaultTopicTemplate(profile);
-  const where: ConfigPath = profile.publish.topic !== undefined ? ['publish', 'topic'] : ['publish'];
-  for (const message of checkTopicTemplate(template, profile).problems)
-    problems.push(problemAt(src, where, message));
-  // docs/contract.md §5: <port>/availability is the gateway's own topic for the port.
-  if (template === '{port}/{field}' && 'availability' in profile.fields)
-    problems.push(
-      problemAt(
-        src,
-        ['fields', 'availability'],
-        'a field named "availability" would publish to <port>/availability, the port\'s own status topic; rename the field (its wire name can stay: key: availability)',
-      ),
-    );
-  for (const [name, command] of Object.entries(profile.commands)) {
-    // docs/contract.md §3: one command is one line on the wire.
-    if (/[\r\n\0]/.test(command.write))
-      problems.push(
-        problemAt(src, ['commands', name, 'write'], 'must not contain CR, LF or NUL (a newline is appended)'),
-      );
-    for (const key of ['ok', 'error'] as const) {
-      const pattern = command.reply?.[key];
-      const problem = pattern === undefined ? undefined : patternProblem(pattern);
-      if (problem !== undefined) problems.push(problemAt(src, ['commands', name, 'reply', key], problem));
-    }
-    // The payload pattern runs on every …/set message: the same check as fields.*.pattern.
-    if (command.payload.type === 'string' && command.payload.pattern !== undefined) {
-      const problem = patternProblem(command.payload.pattern);
-      if (problem !== undefined)
-        problems.push(problemAt(src, ['commands', name, 'payload', 'pattern'], problem));
-    }
-    if (profile.protocol === 'mqttsn')
-      problems.push(
-        problemAt(
-          src,
-          ['commands', name],
-          'MQTT-SN devices subscribe to their own command topics; commands: is for line devices',
-        ),
-      );
-  }
-  return problems;
-}
-
 async function loadOne(
   file: string,
   id: string,
   cwd: string,
-): Promise<{ profile?: LoadedProfile; problems: ConfigProblem[] }> {
+): Promise<{ profile?: LoadedProfile; problems: ConfigProblem[]; warnings: ConfigProblem[] }> {
   const parsed = await readYaml(file, displayPath(cwd, file));
-  if (!parsed.usable) return { problems: parsed.problems };
+  if (!parsed.usable) return { problems: parsed.problems, warnings: [] };
   const src = parsed.source;
   const data: unknown = src.doc.toJS();
   const result = profileSchema.safeParse(data);
+  // The schema's problems and the checks on the profile as written, in one run: a type error
+  // does not hide a wrong id, topic template or Home Assistant class.
+  const checked = checkProfileData(src, id, data);
+  const problems = [...parsed.problems, ...checked.problems];
   if (!result.success) {
     const ctx = { src, schema: profileSchema, data, isSecret: () => false };
-    return { problems: [...parsed.problems, ...issuesToProblems(ctx, result.error.issues)] };
+    return {
+      problems: [...issuesToProblems(ctx, result.error.issues), ...problems],
+      warnings: checked.warnings,
+    };
   }
-  const problems = [...parsed.problems, ...checkProfile(src, id, result.data)];
   const topicTemplate = result.data.publish.topic ?? defaultTopicTemplate(result.data);
   const statedInterval = (data as { interval?: unknown } | null)?.interval !== undefined;
   const availabilityTimeoutMs =
@@ -139,6 +99,7 @@ async function loadOne(
       statedIntervalMs,
     },
     problems,
+    warnings: checked.warnings,
   };
 }
 
@@ -149,9 +110,10 @@ async function loadOne(
 export async function loadProfiles(
   refs: readonly ProfileRef[],
   lookup: ProfileLookup,
-): Promise<{ profiles: Map<string, LoadedProfile>; problems: ConfigProblem[] }> {
+): Promise<{ profiles: Map<string, LoadedProfile>; problems: ConfigProblem[]; warnings: ConfigProblem[] }> {
   const profiles = new Map<string, LoadedProfile>();
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const missing: ProfileRef[] = [];
   const seen = new Set<string>();
   for (const ref of refs) {
@@ -179,6 +141,7 @@ export async function loadProfiles(
     }
     const one = await loadOne(file, ref.id, lookup.cwd);
     problems.push(...one.problems);
+    warnings.push(...one.warnings);
     if (one.profile !== undefined && one.problems.length === 0) profiles.set(ref.id, one.profile);
   }
   if (missing.length > 0) {
@@ -195,7 +158,7 @@ export async function loadProfiles(
         ),
       );
   }
-  return { profiles, problems };
+  return { profiles, problems, warnings };
 }
 
 /**
@@ -222,7 +185,7 @@ export async function loadProfileById(
     if (!(await exists(file))) continue;
     const one = await loadOne(file, id, cwd);
     if (one.profile !== undefined && one.problems.length === 0) return one.profile;
-    throw new ConfigError(one.problems);
+    throw new ConfigError(orderProblems(one.problems), orderProblems(one.warnings));
   }
   const available = [...new Set((await Promise.all(dirs.map(profileIds))).flat())].sort().join(', ');
   throw new ConfigError([

@@ -11,6 +11,20 @@ import { GATEWAY_LEVEL } from '../topics/gateway-owned.ts';
 import { areTopicLevels, LEVEL_MESSAGE, LEVEL_PATTERN, LEVELS_MESSAGE } from '../topics/level.ts';
 import { DURATION_TEXT, parseDuration, parseSize, SIZE_TEXT } from './units.ts';
 import { MAX_TRANSFORM_STEPS, transformProblems, transformStepSchema } from './transform-schema.ts';
+import { HA_STATE_CLASSES } from './home-assistant-classes.ts';
+
+/**
+ * zod skips an object's refinement once anything in the object failed to parse, so `check`
+ * reported in rounds: the type errors first, the cross-key rules on the next run. A
+ * refinement given this runs whenever the keys it reads parsed (issues the refinements below
+ * them raise do not abort: zod marks them `continue`).
+ */
+function whenParsed(...keys: string[]): { when: (payload: z.core.ParsePayload) => boolean } {
+  return {
+    when: (payload) =>
+      payload.issues.every((issue) => issue.continue === true || !keys.includes(String(issue.path?.[0]))),
+  };
+}
 
 /** docs/contract.md §5: every level a device or the config contributes is exactly one level. */
 export const level = z.string().regex(LEVEL_PATTERN, LEVEL_MESSAGE);
@@ -115,16 +129,19 @@ const mqttSchema = z
       .default(null)
       .describe('TLS to the external broker (needs an `mqtts://` or `wss://` url); `null`: the url decides'),
   })
-  .superRefine((m, ctx) => {
-    if (m.broker === 'external' && m.url === undefined)
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when broker is external' });
-    if (m.password !== undefined && m.password_file !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['password'],
-        message: 'give password or password_file, not both',
-      });
-  });
+  .superRefine(
+    (m, ctx) => {
+      if (m.broker === 'external' && m.url === undefined)
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when broker is external' });
+      if (m.password !== undefined && m.password_file !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['password'],
+          message: 'give password or password_file, not both',
+        });
+    },
+    whenParsed('broker', 'url', 'password', 'password_file'),
+  );
 
 /** MQTT over TLS on the embedded broker; `ca` given = clients must present a certificate it signed. */
 const embeddedTlsSchema = z.strictObject({
@@ -402,12 +419,19 @@ const fieldCommon = {
     .min(1)
     .optional()
     .describe("the field's name on the wire; default: the field's own name (mysensors: `<child>/<V_TYPE>`)"),
-  unit: z.string().optional().describe('unit of the value, e.g. `°C` (shown by `check` and Home Assistant)'),
-  device_class: z.string().optional().describe('Home Assistant device class, e.g. `temperature`'),
-  state_class: z
-    .enum(['measurement', 'total', 'total_increasing'])
+  unit: z
+    .string()
     .optional()
-    .describe('Home Assistant state class'),
+    .describe(
+      'unit of the value, e.g. `°C` (shown by `check` and Home Assistant; with a `device_class`, one Home Assistant accepts for it)',
+    ),
+  device_class: z
+    .string()
+    .optional()
+    .describe(
+      "Home Assistant device class, e.g. `temperature`; `check` refuses a misspelt one and warns about one Home Assistant's list lacks",
+    ),
+  state_class: z.enum(HA_STATE_CLASSES).optional().describe('Home Assistant state class'),
   description: z.string().optional().describe('what the field is, for people'),
   transform: z
     .array(transformStepSchema)
@@ -430,34 +454,53 @@ const numberFormat = z
 
 const fieldType = 'the kind of value, which decides the checks that apply';
 
-export const fieldSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    ...fieldCommon,
-    type: z.literal('number').describe(fieldType),
-    min: z.number().optional().describe('smallest value accepted'),
-    max: z.number().optional().describe('largest value accepted'),
-    number_format: numberFormat,
-  }),
-  z.strictObject({
-    ...fieldCommon,
-    type: z.literal('integer').describe(fieldType),
-    min: z.number().int().optional().describe('smallest value accepted'),
-    max: z.number().int().optional().describe('largest value accepted'),
-    number_format: numberFormat,
-  }),
-  z.strictObject({ ...fieldCommon, type: z.literal('boolean').describe(fieldType) }),
-  z.strictObject({
-    ...fieldCommon,
-    type: z.literal('string').describe(fieldType),
-    max_length: z.number().int().positive().default(256).describe('longest value accepted, in characters'),
-    pattern: z.string().optional().describe('a JavaScript regular expression the value must match'),
-  }),
-  z.strictObject({
-    ...fieldCommon,
-    type: z.literal('enum').describe(fieldType),
-    values: z.array(z.string()).min(1).describe('the values accepted'),
-  }),
-]);
+export const fieldSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      ...fieldCommon,
+      type: z.literal('number').describe(fieldType),
+      min: z.number().optional().describe('smallest value accepted'),
+      max: z.number().optional().describe('largest value accepted'),
+      number_format: numberFormat,
+    }),
+    z.strictObject({
+      ...fieldCommon,
+      type: z.literal('integer').describe(fieldType),
+      min: z.number().int().optional().describe('smallest value accepted'),
+      max: z.number().int().optional().describe('largest value accepted'),
+      number_format: numberFormat,
+    }),
+    z.strictObject({ ...fieldCommon, type: z.literal('boolean').describe(fieldType) }),
+    z.strictObject({
+      ...fieldCommon,
+      type: z.literal('string').describe(fieldType),
+      max_length: z.number().int().positive().default(256).describe('longest value accepted, in characters'),
+      pattern: z.string().optional().describe('a JavaScript regular expression the value must match'),
+    }),
+    z.strictObject({
+      ...fieldCommon,
+      type: z.literal('enum').describe(fieldType),
+      values: z.array(z.string()).min(1).describe('the values accepted'),
+    }),
+  ])
+  // On the field, not the profile: zod runs a refinement only when its own value parsed, so
+  // a type error in one field (or anywhere else in the profile) no longer hides min > max or
+  // a bad pattern of another field until the next run of `check`.
+  .superRefine((f, ctx) => {
+    for (const problem of transformProblems(f))
+      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    if (f.type === 'string' && f.pattern !== undefined) {
+      const problem = patternProblem(f.pattern);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['pattern'], message: problem });
+    }
+    if (
+      (f.type === 'number' || f.type === 'integer') &&
+      f.min !== undefined &&
+      f.max !== undefined &&
+      f.min > f.max
+    )
+      ctx.addIssue({ code: 'custom', path: ['min'], message: `must not exceed max (${f.max})` });
+  });
 export type FieldSpec = z.output<typeof fieldSchema>;
 export type { TransformStep } from './transform-schema.ts';
 
@@ -783,91 +826,88 @@ export const profileSchema = z
         'keys neither declared nor ignored: `count` them (default), `ignore` them, or `reject` the line',
       ),
   })
-  .superRefine((p, ctx) => {
-    if (p.protocol === 'line' && p.line === undefined)
-      ctx.addIssue({ code: 'custom', path: ['line'], message: 'is required when protocol is line' });
-    if (p.protocol === 'mqttsn' && p.line !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['line'], message: 'is only for protocol: line' });
-    if (p.protocol === 'line' && p.mqttsn !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['mqttsn'], message: 'is only for protocol: mqttsn' });
-    if (p.mysensors !== undefined && p.line?.format !== 'mysensors')
-      ctx.addIssue({ code: 'custom', path: ['mysensors'], message: 'is only for line format mysensors' });
-    if (p.line?.format === 'csv' && (p.line.columns === undefined || p.line.columns.length === 0))
-      ctx.addIssue({ code: 'custom', path: ['line', 'columns'], message: 'is required when format is csv' });
-    if (p.line?.format === 'regex') {
-      if (p.line.pattern === undefined)
+  .superRefine(
+    (p, ctx) => {
+      if (p.protocol === 'line' && p.line === undefined)
+        ctx.addIssue({ code: 'custom', path: ['line'], message: 'is required when protocol is line' });
+      if (p.protocol === 'mqttsn' && p.line !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['line'], message: 'is only for protocol: line' });
+      if (p.protocol === 'line' && p.mqttsn !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['mqttsn'], message: 'is only for protocol: mqttsn' });
+      if (p.mysensors !== undefined && p.line?.format !== 'mysensors')
+        ctx.addIssue({ code: 'custom', path: ['mysensors'], message: 'is only for line format mysensors' });
+      if (p.line?.format === 'csv' && (p.line.columns === undefined || p.line.columns.length === 0))
         ctx.addIssue({
           code: 'custom',
-          path: ['line', 'pattern'],
-          message: 'is required when format is regex',
+          path: ['line', 'columns'],
+          message: 'is required when format is csv',
         });
-      else {
-        const problem = patternProblem(p.line.pattern);
-        if (problem !== undefined)
-          ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: problem });
-        else if (!/\(\?<[A-Za-z_]/.test(p.line.pattern))
+      if (p.line?.format === 'regex') {
+        if (p.line.pattern === undefined)
           ctx.addIssue({
             code: 'custom',
             path: ['line', 'pattern'],
-            message: 'needs at least one named group (?<key>...)',
+            message: 'is required when format is regex',
           });
-      }
-    }
-    if (p.protocol === 'mqttsn')
-      for (const key of ['ignore', 'unknown_keys'] as const)
-        if (p[key] !== undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: 'is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
-          });
-    const wireKeys = new Map(Object.entries(p.fields).map(([name, f]) => [f.key ?? name, name]));
-    (p.ignore ?? []).forEach((key, i) => {
-      const field = wireKeys.get(key);
-      if (field !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ignore', i],
-          message: `"${key}" is the wire key of field ${field}; a key is either read or ignored`,
-        });
-      if (p.line?.format === 'csv' && p.line.columns !== undefined && !p.line.columns.includes(key))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ignore', i],
-          message: `"${key}" is not one of line.columns (${p.line.columns.join(', ')})`,
-        });
-    });
-    for (const [name, f] of Object.entries(p.fields)) {
-      // An MQTT-SN PUBLISH is checked against its field and forwarded byte for byte: a
-      // transform or a lenient reading would check one value and publish another.
-      if (p.protocol === 'mqttsn')
-        for (const key of ['transform', 'number_format'] as const)
-          if ((f as { transform?: unknown; number_format?: unknown })[key] !== undefined)
+        else {
+          const problem = patternProblem(p.line.pattern);
+          if (problem !== undefined)
+            ctx.addIssue({ code: 'custom', path: ['line', 'pattern'], message: problem });
+          else if (!/\(\?<[A-Za-z_]/.test(p.line.pattern))
             ctx.addIssue({
               code: 'custom',
-              path: ['fields', name, key],
-              message: 'is only for protocol: line (MQTT-SN payloads are published as sent)',
+              path: ['line', 'pattern'],
+              message: 'needs at least one named group (?<key>...)',
             });
-      for (const problem of transformProblems(f))
-        ctx.addIssue({ code: 'custom', path: ['fields', name, ...problem.path], message: problem.message });
-      if (f.type === 'string' && f.pattern !== undefined) {
-        const problem = patternProblem(f.pattern);
-        if (problem !== undefined)
-          ctx.addIssue({ code: 'custom', path: ['fields', name, 'pattern'], message: problem });
+        }
       }
-      if (
-        (f.type === 'number' || f.type === 'integer') &&
-        f.min !== undefined &&
-        f.max !== undefined &&
-        f.min > f.max
-      )
-        ctx.addIssue({
-          code: 'custom',
-          path: ['fields', name, 'min'],
-          message: `must not exceed max (${f.max})`,
-        });
-    }
-  });
+      if (p.protocol === 'mqttsn')
+        for (const key of ['ignore', 'unknown_keys'] as const)
+          if (p[key] !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
+            });
+      // `fields` may hold a field that failed to parse (whenParsed does not wait for them): read
+      // each one as written.
+      const fields = Object.entries(p.fields as Record<string, unknown>).map(
+        ([name, f]) =>
+          [name, (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>] as const,
+      );
+      const wireKeys = new Map(
+        fields.map(([name, f]) => [typeof f['key'] === 'string' ? f['key'] : name, name] as const),
+      );
+      (p.ignore ?? []).forEach((key, i) => {
+        const field = wireKeys.get(key);
+        if (field !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ignore', i],
+            message: `"${key}" is the wire key of field ${field}; a key is either read or ignored`,
+          });
+        if (p.line?.format === 'csv' && p.line.columns !== undefined && !p.line.columns.includes(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ignore', i],
+            message: `"${key}" is not one of line.columns (${p.line.columns.join(', ')})`,
+          });
+      });
+      for (const [name, f] of fields) {
+        // An MQTT-SN PUBLISH is checked against its field and forwarded byte for byte: a
+        // transform or a lenient reading would check one value and publish another.
+        if (p.protocol === 'mqttsn')
+          for (const key of ['transform', 'number_format'] as const)
+            if (f[key] !== undefined)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['fields', name, key],
+                message: 'is only for protocol: line (MQTT-SN payloads are published as sent)',
+              });
+      }
+    },
+    whenParsed('protocol', 'line', 'mqttsn', 'mysensors', 'ignore', 'unknown_keys'),
+  );
 
 export type DeviceProfile = z.output<typeof profileSchema>;
 export type LineSpec = z.output<typeof lineSchema>;

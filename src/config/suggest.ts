@@ -1,4 +1,4 @@
-// "did you mean" for unknown keys (docs/contract.md §2: typos are caught). Pure.
+// "did you mean" for unknown keys, values and units (docs/contract.md §2: typos are caught). Pure.
 
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -25,8 +25,14 @@ const FOREIGN_KEYS = new Map([['rejectunauthorized', { key: 'insecure', write: '
 /**
  * The known key the user most likely meant (or, for another tool's key, what to write): same letters ignoring case and `_`/`-`
  * (`baudRate`), a small edit distance (`prot`→`port`), or a prefix (`baud`→`baud_rate`).
+ * `prefix: false` leaves the prefix rule out, for names that may legitimately extend a known
+ * one (a port var `{portname}` is not a misspelt `{port}`).
  */
-export function closestKey(key: string, candidates: readonly string[]): string | undefined {
+export function closestKey(
+  key: string,
+  candidates: readonly string[],
+  { prefix = true }: { prefix?: boolean } = {},
+): string | undefined {
   const foreign = FOREIGN_KEYS.get(normalize(key));
   if (foreign !== undefined && candidates.includes(foreign.key)) return foreign.write;
   let best: { name: string; score: number } | undefined;
@@ -36,10 +42,21 @@ export function closestKey(key: string, candidates: readonly string[]): string |
     if (normalize(name) === normalize(key)) score = 0;
     else {
       const d = editDistance(lower, name);
-      if (d <= (key.length <= 4 ? 1 : 2)) score = d;
-      else if (key.length >= 3 && (name.startsWith(lower) || lower.startsWith(name))) score = 3;
+      // Never every letter replaced: `%` is not a misspelt `K`.
+      if (d <= (key.length <= 4 ? 1 : 2) && d < key.length) score = d;
+      else if (prefix && key.length >= 3 && (name.startsWith(lower) || lower.startsWith(name))) score = 3;
     }
     if (score !== undefined && (best === undefined || score < best.score)) best = { name, score };
   }
   return best?.name;
+}
+
+/** The unit meant by an unknown name: `C` → `°C`, `kwh` → `kWh`, else the closest spelling. */
+export function closestUnit(name: string, units: readonly string[]): string | undefined {
+  const fold = (u: string): string => u.toLowerCase();
+  return (
+    units.find((u) => fold(u) === fold(`°${name}`)) ??
+    units.find((u) => fold(u) === fold(name)) ??
+    closestKey(name, units, { prefix: false })
+  );
 }

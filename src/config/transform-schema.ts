@@ -4,7 +4,7 @@
 // Everything that can be wrong with a list is found here, at load time: per value, a step
 // can only refuse a value it has no answer for (an unmapped value, an out-of-range result).
 import * as z from 'zod';
-import { closestKey } from './suggest.ts';
+import { closestKey, closestUnit } from './suggest.ts';
 import { conversion, UNIT_NAMES, unitKind } from './physical-units.ts';
 
 /** Most steps a field's `transform:` list may have: its cost per value stays bounded. */
@@ -227,7 +227,5 @@ function mapProblems(
 
 /** The unit meant by an unknown name: `F` → `°F`, `hpa` → `hPa`, else the closest spelling. */
 export function unitHint(name: string): string | undefined {
-  if (unitKind(`°${name}`) !== undefined) return `°${name}`;
-  const folded = UNIT_NAMES.find((u) => u.toLowerCase() === name.toLowerCase());
-  return folded ?? closestKey(name, UNIT_NAMES);
+  return closestUnit(name, UNIT_NAMES);
 }

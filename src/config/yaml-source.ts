@@ -43,6 +43,11 @@ export function problemAt(
   return { file: src.display, line, col, path: formatPath(path), message };
 }
 
+/** problemAt for something that does not stop the configuration from running. */
+export function warningAt(src: YamlSource, path: ConfigPath, message: string): ConfigProblem {
+  return { ...problemAt(src, path, message), severity: 'warning' };
+}
+
 /**
  * yaml's own wording, first line only and without its " at line N, column M" suffix: the
  * pretty form quotes the offending source line, which could be a secret.

@@ -1,7 +1,9 @@
 // `tty2mqtt check` warns when a port's timing contradicts its profile: an
 // idle_timeout shorter than the device's interval reopens the port between readings, an
 // availability_timeout shorter than it reports the device offline between readings. Warnings
-// go to stderr and the exit code stays 0: the configuration is valid.
+// go to stderr and the exit code stays 0: the configuration is valid. The ports' paths are
+// files that exist, so the only warnings are about timing (a missing path is warned about too:
+// check-one-run.test.ts).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ describe('check: port timing against the profile', () => {
     profile('every3s', ['interval: 3s']);
     profile('flappy', ['interval: 10s', 'availability_timeout: 5s']);
     profile('door', []);
+    for (const tty of ['ttyA', 'ttyB', 'ttyC', 'ttyD']) writeFileSync(join(dir, tty), '');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,8 +37,8 @@ describe('check: port timing against the profile', () => {
 
   it('warns about an idle_timeout shorter than the interval and an availability_timeout shorter than it; exit 0', async () => {
     const file = gatewayYaml('contradicting', [
-      '  - { name: meter, path: /dev/ttyUSB0, device: every3s, idle_timeout: 2s }',
-      '  - { name: hall, path: /dev/ttyUSB1, device: flappy }',
+      `  - { name: meter, path: ${dir}/ttyA, device: every3s, idle_timeout: 2s }`,
+      `  - { name: hall, path: ${dir}/ttyB, device: flappy }`,
     ]);
     const result = await runCli(['check', '-c', file]);
     console.log(`check exit ${String(result.code)}:\n${result.stderr.trim()}`);
@@ -55,10 +58,10 @@ describe('check: port timing against the profile', () => {
 
   it('says nothing when the timing fits: defaults, idle_timeout longer than the interval, 0, an event-driven profile', async () => {
     const file = gatewayYaml('fitting', [
-      '  - { name: a, path: /dev/ttyUSB0, device: every3s }',
-      '  - { name: b, path: /dev/ttyUSB1, device: every3s, idle_timeout: 10s }',
-      '  - { name: c, path: /dev/ttyUSB2, device: every3s, idle_timeout: 0 }',
-      '  - { name: d, path: /dev/ttyUSB3, device: door }',
+      `  - { name: a, path: ${dir}/ttyA, device: every3s }`,
+      `  - { name: b, path: ${dir}/ttyB, device: every3s, idle_timeout: 10s }`,
+      `  - { name: c, path: ${dir}/ttyC, device: every3s, idle_timeout: 0 }`,
+      `  - { name: d, path: ${dir}/ttyD, device: door }`,
     ]);
     const result = await runCli(['check', '-c', file]);
     assert.equal(result.code, 0, result.stderr);

@@ -244,7 +244,7 @@ void describe('broken configurations: every problem, located, in words', () => {
       file: 'broken/broken-profile.yaml',
       lines: [
         'devices/broken/profile.yaml:5:13: line.checksum: expected one of "none", "optional", "required", got "sometimes"',
-        'devices/broken/profile.yaml:7:24: fields.temperature.type: expected one of "number", "integer", "boolean", "string", "enum", got "numbr"',
+        'devices/broken/profile.yaml:7:24: fields.temperature.type: expected one of "number", "integer", "boolean", "string", "enum", got "numbr" (did you mean "number"?)',
         'devices/broken/profile.yaml:8:29: fields.humidity.mn: unknown key "mn" (did you mean "min"?)',
         'devices/broken/profile.yaml:10:8: publish.qos: expected 0, 1 or 2, got 3',
         'devices/misnamed/profile.yaml:2:5: id: "other" must equal the profile\'s folder name "misnamed"',

@@ -48,12 +48,12 @@ test('a transform that does not fit the field, a bad map, a broken unit chain: e
     ),
     [
       'p/profile.yaml:5:46: fields.name.transform[0].scale: scale does not fit a string field (it is for number, integer fields)',
-      'p/profile.yaml:11:26: fields.temp.transform[1].convert.from: converts from "°C" but the value is in "K" after the previous convert',
       'p/profile.yaml:8:11: fields.temp.unit: is "°C" but the transforms convert to "K"',
+      'p/profile.yaml:11:26: fields.temp.transform[1].convert.from: converts from "°C" but the value is in "K" after the previous convert',
       'p/profile.yaml:12:70: fields.state.transform[0].map.y: maps to "c", which is not one of the field\'s values (a, b)',
       'p/profile.yaml:13:59: fields.hot.transform[1].map.yes: key "yes" must be true or false',
-      'p/profile.yaml:14:56: fields.n.transform[0].map["1"]: maps to "x", but a number field needs a number',
       'p/profile.yaml:14:48: fields.n.transform[0].map.one: key "one" is not a number',
+      'p/profile.yaml:14:56: fields.n.transform[0].map["1"]: maps to "x", but a number field needs a number',
     ],
   );
 });
@@ -170,10 +170,10 @@ unknown_keys: reject
 `,
     ),
     [
+      'p/profile.yaml:5:37: fields.t.number_format: is only for protocol: line (MQTT-SN payloads are published as sent)',
+      'p/profile.yaml:5:57: fields.t.transform: is only for protocol: line (MQTT-SN payloads are published as sent)',
       'p/profile.yaml:6:9: ignore: is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
       'p/profile.yaml:7:15: unknown_keys: is only for protocol: line (MQTT-SN profiles have mqttsn.undeclared_topics)',
-      'p/profile.yaml:5:57: fields.t.transform: is only for protocol: line (MQTT-SN payloads are published as sent)',
-      'p/profile.yaml:5:37: fields.t.number_format: is only for protocol: line (MQTT-SN payloads are published as sent)',
     ],
   );
 });

@@ -286,7 +286,7 @@ describe('ops metrics (/metrics text)', () => {
   it("adds prom-client's process and Node.js metrics under their standard names", async () => {
     const metrics = createMetrics({ ports: () => [], queue: () => queueStats(), broker: () => null });
     const { samples, type } = parse((await metrics.render()).body);
-    // Unprefixed, as stock dashboards query them (docs/decisions/0021).
+    // Unprefixed, as stock dashboards query them (docs/decisions/0022).
     assert.equal(type.get('process_cpu_seconds_total'), 'counter');
     assert.equal(type.get('nodejs_eventloop_lag_p99_seconds'), 'gauge');
     assert.equal(find(samples, 'nodejs_eventloop_lag_p99_seconds').length, 1);
