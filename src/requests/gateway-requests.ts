@@ -6,7 +6,9 @@
 // Correlation Data (MQTT 5 §4.10) — but only a Response Topic under the gateway's own
 // `<base>/gateway/response/` that it does not itself subscribe to (response-topic.ts says
 // why); any other is refused, counted and logged, and the answer goes to the default topic
-// only. Actions:
+// only. MQTT 3.1.1 has no Response Topic (and the embedded broker speaks only 3.1.1,
+// decision 0004), so a JSON `response_topic` member is its stand-in, under the same rules;
+// an MQTT 5 Response Topic wins over it. Actions:
 //   health                        gateway/health's report, now
 //   ports                         the configured ports and the serial ports on this machine
 //   restart_port {"port": NAME}   closes and reopens one configured port
@@ -85,9 +87,15 @@ export class GatewayRequests {
     const action = m.topic.slice(m.topic.lastIndexOf('/') + 1);
     const body = parseBody(m.payload);
     const id = m.correlationData?.toString('utf8') ?? (typeof body?.['id'] === 'string' ? body['id'] : null);
+    const asked = m.responseTopic ?? body?.['response_topic'];
     let outcome: Outcome;
     try {
-      outcome = await this.run(action, body);
+      // A malformed answer topic is refused before the action runs: a restart_port whose
+      // answer could not be sent where asked would look like it never happened.
+      outcome =
+        asked === undefined || typeof asked === 'string'
+          ? await this.run(action, body)
+          : { ok: false, error: 'response_topic must be a topic name (a string)' };
     } catch (error) {
       outcome = { ok: false, error: errorMessage(error) };
     }
@@ -100,12 +108,8 @@ export class GatewayRequests {
     };
     const defaultTopic = responseTopic(base, action);
     if (this.allowed(defaultTopic, action)) await sink.publishNow(defaultTopic, payload, opts);
-    if (
-      m.responseTopic !== undefined &&
-      m.responseTopic !== defaultTopic &&
-      this.allowed(m.responseTopic, action)
-    )
-      await sink.publishNow(m.responseTopic, payload, opts);
+    if (typeof asked === 'string' && asked !== defaultTopic && this.allowed(asked, action))
+      await sink.publishNow(asked, payload, opts);
     this.options.log.info({ action, id, ok: outcome.ok }, `request ${action} answered`);
   }
 

@@ -58,7 +58,18 @@ function rig(extraFilters: string[] = []) {
     });
     await new Promise((resolve) => setImmediate(resolve));
   };
-  return { requests, sent, warnings, request };
+  /** An MQTT 3.1.1 request: no properties, the id and answer topic in the JSON body. */
+  const request311 = async (body: unknown, action = 'health', v5ResponseTopic?: string): Promise<void> => {
+    handlers.get('b/gateway/request/+')?.({
+      topic: `b/gateway/request/${action}`,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 1,
+      retain: false,
+      ...(v5ResponseTopic === undefined ? {} : { responseTopic: v5ResponseTopic }),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { requests, sent, warnings, request, request311 };
 }
 
 describe('GatewayRequests: Response Topic', () => {
@@ -125,5 +136,59 @@ describe('GatewayRequests: Response Topic', () => {
     assert.ok(r.warnings.length <= 5, `${r.warnings.length} warnings for 40 refusals`);
     assert.equal(r.sent.length, 40, 'every request still answered on the default topic');
     console.log(`40 refusals → ${r.warnings.length} warning lines`);
+  });
+});
+
+describe('GatewayRequests: MQTT 3.1.1 clients (JSON id and response_topic)', () => {
+  const answer = (sent: Sent | undefined) => JSON.parse(sent?.payload ?? 'null') as Record<string, unknown>;
+
+  it('answers on the default topic and on a response_topic under gateway/response/, with the JSON id', async () => {
+    const r = rig();
+    await r.request311({ id: 'q-1', response_topic: 'b/gateway/response/me' });
+    assert.deepEqual(
+      r.sent.map((s) => s.topic),
+      ['b/gateway/response/health', 'b/gateway/response/me'],
+    );
+    for (const sent of r.sent) {
+      assert.equal(answer(sent)['id'], 'q-1');
+      assert.equal(answer(sent)['ok'], true);
+      assert.equal(sent.correlationData, undefined, 'no MQTT 5 property for a 3.1.1 request');
+    }
+  });
+
+  it('refuses a response_topic by the same rules as an MQTT 5 Response Topic', async () => {
+    const r = rig();
+    await r.request311({ id: 'q-2', response_topic: 'b/dev/reset/set' });
+    await r.request311({ id: 'q-3', response_topic: 'b/gateway/response/#' });
+    assert.deepEqual(
+      r.sent.map((s) => s.topic),
+      ['b/gateway/response/health', 'b/gateway/response/health'],
+    );
+    assert.deepEqual(r.requests.stats().refusedByReason, { outside: 1, wildcard: 1 });
+  });
+
+  it('refuses a response_topic that is not a string without running the action', async () => {
+    const r = rig();
+    await r.request311({ id: 'q-4', response_topic: ['b/gateway/response/x'], port: 'p' }, 'restart_port');
+    assert.equal(r.sent.length, 1);
+    assert.deepEqual(answer(r.sent[0]), {
+      id: 'q-4',
+      action: 'restart_port',
+      ok: false,
+      error: 'response_topic must be a topic name (a string)',
+    });
+  });
+
+  it('lets an MQTT 5 Response Topic win over the JSON member', async () => {
+    const r = rig();
+    await r.request311(
+      { id: 'q-5', response_topic: 'b/gateway/response/json' },
+      'health',
+      'b/gateway/response/v5',
+    );
+    assert.deepEqual(
+      r.sent.map((s) => s.topic),
+      ['b/gateway/response/health', 'b/gateway/response/v5'],
+    );
   });
 });
