@@ -13,6 +13,7 @@ import { guessFormat } from '../../../src/learn/format.ts';
 import { writeProfile } from '../../../src/learn/profile-writer.ts';
 import { createSampler, type Sample } from '../../../src/learn/sample.ts';
 import { formatEnvelope } from '../../../src/line/envelope.ts';
+import { captureSimulator, shippedProfile } from '../../helpers/sim-capture.ts';
 
 function sampleOf(text: string | Buffer): Sample {
   const sampler = createSampler({ keepFirstLine: true });
@@ -143,5 +144,22 @@ describe('learn: format and draft', () => {
         ['x-y', 'x/y'],
       ],
     );
+  });
+
+  it('a device that waits for an ACK learn never sends: its resends are one reading, the interval unmeasured', async () => {
+    const lines = await captureSimulator(await shippedProfile('power-meter'), { readings: 6, ack: false });
+    const sample: Sample = {
+      lines,
+      discards: {},
+      overflow: 0,
+      bytes: 0,
+      controlBytes: 0,
+      source: 'tty',
+      listenedMs: lines.at(-1)?.at ?? 0,
+    };
+    const draft = draftProfile(sample, 'meter');
+    assert.equal(draft.line.ack, true);
+    assert.equal(draft.interval, null);
+    assert.match(draft.notes.join('\n'), /the device resent \d+ lines unchanged: it waits for an ACK/);
   });
 });
