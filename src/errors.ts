@@ -28,6 +28,8 @@ export const ErrorCodes = {
   QUEUE_FULL: 'TTY2MQTT_QUEUE_FULL',
   /** `tty2mqtt try`: at least one line would be refused by the daemon (exit 2). */
   LINES_REFUSED: 'TTY2MQTT_LINES_REFUSED',
+  /** `tty2mqtt learn`: the sample held no lines, binary data, or lines no line format takes (exit 1). */
+  NOTHING_LEARNED: 'TTY2MQTT_NOTHING_LEARNED',
   /** A command line that cannot be understood (exit 1, with a hint to use --help). */
   USAGE: 'TTY2MQTT_USAGE',
 } as const;

@@ -95,6 +95,32 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
     run: async (c) => (await import('./simulate.ts')).simulateCommand(c),
   },
+  learn: {
+    summary: 'listen to a device (a port, or a file of captured lines) and draft its profile.yaml',
+    usage: 'tty2mqtt learn <PORT | FILE> [--seconds N] [--baud N] [--id ID] [--out FILE [--force]]',
+    positionals: true,
+    details:
+      '  PORT                a serial port (e.g. /dev/serial/by-id/…), opened like the daemon opens it; nothing is written to it\n' +
+      '  FILE                a file of lines captured from the device (e.g. cat /dev/ttyUSB0 > capture.txt)\n' +
+      '  --seconds N         how long to listen to a port (default 30)\n' +
+      '  --baud N            baud rate of the port (default 115200)\n' +
+      '  --id ID             the profile id (default: the folder of --out …/<ID>/profile.yaml, else my-device)\n' +
+      '  --out FILE          write the draft there (e.g. devices/<ID>/profile.yaml) instead of to stdout\n' +
+      '  --force             overwrite FILE when it exists\n\n' +
+      'Infers the line format (kv, json, csv, mysensors), checksum and #seq, each field with its type and\n' +
+      "observed range (widened so the next reading is not refused), units only when a key's name makes them\n" +
+      'obvious, and the interval (a port only). Every guess is a "# guessed:" comment in the draft; what was\n' +
+      'learned and the lines that fit no format go to stderr. Next: tty2mqtt try, then tty2mqtt check.\n' +
+      'Exit codes: 0 a draft was written, 1 usage error, no lines, binary data or no known format.\n',
+    options: {
+      seconds: { type: 'string' },
+      baud: { type: 'string' },
+      id: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
+    },
+    run: async (c) => (await import('./learn.ts')).learnCommand(c),
+  },
   try: {
     summary:
       'show what the daemon would publish for device lines, or why it would refuse them; opens nothing',

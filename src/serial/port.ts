@@ -10,7 +10,6 @@
 // never touches another.
 import { realpath } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type * as Bindings from '@serialport/bindings-cpp';
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-cpp';
 import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -27,10 +26,7 @@ import { startReader } from './reader.ts';
 import type { Reader } from './reader.ts';
 import { untilAborted, waitAtMost } from './settle.ts';
 import { WriteQueue } from './write-queue.ts';
-import { requireCjs } from '../require-cjs.ts';
-
-// require(), not import: src/require-cjs.ts.
-const { autoDetect } = requireCjs('@serialport/bindings-cpp') as typeof Bindings;
+import { platformBinding } from './binding.ts';
 
 export type PortState = 'opening' | 'open' | 'closed' | 'stopped';
 
@@ -149,7 +145,7 @@ export class ManagedPort implements Service {
     private readonly handlers: PortHandlers,
   ) {
     this.name = `port ${options.name}`;
-    this.binding = options.binding ?? autoDetect();
+    this.binding = options.binding ?? platformBinding();
     this.backoff = createBackoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
     this.log = options.log;
   }

@@ -39,6 +39,7 @@ const RANK: Record<string, number> = {
   app: 10,
   sim: 11,
   demo: 11,
+  learn: 11,
   cli: 12,
   'cli.ts': 13,
 };
