@@ -127,9 +127,9 @@ test('every package the repository’s code names, types included, is declared',
 
 test('the scan tells a type-only import from a loaded one', () => {
   // The distinctions the tests above rest on, on src/ files known to hold each form.
-  const port = specifiers(join(root, 'src/serial/port.ts'));
-  assert.ok(port.some((s) => s.spec === '@serialport/bindings-cpp' && s.runtime)); // requireCjs('…')
-  assert.ok(port.some((s) => s.spec === '@serialport/bindings-cpp' && !s.runtime)); // import type
+  const binding = specifiers(join(root, 'src/serial/binding.ts'));
+  assert.ok(binding.some((s) => s.spec === '@serialport/bindings-cpp' && s.runtime)); // requireCjs('…')
+  assert.ok(binding.some((s) => s.spec === '@serialport/bindings-cpp' && !s.runtime)); // import type
   const reader = specifiers(join(root, 'src/serial/reader.ts'));
   assert.ok(reader.some((s) => s.spec === '@serialport/bindings-cpp' && !s.runtime));
   assert.ok(!reader.some((s) => s.spec === '@serialport/bindings-cpp' && s.runtime));
