@@ -1,4 +1,4 @@
-// Start-up benchmark: how long `tty2mqtt --version`, `--help` and `check` take from exec to
+// Start-up benchmark: how long `tty2mqtt --version`, `--help`, `ports` and `check` take from exec to
 // exit, and their peak resident memory, against a bare `node -e 0` measured in the same run
 // (the floor any Node program pays). Commands run alternately, --reps times each, through the
 // installed entry point (bin/tty2mqtt.js) on a fresh bundle, the way a user or systemd starts
@@ -39,6 +39,7 @@ const commands: Command[] = [
   { id: 'node -e 0', argv: [process.execPath, '-e', '0'] },
   { id: 'tty2mqtt --version', argv: [process.execPath, BIN, '--version'] },
   { id: 'tty2mqtt --help', argv: [process.execPath, BIN, '--help'] },
+  { id: 'tty2mqtt ports', argv: [process.execPath, BIN, 'ports'] },
   { id: 'tty2mqtt check', argv: [process.execPath, BIN, 'check', '-c', join(REPO, 'gateway.yaml')] },
 ];
 

@@ -7,7 +7,7 @@
 // `charset: 'ascii'` escapes non-ASCII characters in code, but esbuild copies comments as they
 // are; the comments' characters (em dashes, °C) are written as \uXXXX text for the same reason.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,7 +27,6 @@ const external = packages
 
 // BUILD_OUTDIR: somewhere else than dist/ (the build-output test builds into a temporary folder).
 const outdir = process.env['BUILD_OUTDIR'] ?? join(root, 'dist');
-rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli.ts'],
@@ -44,9 +43,22 @@ const result = await build({
   write: false,
   metafile: process.env['BUILD_METAFILE'] !== undefined,
 });
+// A process may be running the previous bundle while this one is written (the deploy test
+// builds while other test files run the daemon): each file is replaced by a rename, never
+// truncated in place, and files left from an earlier build are removed only at the end.
+// Chunk names carry a hash of their content, so a rebuild of unchanged sources writes the
+// same names; the entry is always rewritten, as bin/tty2mqtt.js compares its mtime with src/.
+const written = new Set<string>();
 for (const file of result.outputFiles) {
   mkdirSync(dirname(file.path), { recursive: true });
-  writeFileSync(file.path, asciiComments(file.text));
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temporary, asciiComments(file.text));
+  renameSync(temporary, file.path);
+  written.add(file.path);
+}
+for (const name of readdirSync(outdir, { recursive: true, encoding: 'utf8' })) {
+  const path = join(outdir, name);
+  if (!written.has(path) && statSync(path).isFile()) rmSync(path);
 }
 
 /** With charset ascii, a character outside printable ASCII left in esbuild's output is in a comment. */
