@@ -64,7 +64,7 @@ const TAIL_MS = 3_000;
 /**
  * QoS 1 copies across the bridge come only from messages it had sent and not yet seen
  * acknowledged when the link was cut: at most Mosquitto's max_inflight_messages, 20 by default
- * (mosquitto.conf(5)), which is also the Receive Maximum the central Mosquitto announces.
+ * (mosquitto.conf(5)).
  */
 const BRIDGE_INFLIGHT = 20;
 const WAIT_MS = 30_000;
