@@ -57,6 +57,8 @@ export interface PublishOptions {
   qos?: 0 | 1 | 2;
   retain?: boolean;
   v5?: boolean;
+  /** MQTT 5 Message Expiry Interval in seconds (implies v5): a broker drops it once expired. */
+  messageExpirySeconds?: number;
   username?: string;
   password?: string;
 }
@@ -271,7 +273,9 @@ export function publish(options: PublishOptions): Promise<void> {
   const empty = options.payload.length === 0;
   args.push(empty ? '-n' : '-s');
   if (options.retain === true) args.push('-r');
-  if (options.v5 === true) args.push('-V', 'mqttv5');
+  if (options.v5 === true || options.messageExpirySeconds !== undefined) args.push('-V', 'mqttv5');
+  if (options.messageExpirySeconds !== undefined)
+    args.push('-D', 'publish', 'message-expiry-interval', String(options.messageExpirySeconds));
   args.push(...credentials(options));
   return new Promise((resolve, reject) => {
     const child = spawn('mosquitto_pub', args, { stdio: ['pipe', 'ignore', 'pipe'] });
