@@ -101,6 +101,7 @@ export function parseIntelHex(input: string | Uint8Array): HexImage {
     throw refuse(`${input.length} bytes, more than a firmware file may be (${MAX_HEX_FILE_BYTES})`);
   // latin1 maps every byte to one character: a non-ASCII byte is then refused as a non-hex digit.
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  if (text === '') throw refuse('the file is empty');
   const lines = text.split('\n');
   // A final line end leaves one empty string behind, which is no line of the file.
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();

@@ -121,11 +121,13 @@ export function checkImage(image: HexImage, mcu: Mcu): void {
   const limit = `the ${mcu.name}'s application area is ${hex(0)}–${hex(end - 1)} (${end} bytes; the ${mcu.bootloader} bootloader is above it)`;
   if (image.highestAddress === undefined || image.size === 0)
     throw new GatewayError(ErrorCodes.FIRMWARE_INVALID, 'the image holds no data');
-  if (image.highestAddress >= end)
+  if (image.highestAddress >= end) {
+    const over = image.highestAddress - end + 1;
     throw new GatewayError(
       ErrorCodes.FIRMWARE_INVALID,
-      `the image ends at ${hex(image.highestAddress)}, ${image.highestAddress - end + 1} bytes past the application area: ${limit}`,
+      `the image ends at ${hex(image.highestAddress)}, ${over} byte${over === 1 ? '' : 's'} past the application area: ${limit}`,
     );
+  }
 }
 
 /** The table's part with this signature, if any. */
