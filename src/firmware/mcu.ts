@@ -1,7 +1,7 @@
-// The MCUs of the Arduino boards whose bootloaders tty2mqtt means to flash through (issue 20),
-// and the two checks made before a byte is written: the image fits the part's application
-// area (below the bootloader, which an image must never overwrite) and the board's bootloader
-// reports the part the profile names.
+// The MCUs of the Arduino boards whose bootloaders tty2mqtt means to flash through (planned;
+// docs/firmware.md), and the two checks made before a byte is written: the image fits the
+// part's application area (below the bootloader, which an image must never overwrite) and
+// the board's bootloader reports the part the profile names.
 //
 // Signatures, flash sizes and page sizes were checked against avrdude's part definitions
 // (avrdude.conf: `signature` and `memory "flash"` of m328p, m328pb, m168, m2560, m32u4). The
