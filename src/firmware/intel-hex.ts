@@ -59,6 +59,10 @@ function refuse(message: string): GatewayError {
   return new GatewayError(ErrorCodes.FIRMWARE_INVALID, message);
 }
 
+function article(noun: string): string {
+  return /^[aeiou]/.test(noun) ? 'an' : 'a';
+}
+
 function hex(value: number, digits: number): string {
   return `0x${value.toString(16).toUpperCase().padStart(digits, '0')}`;
 }
@@ -141,9 +145,13 @@ export function parseIntelHex(input: string | Uint8Array): HexImage {
     if (length === undefined || name === undefined)
       throw refuse(`line ${line}: record type ${hex(type, 2)} is not an Intel HEX record type (00 to 05)`);
     if (count !== length)
-      throw refuse(`line ${line}: an ${name} record carries ${length} data bytes, not ${count}`);
+      throw refuse(
+        `line ${line}: ${article(name)} ${name} record carries ${length} data bytes, not ${count}`,
+      );
     if (offset !== 0 && type !== END_OF_FILE)
-      throw refuse(`line ${line}: an ${name} record has address field 0000, not ${hex(offset, 4).slice(2)}`);
+      throw refuse(
+        `line ${line}: ${article(name)} ${name} record has address field 0000, not ${hex(offset, 4).slice(2)}`,
+      );
     const word = ((data[0] ?? 0) << 8) | (data[1] ?? 0);
     if (type === END_OF_FILE) endLine = line;
     else if (type === EXTENDED_SEGMENT_ADDRESS) base = word * 16;

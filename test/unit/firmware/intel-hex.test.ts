@@ -138,6 +138,10 @@ void describe('parseIntelHex', () => {
       [':0100000655A4\n:00000001FF\n', 'line 1: record type 0x06 is not an Intel HEX record type (00 to 05)'],
       [':0100000155A9\n', 'line 1: an end-of-file record carries 0 data bytes, not 1'],
       [
+        ':03000003000000FA\n:00000001FF\n',
+        'line 1: a start segment address record carries 4 data bytes, not 3',
+      ],
+      [
         ':020010040000EA\n:00000001FF\n',
         'line 1: an extended linear address record has address field 0000, not 0010',
       ],
