@@ -32,6 +32,12 @@ export const ErrorCodes = {
   NOTHING_LEARNED: 'TTY2MQTT_NOTHING_LEARNED',
   /** A command line that cannot be understood (exit 1, with a hint to use --help). */
   USAGE: 'TTY2MQTT_USAGE',
+  /** A firmware image is not a whole, well-formed Intel HEX file, or does not fit the MCU's application area. */
+  FIRMWARE_INVALID: 'TTY2MQTT_FIRMWARE_INVALID',
+  /** The profile's `mcu` has a bootloader tty2mqtt cannot flash (STK500v2, AVR109). */
+  FIRMWARE_UNSUPPORTED: 'TTY2MQTT_FIRMWARE_UNSUPPORTED',
+  /** The board's bootloader answered the signature of another MCU than the profile's `mcu`. */
+  FIRMWARE_WRONG_BOARD: 'TTY2MQTT_FIRMWARE_WRONG_BOARD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

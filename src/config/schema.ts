@@ -12,6 +12,7 @@ import { areTopicLevels, LEVEL_MESSAGE, LEVEL_PATTERN, LEVELS_MESSAGE } from '..
 import { DURATION_TEXT, parseDuration, parseSize, SIZE_TEXT } from './units.ts';
 import { MAX_TRANSFORM_STEPS, transformProblems, transformStepSchema } from './transform-schema.ts';
 import { HA_STATE_CLASSES } from './home-assistant-classes.ts';
+import { MCU_NAMES } from '../firmware/mcu.ts';
 
 /**
  * zod skips an object's refinement once anything in the object failed to parse, so `check`
@@ -778,6 +779,12 @@ export const profileSchema = z
       .enum(['line', 'mqttsn'])
       .default('line')
       .describe('text lines (with a `line:` section) or MQTT-SN packets (with an `mqttsn:` section)'),
+    mcu: z
+      .enum(MCU_NAMES)
+      .optional()
+      .describe(
+        "the board's microcontroller (`atmega328p` on an Arduino Uno): a firmware image must fit its application area and the bootloader must report its signature",
+      ),
     line: lineSchema.optional().describe('protocol line (required there): how lines are read'),
     mqttsn: mqttsnSchema.optional().describe('protocol mqttsn: framing and limits'),
     interval: duration

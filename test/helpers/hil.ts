@@ -78,7 +78,8 @@ function onPath(command: string): boolean {
   return false;
 }
 
-function arduinoCoreFound(): boolean {
+/** The Arduino AVR core's directory (hardware/arduino/avr), found as hil/build-firmware.sh finds it. */
+export function arduinoCoreDir(): string | undefined {
   const candidates = [process.env['ARDUINO_AVR_CORE'], '/usr/share/arduino/hardware/arduino/avr'];
   try {
     const listed = execFileSync('dpkg', ['-L', 'arduino-core-avr'], { encoding: 'utf8', stdio: 'pipe' });
@@ -86,8 +87,8 @@ function arduinoCoreFound(): boolean {
   } catch {
     // not a dpkg system, or the package is not installed
   }
-  return candidates.some(
-    (dir) => dir !== undefined && existsSync(join(dir, 'cores', 'arduino', 'Arduino.h')),
+  return candidates.find(
+    (dir): dir is string => dir !== undefined && existsSync(join(dir, 'cores', 'arduino', 'Arduino.h')),
   );
 }
 
@@ -99,7 +100,7 @@ export function ensureHilTools(): Promise<void> {
   toolsReady ??= (async () => {
     const missing: string[] = [];
     if (!onPath('avr-gcc') || !onPath('avr-size')) missing.push('avr-gcc (gcc-avr, avr-libc)');
-    if (!arduinoCoreFound()) missing.push('the Arduino AVR core (arduino-core-avr)');
+    if (arduinoCoreDir() === undefined) missing.push('the Arduino AVR core (arduino-core-avr)');
     if (!existsSync('/usr/include/simavr/sim_avr.h')) missing.push('libsimavr headers (libsimavr-dev)');
     if (!existsSync('/usr/include/libelf.h')) missing.push('libelf (libelf-dev)');
     if (missing.length > 0)

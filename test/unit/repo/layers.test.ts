@@ -22,6 +22,7 @@ const RANK: Record<string, number> = {
   net: 0,
   topics: 0,
   secrets: 0,
+  firmware: 0,
   config: 1,
   framing: 2,
   pipeline: 2,

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
+import { readHexFile } from '../../../src/firmware/hex-file.ts';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'firmware');
+
+async function refusal(path: string): Promise<string> {
+  try {
+    await readHexFile(path);
+  } catch (error) {
+    assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), `not a FIRMWARE_INVALID: ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('the file was accepted');
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tty2mqtt-hex-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+void describe('readHexFile', () => {
+  void it('reads the compiled sketch', async () => {
+    const image = await readHexFile(join(FIXTURES, 'soil-csv.hex'));
+    assert.equal(image.size, 5402);
+  });
+
+  void it('refuses a file over the size bound without reading it', async () => {
+    await withTempDir(async (dir) => {
+      // 3 GiB, sparse: reading it whole would fail with a RangeError (over Buffer's 2 GiB
+      // limit) or exhaust memory, so a FIRMWARE_INVALID about its size proves it was not read.
+      const path = join(dir, 'disk.img');
+      await writeFile(path, '');
+      await truncate(path, 3 * 1024 ** 3);
+      assert.equal(
+        await refusal(path),
+        `${path}: ${3 * 1024 ** 3} bytes, more than a firmware file may be (1048576)`,
+      );
+    });
+  });
+
+  void it('names the file in front of what is wrong inside it', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'cut.hex');
+      await writeFile(path, ':0100000055AA\r\n');
+      assert.equal(
+        await refusal(path),
+        `${path}: no end-of-file record (:00000001FF) after line 1: the file is cut off or not Intel HEX`,
+      );
+    });
+  });
+
+  void it('refuses a missing file, a directory and a FIFO, without waiting on the FIFO', async () => {
+    await withTempDir(async (dir) => {
+      assert.match(await refusal(join(dir, 'nope.hex')), /nope\.hex: cannot be opened: ENOENT/);
+      assert.equal(await refusal(dir), `${dir}: is not a regular file`);
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      assert.equal(await refusal(fifo), `${fifo}: is not a regular file`);
+    });
+  });
+});
