@@ -61,18 +61,17 @@ export function homeAssistantFieldChecks(
   const type = field['type'];
   if (typeof deviceClass === 'string') {
     const where = [...at, 'device_class'];
+    const typo = (guess: string): ConfigProblem =>
+      problemAt(
+        src,
+        where,
+        `"${deviceClass}" is not a Home Assistant device class (did you mean "${guess}"?)`,
+      );
     const fits = entityOf(type);
     if (fits === undefined && type !== 'enum') {
       // The field's type is refused (the schema says so): a plain typo can still be named.
       const guess = EVERY_CLASS.includes(deviceClass) ? undefined : closestKey(deviceClass, EVERY_CLASS);
-      if (guess !== undefined)
-        problems.push(
-          problemAt(
-            src,
-            where,
-            `"${deviceClass}" is not a Home Assistant device class (did you mean "${guess}"?)`,
-          ),
-        );
+      if (guess !== undefined) problems.push(typo(guess));
     } else if (type === 'enum' && deviceClass !== HA_ENUM_SENSOR_CLASS)
       warnings.push(
         warningAt(
@@ -84,14 +83,7 @@ export function homeAssistantFieldChecks(
     else if (fits !== undefined && !fits.classes.includes(deviceClass)) {
       const owner = ownerOf(deviceClass);
       const guess = owner === undefined ? closestKey(deviceClass, fits.classes) : undefined;
-      if (guess !== undefined)
-        problems.push(
-          problemAt(
-            src,
-            where,
-            `"${deviceClass}" is not a Home Assistant device class (did you mean "${guess}"?)`,
-          ),
-        );
+      if (guess !== undefined) problems.push(typo(guess));
       else if (owner !== undefined)
         warnings.push(
           warningAt(

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/gateway-process.ts';
 import { createPtyPair } from '../helpers/socat.ts';
 import type { PtyPair } from '../helpers/socat.ts';
+import { BROKEN_METER_PROFILE } from '../helpers/broken-profile.ts';
 
 const MISSING = '/dev/ttyUSB9-tty2mqtt-check';
 
@@ -22,20 +23,7 @@ describe('check: every problem in one run', () => {
     dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-check-one-run-'));
     pty = await createPtyPair(dir, { device: 'board', gateway: 'tty' });
     mkdirSync(join(dir, 'devices', 'meter'), { recursive: true });
-    writeFileSync(
-      join(dir, 'devices', 'meter', 'profile.yaml'),
-      [
-        'id: metre',
-        'line: { format: kv }',
-        'fields:',
-        '  temp: { type: numbr }',
-        '  hum: { type: number, min: 100, max: 0 }',
-        '  power: { type: number, device_class: powr, unit: W }',
-        'publish:',
-        '  topic: "{port}/{feild}"',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(dir, 'devices', 'meter', 'profile.yaml'), BROKEN_METER_PROFILE);
     mkdirSync(join(dir, 'devices', 'plain'), { recursive: true });
     writeFileSync(
       join(dir, 'devices', 'plain', 'profile.yaml'),

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startGateway } from '../helpers/gateway-process.ts';
 import type { GatewayProcess } from '../helpers/gateway-process.ts';
 import { runClient, subscribedClient } from '../helpers/mosquitto-cli.ts';
+import type { ClientRun } from '../helpers/mosquitto-cli.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { freePort, waitForPort } from '../helpers/ports.ts';
@@ -35,6 +36,9 @@ for (const broker of ['mosquitto', 'embedded'] as const) {
     let pty: PtyPair;
     let gateway: GatewayProcess;
     let at: string[];
+    /** mosquitto_sub -V 311 for one message on `topic`, subscribed when this resolves. */
+    const listen311 = (topic: string, seconds: number): Promise<{ done: Promise<ClientRun> }> =>
+      subscribedClient([...at, '-V', '311', '-C', '1', '-W', String(seconds), '-t', topic]);
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-rr-'));
@@ -75,15 +79,7 @@ for (const broker of ['mosquitto', 'embedded'] as const) {
       // "connected" comes before the gateway's SUBACK: ask until it answers (a request sent
       // before it subscribed reaches nobody, as MQTT says).
       for (let attempt = 0; ; attempt++) {
-        const { done: answer } = await subscribedClient([
-          ...at,
-          '-C',
-          '1',
-          '-W',
-          '5',
-          '-t',
-          `${BASE}/gateway/response/health`,
-        ]);
+        const { done: answer } = await listen311(`${BASE}/gateway/response/health`, 5);
         const pub = await runClient('mosquitto_pub', [...at, '-t', REQUEST, '-m', '{"id":"ready"}']);
         assert.equal(pub.code, 0, pub.output);
         if ((await answer).code === 0) break;
@@ -99,17 +95,7 @@ for (const broker of ['mosquitto', 'embedded'] as const) {
     });
 
     it('MQTT 3.1.1: the JSON id and response_topic, answered where asked', async () => {
-      const { done: answer } = await subscribedClient([
-        ...at,
-        '-V',
-        '311',
-        '-C',
-        '1',
-        '-W',
-        '10',
-        '-t',
-        MINE,
-      ]);
+      const { done: answer } = await listen311(MINE, 10);
       const sent = await runClient('mosquitto_pub', [
         ...at,
         '-V',
@@ -132,17 +118,7 @@ for (const broker of ['mosquitto', 'embedded'] as const) {
     });
 
     it('MQTT 3.1.1: a response_topic outside gateway/response/ is refused; the default topic answers', async () => {
-      const { done: answer } = await subscribedClient([
-        ...at,
-        '-V',
-        '311',
-        '-C',
-        '1',
-        '-W',
-        '10',
-        '-t',
-        `${BASE}/gateway/response/health`,
-      ]);
+      const { done: answer } = await listen311(`${BASE}/gateway/response/health`, 10);
       await runClient('mosquitto_pub', [
         ...at,
         '-V',

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.ts';
 import type { LoadedConfig } from '../../../src/config/load.ts';
 import { ConfigError, formatProblem } from '../../../src/errors.ts';
+import { BROKEN_METER_PROFILE } from '../../helpers/broken-profile.ts';
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'tty2mqtt-one-run-'));
@@ -56,17 +57,7 @@ void describe('one run of check', () => {
     await withDir(async (dir) => {
       await write(dir, {
         'gateway.yaml': gateway([`  - { name: a, path: ${dir}, device: meter }`]),
-        'devices/meter/profile.yaml': [
-          'id: metre',
-          'line: { format: kv }',
-          'fields:',
-          '  temp: { type: numbr }',
-          '  hum: { type: number, min: 100, max: 0 }',
-          '  power: { type: number, device_class: powr, unit: W }',
-          'publish:',
-          '  topic: "{port}/{feild}"',
-          '',
-        ].join('\n'),
+        'devices/meter/profile.yaml': BROKEN_METER_PROFILE,
       });
       const { problems } = await refused(dir);
       assert.deepEqual(problems, [
