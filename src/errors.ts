@@ -38,6 +38,12 @@ export const ErrorCodes = {
   FIRMWARE_UNSUPPORTED: 'TTY2MQTT_FIRMWARE_UNSUPPORTED',
   /** The board's bootloader answered the signature of another MCU than the profile's `mcu`. */
   FIRMWARE_WRONG_BOARD: 'TTY2MQTT_FIRMWARE_WRONG_BOARD',
+  /** The board's bootloader never answered (no STK500 sync): no bootloader, wrong port or baud. */
+  FIRMWARE_NO_SYNC: 'TTY2MQTT_FIRMWARE_NO_SYNC',
+  /** Flash read back after writing differs from the image. */
+  FIRMWARE_VERIFY_FAILED: 'TTY2MQTT_FIRMWARE_VERIFY_FAILED',
+  /** Programming failed otherwise (the bootloader refused a command, avrdude failed, the port went away). */
+  FIRMWARE_FLASH_FAILED: 'TTY2MQTT_FIRMWARE_FLASH_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
