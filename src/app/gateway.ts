@@ -21,6 +21,9 @@ import type { DiscoveryMessage } from '../topics/discovery.ts';
 import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from '../requests/gateway-requests.ts';
+import { FirmwareFlasher } from './firmware-flash.ts';
+import type { FlashTarget } from './firmware-flash.ts';
+import { selectProgrammer } from '../firmware/select-programmer.ts';
 import { createLinePort } from '../ports/line-part.ts';
 import { createMqttSnPort } from '../ports/mqttsn-part.ts';
 import type { PortHost } from '../ports/port-host.ts';
@@ -59,6 +62,7 @@ export class Gateway {
   /** A MySensors node changed: gateway/devices and its HA configs go out once it settles. */
   private nodesTimer: NodeJS.Timeout | undefined;
   private requests: GatewayRequests | undefined;
+  private flasher: FirmwareFlasher | undefined;
   private started = false;
   private storageWatch: NodeJS.Timeout | undefined;
   private lastStorageError: string | null = null;
@@ -324,8 +328,15 @@ export class Gateway {
       });
       this.discovery.start();
     }
+    this.flasher = new FirmwareFlasher({
+      allow: config.flash.allow,
+      targets: () => this.ports.map(flashTarget),
+      programmer: () => selectProgrammer(config.flash.programmer),
+      log: log.child({ service: 'flash' }),
+    });
     this.requests = new GatewayRequests({
       base,
+      flasher: this.flasher,
       subscribe: (filter, qos, handler) => brokerClient.subscriptions.add(filter, qos, handler),
       isSubscribed: (topic) => brokerClient.subscriptions.covers(topic),
       sink: brokerClient,
@@ -373,6 +384,7 @@ export class Gateway {
     await this.http?.close();
     this.unsubscribeGate?.();
     this.readGate?.stop();
+    this.flasher?.stop();
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();
     this.discovery?.stop();
@@ -487,4 +499,17 @@ function fixedMySensorsChildren(fields: Readonly<Record<string, { key?: string |
     if (slash > 0) children.add(key.slice(0, slash));
   }
   return children;
+}
+
+/** What the firmware flasher needs of a port. */
+function flashTarget(port: PortHost): FlashTarget {
+  const { port: config, profile } = port.config;
+  return {
+    name: config.name,
+    path: config.path,
+    mcu: profile.mcu,
+    device: profile.id,
+    hold: (reason) => port.hold(reason),
+    observe: (listener) => port.observe(listener),
+  };
 }

@@ -121,6 +121,39 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
     run: async (c) => (await import('./learn.ts')).learnCommand(c),
   },
+  flash: {
+    summary: "program a board's firmware through the running daemon (the board stays on its port)",
+    usage:
+      'tty2mqtt flash <PORT-NAME> <FIRMWARE.hex | FIRMWARE.elf> [--verify | --no-verify] [--timeout DURATION] [-c FILE]\n' +
+      '               [--url URL] [--username USER --password-file FILE]',
+    positionals: true,
+    details:
+      '  PORT-NAME           a port of gateway.yaml (ports[].name); its profile\'s `mcu:` must match the board\n' +
+      '  FIRMWARE            Intel HEX (the IDE\'s "Export compiled binary", arduino-cli compile --output-dir)\n' +
+      '                      or the ELF the compiler wrote\n' +
+      '  --verify            read the flash back after writing and compare (the default)\n' +
+      '  --no-verify         do not\n' +
+      '  --timeout DURATION  give up waiting for the result after this long (default 5m)\n' +
+      '  -c, --config FILE   the gateway.yaml the daemon runs with (its broker, base topic and ports)\n' +
+      "  --url URL           the broker to use (default: gateway.yaml's; the embedded broker's listener)\n" +
+      '  --username USER     login on the broker (the embedded broker\'s users; default: mqtt.username)\n' +
+      '  --password-file F   that login\'s password\n\n' +
+      'The daemon must allow it (flash.allow: true). The image is checked here and again by the daemon:\n' +
+      'whole (Intel HEX checksums), within the MCU\'s application area. The daemon then stops reading the\n' +
+      'port, resets the board into its bootloader, checks its signature, writes and verifies, reopens the\n' +
+      'port and reports the new firmware\'s first line. Progress and the result print here.\n' +
+      'Exit codes: 0 flashed, 1 refused or failed (the port is read again either way), 78 configuration invalid.\n',
+    options: {
+      ...configOption,
+      verify: { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
+      timeout: { type: 'string' },
+      url: { type: 'string' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+    },
+    run: async (c) => (await import('./flash.ts')).flashCommand(c),
+  },
   try: {
     summary:
       'show what the daemon would publish for device lines, or why it would refuse them; opens nothing',

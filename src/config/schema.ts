@@ -13,6 +13,7 @@ import { DURATION_TEXT, parseDuration, parseSize, SIZE_TEXT } from './units.ts';
 import { MAX_TRANSFORM_STEPS, transformProblems, transformStepSchema } from './transform-schema.ts';
 import { HA_STATE_CLASSES } from './home-assistant-classes.ts';
 import { MCU_NAMES } from '../firmware/mcu.ts';
+import { isLoopbackHost, parseListenAddress } from '../net/listen-address.ts';
 
 /**
  * zod skips an object's refinement once anything in the object failed to parse, so `check`
@@ -376,6 +377,24 @@ export const gatewayConfigSchema = z
       })
       .default({ listen: null, allowed_hosts: [] })
       .describe('the HTTP server'),
+    /** src/app/firmware-flash.ts; docs/firmware.md */
+    flash: z
+      .strictObject({
+        allow: z
+          .boolean()
+          .default(false)
+          .describe(
+            'accept `gateway/request/flash` (and `tty2mqtt flash`): whoever may publish that topic may replace a board\'s firmware',
+          ),
+        programmer: z
+          .enum(['auto', 'avrdude', 'builtin'])
+          .default('auto')
+          .describe(
+            '`auto`: avrdude when installed (6.3 or newer), else the built-in STK500v1 programmer; `avrdude` or `builtin`: that one only',
+          ),
+      })
+      .default({ allow: false, programmer: 'auto' })
+      .describe('firmware updates of the boards on the ports (Arduino bootloaders)'),
     log: z
       .strictObject({
         level: z
@@ -393,6 +412,13 @@ export const gatewayConfigSchema = z
       .describe('logging'),
   })
   .superRefine((c, ctx) => {
+    const flashOpen = flashOpenToAnyone(c);
+    if (flashOpen !== null)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['flash', 'allow'],
+        message: `firmware updates need embedded_broker.users here: ${flashOpen}, so anyone reaching it could replace a board's firmware`,
+      });
     const seen = new Map<string, number>();
     c.ports.forEach((p, i) => {
       const first = seen.get(p.name);
@@ -405,6 +431,32 @@ export const gatewayConfigSchema = z
       else seen.set(p.name, i);
     });
   });
+
+/**
+ * Why `flash.allow` would let strangers flash a board: the embedded broker without `users`
+ * reachable beyond loopback, or on a WebSocket (web pages of the allowed origins publish
+ * there). Null when it would not. An external broker's ACL is its own business (docs/firmware.md).
+ */
+function flashOpenToAnyone(c: {
+  flash: { allow: boolean };
+  mqtt: { broker: string };
+  embedded_broker: {
+    listen: string;
+    websocket: string | null;
+    tls: { listen: string } | null;
+    users: readonly unknown[];
+  };
+}): string | null {
+  const b = c.embedded_broker;
+  if (!c.flash.allow || c.mqtt.broker !== 'embedded' || b.users.length > 0) return null;
+  for (const at of [b.listen, b.tls?.listen]) {
+    const address = at === undefined ? undefined : parseListenAddress(at);
+    if (address !== undefined && !isLoopbackHost(address.host))
+      return `the embedded broker listens on ${at} without logins`;
+  }
+  if (b.websocket !== null) return 'the embedded broker has a WebSocket listener without logins';
+  return null;
+}
 
 /** gateway.yaml as written (before defaults). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;

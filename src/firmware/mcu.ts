@@ -1,5 +1,5 @@
-// The MCUs of the Arduino boards whose bootloaders tty2mqtt means to flash through (planned;
-// docs/firmware.md), and the two checks made before a byte is written: the image fits the
+// The MCUs of the Arduino boards whose bootloaders tty2mqtt flashes through (docs/firmware.md),
+// and the two checks made before a byte is written: the image fits the
 // part's application area (below the bootloader, which an image must never overwrite) and
 // the board's bootloader reports the part the profile names.
 //
@@ -28,6 +28,8 @@ export interface Mcu {
   bootloaderBytes: number;
   bootloader: string;
   protocol: BootloaderProtocol;
+  /** The bootloader's baud rate (boards.txt `upload.speed`), whatever the sketch uses. */
+  bootloaderBaud: number;
 }
 
 export const MCUS = {
@@ -40,6 +42,7 @@ export const MCUS = {
     bootloaderBytes: 512,
     bootloader: 'optiboot',
     protocol: 'stk500v1',
+    bootloaderBaud: 115200,
   },
   // No Arduino board of the AVR core has it; boards with it (MiniCore cores) run optiboot with
   // the same 512 bytes as the Uno: assumed here.
@@ -51,6 +54,7 @@ export const MCUS = {
     bootloaderBytes: 512,
     bootloader: 'optiboot',
     protocol: 'stk500v1',
+    bootloaderBaud: 115200,
   },
   // Diecimila/Duemilanove: ATmegaBOOT_168, 2 KiB (boards.txt: maximum_size=14336). Optiboot on
   // a 168 takes only 512 bytes, but assuming the larger bootloader refuses nothing that fits
@@ -63,6 +67,7 @@ export const MCUS = {
     bootloaderBytes: 2048,
     bootloader: 'ATmegaBOOT_168',
     protocol: 'stk500v1',
+    bootloaderBaud: 19200,
   },
   // Arduino Mega 2560: stk500boot_v2, 8 KiB (boards.txt: maximum_size=253952). STK500v2.
   atmega2560: {
@@ -73,6 +78,7 @@ export const MCUS = {
     bootloaderBytes: 8192,
     bootloader: 'stk500boot_v2',
     protocol: 'stk500v2',
+    bootloaderBaud: 115200,
   },
   // Leonardo/Micro: Caterina, 4 KiB (boards.txt: maximum_size=28672), AVR109 over native USB.
   atmega32u4: {
@@ -83,6 +89,7 @@ export const MCUS = {
     bootloaderBytes: 4096,
     bootloader: 'Caterina',
     protocol: 'avr109',
+    bootloaderBaud: 57600,
   },
 } as const satisfies Record<string, Mcu>;
 

@@ -13,7 +13,8 @@ export interface BrokerLink {
   protocolVersion: 4 | 5;
   keepaliveMs: number;
   tls: { ca: string | null; cert: string | null; key: string | null; insecure: boolean } | null;
-  will: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean };
+  /** The gateway's `offline` will; a command-line client (`tty2mqtt flash`) has none. */
+  will?: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean };
 }
 
 function readPem(kind: string, path: string): Buffer {
@@ -62,13 +63,14 @@ export function toClientOptions(link: BrokerLink): IClientOptions {
     // re-arming cost a clearTimeout + setTimeout per message (profiled), and one PINGREQ per
     // interval on a busy link costs nothing (a packet within each interval [MQTT-3.1.2-23]).
     reschedulePings: false,
-    will: {
+  };
+  if (link.will !== undefined)
+    options.will = {
       topic: link.will.topic,
       payload: Buffer.from(link.will.payload),
       qos: link.will.qos,
       retain: link.will.retain,
-    },
-  };
+    };
   if (link.username !== undefined) options.username = link.username;
   if (link.password !== undefined) options.password = link.password;
   if (link.tls !== null) {

@@ -11,6 +11,7 @@
 //   - `http.allowed_hosts` (a reverse proxy's public name, a DNS alias).
 // The port is not compared: rebinding keeps the victim's port, and a proxy may forward another.
 // Pure: the host name and interface addresses are passed in.
+import { isLoopbackHost } from '../net/listen-address.ts';
 
 export interface HostPolicyOptions {
   /** The address actually listened on (its host part). */
@@ -35,10 +36,6 @@ export function hostName(host: string): string {
   return name.endsWith('.') ? name.slice(0, -1) : name; // `localhost.` is `localhost` (RFC 1034 §3.1)
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
 }
@@ -47,7 +44,7 @@ function isWildcard(host: string): boolean {
 export function createHostPolicy(options: HostPolicyOptions): (hostHeader: string | undefined) => boolean {
   const listen = hostName(options.listenHost);
   const names = new Set<string>([...LOOPBACK_NAMES, listen, ...options.allowedHosts.map(hostName)]);
-  if (!isLoopback(listen)) names.add(hostName(options.hostname));
+  if (!isLoopbackHost(listen)) names.add(hostName(options.hostname));
   if (isWildcard(listen)) for (const address of options.interfaceAddresses) names.add(hostName(address));
   names.delete('');
   return (hostHeader) => hostHeader !== undefined && names.has(hostName(hostHeader));

@@ -56,7 +56,7 @@ const SCRIPT = `
     return e;
   }
   function badge(word, kind) {
-    var known = ["open", "opening", "closed", "stopped", "connected", "disconnected", "healthy", "unhealthy"];
+    var known = ["open", "opening", "closed", "held", "stopped", "connected", "disconnected", "healthy", "unhealthy"];
     var b = el("span", "badge " + (known.indexOf(kind) >= 0 ? kind : "other"), word);
     b.setAttribute("data-badge", kind);
     return b;

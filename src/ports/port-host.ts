@@ -30,6 +30,8 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
   readonly name: string;
   private readonly serial: ManagedPort;
   private readonly part: ProtocolPart<S>;
+  /** Who else looks at the bytes read (the boot banner after a flash); usually nobody. */
+  private readonly observers = new Set<(chunk: Buffer) => void>();
 
   constructor(
     private readonly options: PortHostOptions,
@@ -54,7 +56,10 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
           options.onChange();
           this.part.resumed?.();
         },
-        onData: (chunk, info) => this.part.received(chunk, info),
+        onData: (chunk, info) => {
+          for (const observe of this.observers) observe(chunk);
+          this.part.received(chunk, info);
+        },
         onClose: (_reason, kind) => {
           this.part.closed(kind);
           options.onChange();
@@ -95,6 +100,25 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
   /** Closes and reopens the serial port (gateway/request/restart_port). */
   restart(): boolean {
     return this.serial.restart('restart requested over MQTT');
+  }
+
+  /** The configured port and its profile (the firmware flash needs the path and the `mcu`). */
+  get config(): { port: PortConfig; profile: LoadedProfile } {
+    return { port: this.options.port, profile: this.options.profile };
+  }
+
+  /**
+   * Closes the device and keeps it closed for another program (the firmware programmer)
+   * until the returned release() reopens it; ManagedPort.hold says what happens to reading.
+   */
+  hold(reason: string): Promise<() => void> {
+    return this.serial.hold(reason);
+  }
+
+  /** Calls `listener` with every chunk read, besides the protocol part, until unsubscribed. */
+  observe(listener: (chunk: Buffer) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
   }
 
   /** Flow control (src/app/read-gate.ts): bytes wait in the kernel until resumed. */

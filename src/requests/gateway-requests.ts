@@ -12,6 +12,9 @@
 //   health                        gateway/health's report, now
 //   ports                         the configured ports and the serial ports on this machine
 //   restart_port {"port": NAME}   closes and reopens one configured port
+//   flash {"port": NAME, "image"|"path": …}  programs the port's board (flash-request.ts); while
+//                                 it runs, `{"id","action","progress":{stage,bytes,of}}` messages
+//                                 (QoS 0) come before the answer
 import type { Logger } from '../log/logger.ts';
 import type { InboundMessage, Subscribe } from '../mqtt/subscriptions.ts';
 import { createRateLimitedLog } from '../log/rate-limited-log.ts';
@@ -20,6 +23,10 @@ import { requestFilter, responseTopic } from '../topics/gateway-owned.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
 import { errorMessage } from '../errors.ts';
+import type { FirmwareFlasher } from '../app/firmware-flash.ts';
+import type { FlashProgress } from '../firmware/programmer.ts';
+import { MAX_FLASH_REQUEST_BYTES, parseFlashRequest } from './flash-request.ts';
+import { createProgressThrottle } from './progress-throttle.ts';
 
 export interface RequestPort {
   readonly name: string;
@@ -44,6 +51,8 @@ export interface GatewayRequestsOptions {
   ports: () => readonly RequestPort[];
   /** The configured ports as gateway/devices shows them, plus the machine's serial ports. */
   listPorts: () => Promise<unknown>;
+  /** Firmware updates (`flash.allow`); the flasher refuses when they are off. */
+  flasher?: FirmwareFlasher;
   log: Logger;
 }
 
@@ -85,31 +94,37 @@ export class GatewayRequests {
     // A retained request would be answered again at every restart: it is not a request.
     if (m.retain) return;
     const action = m.topic.slice(m.topic.lastIndexOf('/') + 1);
-    const body = parseBody(m.payload);
+    const body = parseBody(m.payload, action === 'flash' ? MAX_FLASH_REQUEST_BYTES : MAX_REQUEST_BYTES);
     const id = m.correlationData?.toString('utf8') ?? (typeof body?.['id'] === 'string' ? body['id'] : null);
     const asked = m.responseTopic ?? body?.['response_topic'];
+    const { base, sink } = this.options;
+    const defaultTopic = responseTopic(base, action);
+    // Checked once: a refused topic is counted and logged once per request, not per message.
+    const topics = [
+      ...(this.allowed(defaultTopic, action) ? [defaultTopic] : []),
+      ...(typeof asked === 'string' && asked !== defaultTopic && this.allowed(asked, action) ? [asked] : []),
+    ];
+    const answer = async (fields: Record<string, unknown>, qos: 0 | 1): Promise<void> => {
+      const payload = JSON.stringify({ id, action, ...fields });
+      const opts = {
+        qos,
+        retain: false,
+        ...(m.correlationData === undefined ? {} : { correlationData: m.correlationData }),
+      };
+      for (const topic of topics) await sink.publishNow(topic, payload, opts);
+    };
     let outcome: Outcome;
     try {
       // A malformed answer topic is refused before the action runs: a restart_port whose
       // answer could not be sent where asked would look like it never happened.
       outcome =
         asked === undefined || typeof asked === 'string'
-          ? await this.run(action, body)
+          ? await this.run(action, body, (progress) => void answer({ progress }, 0))
           : { ok: false, error: 'response_topic must be a topic name (a string)' };
     } catch (error) {
       outcome = { ok: false, error: errorMessage(error) };
     }
-    const payload = JSON.stringify({ id, action, ...outcome });
-    const { base, sink } = this.options;
-    const opts = {
-      qos: 1 as const,
-      retain: false,
-      ...(m.correlationData === undefined ? {} : { correlationData: m.correlationData }),
-    };
-    const defaultTopic = responseTopic(base, action);
-    if (this.allowed(defaultTopic, action)) await sink.publishNow(defaultTopic, payload, opts);
-    if (typeof asked === 'string' && asked !== defaultTopic && this.allowed(asked, action))
-      await sink.publishNow(asked, payload, opts);
+    await answer(outcome, 1);
     this.options.log.info({ action, id, ok: outcome.ok }, `request ${action} answered`);
   }
 
@@ -130,7 +145,11 @@ export class GatewayRequests {
     return false;
   }
 
-  private async run(action: string, body: Record<string, unknown> | null): Promise<Outcome> {
+  private async run(
+    action: string,
+    body: Record<string, unknown> | null,
+    progress: (p: FlashProgress) => void,
+  ): Promise<Outcome> {
     switch (action) {
       case 'health':
         return { ok: true, result: this.options.health() ?? null };
@@ -143,16 +162,26 @@ export class GatewayRequests {
         if (port === undefined) return { ok: false, error: `no port named "${name.slice(0, 64)}"` };
         return port.restart()
           ? { ok: true, result: { port: name, restarting: true } }
-          : { ok: false, error: `port ${name} is stopped` };
+          : { ok: false, error: `port ${name} is stopped or held (a firmware flash is under way)` };
+      }
+      case 'flash': {
+        const parsed = await parseFlashRequest(body);
+        if (!parsed.ok) return parsed;
+        if (this.options.flasher === undefined) return { ok: false, error: 'firmware updates are not available' };
+        const result = await this.options.flasher.flash(parsed.request, createProgressThrottle(progress));
+        return { ok: true, result };
       }
       default:
-        return { ok: false, error: `unknown action "${action.slice(0, 64)}" (health, ports, restart_port)` };
+        return {
+          ok: false,
+          error: `unknown action "${action.slice(0, 64)}" (health, ports, restart_port, flash)`,
+        };
     }
   }
 }
 
-function parseBody(payload: Buffer): Record<string, unknown> | null {
-  if (payload.length === 0 || payload.length > MAX_REQUEST_BYTES) return null;
+function parseBody(payload: Buffer, maxBytes: number): Record<string, unknown> | null {
+  if (payload.length === 0 || payload.length > maxBytes) return null;
   try {
     const value: unknown = JSON.parse(payload.toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -28,7 +28,8 @@ import { untilAborted, waitAtMost } from './settle.ts';
 import { WriteQueue } from './write-queue.ts';
 import { platformBinding } from './binding.ts';
 
-export type PortState = 'opening' | 'open' | 'closed' | 'stopped';
+/** `held`: closed and lent to another program until released (hold(): flashing firmware). */
+export type PortState = 'opening' | 'open' | 'closed' | 'held' | 'stopped';
 
 export interface PortStatus {
   state: PortState;
@@ -111,6 +112,8 @@ export class ManagedPort implements Service {
   private state: PortState = 'closed';
   private started = false;
   private stopped = false;
+  /** hold() has the device closed for someone else: nothing may reopen it. */
+  private held = false;
   private stopping: Promise<void> | null = null;
   private session = 0;
   private port: BindingPortInterface | null = null;
@@ -166,10 +169,10 @@ export class ManagedPort implements Service {
   /**
    * Closes and reopens the port now (`gateway/request/restart_port`): an open
    * port is closed as after an idle timeout and reopened at once; one waiting to reopen
-   * tries now instead of after its backoff. False when the port is stopped.
+   * tries now instead of after its backoff. False when the port is stopped or held.
    */
   restart(reason: string): boolean {
-    if (this.stopped) return false;
+    if (this.stopped || this.held) return false;
     if (this.state === 'open') {
       this.lost(this.session, reason, 'reopen');
       return true;
@@ -181,6 +184,41 @@ export class ManagedPort implements Service {
       this.scheduleOpen(0);
     }
     return true;
+  }
+
+  /**
+   * Closes the port and keeps it closed, so another program may open the device (the firmware
+   * programmer: src/app/firmware-flash.ts), until the returned release() reopens it at once.
+   * Resolves once the device is closed; an open under way finishes first and is closed. What
+   * a protocol part had half-read is dropped as on any close (onClose, kind `reopen`: our own
+   * doing). Throws PORT_LOST when the port is stopped or already held.
+   */
+  async hold(reason: string): Promise<() => void> {
+    if (this.stopped) throw this.portLost('is stopped');
+    if (this.held) throw this.portLost('is already held for someone else');
+    this.held = true;
+    this.cancelRetry();
+    if (this.pendingOpen !== null) await this.pendingOpen; // opens, fails, or sees `held`
+    this.cancelRetry(); // a failed open scheduled its retry
+    if (this.state === 'open') {
+      this.session += 1;
+      this.closing = this.closeCurrent();
+      this.callHandler('onClose', () => this.handlers.onClose(reason, 'reopen'));
+    }
+    if (!this.stopped) this.state = 'held';
+    this.log.info(`${this.name}: ${reason}; ${this.options.path} closed until released`);
+    await this.closing;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.held = false;
+      if (this.stopped) return;
+      this.state = 'closed';
+      this.backoff.reset();
+      this.log.info(`${this.name}: released; reopening ${this.options.path}`);
+      this.scheduleOpen(0);
+    };
   }
 
   supervision(): PortSupervision {
@@ -240,8 +278,13 @@ export class ManagedPort implements Service {
     await this.closeCurrent();
   }
 
+  private cancelRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
   private scheduleOpen(delayMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.pendingOpen = this.attemptOpen().finally(() => {
@@ -252,7 +295,7 @@ export class ManagedPort implements Service {
 
   private async attemptOpen(): Promise<void> {
     await this.closing; // the previous session must have released the device (and its lock)
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     this.state = 'opening';
     let opened: OpenedPort;
     try {
@@ -261,7 +304,7 @@ export class ManagedPort implements Service {
       if (!this.stopped) this.openFailed(classifyOpenFailure(error));
       return;
     }
-    if (this.stopped) {
+    if (this.stopped || this.held) {
       await closeQuietly(opened.port, PORT_CLOSE_DEADLINE_MS);
       return;
     }

@@ -56,6 +56,11 @@ export function requestFilter(base: string): string {
   return `${base}/${GATEWAY_LEVEL}/request/+`;
 }
 
+/** `<base>/gateway/request/<action>`: where a request for `action` is published. */
+export function requestTopic(base: string, action: string): string {
+  return `${base}/${GATEWAY_LEVEL}/request/${action}`;
+}
+
 /** `<base>/gateway/response/`: the gateway's own answer namespace. */
 export function responsePrefix(base: string): string {
   return `${base}/${GATEWAY_LEVEL}/response/`;

@@ -8,6 +8,7 @@ export const MockBinding = SerialPortMock.binding;
 export interface OpenedMockPort {
   emitData(data: string): void;
   recording: Buffer;
+  readonly isOpen: boolean;
 }
 
 export function spyOnMock(): { binding: BindingInterface; opened: OpenedMockPort[] } {

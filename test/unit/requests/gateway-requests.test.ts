@@ -8,6 +8,7 @@ import pino from 'pino';
 import { GatewayRequests } from '../../../src/requests/gateway-requests.ts';
 import type { InboundHandler } from '../../../src/mqtt/subscriptions.ts';
 import { topicMatches } from '../../../src/topics/filter.ts';
+import { FirmwareFlasher } from '../../../src/app/firmware-flash.ts';
 
 interface Sent {
   topic: string;
@@ -15,7 +16,7 @@ interface Sent {
   correlationData?: Buffer | undefined;
 }
 
-function rig(extraFilters: string[] = []) {
+function rig(extraFilters: string[] = [], flasher?: FirmwareFlasher) {
   const handlers = new Map<string, InboundHandler>();
   for (const filter of ['b/dev/reset/set', ...extraFilters]) handlers.set(filter, () => undefined);
   const sent: Sent[] = [];
@@ -44,6 +45,7 @@ function rig(extraFilters: string[] = []) {
     health: () => ({ gateway: 'gw' }),
     ports: () => [],
     listPorts: () => Promise.resolve({ configured: [], serial: [] }),
+    ...(flasher === undefined ? {} : { flasher }),
     log,
   });
   requests.start();
@@ -190,5 +192,95 @@ describe('GatewayRequests: MQTT 3.1.1 clients (JSON id and response_topic)', () 
       r.sent.map((s) => s.topic),
       ['b/gateway/response/health', 'b/gateway/response/v5'],
     );
+  });
+});
+
+describe('GatewayRequests: flash', () => {
+  const image = Buffer.from(':0400000001020304F2\n:00000001FF\n');
+  function flasher(allow: boolean): FirmwareFlasher {
+    const listeners = new Set<(chunk: Buffer) => void>();
+    return new FirmwareFlasher({
+      allow,
+      log: pino({ level: 'silent' }),
+      bannerWaitMs: 200,
+      targets: () => [
+        {
+          name: 'shed',
+          path: '/dev/null',
+          mcu: 'atmega328p',
+          device: 'climate',
+          hold: () =>
+            Promise.resolve(() =>
+              setTimeout(() => listeners.forEach((l) => l(Buffer.from('hello v2\n'))), 5),
+            ),
+          observe: (l) => {
+            listeners.add(l);
+            return () => listeners.delete(l);
+          },
+        },
+      ],
+      programmer: () =>
+        Promise.resolve({
+          name: 'fake',
+          program: (r) => {
+            r.onProgress?.({ stage: 'sync' });
+            for (const bytes of [0, 2, 4]) r.onProgress?.({ stage: 'writing', bytes, of: 4 });
+            return Promise.resolve({
+              bytesWritten: 4,
+              verified: true,
+              signature: '1E 95 0F',
+              programmer: 'fake',
+              ms: 5,
+            });
+          },
+        }),
+    });
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+  it('answers progress (QoS 0) and then the result, all with the request id, on the answer topics', async () => {
+    const r = rig([], flasher(true));
+    // Far over the 4 KiB of other requests: a flash carries the image.
+    const padded = Buffer.concat([image, Buffer.alloc(8000, 0x0a)]);
+    await r.request311({ id: 'f-1', port: 'shed', image: padded.toString('base64') }, 'flash');
+    await settle();
+    const answers = r.sent.map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+    assert.ok(r.sent.every((m) => m.topic === 'b/gateway/response/flash'));
+    assert.deepEqual(
+      answers.map((a) =>
+        a['progress'] === undefined ? `ok ${String(a['ok'])}` : JSON.stringify(a['progress']),
+      ),
+      [
+        '{"stage":"sync"}',
+        '{"stage":"writing","bytes":0,"of":4}',
+        '{"stage":"writing","bytes":2,"of":4}',
+        '{"stage":"writing","bytes":4,"of":4}',
+        'ok true',
+      ],
+    );
+    assert.ok(answers.every((a) => a['id'] === 'f-1' && a['action'] === 'flash'));
+    const result = answers.at(-1)?.['result'] as Record<string, unknown>;
+    assert.equal(result['banner'], 'hello v2');
+    assert.equal(result['bytes'], 4);
+  });
+
+  it('refuses when flash.allow is false, and a body that is not a flash request', async () => {
+    const r = rig([], flasher(false));
+    await r.request311({ id: 'f-2', port: 'shed', image: image.toString('base64') }, 'flash');
+    await r.request311({ id: 'f-3', port: 'shed' }, 'flash');
+    await settle();
+    const answers = r.sent.map((m) => JSON.parse(m.payload) as { ok: boolean; error: string });
+    assert.equal(answers.length, 2);
+    assert.match(answers[0]?.error ?? '', /firmware updates are off: set `flash.allow: true`/);
+    assert.match(answers[1]?.error ?? '', /^flash needs/);
+  });
+
+  it('other actions keep their 4 KiB bound', async () => {
+    const r = rig();
+    await r.request311({ id: 'x', port: 'p', pad: 'x'.repeat(5000) }, 'restart_port');
+    await settle();
+    const answer = JSON.parse(r.sent[0]?.payload ?? '{}') as { id: unknown; error: string };
+    assert.equal(answer.id, null, 'the body was not read');
+    assert.match(answer.error, /restart_port needs/);
   });
 });

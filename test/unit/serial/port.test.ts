@@ -326,3 +326,45 @@ void test('a device that keeps dropping right after each open is retried with gr
   await new Promise((resolve) => setTimeout(resolve, 700));
   assert.ok(opens() >= 2 && opens() <= 7, `${opens()} opens`);
 });
+
+void test('hold() closes the port, keeps it closed (also against restart and idle reopen) and release() reopens it', async () => {
+  MockBinding.createPort('/dev/mock0', { echo: false, record: true });
+  const { binding, opened } = spyOnMock();
+  const r = recorder();
+  const port = managed({ binding, idleTimeoutMs: 50 }, r);
+  await port.start(new AbortController().signal);
+  await until(() => r.events.includes('open'), 'open');
+  const release = await port.hold('flashing firmware');
+  assert.equal(port.status().state, 'held');
+  assert.equal(opened[0]?.isOpen, false, 'the device is closed for the programmer');
+  assert.deepEqual(r.events, ['open', 'close: flashing firmware']);
+  assert.equal(port.restart('restart requested over MQTT'), false);
+  await assert.rejects(port.write('x\n'), (e) => isGatewayError(e, ErrorCodes.PORT_LOST));
+  await assert.rejects(port.hold('again'), /already held/);
+  await new Promise((resolve) => setTimeout(resolve, 200)); // idle timeout and backoff would reopen by now
+  assert.equal(opened.length, 1, 'nothing reopened while held');
+  release();
+  release(); // idempotent
+  await until(() => r.events.filter((e) => e === 'open').length === 2, 'reopen after release');
+  assert.equal(opened.length, 2);
+  assert.equal(port.status().losses, 0, 'a hold is not a loss');
+});
+
+void test('hold() while the device is missing stops the retries until released; stop() while held is final', async () => {
+  const r = recorder();
+  const { binding, opened } = spyOnMock();
+  const port = managed({ binding }, r);
+  await port.start(new AbortController().signal);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // a retry or two at 20–80 ms
+  const release = await port.hold('flashing firmware');
+  MockBinding.createPort('/dev/mock0');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(opened.length, 0, 'no retry opened the device while held');
+  assert.equal(port.status().state, 'held');
+  await port.stop();
+  release();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(opened.length, 0);
+  assert.equal(port.status().state, 'stopped');
+  await assert.rejects(port.hold('after stop'), /is stopped/);
+});
