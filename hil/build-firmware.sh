@@ -72,11 +72,9 @@ echo '#include <avr/io.h>' | avr-gcc -mmcu=atmega328p -E -o /dev/null - 2>/dev/n
 command -v flock >/dev/null 2>&1 || missing "flock not found" "util-linux"
 
 # The Arduino AVR core: $ARDUINO_AVR_CORE, else where Debian's package put it.
-core="${ARDUINO_AVR_CORE:-}"
-if [ -z "$core" ] && command -v dpkg >/dev/null 2>&1; then
-  core="$(dpkg -L arduino-core-avr 2>/dev/null | grep -m1 '/hardware/arduino/avr$' || true)"
-fi
-[ -n "$core" ] || core=/usr/share/arduino/hardware/arduino/avr
+# shellcheck source=hil/arduino-core.sh
+. "$repo/hil/arduino-core.sh"
+core="$(arduino_core_dir)"
 [ -f "$core/cores/arduino/Arduino.h" ] && [ -f "$core/variants/standard/pins_arduino.h" ] ||
   missing "the Arduino AVR core was not found (looked in $core)" "arduino-core-avr"
 

@@ -1,7 +1,7 @@
 /*
  * hil/harness.c — one emulated Arduino Uno (ATmega328P at 16 MHz) on a fresh pty.
  *
- *   harness [--reset-on-open] [--pins] firmware.elf
+ *   harness [--reset-on-open] [--pins] [--bootloader boot.hex] firmware.elf
  *
  * Runs an ELF built by hil/build-firmware.sh in libsimavr and makes its UART0 look like
  * the Uno's USB serial port:
@@ -17,6 +17,13 @@
  *   - paces the emulated clock to the wall clock: millis() and delay() take real time;
  *   - with --reset-on-open, resets the chip each time the pty is opened again after having
  *     been closed, like the Uno's DTR auto-reset;
+ *   - with --bootloader, runs a bootloader (Intel HEX, in the boot section 0x7E00–0x7FFF:
+ *     optiboot from hil/build-bootloader.sh) as an Uno's fuses do (BOOTRST programmed,
+ *     BOOTSZ = 256 words): every reset starts it at 0x7E00, and it finds the cause in MCUSR
+ *     (datasheet §11.9.1) — PORF at the first open (power-on), EXTRF at a reset on open (the
+ *     DTR pulse), WDRF after a watchdog reset. Flash it rewrites with SPM (avrdude through
+ *     the pty, like the Arduino IDE's upload) is kept across resets until the harness exits;
+ *   - prints `harness: watchdog reset` on stderr whenever the watchdog resets the chip;
  *   - with --pins, prints `PIN D13 1` on stderr whenever a digital pin (D2–D13, A0–A5)
  *     changes level as written by the firmware;
  *   - exits 0 on SIGTERM or SIGINT, closing the pty (the opener sees a hang-up, like an
@@ -30,18 +37,23 @@
  * and, while ahead, sleeps in ppoll() on the master so that input wakes it early. Opens
  * and closes of the slave are seen on the master: Linux reports POLLHUP there exactly
  * while no process has the slave open (see pty_state()). Bytes from the pty wait in a
- * small queue and a simavr cycle timer hands them to the UART one frame time apart.
+ * small queue and a simavr cycle timer hands them to the UART one frame time apart. Every
+ * reset cancels libsimavr's cycle timers, so a hook on the core's reset re-arms that one.
  *
  * Known differences from the hardware: libsimavr's receiver holds up to 64 bytes where the
  * chip holds 2, so while the firmware keeps interrupts disabled for more than two frame
  * times (e.g. a bit-banged sensor read) bytes wait there (and, once it is full, in the
- * harness) instead of being lost to an overrun; there is no bootloader, so after a reset
- * the sketch starts at once rather than after optiboot's delay.
+ * harness) instead of being lost to an overrun. Without --bootloader the sketch starts at once
+ * after a reset, rather than after optiboot's. With it, SPM's page erase and page write take
+ * no time (the chip halts ~4 ms for each), so an upload is a little faster than on a board;
+ * a watchdog reset leaves only WDRF in MCUSR (libsimavr clears the other flags; the chip
+ * keeps them until software clears them — optiboot clears MCUSR at every start anyway).
  * Linux only (pty hang-up semantics, PR_SET_PDEATHSIG).
  *
  * Build with hil/build-harness.sh (needs libsimavr-dev and libelf-dev).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -59,6 +71,7 @@
 #include <sim_elf.h>
 #include <avr_ioport.h>
 #include <avr_uart.h>
+#include <avr_watchdog.h>
 
 #define MCU "atmega328p"
 #define F_CPU 16000000UL
@@ -89,6 +102,28 @@
 #define USBS0 3
 #define UPM00 4
 
+/* MCUSR, the reset cause (datasheet §11.9.1), at data-space address 0x54: a flag stays set
+ * until a power-on reset or the software clears it. */
+#define MCUSR 0x54
+#define EXTRF 1
+/* WDTCSR, the watchdog's control register (§11.9.2), at 0x60. */
+#define WDTCSR 0x60
+#define WDP0 0
+#define WDE 3
+#define WDP3 5
+#define WDIE 6
+
+/* The Uno's fuses (boards.txt: high fuse 0xDE) program BOOTRST and BOOTSZ = 256 words: the
+ * boot section is the top 512 bytes of flash and every reset starts there (§26 Boot Loader
+ * Support). */
+#define BOOT_START 0x7E00
+#define FLASH_END 0x7FFF
+#define BOOT_SIZE (FLASH_END + 1 - BOOT_START)
+/* The longest Intel HEX record: ':' and 255 data bytes and 5 more, two digits each (521
+ * characters); a line may add CR LF. */
+#define HEX_RECORD_MAX 521
+#define HEX_LINE_MAX (HEX_RECORD_MAX + 2)
+
 /* Bytes read from the pty and not yet fed to the UART. Kept small on purpose: when it is
  * full the harness stops reading, the pty's own buffer fills and the writer blocks, so a
  * fast writer is slowed to the baud rate instead of being buffered without limit. */
@@ -110,6 +145,11 @@ static size_t rx_head, rx_count;
 static uint8_t tx_queue[TX_QUEUE];
 static size_t tx_head, tx_count;
 static unsigned long tx_dropped, rx_dropped;
+
+static void (*core_reset)(avr_t *); /* libsimavr's own reset hook for the core */
+static bool resetting_on_open;       /* the harness is resetting the chip, not the watchdog */
+static unsigned watchdog_resets;     /* resets not yet reported on stderr */
+static uint8_t watchdog_prescaler;   /* WDP3..0 as last written (0 after every reset) */
 
 static bool report_pins;
 static int pin_level[3][8]; /* last level printed per port B, C, D and bit; -1 = none yet */
@@ -256,6 +296,135 @@ static void read_pty(int master) {
   }
 }
 
+/* ------------------------------------------------------------------ resets */
+
+/* Runs inside every avr_reset() — the harness's on an open, libsimavr's when the watchdog
+ * fires — after libsimavr has cancelled all cycle timers, the feeder's among them. Bytes
+ * still waiting keep arriving, as they do from the Uno's USB chip, and reach a UART the
+ * restarted firmware has not enabled yet: lost there, as on the chip (feed_uart). */
+static void on_chip_reset(avr_t *a) {
+  if (core_reset != NULL) core_reset(a);
+  uart_full = false;
+  feeding = rx_count > 0;
+  if (feeding) avr_cycle_timer_register(a, frame_cycles(), feed_uart, NULL);
+  if (!resetting_on_open) watchdog_resets++;
+  watchdog_prescaler = 0;
+}
+
+/* Runs after libsimavr's own WDTCSR handler. libsimavr 1.6 (and upstream, July 2026) compares
+ * the new prescaler with itself when the timed sequence changes it, so a running watchdog
+ * keeps its old period: optiboot's switch from 1 s to 16 ms after the upload ('Q') would
+ * start the new sketch ~1 s late. On the chip the new period applies at once (§11.8 warns
+ * that a shorter one can time out at once); re-arming the timer as a WDR instruction does
+ * gives that. */
+static void on_watchdog_write(avr_t *a, avr_io_addr_t addr, uint8_t v, void *param) {
+  (void)addr;
+  (void)v;
+  (void)param;
+  uint8_t control = a->data[WDTCSR];
+  uint8_t prescaler = (uint8_t)(((control >> WDP0) & 7) | (((control >> WDP3) & 1) << 3));
+  bool running = control & ((1 << WDE) | (1 << WDIE));
+  if (running && prescaler != watchdog_prescaler) avr_ioctl(a, AVR_IOCTL_WATCHDOG_RESET, NULL);
+  watchdog_prescaler = prescaler;
+}
+
+/* The Uno's DTR auto-reset: a pulse on the RESET pin, so EXTRF joins the flags the software
+ * has not cleared (libsimavr's avr_reset() clears every I/O register, MCUSR included). */
+static void external_reset(void) {
+  uint8_t flags = avr->data[MCUSR];
+  resetting_on_open = true;
+  avr_reset(avr);
+  resetting_on_open = false;
+  avr->data[MCUSR] = flags | (1 << EXTRF);
+}
+
+/* ------------------------------------------------------------------ bootloader */
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* Reads `path` (Intel HEX) into the boot section, refusing what a programmer would not write:
+ * a bad record or checksum, a byte outside 0x7E00–0x7FFF or written twice, no code at the
+ * reset address 0x7E00, no end-of-file record. Prints why and returns false. */
+static bool load_bootloader(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    fprintf(stderr, "harness: cannot open %s: %s\n", path, strerror(errno));
+    return false;
+  }
+  static uint8_t image[BOOT_SIZE];
+  static bool written[BOOT_SIZE];
+  memset(image, 0xFF, sizeof image); /* erased flash */
+  char line[HEX_LINE_MAX + 2];
+  uint32_t base = 0; /* from extended segment (02) or linear (04) address records */
+  unsigned number = 0;
+  bool end = false;
+  const char *error = NULL;
+  while (error == NULL && !end && fgets(line, sizeof line, f) != NULL) {
+    number++;
+    size_t length = strcspn(line, "\r\n");
+    if ((line[length] == '\0' && !feof(f)) || length > HEX_RECORD_MAX) {
+      error = "longer than any record";
+      break;
+    }
+    if (length == 0) continue;
+    uint8_t record[HEX_RECORD_MAX / 2];
+    size_t count = (length - 1) / 2;
+    if (line[0] != ':' || length % 2 == 0 || count < 5) {
+      error = "not a record (':' and pairs of hex digits)";
+      break;
+    }
+    uint8_t sum = 0;
+    for (size_t i = 0; i < count && error == NULL; i++) {
+      int high = hex_digit(line[1 + 2 * i]), low = hex_digit(line[2 + 2 * i]);
+      if (high < 0 || low < 0) {
+        error = "not a hex digit";
+        break;
+      }
+      record[i] = (uint8_t)(high << 4 | low);
+      sum = (uint8_t)(sum + record[i]);
+    }
+    if (error != NULL) break;
+    if (record[0] != count - 5) error = "byte count does not match the record's length";
+    else if (sum != 0) error = "checksum mismatch";
+    if (error != NULL) break;
+    uint32_t address = base + ((uint32_t)record[1] << 8 | record[2]);
+    const uint8_t *data = record + 4;
+    switch (record[3]) {
+    case 0x00:
+      for (size_t i = 0; i < record[0] && error == NULL; i++) {
+        uint32_t at = address + (uint32_t)i;
+        if (at < BOOT_START || at > FLASH_END) error = "data outside the boot section 0x7E00-0x7FFF";
+        else if (written[at - BOOT_START]) error = "writes a byte an earlier record wrote";
+        else {
+          image[at - BOOT_START] = data[i];
+          written[at - BOOT_START] = true;
+        }
+      }
+      break;
+    case 0x01: end = true; break;
+    case 0x02: base = ((uint32_t)data[0] << 8 | data[1]) << 4; break;
+    case 0x04: base = ((uint32_t)data[0] << 8 | data[1]) << 16; break;
+    case 0x03: /* start segment address: the reset vector decides where code starts */
+    case 0x05: break; /* start linear address: likewise */
+    default: error = "unknown record type";
+    }
+  }
+  fclose(f);
+  if (error == NULL && !end) error = "no end-of-file record";
+  if (error == NULL && !written[0]) error = "no code at the reset address 0x7E00";
+  if (error != NULL) {
+    fprintf(stderr, "harness: %s line %u: %s\n", path, number, error);
+    return false;
+  }
+  avr_loadcode(avr, image, BOOT_SIZE, BOOT_START);
+  return true;
+}
+
 /* ------------------------------------------------------------------ pins */
 
 static const char PORT_NAMES[3] = {'B', 'C', 'D'};
@@ -354,16 +523,17 @@ static void sleep_ignored(avr_t *a, avr_cycle_count_t how_long) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: harness [--reset-on-open] [--pins] firmware.elf\n");
+  fprintf(stderr, "usage: harness [--reset-on-open] [--pins] [--bootloader boot.hex] firmware.elf\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   bool reset_on_open = false;
-  const char *elf = NULL;
+  const char *elf = NULL, *bootloader = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--reset-on-open") == 0) reset_on_open = true;
     else if (strcmp(argv[i], "--pins") == 0) report_pins = true;
+    else if (strcmp(argv[i], "--bootloader") == 0 && i + 1 < argc) bootloader = argv[++i];
     else if (argv[i][0] == '-' || elf != NULL) return usage();
     else elf = argv[i];
   }
@@ -404,9 +574,24 @@ int main(int argc, char **argv) {
     return 1;
   }
   avr->log = LOG_ERROR;
+  if (bootloader != NULL && firmware.flashbase + firmware.flashsize > BOOT_START) {
+    fprintf(stderr, "harness: %s runs to 0x%04X, into the boot section at 0x%04X\n", elf,
+            firmware.flashbase + firmware.flashsize - 1, BOOT_START);
+    return 1;
+  }
   avr_load_firmware(avr, &firmware);
   avr->frequency = F_CPU;
   avr->sleep = sleep_ignored;
+  if (bootloader != NULL) {
+    if (!load_bootloader(bootloader)) return 1;
+    /* BOOTRST: this and every later reset starts the bootloader. avr_init() already made
+     * this first start a power-on reset (PORF). */
+    avr->reset_pc = BOOT_START;
+    avr->pc = BOOT_START;
+  }
+  core_reset = avr->reset;
+  avr->reset = on_chip_reset;
+  avr_register_io_write(avr, WDTCSR, on_watchdog_write, NULL);
 
   /* UART0: no console echo of the firmware's lines (STDIO) and no usleep() when the
    * firmware polls UCSR0A (POLL_SLEEP) — pacing is done here, not inside the core. */
@@ -436,7 +621,8 @@ int main(int argc, char **argv) {
     nanosleep(&t, NULL);
   }
   if (stop_requested) goto out;
-  fprintf(stderr, "harness: %s opened, %s running %s\n", slave_path, MCU, elf);
+  fprintf(stderr, "harness: %s opened, %s running %s%s%s\n", slave_path, MCU, elf,
+          bootloader != NULL ? " behind the bootloader " : "", bootloader != NULL ? bootloader : "");
 
   bool slave_open = true;
   avr_cycle_count_t base_cycle = avr->cycle; /* pacing origin: this cycle ... */
@@ -457,6 +643,7 @@ int main(int argc, char **argv) {
     }
     sync_uart_timing();
     flush_tx(master, slave_open);
+    for (; watchdog_resets > 0; watchdog_resets--) fprintf(stderr, "harness: watchdog reset\n");
 
     /* 2. Sleep while ahead of the wall clock (waking for input), or catch up. */
     int64_t ahead = cycles_to_ns(avr->cycle - base_cycle) - (now_ns() - base_ns);
@@ -474,13 +661,11 @@ int main(int argc, char **argv) {
     bool open_now = !(state & POLLHUP);
     if (open_now && !slave_open) {
       if (reset_on_open) {
-        /* DTR auto-reset: registers, RAM and timers cleared, the firmware starts over.
-         * Bytes in flight in either direction are lost. */
-        avr_reset(avr);
-        feeding = false; /* avr_reset() cancelled the feeder's cycle timer */
-        uart_full = false;
+        /* DTR auto-reset: registers and timers cleared, the firmware (or the bootloader)
+         * starts over. Bytes in flight in either direction are lost. */
         rx_head = rx_count = 0;
         tx_head = tx_count = 0;
+        external_reset();
         base_cycle = avr->cycle;
         base_ns = now_ns();
         fprintf(stderr, "harness: %s reopened, %s reset\n", slave_path, MCU);

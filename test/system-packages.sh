@@ -33,9 +33,11 @@ if [ "$scope" != unit ]; then
   want_file /usr/include/stdio.h libc6-dev
 fi
 if [ "$scope" != unit ] && [ "$scope" != integration ]; then
-  # Firmware in the loop (test/hil): avr-gcc, avr-libc, the Arduino AVR core, libsimavr
-  # (linked statically, hence libelf) and a C compiler for hil/harness.c.
+  # Firmware in the loop (test/hil): avr-gcc, avr-libc, the Arduino AVR core (with optiboot's
+  # source), libsimavr (linked statically, hence libelf), a C compiler for hil/harness.c, and
+  # avrdude to flash the emulated Uno through its bootloader.
   want_bin avr-gcc gcc-avr
+  want_bin avrdude avrdude
   want_file /usr/lib/avr/include/avr/io.h avr-libc
   want_file /usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h arduino-core-avr
   want_file /usr/include/simavr/sim_avr.h libsimavr-dev

@@ -37,6 +37,11 @@
 // sequence of plausible readings, the same on every run, and never touches D2: for
 // emulators and tests that have no sensor attached.
 //
+// Variants (for firmware-update tests, which must tell one build from another):
+//   -DREAD_INTERVAL_MS=2000    a reading every 2 s instead of every 10 s
+//   -DFIRMWARE_VERSION=2.1     the banner becomes '# climate 2.1 booting'
+// Without them the sketch is exactly the reference firmware.
+//
 // Needs only the Arduino AVR core: no libraries, every function declared before use.
 
 #include <Arduino.h>
@@ -46,10 +51,21 @@
 #ifndef FAKE_SENSORS
 #define FAKE_SENSORS 0 // 1: no DHT22, deterministic fake readings
 #endif
+#ifndef READ_INTERVAL_MS
+#define READ_INTERVAL_MS 10000UL // profile: interval: 10s
+#endif
+
+// The banner's text: '# climate booting', or '# climate <FIRMWARE_VERSION> booting'.
+#define CLIMATE_STRINGIFY(x) #x
+#define CLIMATE_TEXT(x) CLIMATE_STRINGIFY(x)
+#ifdef FIRMWARE_VERSION
+#define BANNER "# climate " CLIMATE_TEXT(FIRMWARE_VERSION) " booting"
+#else
+#define BANNER "# climate booting"
+#endif
 
 static const uint8_t DHT_PIN = 2;
 static const uint8_t LED_PIN = LED_BUILTIN;            // D13 on an Uno
-static const unsigned long READ_INTERVAL_MS = 10000UL; // profile: interval: 10s
 static const unsigned long BAUD_RATE = 115200UL;       // gateway.yaml default baud_rate
 static const uint8_t RX_MAX = 63;                      // longest command line we keep
 
@@ -202,9 +218,9 @@ void setup() {
 #endif
   Serial.begin(BAUD_RATE);
 #if FAKE_SENSORS
-  Serial.print(F("# climate booting (fake sensors)\n"));
+  Serial.print(F(BANNER " (fake sensors)\n"));
 #else
-  Serial.print(F("# climate booting\n"));
+  Serial.print(F(BANNER "\n"));
 #endif
   lastReadMs = millis() - READ_INTERVAL_MS + 2000UL; // first reading 2 s after boot (DHT22 warm-up)
 }

@@ -1,11 +1,12 @@
 // Firmware in the loop: the reference sketches in devices/ compiled for an Arduino Uno
 // (hil/build-firmware.sh) and run in the emulated Uno of hil/harness.c, whose UART is a
-// fresh pty the real gateway opens like a USB serial port. Missing tools are an error
+// fresh pty the real gateway opens like a USB serial port — optionally behind optiboot
+// (hil/build-bootloader.sh), so that avrdude can flash it there. Missing tools are an error
 // naming the apt packages, never a skip. Every board is stopped by its own PID.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +19,7 @@ import type { Subscription } from './mqtt-sub.ts';
 
 const HIL_DIR = join(REPO_ROOT, 'hil');
 const HARNESS = join(HIL_DIR, 'build', 'harness');
-const PACKAGES = 'gcc-avr avr-libc arduino-core-avr libsimavr-dev libelf-dev';
+const PACKAGES = 'gcc-avr avr-libc arduino-core-avr libsimavr-dev libelf-dev avrdude';
 const BUILD_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 2_000;
@@ -41,6 +42,14 @@ export interface BoardOptions {
   resetOnOpen?: boolean;
   /** Report pin levels (D2–D13, A0–A5) through pins() and waitForPin(). */
   pins?: boolean;
+  /**
+   * true: run optiboot (buildBootloader()) in the boot section, as on an Uno: every reset
+   * starts it; after the first open (power-on) it starts the sketch at once, after a reset
+   * on open it waits ~1 s for avrdude first. Flash avrdude writes survives resets. The
+   * harness prints `harness: watchdog reset` whenever the watchdog restarts the chip.
+   * A string: that Intel HEX file instead (it must lie in 0x7E00–0x7FFF).
+   */
+  bootloader?: boolean | string;
 }
 
 export interface EmulatedBoard {
@@ -53,6 +62,8 @@ export interface EmulatedBoard {
   waitForPin(pin: string, level: 0 | 1, timeoutMs?: number): Promise<void>;
   /** What the harness printed on stderr: pin changes, opens/closes/resets, libsimavr notes. */
   output(): string;
+  /** Resolves once output() matches; rejects with the harness output after timeoutMs. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code (or signal name) once the harness has exited. */
   exited: Promise<number | string>;
   /** SIGTERM, then SIGKILL after 2 s; the pty goes away (the gateway sees a hang-up). Safe twice. */
@@ -62,6 +73,7 @@ export interface EmulatedBoard {
 // Per test process: each test file is its own process under node --test, and test/run.sh
 // runs two HIL files at a time, so twice these bound the whole machine.
 const builds = new Map<string, Promise<string>>();
+let bootloaderBuild: Promise<string> | undefined;
 let toolsReady: Promise<void> | undefined;
 let running = 0;
 
@@ -100,6 +112,7 @@ export function ensureHilTools(): Promise<void> {
   toolsReady ??= (async () => {
     const missing: string[] = [];
     if (!onPath('avr-gcc') || !onPath('avr-size')) missing.push('avr-gcc (gcc-avr, avr-libc)');
+    if (!onPath('avrdude')) missing.push('avrdude (avrdude)');
     if (arduinoCoreDir() === undefined) missing.push('the Arduino AVR core (arduino-core-avr)');
     if (!existsSync('/usr/include/simavr/sim_avr.h')) missing.push('libsimavr headers (libsimavr-dev)');
     if (!existsSync('/usr/include/libelf.h')) missing.push('libelf (libelf-dev)');
@@ -154,11 +167,45 @@ export function buildFirmware(id: string, options: BuildOptions = {}): Promise<s
 }
 
 /**
+ * Builds optiboot for the Uno from the Arduino core's source (hil/build-bootloader.sh; the
+ * core's own optiboot_atmega328.hex is damaged, docs/decisions/0025) and resolves with the
+ * HEX file's path. Built once per test process.
+ */
+export function buildBootloader(): Promise<string> {
+  bootloaderBuild ??= (async () => {
+    await ensureHilTools();
+    const stdout = await run('bash', [join(HIL_DIR, 'build-bootloader.sh')], 'hil/build-bootloader.sh');
+    const hex = stdout.trim().split('\n').at(-1) ?? '';
+    if (!hex.endsWith('.hex') || !existsSync(hex))
+      throw new Error(`hil/build-bootloader.sh printed no HEX path:\n${stdout}`);
+    return hex;
+  })();
+  bootloaderBuild.catch(() => (bootloaderBuild = undefined)); // a failed build is retried
+  return bootloaderBuild;
+}
+
+/**
+ * Writes the Intel HEX file the Arduino IDE uploads for `elf` (avr-objcopy -O ihex -R .eeprom:
+ * flash only) next to it, `<name>.hex`, and returns its path. Written under a temporary name
+ * and renamed, so test processes converting the same ELF never read half a file.
+ */
+export function hexFromElf(elf: string): string {
+  if (!elf.endsWith('.elf')) throw new Error(`not an ELF path: ${elf}`);
+  const hex = `${elf.slice(0, -'.elf'.length)}.hex`;
+  const partial = `${hex}.${process.pid}.tmp`;
+  execFileSync('avr-objcopy', ['-O', 'ihex', '-R', '.eeprom', elf, partial], { stdio: 'pipe' });
+  renameSync(partial, hex);
+  return hex;
+}
+
+/**
  * Starts an emulated Uno running `elf` (hil/build/harness) and resolves with its pty path
  * once the harness has printed it. At most MAX_BOARDS run at once in a test process.
  */
 export async function startEmulatedBoard(elf: string, options: BoardOptions = {}): Promise<EmulatedBoard> {
   await ensureHilTools();
+  const bootloaderHex = options.bootloader === true ? await buildBootloader() : options.bootloader;
+  const bootloader = typeof bootloaderHex === 'string' ? ['--bootloader', bootloaderHex] : [];
   if (running >= MAX_BOARDS)
     throw new Error(`at most ${MAX_BOARDS} emulated boards at once (two cores); stop one first`);
   running += 1;
@@ -170,6 +217,7 @@ export async function startEmulatedBoard(elf: string, options: BoardOptions = {}
   const args = [
     ...(options.resetOnOpen === true ? ['--reset-on-open'] : []),
     ...(options.pins === true ? ['--pins'] : []),
+    ...bootloader,
     elf,
   ];
   const child = spawn(HARNESS, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -224,32 +272,38 @@ export async function startEmulatedBoard(elf: string, options: BoardOptions = {}
     throw new Error(`the harness printed ${JSON.stringify(path)} instead of a pty path\n${stderr}`);
   }
 
+  /** Resolves once `done()` holds, checked after every line the harness prints. */
+  const waitUntil = (done: () => boolean, failure: string, timeoutMs: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (done()) finish();
+        else if (exitedYet) finish(new Error(`the harness exited: ${failure}`));
+      };
+      const finish = (error?: Error): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (error === undefined) resolve();
+        else reject(new Error(`${error.message}\nharness output:\n${stderr}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`${failure} within ${timeoutMs} ms`)), timeoutMs);
+      waiters.add(check);
+      check();
+    });
+
   return {
     path,
     pid,
     pins: () => new Map(pins),
     output: () => stderr,
     exited,
-    waitForPin(pin, level, timeoutMs = 5_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (pins.get(pin) === level) finish();
-          else if (exitedYet) finish(new Error(`the harness exited before ${pin} became ${level}`));
-        };
-        const finish = (error?: Error): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (error === undefined) resolve();
-          else reject(new Error(`${error.message}\nharness output:\n${stderr}`));
-        };
-        const timer = setTimeout(
-          () => finish(new Error(`${pin} did not become ${level} within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForPin: (pin, level, timeoutMs = 5_000) =>
+      waitUntil(() => pins.get(pin) === level, `${pin} did not become ${level}`, timeoutMs),
+    waitForOutput: (pattern, timeoutMs = 5_000) =>
+      waitUntil(
+        () => pattern.test(stderr),
+        `the harness printed nothing matching ${String(pattern)}`,
+        timeoutMs,
+      ),
     stop: () => stopChild(child, exited),
   };
 }

@@ -5,15 +5,14 @@
 // GatewayErrors only, and a bootloader is never taken for an application image.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
 import { parseIntelHex } from '../../src/firmware/intel-hex.ts';
 import { checkImage, MCUS } from '../../src/firmware/mcu.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
-import { arduinoCoreDir, buildFirmware, ensureHilTools } from '../helpers/hil.ts';
+import { arduinoCoreDir, buildFirmware, ensureHilTools, hexFromElf } from '../helpers/hil.ts';
 
 const SKETCHES = readdirSync(join(REPO_ROOT, 'devices'));
 
@@ -46,16 +45,7 @@ void describe('firmware images from the AVR toolchain', () => {
   for (const id of SKETCHES)
     void it(`devices/${id}/${id}.ino as HEX: read whole, as big as avr-size says, fits the Uno`, async () => {
       const elf = await buildFirmware(id);
-      // avr-objcopy writes a file (it cannot write to a pipe).
-      const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hex-'));
-      let hex: Buffer;
-      try {
-        execFileSync('avr-objcopy', ['-O', 'ihex', '-R', '.eeprom', elf, join(dir, `${id}.hex`)]);
-        hex = readFileSync(join(dir, `${id}.hex`));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      const image = parseIntelHex(hex);
+      const image = parseIntelHex(readFileSync(hexFromElf(elf)));
       // avr-size's Berkeley columns: text data bss dec hex filename; flash holds text + data.
       const [text, data] =
         execFileSync('avr-size', [elf], { encoding: 'utf8' }).split('\n')[1]?.trim().split(/\s+/) ?? [];
@@ -102,7 +92,8 @@ void describe('firmware images from the AVR toolchain', () => {
     } catch (error) {
       // Debian's arduino-core-avr (1.8.7+dfsg) rebuilds optiboot with a newer avr-gcc: the code
       // runs to 0x8013, past the 512-byte boot section and the end of flash, and the version
-      // word the Makefile puts at 0x7FFE lands on two bytes of code. The parser refuses that.
+      // word the Makefile puts at 0x7FFE lands on two bytes of code (docs/decisions/0025).
+      // The parser refuses that.
       assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), String(error));
       assert.match(error.message, /^line \d+: writes 0x7FFE–0x7FFF, already written by line \d+$/);
       return;
