@@ -43,6 +43,9 @@
 // fixed-seed sequence of plausible measurements (about 230 V, 0.5-12 A), the same on every
 // run, without any analogRead(): for emulators and tests with nothing on A0/A1.
 //
+// -DREPORT_INTERVAL_MS=1000 prints a reading every second instead of every 10 s (tests that
+// count readings); without it the sketch is exactly the reference firmware.
+//
 // Needs only the Arduino AVR core: no libraries, every function declared before use.
 
 #include <Arduino.h>
@@ -52,6 +55,9 @@
 
 #ifndef FAKE_SENSORS
 #define FAKE_SENSORS 0 // 1: no ADC, deterministic fake measurements
+#endif
+#ifndef REPORT_INTERVAL_MS
+#define REPORT_INTERVAL_MS 10000UL // profile: interval: 10s
 #endif
 
 static const uint8_t CURRENT_PIN = A0;
@@ -63,7 +69,7 @@ static const uint16_t SAMPLES = 400; // ~90 ms: a few mains cycles
 
 static const unsigned long BAUD_RATE = 115200UL;
 static const unsigned long MEASURE_MS = 1000UL;   // energy is integrated every second
-static const unsigned long INTERVAL_MS = 10000UL; // profile: interval: 10s
+static const unsigned long INTERVAL_MS = REPORT_INTERVAL_MS;
 static const unsigned long ACK_TIMEOUT_MS = 2000UL;
 static const unsigned long MAX_BACKOFF_MS = 30000UL;
 static const uint8_t RX_MAX = 63; // longest line we accept from the gateway
