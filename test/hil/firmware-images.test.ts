@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
+import { parseElf } from '../../src/firmware/elf.ts';
 import { parseIntelHex } from '../../src/firmware/intel-hex.ts';
 import { checkImage, MCUS } from '../../src/firmware/mcu.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
@@ -32,6 +33,18 @@ function hexFiles(dir: string): string[] {
   });
 }
 
+/** The sketch's ELF as the Arduino IDE turns it into HEX. */
+function objcopyHex(elf: string, id: string): Buffer {
+  // avr-objcopy writes a file (it cannot write to a pipe).
+  const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hex-'));
+  try {
+    execFileSync('avr-objcopy', ['-O', 'ihex', '-R', '.eeprom', elf, join(dir, `${id}.hex`)]);
+    return readFileSync(join(dir, `${id}.hex`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function refusal(run: () => void): string {
   try {
     run();
@@ -46,22 +59,19 @@ void describe('firmware images from the AVR toolchain', () => {
   for (const id of SKETCHES)
     void it(`devices/${id}/${id}.ino as HEX: read whole, as big as avr-size says, fits the Uno`, async () => {
       const elf = await buildFirmware(id);
-      // avr-objcopy writes a file (it cannot write to a pipe).
-      const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-hex-'));
-      let hex: Buffer;
-      try {
-        execFileSync('avr-objcopy', ['-O', 'ihex', '-R', '.eeprom', elf, join(dir, `${id}.hex`)]);
-        hex = readFileSync(join(dir, `${id}.hex`));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      const image = parseIntelHex(hex);
+      const image = parseIntelHex(objcopyHex(elf, id));
       // avr-size's Berkeley columns: text data bss dec hex filename; flash holds text + data.
       const [text, data] =
         execFileSync('avr-size', [elf], { encoding: 'utf8' }).split('\n')[1]?.trim().split(/\s+/) ?? [];
       assert.equal(image.size, Number(text) + Number(data));
       assert.equal(image.segments[0]?.address, 0, 'the image starts at the reset vector');
       checkImage(image, MCUS.atmega328p);
+    });
+
+  for (const id of SKETCHES)
+    void it(`devices/${id}/${id}.ino as ELF: the same image as avr-objcopy's HEX of it`, async () => {
+      const elf = await buildFirmware(id);
+      assert.deepEqual(parseElf(readFileSync(elf)), parseIntelHex(objcopyHex(elf, id)));
     });
 
   void it('reads every bootloader image of the Arduino AVR core or refuses it, never throwing else', async () => {
