@@ -108,7 +108,12 @@ export function parseElf(input: Uint8Array): HexImage {
       throw refuse(
         `${name}: ${hex(paddr)}–${hex(paddr + filesz - 1)} runs from flash into the data space at ${hex(AVR_DATA_SPACE)}`,
       );
-    loadables.push({ index, address: paddr, bytes: input.slice(offset, offset + filesz) });
+    // A copy, not a view: the image must not change with (or keep alive) the file's buffer.
+    loadables.push({
+      index,
+      address: paddr,
+      bytes: Uint8Array.from(input.subarray(offset, offset + filesz)),
+    });
   }
   if (loadables.length === 0) throw refuse('no loadable segment holds flash data');
   return imageOf(loadables);

@@ -64,6 +64,21 @@ void describe('parseElf', () => {
     assert.equal(elf.size, 5402); // .text 0x14F4 + .data 0x26, one run from 0
   });
 
+  void it('copies segments out of a Buffer into plain Uint8Arrays', () => {
+    const file = Buffer.from(
+      craftElf([
+        { paddr: 0, data: [1, 2] },
+        { paddr: 0x10, data: [3] },
+      ]),
+    );
+    const image = parseElf(file);
+    file.fill(0);
+    assert.deepEqual(
+      image.segments.map((s) => s.bytes),
+      [Uint8Array.of(1, 2), Uint8Array.of(3)],
+    );
+  });
+
   void it('loads flash segments at their physical address, merges touching ones, skips SRAM, EEPROM and .bss', () => {
     const image = parseElf(
       craftElf([
