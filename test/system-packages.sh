@@ -19,6 +19,9 @@ if [ "$scope" != unit ]; then
   want_bin mosquitto_sub mosquitto-clients
   want_bin mosquitto_pub mosquitto-clients
   want_bin socat socat
+  # avrdude: one of the two firmware programmers, run against the optiboot model
+  # (test/integration/firmware-programmers.test.ts).
+  want_bin avrdude avrdude
   # Production operation: a test CA for the TLS tests, systemd-analyze for the unit file,
   # headless Chromium for the status page, python3 for the sd_notify receiver.
   want_bin openssl openssl

@@ -86,11 +86,16 @@ export class FirmwareFlasher {
    */
   stop(): void {
     if (this.busyWith !== null)
-      this.options.log.warn(`port ${this.busyWith}: the gateway is stopping; abandoning the firmware flash under way`);
+      this.options.log.warn(
+        `port ${this.busyWith}: the gateway is stopping; abandoning the firmware flash under way`,
+      );
     this.stopping.abort();
   }
 
-  async flash(request: FlashRequest, onProgress: (p: FlashProgress) => void = () => undefined): Promise<FlashOutcome> {
+  async flash(
+    request: FlashRequest,
+    onProgress: (p: FlashProgress) => void = () => undefined,
+  ): Promise<FlashOutcome> {
     if (!this.options.allow)
       throw new GatewayError(
         ErrorCodes.FIRMWARE_NOT_ALLOWED,
@@ -125,7 +130,13 @@ export class FirmwareFlasher {
     const programmer = await this.options.programmer();
     const log = this.options.log;
     log.info(
-      { port: target.name, bytes: image.size, mcu: mcu.name, programmer: programmer.name, verify: request.verify },
+      {
+        port: target.name,
+        bytes: image.size,
+        mcu: mcu.name,
+        programmer: programmer.name,
+        verify: request.verify,
+      },
       `port ${target.name}: flashing ${image.size} bytes with ${programmer.name}`,
     );
     const heldAt = performance.now();

@@ -23,7 +23,7 @@ import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from '../requests/gateway-requests.ts';
 import { FirmwareFlasher } from './firmware-flash.ts';
 import type { FlashTarget } from './firmware-flash.ts';
-import { selectProgrammer } from '../firmware/select-programmer.ts';
+import { platformBinding } from '../serial/binding.ts';
 import { createLinePort } from '../ports/line-part.ts';
 import { createMqttSnPort } from '../ports/mqttsn-part.ts';
 import type { PortHost } from '../ports/port-host.ts';
@@ -328,11 +328,26 @@ export class Gateway {
       });
       this.discovery.start();
     }
+    const flashLog = log.child({ service: 'flash' });
+    const binding = this.options.binding ?? platformBinding();
     this.flasher = new FirmwareFlasher({
       allow: config.flash.allow,
       targets: () => this.ports.map(flashTarget),
-      programmer: () => selectProgrammer(config.flash.programmer),
-      log: log.child({ service: 'flash' }),
+      programmer: async () => {
+        // Loaded on the first flash only: most gateways never flash, and idle memory counts.
+        const { selectProgrammer } = await import('../firmware/select-programmer.ts');
+        const { openProgrammingLink } = await import('../serial/programming-link.ts');
+        const selected = await selectProgrammer(config.flash.programmer, {
+          openLink: (path, baudRate) => openProgrammingLink(binding, path, baudRate),
+        });
+        if (selected.fallbackReason !== undefined)
+          flashLog.info(
+            { reason: selected.fallbackReason },
+            `flash: avrdude not used (${selected.fallbackReason}); using the built-in STK500v1 programmer`,
+          );
+        return selected.programmer;
+      },
+      log: flashLog,
     });
     this.requests = new GatewayRequests({
       base,

@@ -23,7 +23,10 @@ function reachable(host: string): string {
   return host;
 }
 
-export async function controlLink(loaded: LoadedConfig, overrides: ControlLinkOverrides): Promise<BrokerLink> {
+export async function controlLink(
+  loaded: LoadedConfig,
+  overrides: ControlLinkOverrides,
+): Promise<BrokerLink> {
   const { config } = loaded;
   const gatewayClientId = config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`;
   // Never the daemon's own client id: the broker would disconnect the daemon (MQTT 5 §3.1.4-3).

@@ -4,11 +4,10 @@
 // file is refused before anything is sent), sends it on `<base>/gateway/request/flash` and
 // prints the progress and the answer from `<base>/gateway/response/flash`.
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import type { MqttClient } from 'mqtt';
 import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
-import { MAX_HEX_FILE_BYTES } from '../firmware/intel-hex.ts';
-import { readFirmwareBytes } from '../firmware/image-file.ts';
+import { readFirmwareFile } from '../firmware/image-file.ts';
+import { formatIntelHex } from '../firmware/intel-hex-write.ts';
 import { MCUS, checkImage } from '../firmware/mcu.ts';
 import { toClientOptions } from '../mqtt/connect-options.ts';
 import { requestTopic, responseTopic } from '../topics/gateway-owned.ts';
@@ -37,21 +36,6 @@ function fail(message: string): GatewayError {
   return new GatewayError(ErrorCodes.FIRMWARE_FLASH_FAILED, message);
 }
 
-async function readImageFile(path: string): Promise<Buffer> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    throw new GatewayError(ErrorCodes.FIRMWARE_INVALID, `cannot read ${path}: ${errorMessage(error)}`);
-  }
-  if (size > MAX_HEX_FILE_BYTES)
-    throw new GatewayError(
-      ErrorCodes.FIRMWARE_INVALID,
-      `${path} is ${size} bytes, over the ${MAX_HEX_FILE_BYTES}-byte limit of a firmware file`,
-    );
-  return readFile(path);
-}
-
 function progressLine(p: FlashProgress): string {
   if (p.bytes === undefined || p.of === undefined || p.of === 0) return `${p.stage}…`;
   const percent = Math.floor((100 * p.bytes) / p.of);
@@ -71,7 +55,10 @@ export function resultLines(r: FlashOutcome): string {
 export async function flashCommand(context: CommandContext): Promise<number> {
   const [portName, file, ...extra] = context.positionals;
   if (portName === undefined || file === undefined || extra.length > 0)
-    throw new GatewayError(ErrorCodes.USAGE, 'usage: tty2mqtt flash <PORT-NAME> <FIRMWARE.hex|.elf> (see: tty2mqtt flash --help)');
+    throw new GatewayError(
+      ErrorCodes.USAGE,
+      'usage: tty2mqtt flash <PORT-NAME> <FIRMWARE.hex|.elf> (see: tty2mqtt flash --help)',
+    );
   if (context.args['verify'] === true && context.args['no-verify'] === true)
     throw new GatewayError(ErrorCodes.USAGE, 'use --verify or --no-verify, not both');
   const verify = context.args['no-verify'] !== true;
@@ -92,9 +79,10 @@ export async function flashCommand(context: CommandContext): Promise<number> {
       ErrorCodes.FIRMWARE_NOT_ALLOWED,
       `firmware updates are off in ${loaded.file}: set \`flash.allow: true\` (and restart the daemon)`,
     );
-  // The daemon checks again; checking here refuses a wrong file before it is sent.
-  const bytes = await readImageFile(file);
-  const image = readFirmwareBytes(bytes);
+  // The daemon checks again; checking here refuses a wrong file before it is sent. An ELF is
+  // sent as the HEX of its flash image: small, whatever debug information the ELF carries.
+  const { image } = await readFirmwareFile(file);
+  const hex = formatIntelHex(image);
   const mcu = loaded.profiles.get(port.device)?.mcu;
   if (mcu !== undefined) checkImage(image, MCUS[mcu]);
 
@@ -124,7 +112,7 @@ export async function flashCommand(context: CommandContext): Promise<number> {
     );
     await client.publishAsync(
       requestTopic(base, 'flash'),
-      JSON.stringify({ id, port: portName, image: bytes.toString('base64'), verify }),
+      JSON.stringify({ id, port: portName, image: Buffer.from(hex).toString('base64'), verify }),
       { qos: 1 },
     );
     const answer = await done;
@@ -139,7 +127,12 @@ export async function flashCommand(context: CommandContext): Promise<number> {
   }
 }
 
-function waitForAnswer(client: MqttClient, id: string, context: CommandContext, timeoutMs: number): Promise<Answer> {
+function waitForAnswer(
+  client: MqttClient,
+  id: string,
+  context: CommandContext,
+  timeoutMs: number,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let heard = false;
     const finish = (error: Error | null, answer?: Answer): void => {
@@ -159,7 +152,10 @@ function waitForAnswer(client: MqttClient, id: string, context: CommandContext, 
         );
     }, FIRST_ANSWER_MS);
     const overall = setTimeout(
-      () => finish(fail(`no result within ${timeoutMs / 1000} s (the daemon may still be flashing; see its log)`)),
+      () =>
+        finish(
+          fail(`no result within ${timeoutMs / 1000} s (the daemon may still be flashing; see its log)`),
+        ),
       timeoutMs,
     );
     const onAbort = (): void =>

@@ -128,7 +128,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       '               [--url URL] [--username USER --password-file FILE]',
     positionals: true,
     details:
-      '  PORT-NAME           a port of gateway.yaml (ports[].name); its profile\'s `mcu:` must match the board\n' +
+      "  PORT-NAME           a port of gateway.yaml (ports[].name); its profile's `mcu:` must match the board\n" +
       '  FIRMWARE            Intel HEX (the IDE\'s "Export compiled binary", arduino-cli compile --output-dir)\n' +
       '                      or the ELF the compiler wrote\n' +
       '  --verify            read the flash back after writing and compare (the default)\n' +
@@ -136,12 +136,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
       '  --timeout DURATION  give up waiting for the result after this long (default 5m)\n' +
       '  -c, --config FILE   the gateway.yaml the daemon runs with (its broker, base topic and ports)\n' +
       "  --url URL           the broker to use (default: gateway.yaml's; the embedded broker's listener)\n" +
-      '  --username USER     login on the broker (the embedded broker\'s users; default: mqtt.username)\n' +
-      '  --password-file F   that login\'s password\n\n' +
+      "  --username USER     login on the broker (the embedded broker's users; default: mqtt.username)\n" +
+      "  --password-file F   that login's password\n\n" +
       'The daemon must allow it (flash.allow: true). The image is checked here and again by the daemon:\n' +
-      'whole (Intel HEX checksums), within the MCU\'s application area. The daemon then stops reading the\n' +
+      "whole (Intel HEX checksums), within the MCU's application area. The daemon then stops reading the\n" +
       'port, resets the board into its bootloader, checks its signature, writes and verifies, reopens the\n' +
-      'port and reports the new firmware\'s first line. Progress and the result print here.\n' +
+      "port and reports the new firmware's first line. Progress and the result print here.\n" +
       'Exit codes: 0 flashed, 1 refused or failed (the port is read again either way), 78 configuration invalid.\n',
     options: {
       ...configOption,

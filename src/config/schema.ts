@@ -13,6 +13,7 @@ import { DURATION_TEXT, parseDuration, parseSize, SIZE_TEXT } from './units.ts';
 import { MAX_TRANSFORM_STEPS, transformProblems, transformStepSchema } from './transform-schema.ts';
 import { HA_STATE_CLASSES } from './home-assistant-classes.ts';
 import { MCU_NAMES } from '../firmware/mcu.ts';
+import { PROGRAMMER_CHOICES } from '../firmware/programmer.ts';
 import { isLoopbackHost, parseListenAddress } from '../net/listen-address.ts';
 
 /**
@@ -384,10 +385,10 @@ export const gatewayConfigSchema = z
           .boolean()
           .default(false)
           .describe(
-            'accept `gateway/request/flash` (and `tty2mqtt flash`): whoever may publish that topic may replace a board\'s firmware',
+            "accept `gateway/request/flash` (and `tty2mqtt flash`): whoever may publish that topic may replace a board's firmware",
           ),
         programmer: z
-          .enum(['auto', 'avrdude', 'builtin'])
+          .enum(PROGRAMMER_CHOICES)
           .default('auto')
           .describe(
             '`auto`: avrdude when installed (6.3 or newer), else the built-in STK500v1 programmer; `avrdude` or `builtin`: that one only',

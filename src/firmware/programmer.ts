@@ -8,6 +8,10 @@
 import type { HexImage } from './intel-hex.ts';
 import type { Mcu } from './mcu.ts';
 
+/** `flash.programmer` in gateway.yaml (select-programmer.ts says what each means). */
+export const PROGRAMMER_CHOICES = ['auto', 'avrdude', 'builtin'] as const;
+export type ProgrammerChoice = (typeof PROGRAMMER_CHOICES)[number];
+
 export type FlashStage = 'reset' | 'sync' | 'signature' | 'writing' | 'verifying';
 
 /** Reported as the work goes on; `bytes` of `of` for writing and verifying. */

@@ -167,7 +167,8 @@ export class GatewayRequests {
       case 'flash': {
         const parsed = await parseFlashRequest(body);
         if (!parsed.ok) return parsed;
-        if (this.options.flasher === undefined) return { ok: false, error: 'firmware updates are not available' };
+        if (this.options.flasher === undefined)
+          return { ok: false, error: 'firmware updates are not available' };
         const result = await this.options.flasher.flash(parsed.request, createProgressThrottle(progress));
         return { ok: true, result };
       }

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
+import { parseElf } from '../../src/firmware/elf.ts';
 import { parseIntelHex } from '../../src/firmware/intel-hex.ts';
 import { checkImage, MCUS } from '../../src/firmware/mcu.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
@@ -52,6 +53,12 @@ void describe('firmware images from the AVR toolchain', () => {
       assert.equal(image.size, Number(text) + Number(data));
       assert.equal(image.segments[0]?.address, 0, 'the image starts at the reset vector');
       checkImage(image, MCUS.atmega328p);
+    });
+
+  for (const id of SKETCHES)
+    void it(`devices/${id}/${id}.ino as ELF: the same image as avr-objcopy's HEX of it`, async () => {
+      const elf = await buildFirmware(id);
+      assert.deepEqual(parseElf(readFileSync(elf)), parseIntelHex(readFileSync(hexFromElf(elf))));
     });
 
   void it('reads every bootloader image of the Arduino AVR core or refuses it, never throwing else', async () => {

@@ -138,7 +138,10 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
     for (;;) {
       const got = sub.messages.slice(from).filter((m) => m.topic === topic);
       if (got.length >= count) return got;
-      assert.ok(Date.now() < deadline, `${count} readings of ${port} within ${timeoutMs} ms; got ${got.length}`);
+      assert.ok(
+        Date.now() < deadline,
+        `${count} readings of ${port} within ${timeoutMs} ms; got ${got.length}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -146,7 +149,10 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
   before(async () => {
     const climate = await buildFirmware('climate', { fake: true });
     const variant = await buildFirmware('climate', { fake: true, defines: VARIANT });
-    const meter = await buildFirmware('power-meter', { fake: true, defines: { REPORT_INTERVAL_MS: '1000UL' } });
+    const meter = await buildFirmware('power-meter', {
+      fake: true,
+      defines: { REPORT_INTERVAL_MS: '1000UL' },
+    });
     climateHex = hexFromElf(climate);
     // The variant, padded to 10 KiB with a block no code reads (above its last byte).
     const image = parseIntelHex(readFileSync(hexFromElf(variant)));
@@ -195,10 +201,18 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
       const result = await runCli(['flash', 'shed', paddedHex, '-c', config], { timeoutMs: 150_000 });
       for (const line of result.stdout.trim().split('\n')) t.diagnostic(line);
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}\n${gateway.stdout()}`);
-      assert.match(result.stdout, new RegExp(`flashed ${IMAGE_BYTES} bytes to port shed \\(atmega328p, signature 1E 95 0F\\) in [\\d.]+ s with avrdude 7\\.\\d+, verified`));
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `flashed ${IMAGE_BYTES} bytes to port shed \\(atmega328p, signature 1E 95 0F\\) in [\\d.]+ s with avrdude 7\\.\\d+, verified`,
+        ),
+      );
       assert.match(result.stdout, /^writing +100 % \(10240\/10240 bytes\)$/m);
       assert.match(result.stdout, /^verifying +100 % \(10240\/10240 bytes\)$/m);
-      assert.match(result.stdout, new RegExp(`new firmware says: ${VARIANT_BANNER.replace(/[.()]/g, '\\$&')}`));
+      assert.match(
+        result.stdout,
+        new RegExp(`new firmware says: ${VARIANT_BANNER.replace(/[.()]/g, '\\$&')}`),
+      );
       // The variant reads every 2 s (the original every 10 s).
       const readings = await readingsAfter('shed', 3, 20_000);
       const apart = readings.slice(1).map((m, i) => m.receivedAt - (readings[i]?.receivedAt ?? 0));
@@ -208,7 +222,9 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
       await readingsAfter('cellar', 2, 10_000);
       const seqs = cellarSeqs(sub);
       const during = seqs.filter((s) => s > (before.at(-1) ?? 0));
-      t.diagnostic(`cellar readings before ${before.length}, during and after ${during.length}; missing seqs: ${gaps(seqs).length}`);
+      t.diagnostic(
+        `cellar readings before ${before.length}, during and after ${during.length}; missing seqs: ${gaps(seqs).length}`,
+      );
       assert.deepEqual(gaps(seqs), [], 'cellar readings lost during the flash');
       assert.ok(during.length >= 5, `cellar went on publishing: ${during.length} readings`);
       await gateway.waitForOutput(/"msg":"port shed: flashed 10240 bytes in [\d.]+ s, verified; banner: /);
@@ -220,7 +236,10 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
     const hex = readFileSync(paddedHex, 'utf8').split('\n');
     // One flipped data digit in record 3: its checksum no longer holds.
     hex[3] = `${hex[3]?.slice(0, 11)}${hex[3]?.[11] === '0' ? '1' : '0'}${hex[3]?.slice(12)}`;
-    const { answer, progress } = await requestFlash({ port: 'shed', image: Buffer.from(hex.join('\n')).toString('base64') });
+    const { answer, progress } = await requestFlash({
+      port: 'shed',
+      image: Buffer.from(hex.join('\n')).toString('base64'),
+    });
     assert.equal(answer.ok, false);
     assert.match(answer.error ?? '', /^line 4: checksum 0x[0-9A-F]{2}, expected 0x[0-9A-F]{2}$/);
     assert.deepEqual(progress, [], 'nothing was started');
@@ -229,39 +248,47 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
     assert.equal((shed.output().match(/opened|reset/g) ?? []).length, opensBefore, shed.output());
   });
 
-  void it('a board without a bootloader never syncs: reported, and its firmware runs on', { timeout: NO_SYNC_TIMEOUT_MS + 60_000 }, async (t) => {
-    const started = Date.now();
-    const { answer } = await requestFlash({ port: 'cellar', path: climateHex }, NO_SYNC_TIMEOUT_MS);
-    t.diagnostic(`answered after ${Date.now() - started} ms: ${answer.error}`);
-    assert.equal(answer.ok, false);
-    assert.match(answer.error ?? '', /sync/i);
-    // The port is read again: the power meter's readings (its own firmware) come back.
-    await readingsAfter('cellar', 2, 20_000);
-    await gateway.waitForOutput(/"msg":"port cellar: flash failed: [^"]*sync[^"]*; [^"]* reopened"/);
-  });
+  void it(
+    'a board without a bootloader never syncs: reported, and its firmware runs on',
+    { timeout: NO_SYNC_TIMEOUT_MS + 60_000 },
+    async (t) => {
+      const started = Date.now();
+      const { answer } = await requestFlash({ port: 'cellar', path: climateHex }, NO_SYNC_TIMEOUT_MS);
+      t.diagnostic(`answered after ${Date.now() - started} ms: ${answer.error}`);
+      assert.equal(answer.ok, false);
+      assert.match(answer.error ?? '', /sync/i);
+      // The port is read again: the power meter's readings (its own firmware) come back.
+      await readingsAfter('cellar', 2, 20_000);
+      await gateway.waitForOutput(/"msg":"port cellar: flash failed: [^"]*sync[^"]*; [^"]* reopened"/);
+    },
+  );
 
-  void it('the built-in programmer flashes the original firmware back, by MQTT request', { timeout: 120_000 }, async (t) => {
-    await gateway.kill('SIGTERM');
-    await startDaemon('builtin');
-    await readingsAfter('shed', 1, 20_000);
-    // The new daemon's open restarted the power meter (seq 0): count from here.
-    await readingsAfter('cellar', 1, 20_000);
-    const from = sub.messages.length;
-    const { answer, progress } = await requestFlash({ port: 'shed', path: climateHex });
-    t.diagnostic(JSON.stringify(answer.result));
-    assert.equal(answer.ok, true, answer.error);
-    assert.match(String(answer.result?.['programmer']), /^builtin/);
-    assert.equal(answer.result?.['verified'], true);
-    assert.equal(answer.result?.['signature'], '1E 95 0F');
-    assert.equal(answer.result?.['banner'], ORIGINAL_BANNER);
-    assert.deepEqual(
-      [...new Set(progress.map((p) => p?.stage))],
-      ['reset', 'sync', 'signature', 'writing', 'verifying'],
-    );
-    await readingsAfter('cellar', 2, 10_000);
-    const seqs = cellarSeqs(sub, from);
-    t.diagnostic(`cellar readings during and after: ${seqs.length}; missing seqs: ${gaps(seqs).length}`);
-    assert.deepEqual(gaps(seqs), [], 'cellar readings lost during the flash');
-    assert.ok(seqs.length >= 4, `cellar went on publishing: ${seqs.length} readings`);
-  });
+  void it(
+    'the built-in programmer flashes the original firmware back, by MQTT request',
+    { timeout: 120_000 },
+    async (t) => {
+      await gateway.kill('SIGTERM');
+      await startDaemon('builtin');
+      await readingsAfter('shed', 1, 20_000);
+      // The new daemon's open restarted the power meter (seq 0): count from here.
+      await readingsAfter('cellar', 1, 20_000);
+      const from = sub.messages.length;
+      const { answer, progress } = await requestFlash({ port: 'shed', path: climateHex });
+      t.diagnostic(JSON.stringify(answer.result));
+      assert.equal(answer.ok, true, answer.error);
+      assert.match(String(answer.result?.['programmer']), /^builtin/);
+      assert.equal(answer.result?.['verified'], true);
+      assert.equal(answer.result?.['signature'], '1E 95 0F');
+      assert.equal(answer.result?.['banner'], ORIGINAL_BANNER);
+      assert.deepEqual(
+        [...new Set(progress.map((p) => p?.stage))],
+        ['reset', 'sync', 'signature', 'writing', 'verifying'],
+      );
+      await readingsAfter('cellar', 2, 10_000);
+      const seqs = cellarSeqs(sub, from);
+      t.diagnostic(`cellar readings during and after: ${seqs.length}; missing seqs: ${gaps(seqs).length}`);
+      assert.deepEqual(gaps(seqs), [], 'cellar readings lost during the flash');
+      assert.ok(seqs.length >= 4, `cellar went on publishing: ${seqs.length} readings`);
+    },
+  );
 });

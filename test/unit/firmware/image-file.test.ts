@@ -1,18 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
-import { readHexFile } from '../../../src/firmware/hex-file.ts';
+import { readFirmwareFile } from '../../../src/firmware/image-file.ts';
+import { parseIntelHex } from '../../../src/firmware/intel-hex.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'firmware');
 
 async function refusal(path: string): Promise<string> {
   try {
-    await readHexFile(path);
+    await readFirmwareFile(path);
   } catch (error) {
     assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), `not a FIRMWARE_INVALID: ${String(error)}`);
     return error.message;
@@ -29,10 +30,33 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-void describe('readHexFile', () => {
-  void it('reads the compiled sketch', async () => {
-    const image = await readHexFile(join(FIXTURES, 'soil-csv.hex'));
+void describe('readFirmwareFile', () => {
+  void it('reads the compiled sketch as HEX', async () => {
+    const { format, image } = await readFirmwareFile(join(FIXTURES, 'soil-csv.hex'));
+    assert.equal(format, 'hex');
     assert.equal(image.size, 5402);
+  });
+
+  void it('reads the ELF the HEX was made from (by content, whatever its name) to the same image', async () => {
+    await withTempDir(async (dir) => {
+      // The fixture's HEX is `avr-objcopy -O ihex -R .eeprom` of this ELF, byte for byte.
+      const misnamed = join(dir, 'soil-csv.hex');
+      await writeFile(misnamed, await readFile(join(FIXTURES, 'soil-csv.elf')));
+      const { format, image } = await readFirmwareFile(misnamed);
+      assert.equal(format, 'elf');
+      assert.deepEqual(image, parseIntelHex(await readFile(join(FIXTURES, 'soil-csv.hex'))));
+    });
+  });
+
+  void it('names the file in front of what is wrong inside an ELF', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'cut.elf');
+      await writeFile(path, (await readFile(join(FIXTURES, 'soil-csv.elf'))).subarray(0, 200));
+      assert.equal(
+        await refusal(path),
+        `${path}: program header 0: its 5364 bytes at offset 148 run past the end of the file (200 bytes)`,
+      );
+    });
   });
 
   void it('refuses a file over the size bound without reading it', async () => {
@@ -44,7 +68,7 @@ void describe('readHexFile', () => {
       await truncate(path, 3 * 1024 ** 3);
       assert.equal(
         await refusal(path),
-        `${path}: ${3 * 1024 ** 3} bytes, more than a firmware file may be (1048576)`,
+        `${path}: ${3 * 1024 ** 3} bytes, more than a firmware file may be (8388608)`,
       );
     });
   });
