@@ -44,7 +44,7 @@ function cellarSeq(m: ReceivedMessage): number | undefined {
 function cellarSeqs(sub: Subscription, from = 0): number[] {
   const seqs = sub.messages
     .slice(from)
-    .filter((m) => m.topic === `${BASE}/cellar/power`)
+    .filter((m) => m.topic === `${BASE}/cellar`)
     .map(cellarSeq)
     .filter((s): s is number => s !== undefined);
   return [...new Set(seqs)].sort((a, b) => a - b);
@@ -133,7 +133,7 @@ void describe('firmware updates through the running daemon (emulated Unos)', () 
 
   async function readingsAfter(port: string, count: number, timeoutMs: number): Promise<ReceivedMessage[]> {
     const from = sub.messages.length;
-    const topic = port === 'shed' ? `${BASE}/shed/temperature` : `${BASE}/cellar/power`;
+    const topic = port === 'shed' ? `${BASE}/shed/temperature` : `${BASE}/cellar`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const got = sub.messages.slice(from).filter((m) => m.topic === topic);
