@@ -5,7 +5,7 @@
 // prints the progress and the answer from `<base>/gateway/response/flash`.
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { ErrorCodes, GatewayError, errorMessage } from '../errors.ts';
+import { ErrorCodes, GatewayError, errorMessage, isGatewayError } from '../errors.ts';
 import { readFirmwareFile } from '../firmware/image-file.ts';
 import { formatIntelHex } from '../firmware/intel-hex-write.ts';
 import { MCUS, checkImage } from '../firmware/mcu.ts';
@@ -99,6 +99,8 @@ export async function flashCommand(context: CommandContext): Promise<number> {
   } catch (error) {
     throw fail(`cannot reach the broker at ${link.url}: ${errorMessage(error)}`);
   }
+  // Ends the wait (and its timers) however this command ends.
+  const finished = new AbortController();
   try {
     const base = config.gateway.base_topic;
     const answers = responseTopic(base, 'flash');
@@ -106,16 +108,34 @@ export async function flashCommand(context: CommandContext): Promise<number> {
     if (granted.some((g) => g.qos === 128))
       throw fail(`the broker refused the subscription to ${answers} (its ACL?)`);
     const id = randomUUID();
-    const done = waitForAnswer(client, id, context, timeoutMs);
+    const request = requestTopic(base, 'flash');
+    // MQTT 3.1.1 has no negative PUBACK: a broker refusing the PUBLISH closes the connection
+    // [MQTT-3.3.5-2] (the embedded broker does); MQTT 5 answers with a reason code.
+    const closed = new Promise<never>((_, reject) =>
+      client.once('close', () =>
+        reject(fail(`the broker closed the connection: may this login publish on ${request}? (its ACL)`)),
+      ),
+    );
+    closed.catch(() => undefined);
+    const done = waitForAnswer(client, id, context, timeoutMs, finished.signal);
+    done.catch(() => undefined); // awaited below, unless the connection closed first
     context.stdout.write(
       `sending ${file} (${image.size} bytes of flash) to port ${portName} through ${link.url}\n`,
     );
-    await client.publishAsync(
-      requestTopic(base, 'flash'),
-      JSON.stringify({ id, port: portName, image: Buffer.from(hex).toString('base64'), verify }),
-      { qos: 1 },
-    );
-    const answer = await done;
+    try {
+      await Promise.race([
+        client.publishAsync(
+          request,
+          JSON.stringify({ id, port: portName, image: Buffer.from(hex).toString('base64'), verify }),
+          { qos: 1 },
+        ),
+        closed,
+      ]);
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
+      throw fail(`the broker refused the request on ${request}: ${errorMessage(error)}`);
+    }
+    const answer = await Promise.race([done, closed]);
     if (answer.ok === true && answer.result !== undefined) {
       context.stdout.write(resultLines(answer.result));
       return 0;
@@ -123,7 +143,10 @@ export async function flashCommand(context: CommandContext): Promise<number> {
     context.stderr.write(`tty2mqtt flash: ${answer.error ?? 'the gateway refused the request'}\n`);
     return 1;
   } finally {
-    await client.endAsync().catch(() => undefined);
+    finished.abort();
+    // end() on a connection the broker already closed never calls back: force it then.
+    if (client.connected) await client.endAsync().catch(() => undefined);
+    else client.end(true);
   }
 }
 
@@ -132,6 +155,7 @@ function waitForAnswer(
   id: string,
   context: CommandContext,
   timeoutMs: number,
+  finished: AbortSignal,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let heard = false;
@@ -140,6 +164,7 @@ function waitForAnswer(
       clearTimeout(overall);
       client.removeListener('message', onMessage);
       context.signal.removeEventListener('abort', onAbort);
+      finished.removeEventListener('abort', onFinished);
       if (error !== null) reject(error);
       else if (answer !== undefined) resolve(answer);
     };
@@ -161,6 +186,8 @@ function waitForAnswer(
     const onAbort = (): void =>
       finish(fail('interrupted; the daemon finishes the flash it started (see its log)'));
     context.signal.addEventListener('abort', onAbort, { once: true });
+    const onFinished = (): void => finish(fail('stopped waiting'));
+    finished.addEventListener('abort', onFinished, { once: true });
     function onMessage(_topic: string, payload: Buffer): void {
       let answer: Answer;
       try {
