@@ -931,7 +931,8 @@ export const profileSchema = z
             });
       // `fields` may hold a field that failed to parse (whenParsed does not wait for them): read
       // each one as written.
-      const fields = Object.entries(p.fields as Record<string, unknown>).map(
+      const written: unknown = p.fields; // `fields:` with nothing after it is null
+      const fields = Object.entries(typeof written === 'object' && written !== null ? written : {}).map(
         ([name, f]) =>
           [name, (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>] as const,
       );

@@ -212,7 +212,13 @@ export function draftProfile(sample: Sample, id: string): Draft {
   };
   if (format.format === 'mysensors')
     return { ...base, fields: [], mysensors: { seen: mysensorsSeen(readings) } };
-  return { ...base, fields: draftFields(readings, format.format), mysensors: null };
+  const fields = draftFields(readings, format.format);
+  // E.g. lines of delimiters only: a csv of empty columns. A profile without fields reads nothing.
+  if (fields.length === 0)
+    throw nothing(
+      `the ${sample.lines.length} lines of ${sample.source} look like ${format.format} but carry no value (e.g. ${example(sample.lines[0]?.text ?? '')})`,
+    );
+  return { ...base, fields, mysensors: null };
 }
 
 /** One field per wire key, in the order keys were first seen. */

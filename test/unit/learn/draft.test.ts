@@ -121,6 +121,7 @@ describe('learn: format and draft', () => {
       Buffer.alloc(0),
       Buffer.from([0x0b, 0x0c, 0x01, 0x00, 0x01, 0xff, 0xfe, 0x0a]),
       Buffer.from('hello\nworld\n'),
+      Buffer.from([0x09, 0x0a]), // a tab: two empty csv columns (found by the property below)
     ].map((bytes) => {
       try {
         draftProfile(sampleOf(bytes), 'x');
@@ -133,6 +134,7 @@ describe('learn: format and draft', () => {
     assert.match(reasons[0] ?? '', /^no lines in test/);
     assert.match(reasons[1] ?? '', /binary data.*MQTT-SN/);
     assert.match(reasons[2] ?? '', /none of the 2 lines is kv, json, csv or mysensors/);
+    assert.match(reasons[3] ?? '', /^the 1 lines of test look like csv but carry no value/);
   });
 
   it('device keys that are not topic levels keep their wire name in key:', () => {
