@@ -38,6 +38,8 @@ export const ErrorCodes = {
   FIRMWARE_UNSUPPORTED: 'TTY2MQTT_FIRMWARE_UNSUPPORTED',
   /** The board's bootloader answered the signature of another MCU than the profile's `mcu`. */
   FIRMWARE_WRONG_BOARD: 'TTY2MQTT_FIRMWARE_WRONG_BOARD',
+  /** A request to the running gateway over its broker got no answer, or the broker refused it. */
+  REQUEST_FAILED: 'TTY2MQTT_REQUEST_FAILED',
   /** A firmware flash was asked for but is not allowed (`flash.allow: false`) or cannot start now. */
   FIRMWARE_NOT_ALLOWED: 'TTY2MQTT_FIRMWARE_NOT_ALLOWED',
   /** The board's bootloader never answered (no STK500 sync): no bootloader, wrong port or baud. */

@@ -16,6 +16,7 @@ import { MCUS, checkImage } from '../firmware/mcu.ts';
 import type { Mcu, McuName } from '../firmware/mcu.ts';
 import type { FlashProgress, Programmer } from '../firmware/programmer.ts';
 import type { Logger } from '../log/logger.ts';
+import type { FlashRequest } from '../requests/flash-request.ts';
 import { createBannerTap } from './boot-banner.ts';
 
 /** What the flasher needs of a configured port (PortHost has it). */
@@ -27,13 +28,6 @@ export interface FlashTarget {
   readonly device: string;
   hold(reason: string): Promise<() => void>;
   observe(listener: (chunk: Buffer) => void): () => void;
-}
-
-export interface FlashRequest {
-  port: string;
-  /** The firmware file's bytes: Intel HEX or ELF, told apart by content. */
-  image: Uint8Array;
-  verify: boolean;
 }
 
 export interface FlashOutcome {
@@ -128,10 +122,9 @@ export class FirmwareFlasher {
     const image = readFirmwareBytes(request.image);
     checkImage(image, mcu);
     const programmer = await this.options.programmer();
-    const log = this.options.log;
+    const log = this.options.log.child({ port: target.name });
     log.info(
       {
-        port: target.name,
         bytes: image.size,
         mcu: mcu.name,
         programmer: programmer.name,
@@ -170,8 +163,9 @@ export class FirmwareFlasher {
         offlineMs,
         banner: line,
       };
+      const { port: _port, ...fields } = outcome; // `port` is the child logger's
       log.info(
-        outcome,
+        fields,
         `port ${target.name}: flashed ${outcome.bytes} bytes in ${(outcome.ms / 1000).toFixed(1)} s` +
           `${outcome.verified ? ', verified' : ' (not verified)'}; ` +
           (line === null ? 'no banner yet' : `banner: ${JSON.stringify(line)}`),
@@ -180,7 +174,7 @@ export class FirmwareFlasher {
     } catch (error) {
       release(); // the old firmware (or whatever is there) is read again
       log.warn(
-        { port: target.name, code: codeOf(error) },
+        { code: codeOf(error) },
         `port ${target.name}: flash failed: ${errorMessage(error)}; ${target.path} reopened`,
       );
       throw error;

@@ -330,7 +330,7 @@ export class Gateway {
     }
     const flashLog = log.child({ service: 'flash' });
     const binding = this.options.binding ?? platformBinding();
-    this.flasher = new FirmwareFlasher({
+    const flasher = new FirmwareFlasher({
       allow: config.flash.allow,
       targets: () => this.ports.map(flashTarget),
       programmer: async () => {
@@ -349,9 +349,10 @@ export class Gateway {
       },
       log: flashLog,
     });
+    this.flasher = flasher;
     this.requests = new GatewayRequests({
       base,
-      flasher: this.flasher,
+      flash: (request, onProgress) => flasher.flash(request, onProgress),
       subscribe: (filter, qos, handler) => brokerClient.subscriptions.add(filter, qos, handler),
       isSubscribed: (topic) => brokerClient.subscriptions.covers(topic),
       sink: brokerClient,

@@ -13,12 +13,19 @@ import { isAbsolute } from 'node:path';
 import { errorMessage } from '../errors.ts';
 import { MAX_HEX_FILE_BYTES } from '../firmware/intel-hex.ts';
 import { readFirmwareFileBytes } from '../firmware/image-file.ts';
-import type { FlashRequest } from '../app/firmware-flash.ts';
 
 /** A 1 MiB file as base64 (4/3) with room for the JSON around it. */
 export const MAX_FLASH_REQUEST_BYTES = Math.ceil((MAX_HEX_FILE_BYTES * 4) / 3) + 4096;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A flash asked for: the port, the firmware file's bytes (HEX or ELF), and whether to verify. */
+export interface FlashRequest {
+  port: string;
+  /** The firmware file's bytes: Intel HEX or ELF, told apart by content. */
+  image: Uint8Array;
+  verify: boolean;
+}
 
 export type ParsedFlashRequest = { ok: true; request: FlashRequest } | { ok: false; error: string };
 

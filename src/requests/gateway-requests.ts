@@ -23,9 +23,9 @@ import { requestFilter, responseTopic } from '../topics/gateway-owned.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
 import { errorMessage } from '../errors.ts';
-import type { FirmwareFlasher } from '../app/firmware-flash.ts';
 import type { FlashProgress } from '../firmware/programmer.ts';
 import { MAX_FLASH_REQUEST_BYTES, parseFlashRequest } from './flash-request.ts';
+import type { FlashRequest } from './flash-request.ts';
 import { createProgressThrottle } from './progress-throttle.ts';
 
 export interface RequestPort {
@@ -51,8 +51,8 @@ export interface GatewayRequestsOptions {
   ports: () => readonly RequestPort[];
   /** The configured ports as gateway/devices shows them, plus the machine's serial ports. */
   listPorts: () => Promise<unknown>;
-  /** Firmware updates (`flash.allow`); the flasher refuses when they are off. */
-  flasher?: FirmwareFlasher;
+  /** Firmware updates (app/firmware-flash.ts, which refuses when `flash.allow` is off). */
+  flash?: (request: FlashRequest, onProgress: (p: FlashProgress) => void) => Promise<unknown>;
   log: Logger;
 }
 
@@ -167,9 +167,9 @@ export class GatewayRequests {
       case 'flash': {
         const parsed = await parseFlashRequest(body);
         if (!parsed.ok) return parsed;
-        if (this.options.flasher === undefined)
+        if (this.options.flash === undefined)
           return { ok: false, error: 'firmware updates are not available' };
-        const result = await this.options.flasher.flash(parsed.request, createProgressThrottle(progress));
+        const result = await this.options.flash(parsed.request, createProgressThrottle(progress));
         return { ok: true, result };
       }
       default:

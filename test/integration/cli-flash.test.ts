@@ -85,7 +85,7 @@ void describe('tty2mqtt flash through the daemon on the embedded broker', () => 
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(
       result.stderr,
-      /^tty2mqtt: TTY2MQTT_FIRMWARE_FLASH_FAILED: the broker closed the connection: may this login publish on lab\/gateway\/request\/flash\? \(its ACL\)$/m,
+      /^tty2mqtt: TTY2MQTT_REQUEST_FAILED: the broker closed the connection: may this login publish on lab\/gateway\/request\/flash\? \(its ACL\)$/m,
     );
     assert.doesNotMatch(gateway.stdout() + gateway.stderr(), /flashing|held|closed until released/);
     assert.deepEqual(board.fake.commands, [], 'the board heard nothing');

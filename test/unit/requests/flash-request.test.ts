@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MAX_HEX_FILE_BYTES } from '../../../src/firmware/intel-hex.ts';
+import { MAX_FIRMWARE_FILE_BYTES } from '../../../src/firmware/image-file.ts';
 import { FLASH_USAGE, parseFlashRequest } from '../../../src/requests/flash-request.ts';
 import { createProgressThrottle } from '../../../src/requests/progress-throttle.ts';
 import type { FlashProgress } from '../../../src/firmware/programmer.ts';
@@ -36,14 +37,18 @@ void describe('parseFlashRequest', () => {
     execFileSync('mkfifo', [fifo]);
     assert.deepEqual(await parseFlashRequest({ port: 'shed', path: fifo }), {
       ok: false,
-      error: `flash: ${JSON.stringify(fifo)} is not a regular file`,
+      error: `flash: ${fifo}: is not a regular file`,
     });
     const big = join(dir, 'big.hex');
     writeFileSync(big, Buffer.alloc(MAX_HEX_FILE_BYTES + 1, 0x3a));
     const refused = await parseFlashRequest({ port: 'shed', path: big });
-    assert.ok(!refused.ok && /over the 1048576-byte limit/.test(refused.error));
+    assert.ok(refused.ok, 'a path may name a larger file (an ELF with debug information)');
+    const huge = join(dir, 'huge.elf');
+    writeFileSync(huge, Buffer.alloc(MAX_FIRMWARE_FILE_BYTES + 1));
+    const tooBig = await parseFlashRequest({ port: 'shed', path: huge });
+    assert.ok(!tooBig.ok && /bytes, more than a firmware file may be/.test(tooBig.error));
     const missing = await parseFlashRequest({ port: 'shed', path: join(dir, 'nope.hex') });
-    assert.ok(!missing.ok && /cannot read .*ENOENT/.test(missing.error));
+    assert.ok(!missing.ok && /cannot be opened: ENOENT/.test(missing.error), missing.ok ? '' : missing.error);
   });
 
   void it('refuses everything else with a clear message', async () => {

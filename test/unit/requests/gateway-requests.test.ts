@@ -45,7 +45,7 @@ function rig(extraFilters: string[] = [], flasher?: FirmwareFlasher) {
     health: () => ({ gateway: 'gw' }),
     ports: () => [],
     listPorts: () => Promise.resolve({ configured: [], serial: [] }),
-    ...(flasher === undefined ? {} : { flasher }),
+    ...(flasher === undefined ? {} : { flash: (r, progress) => flasher.flash(r, progress) }),
     log,
   });
   requests.start();
