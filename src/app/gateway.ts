@@ -21,8 +21,7 @@ import type { DiscoveryMessage } from '../topics/discovery.ts';
 import { buildNodeDiscovery } from '../mysensors/ha-entities.ts';
 import { listPorts } from '../serial/list.ts';
 import { GatewayRequests } from '../requests/gateway-requests.ts';
-import { FirmwareFlasher } from './firmware-flash.ts';
-import type { FlashTarget } from './firmware-flash.ts';
+import type { FirmwareFlasher, FlashTarget } from './firmware-flash.ts';
 import { platformBinding } from '../serial/binding.ts';
 import { createLinePort } from '../ports/line-part.ts';
 import { createMqttSnPort } from '../ports/mqttsn-part.ts';
@@ -62,7 +61,8 @@ export class Gateway {
   /** A MySensors node changed: gateway/devices and its HA configs go out once it settles. */
   private nodesTimer: NodeJS.Timeout | undefined;
   private requests: GatewayRequests | undefined;
-  private flasher: FirmwareFlasher | undefined;
+  /** Made at the first flash request: most gateways never flash, and idle memory counts. */
+  private flasher: Promise<FirmwareFlasher> | undefined;
   private started = false;
   private storageWatch: NodeJS.Timeout | undefined;
   private lastStorageError: string | null = null;
@@ -328,31 +328,9 @@ export class Gateway {
       });
       this.discovery.start();
     }
-    const flashLog = log.child({ service: 'flash' });
-    const binding = this.options.binding ?? platformBinding();
-    const flasher = new FirmwareFlasher({
-      allow: config.flash.allow,
-      targets: () => this.ports.map(flashTarget),
-      programmer: async () => {
-        // Loaded on the first flash only: most gateways never flash, and idle memory counts.
-        const { selectProgrammer } = await import('../firmware/select-programmer.ts');
-        const { openProgrammingLink } = await import('../serial/programming-link.ts');
-        const selected = await selectProgrammer(config.flash.programmer, {
-          openLink: (path, baudRate) => openProgrammingLink(binding, path, baudRate),
-        });
-        if (selected.fallbackReason !== undefined)
-          flashLog.info(
-            { reason: selected.fallbackReason },
-            `flash: avrdude not used (${selected.fallbackReason}); using the built-in STK500v1 programmer`,
-          );
-        return selected.programmer;
-      },
-      log: flashLog,
-    });
-    this.flasher = flasher;
     this.requests = new GatewayRequests({
       base,
-      flash: (request, onProgress) => flasher.flash(request, onProgress),
+      flash: async (request, onProgress) => (await this.firmwareFlasher()).flash(request, onProgress),
       subscribe: (filter, qos, handler) => brokerClient.subscriptions.add(filter, qos, handler),
       isSubscribed: (topic) => brokerClient.subscriptions.covers(topic),
       sink: brokerClient,
@@ -390,6 +368,37 @@ export class Gateway {
     );
   }
 
+  /** The firmware flasher (firmware-flash.ts) and its programmers, loaded on first use. */
+  private firmwareFlasher(): Promise<FirmwareFlasher> {
+    this.flasher ??= this.makeFlasher();
+    return this.flasher;
+  }
+
+  private async makeFlasher(): Promise<FirmwareFlasher> {
+    const { FirmwareFlasher } = await import('./firmware-flash.ts');
+    const { config } = this.options.loaded;
+    const log = this.options.log.child({ service: 'flash' });
+    const binding = this.options.binding ?? platformBinding();
+    return new FirmwareFlasher({
+      allow: config.flash.allow,
+      targets: () => this.ports.map(flashTarget),
+      programmer: async () => {
+        const { selectProgrammer } = await import('../firmware/select-programmer.ts');
+        const { openProgrammingLink } = await import('../serial/programming-link.ts');
+        const selected = await selectProgrammer(config.flash.programmer, {
+          openLink: (path, baudRate) => openProgrammingLink(binding, path, baudRate),
+        });
+        if (selected.fallbackReason !== undefined)
+          log.info(
+            { reason: selected.fallbackReason },
+            `flash: avrdude not used (${selected.fallbackReason}); using the built-in STK500v1 programmer`,
+          );
+        return selected.programmer;
+      },
+      log,
+    });
+  }
+
   /** Graceful stop within `deadlineMs`: stop reading, flush, publish offline, disconnect. */
   async stop(deadlineMs = 5000): Promise<GatewayStopReport> {
     const startedAt = Date.now();
@@ -400,7 +409,7 @@ export class Gateway {
     await this.http?.close();
     this.unsubscribeGate?.();
     this.readGate?.stop();
-    this.flasher?.stop();
+    void this.flasher?.then((f) => f.stop());
     await Promise.allSettled(this.ports.map((p) => p.stop()));
     this.status?.stop();
     this.discovery?.stop();

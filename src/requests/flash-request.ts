@@ -12,7 +12,6 @@
 import { isAbsolute } from 'node:path';
 import { errorMessage } from '../errors.ts';
 import { MAX_HEX_FILE_BYTES } from '../firmware/intel-hex.ts';
-import { readFirmwareFileBytes } from '../firmware/image-file.ts';
 
 /** A 1 MiB file as base64 (4/3) with room for the JSON around it. */
 export const MAX_FLASH_REQUEST_BYTES = Math.ceil((MAX_HEX_FILE_BYTES * 4) / 3) + 4096;
@@ -54,6 +53,8 @@ export async function parseFlashRequest(body: Record<string, unknown> | null): P
   if (typeof path !== 'string' || !isAbsolute(path) || path.includes('\0'))
     return { ok: false, error: 'flash: "path" must be an absolute path' };
   try {
+    // Loaded here: the file readers (HEX, ELF) are needed only when a board is flashed.
+    const { readFirmwareFileBytes } = await import('../firmware/image-file.ts');
     return { ok: true, request: { port, image: await readFirmwareFileBytes(path), verify } };
   } catch (error) {
     return { ok: false, error: `flash: ${errorMessage(error)}` };
