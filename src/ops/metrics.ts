@@ -289,6 +289,19 @@ export function createMetrics(source: Source, options: { defaultMetrics?: boolea
     },
   );
 
+  // Firmware updates (docs/firmware.md): every flash request, by how it ended.
+  live(
+    'counter',
+    'tty2mqtt_firmware_flashes_total',
+    'Flash requests by result: ok, bad_request, not_allowed, invalid, unsupported, no_sync, wrong_board, verify_failed, flash_failed, failed.',
+    ['result'],
+    (set) => {
+      const stats = source.requests?.() ?? null;
+      if (stats === null) return;
+      for (const [result, n] of Object.entries(stats.flashes)) set({ result }, n ?? 0);
+    },
+  );
+
   // Read flow control (docs/decisions/0018): reading paused while the broker lagged.
   live(
     'counter',

@@ -22,7 +22,7 @@ import type { RateLimitedLog } from '../log/rate-limited-log.ts';
 import { requestFilter, responseTopic } from '../topics/gateway-owned.ts';
 import { refuseResponseTopic, topicForLog } from './response-topic.ts';
 import type { ResponseTopicRefusal } from './response-topic.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, isGatewayError } from '../errors.ts';
 import type { FlashProgress } from '../firmware/programmer.ts';
 import { MAX_FLASH_REQUEST_BYTES, parseFlashRequest } from './flash-request.ts';
 import type { FlashRequest } from './flash-request.ts';
@@ -62,6 +62,8 @@ export interface GatewayRequestsStats {
   /** Response Topics not honoured (the default topic was still answered). */
   refusedResponseTopics: number;
   refusedByReason: Partial<Record<ResponseTopicRefusal, number>>;
+  /** Flash requests by result: `ok`, `bad_request`, or the failure (`no_sync`, `not_allowed`, …). */
+  flashes: Partial<Record<string, number>>;
 }
 
 /** Requests larger than this are refused unread (they are small JSON objects). */
@@ -70,6 +72,7 @@ const MAX_REQUEST_BYTES = 4096;
 export class GatewayRequests {
   private remove: (() => void) | undefined;
   private readonly refused: Partial<Record<ResponseTopicRefusal, number>> = {};
+  private readonly flashes: Partial<Record<string, number>> = {};
   private readonly warn: RateLimitedLog;
 
   constructor(private readonly options: GatewayRequestsOptions) {
@@ -78,7 +81,11 @@ export class GatewayRequests {
 
   stats(): GatewayRequestsStats {
     const total = Object.values(this.refused).reduce((a, b) => a + b, 0);
-    return { refusedResponseTopics: total, refusedByReason: { ...this.refused } };
+    return {
+      refusedResponseTopics: total,
+      refusedByReason: { ...this.refused },
+      flashes: { ...this.flashes },
+    };
   }
 
   start(): void {
@@ -128,6 +135,10 @@ export class GatewayRequests {
     this.options.log.info({ action, id, ok: outcome.ok }, `request ${action} answered`);
   }
 
+  private countFlash(result: string): void {
+    this.flashes[result] = (this.flashes[result] ?? 0) + 1;
+  }
+
   /** Checks an answer topic; a refusal is counted and logged (rate-limited), naming the topic. */
   private allowed(topic: string, action: string): boolean {
     const reason = refuseResponseTopic(topic, this.options.base, this.options.isSubscribed);
@@ -166,11 +177,19 @@ export class GatewayRequests {
       }
       case 'flash': {
         const parsed = await parseFlashRequest(body);
-        if (!parsed.ok) return parsed;
-        if (this.options.flash === undefined)
-          return { ok: false, error: 'firmware updates are not available' };
-        const result = await this.options.flash(parsed.request, createProgressThrottle(progress));
-        return { ok: true, result };
+        const flash = this.options.flash;
+        if (!parsed.ok || flash === undefined) {
+          this.countFlash('bad_request');
+          return parsed.ok ? { ok: false, error: 'firmware updates are not available' } : parsed;
+        }
+        try {
+          const result = await flash(parsed.request, createProgressThrottle(progress));
+          this.countFlash('ok');
+          return { ok: true, result };
+        } catch (error) {
+          this.countFlash(flashFailure(error));
+          throw error;
+        }
       }
       default:
         return {
@@ -179,6 +198,14 @@ export class GatewayRequests {
         };
     }
   }
+}
+
+/** `TTY2MQTT_FIRMWARE_NO_SYNC` → `no_sync`; anything else → `failed`. */
+function flashFailure(error: unknown): string {
+  const prefix = 'TTY2MQTT_FIRMWARE_';
+  return isGatewayError(error) && error.code.startsWith(prefix)
+    ? error.code.slice(prefix.length).toLowerCase()
+    : 'failed';
 }
 
 function parseBody(payload: Buffer, maxBytes: number): Record<string, unknown> | null {

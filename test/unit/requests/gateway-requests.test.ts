@@ -262,6 +262,7 @@ describe('GatewayRequests: flash', () => {
     const result = answers.at(-1)?.['result'] as Record<string, unknown>;
     assert.equal(result['banner'], 'hello v2');
     assert.equal(result['bytes'], 4);
+    assert.deepEqual(r.requests.stats().flashes, { ok: 1 });
   });
 
   it('refuses when flash.allow is false, and a body that is not a flash request', async () => {
@@ -273,6 +274,7 @@ describe('GatewayRequests: flash', () => {
     assert.equal(answers.length, 2);
     assert.match(answers[0]?.error ?? '', /firmware updates are off: set `flash.allow: true`/);
     assert.match(answers[1]?.error ?? '', /^flash needs/);
+    assert.deepEqual(r.requests.stats().flashes, { not_allowed: 1, bad_request: 1 }); // the metric's counts
   });
 
   it('other actions keep their 4 KiB bound', async () => {
