@@ -126,6 +126,32 @@ void test('the host calls its part in order around open, restart and stop, and b
   assert.deepEqual(events.splice(0), ['closed reopen', 'change', 'opened', 'change', 'resumed']);
   assert.equal(host.view().available, true);
 
+  // A hold for the firmware programmer: closed as our own reopen (the part drops what it had
+  // half-read), nothing read while held, an observer sees the bytes after the release, and the
+  // part's framing starts afresh (opened) before them.
+  const release = await host.hold('flashing firmware');
+  assert.equal(host.view().state, 'held');
+  assert.equal(host.restart(), false, 'restart_port waits for the flash');
+  const seen: string[] = [];
+  const stopObserving = host.observe((chunk) => seen.push(chunk.toString()));
+  release();
+  await until(() => host.view().opens === 3 && events.includes('resumed'), 'the reopen after the hold');
+  opened[2]?.emitData('# climate 2.1 booting\n');
+  await until(() => seen.length === 1, 'the observer');
+  stopObserving();
+  opened[2]?.emitData('t=1\n');
+  await until(() => events.includes('received t=1\n'), 'the next chunk');
+  assert.deepEqual(seen, ['# climate 2.1 booting\n'], 'an unsubscribed observer sees nothing more');
+  assert.deepEqual(events.splice(0), [
+    'closed reopen',
+    'change',
+    'opened',
+    'change',
+    'resumed',
+    'received # climate 2.1 booting\n',
+    'received t=1\n',
+  ]);
+
   await host.stop();
   assert.deepEqual(events.slice(0, 1), ['stop']);
   assert.equal(events.at(-1), 'finish', 'the part finishes after the serial port closed');
