@@ -4,7 +4,8 @@
 // `systemd-analyze syscall-filter`, exactly as systemd would resolve it, and
 // test/helpers/seccomp-exec.c loads it (libseccomp) with SystemCallErrorNumber=EPERM and
 // NoNewPrivileges before it execs the real daemon: embedded broker, SQLite queue, a serial
-// port on a socat pty, a reading seen by mosquitto_sub, and a clean SIGTERM.
+// port on a socat pty, a reading seen by mosquitto_sub, and a clean SIGTERM; and a firmware
+// flash by avrdude, which the daemon starts and which inherits the filter.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, startGateway } from '../helpers/gateway-process.ts';
-import { subscribe } from '../helpers/mqtt-sub.ts';
+import { publish, subscribe } from '../helpers/mqtt-sub.ts';
+import { serveFakeOptiboot } from '../helpers/fake-optiboot.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 
@@ -157,6 +159,63 @@ void describe('the daemon under the unit’s SystemCallFilter (seccomp, as syste
         await gw.kill('SIGKILL');
       }
     } finally {
+      await pty.kill();
+    }
+  });
+
+  void it('flashes a board with avrdude, which runs under the same filter', async () => {
+    const port = await freePort();
+    const pty = await createPtyPair(dir, { device: 'board', gateway: 'flashport' });
+    const board = serveFakeOptiboot(pty.devicePath);
+    const config = join(dir, 'flash.yaml');
+    writeFileSync(
+      config,
+      [
+        'version: 1',
+        'gateway: { id: sandboxed, base_topic: iot/flash }',
+        `embedded_broker: { listen: 127.0.0.1:${port} }`,
+        `queue: { path: ${join(dir, 'flash-queue.db')} }`,
+        'flash: { allow: true, programmer: avrdude }',
+        `ports:\n  - { name: shed, path: "${pty.gatewayPath}", device: soil-csv }`,
+      ].join('\n'),
+    );
+    const gw = startGateway(['run', '-c', config], { wrapper: [exec, allowFile] });
+    try {
+      await gw.waitForOutput('port shed: opened', 30_000);
+      const sub = await subscribe({
+        host: '127.0.0.1',
+        port,
+        topics: ['iot/flash/gateway/response/flash'],
+        qos: 1,
+      });
+      try {
+        const hex = readFileSync(join(REPO_ROOT, 'test/fixtures/firmware/soil-csv.hex'));
+        await publish({
+          host: '127.0.0.1',
+          port,
+          topic: 'iot/flash/gateway/request/flash',
+          payload: JSON.stringify({ id: 's1', port: 'shed', image: hex.toString('base64') }),
+          qos: 1,
+        });
+        const answer = await sub.waitFor((m) => m.payload.includes('"ok":'), 60_000);
+        const parsed = JSON.parse(answer.payload) as {
+          ok: boolean;
+          error?: string;
+          result?: Record<string, unknown>;
+        };
+        assert.equal(parsed.ok, true, `${answer.payload}\n${gw.stdout()}${gw.stderr()}`);
+        assert.match(String(parsed.result?.['programmer']), /^avrdude \d+\.\d+/);
+        assert.equal(parsed.result?.['verified'], true);
+        assert.ok(board.fake.commands.length > 0);
+      } finally {
+        await sub.stop();
+      }
+      assert.equal(await gw.kill('SIGTERM'), 0, gw.stdout() + gw.stderr());
+      const daemonOutput = (gw.stdout() + gw.stderr()).replace(/^seccomp-exec: .*$/m, '');
+      assert.doesNotMatch(daemonOutput, /EPERM|operation not permitted|"level":"(error|fatal)"/i);
+    } finally {
+      await gw.kill('SIGKILL');
+      await board.close();
       await pty.kill();
     }
   });
