@@ -14,6 +14,7 @@ import { parseIntelHex } from '../../src/firmware/intel-hex.ts';
 import { checkImage, MCUS } from '../../src/firmware/mcu.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import { arduinoCoreDir, buildFirmware, ensureHilTools, hexFromElf } from '../helpers/hil.ts';
+import { refusalOf } from '../helpers/refusal.ts';
 
 const SKETCHES = readdirSync(join(REPO_ROOT, 'devices'));
 
@@ -33,13 +34,7 @@ function hexFiles(dir: string): string[] {
 }
 
 function refusal(run: () => void): string {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), `not a FIRMWARE_INVALID: ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('accepted');
+  return refusalOf(run, ErrorCodes.FIRMWARE_INVALID);
 }
 
 void describe('firmware images from the AVR toolchain', () => {

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ErrorCodes, isGatewayError } from '../../src/errors.ts';
-import type { ErrorCode } from '../../src/errors.ts';
+import { ErrorCodes } from '../../src/errors.ts';
+
 import { avrdudeArguments, avrdudeProgrammer } from '../../src/firmware/avrdude.ts';
 import { AvrdudeOutput } from '../../src/firmware/avrdude-output.ts';
 import type { HexImage } from '../../src/firmware/intel-hex.ts';
@@ -23,6 +23,7 @@ import { openProgrammingLink } from '../../src/serial/programming-link.ts';
 import { serveFakeOptiboot } from '../helpers/fake-optiboot.ts';
 import type { FakeOnPty, FakeOptibootOptions } from '../helpers/fake-optiboot.ts';
 import { createPtyPair } from '../helpers/socat.ts';
+import { rejectionOf } from '../helpers/refusal.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'avrdude');
 /** avrdude waits 5 s per silent sync try; two tries keep the no-sync case short. */
@@ -62,16 +63,6 @@ async function board(options: FakeOptibootOptions = {}): Promise<{ path: string;
 
 function request(port: string, extra: Partial<ProgramRequest> = {}): ProgramRequest {
   return { path: port, baudRate: 115200, image: IMAGE, mcu: MCUS.atmega328p, verify: true, ...extra };
-}
-
-async function refusal(promise: Promise<unknown>, code: ErrorCode): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isGatewayError(error, code), `not a ${code}: ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('programming succeeded');
 }
 
 const binding = platformBinding();
@@ -122,7 +113,7 @@ for (const [kind, make] of programmers)
       const { path: port } = await board({ mode: 'silent' });
       const tries = kind === 'avrdude' ? AVRDUDE_SYNC_ATTEMPTS : 10;
       assert.match(
-        await refusal(programmer.program(request(port)), ErrorCodes.FIRMWARE_NO_SYNC),
+        await rejectionOf(programmer.program(request(port)), ErrorCodes.FIRMWARE_NO_SYNC),
         new RegExp(`^the board did not answer the bootloader's sync after ${tries} tries`),
       );
     });
@@ -131,7 +122,7 @@ for (const [kind, make] of programmers)
       const programmer = await make();
       const { path: port, served } = await board({ mode: 'wrongSignature' });
       assert.equal(
-        await refusal(programmer.program(request(port)), ErrorCodes.FIRMWARE_WRONG_BOARD),
+        await rejectionOf(programmer.program(request(port)), ErrorCodes.FIRMWARE_WRONG_BOARD),
         'the board answered 1E 95 16 (atmega328pb), the profile says atmega328p (1E 95 0F)',
       );
       assert.equal(served.fake.pagesWritten, 0);
@@ -143,7 +134,7 @@ for (const [kind, make] of programmers)
       const good = IMAGE.segments[0]?.bytes[0x1234] ?? 0;
       const hex = (b: number): string => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`;
       assert.equal(
-        await refusal(programmer.program(request(port)), ErrorCodes.FIRMWARE_VERIFY_FAILED),
+        await rejectionOf(programmer.program(request(port)), ErrorCodes.FIRMWARE_VERIFY_FAILED),
         `flash at 0x1234 reads ${hex(good ^ 1)}, the image has ${hex(good)}: the board holds a broken image; flash it again`,
       );
     });
@@ -155,7 +146,7 @@ for (const [kind, make] of programmers)
       const programming = programmer.program(request(port, { signal: controller.signal }));
       setTimeout(() => controller.abort(new Error('the gateway is stopping')), 300);
       assert.equal(
-        await refusal(programming, ErrorCodes.FIRMWARE_FLASH_FAILED),
+        await rejectionOf(programming, ErrorCodes.FIRMWARE_FLASH_FAILED),
         'programming was aborted; the board may hold part of the image: flash it again',
       );
     });

@@ -74,15 +74,24 @@ function programmer(
 
 const log = pino({ level: 'silent' });
 
+function flasherFor(
+  target: FlashTarget,
+  programmer: Programmer,
+  options: { allow?: boolean; bannerWaitMs?: number } = {},
+): FirmwareFlasher {
+  return new FirmwareFlasher({
+    allow: options.allow ?? true,
+    targets: () => [target],
+    programmer: () => Promise.resolve(programmer),
+    log,
+    ...(options.bannerWaitMs === undefined ? {} : { bannerWaitMs: options.bannerWaitMs }),
+  });
+}
+
 void describe('FirmwareFlasher', () => {
   void it('holds the port, programs at the bootloader baud, releases it and reports the banner', async () => {
     const { target, events } = fakePort();
-    const flasher = new FirmwareFlasher({
-      allow: true,
-      targets: () => [target],
-      programmer: () => Promise.resolve(programmer(events)),
-      log,
-    });
+    const flasher = flasherFor(target, programmer(events));
     const progress: unknown[] = [];
     const outcome = await flasher.flash({ port: 'shed', image: IMAGE, verify: true }, (p) =>
       progress.push(p),
@@ -102,12 +111,7 @@ void describe('FirmwareFlasher', () => {
 
   void it('refuses when flash.allow is false, touching nothing', async () => {
     const { target, events } = fakePort();
-    const flasher = new FirmwareFlasher({
-      allow: false,
-      targets: () => [target],
-      programmer: () => Promise.resolve(programmer(events)),
-      log,
-    });
+    const flasher = flasherFor(target, programmer(events), { allow: false });
     await assert.rejects(
       flasher.flash({ port: 'shed', image: IMAGE, verify: true }),
       (e) => isGatewayError(e, ErrorCodes.FIRMWARE_NOT_ALLOWED) && /flash\.allow: true/.test(e.message),
@@ -117,12 +121,7 @@ void describe('FirmwareFlasher', () => {
 
   void it('refuses a damaged image and one too large for the MCU before the port is held', async () => {
     const { target, events } = fakePort();
-    const flasher = new FirmwareFlasher({
-      allow: true,
-      targets: () => [target],
-      programmer: () => Promise.resolve(programmer(events)),
-      log,
-    });
+    const flasher = flasherFor(target, programmer(events));
     const damaged = Buffer.from(IMAGE.toString().replace(':10000000', ':10000001'));
     await assert.rejects(flasher.flash({ port: 'shed', image: damaged, verify: true }), (e) =>
       isGatewayError(e, ErrorCodes.FIRMWARE_INVALID),
@@ -137,12 +136,7 @@ void describe('FirmwareFlasher', () => {
 
   void it('refuses a port whose profile states no mcu, and an unknown port', async () => {
     const { target, events } = fakePort(null);
-    const flasher = new FirmwareFlasher({
-      allow: true,
-      targets: () => [target],
-      programmer: () => Promise.resolve(programmer(events)),
-      log,
-    });
+    const flasher = flasherFor(target, programmer(events));
     await assert.rejects(flasher.flash({ port: 'shed', image: IMAGE, verify: true }), /states no `mcu:`/);
     await assert.rejects(flasher.flash({ port: 'barn', image: IMAGE, verify: true }), /no port named "barn"/);
     assert.deepEqual(events, []);
@@ -153,12 +147,7 @@ void describe('FirmwareFlasher', () => {
     const failing = programmer(events, () =>
       Promise.reject(new GatewayError(ErrorCodes.FIRMWARE_NO_SYNC, 'the board did not answer')),
     );
-    const flasher = new FirmwareFlasher({
-      allow: true,
-      targets: () => [target],
-      programmer: () => Promise.resolve(failing),
-      log,
-    });
+    const flasher = flasherFor(target, failing);
     await assert.rejects(flasher.flash({ port: 'shed', image: IMAGE, verify: false }), (e) =>
       isGatewayError(e, ErrorCodes.FIRMWARE_NO_SYNC),
     );
@@ -170,13 +159,7 @@ void describe('FirmwareFlasher', () => {
     const { target, events } = fakePort();
     let finish: () => void = () => undefined;
     const slow = programmer(events, () => new Promise<void>((resolve) => (finish = resolve)));
-    const flasher = new FirmwareFlasher({
-      allow: true,
-      targets: () => [target],
-      programmer: () => Promise.resolve(slow),
-      log,
-      bannerWaitMs: 50,
-    });
+    const flasher = flasherFor(target, slow, { bannerWaitMs: 50 });
     const first = flasher.flash({ port: 'shed', image: IMAGE, verify: true });
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(flasher.busy(), 'shed');
@@ -192,13 +175,7 @@ void describe('FirmwareFlasher', () => {
   void it('no banner within the wait gives null, not an error', async () => {
     const events: string[] = [];
     const target: FlashTarget = { ...fakePort().target, hold: () => Promise.resolve(() => undefined) };
-    const flasher = new FirmwareFlasher({
-      allow: true,
-      targets: () => [target],
-      programmer: () => Promise.resolve(programmer(events)),
-      log,
-      bannerWaitMs: 30,
-    });
+    const flasher = flasherFor(target, programmer(events), { bannerWaitMs: 30 });
     const outcome = await flasher.flash({ port: 'shed', image: IMAGE, verify: true });
     assert.equal(outcome.banner, null);
   });

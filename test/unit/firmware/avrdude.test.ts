@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
+import { ErrorCodes } from '../../../src/errors.ts';
 import {
   avrdudeArguments,
   avrdudeProgrammer,
@@ -12,6 +12,7 @@ import {
   parseAvrdudeVersion,
 } from '../../../src/firmware/avrdude.ts';
 import { MCUS } from '../../../src/firmware/mcu.ts';
+import { rejectionOf } from '../../helpers/refusal.ts';
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tty2mqtt-avrdude-'));
@@ -30,14 +31,8 @@ async function fakeAvrdude(dir: string, usage: string): Promise<string> {
   return path;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_FLASH_FAILED), String(error));
-    return error.message;
-  }
-  assert.fail('accepted');
+function refusal(promise: Promise<unknown>): Promise<string> {
+  return rejectionOf(promise, ErrorCodes.FIRMWARE_FLASH_FAILED);
 }
 
 void describe('avrdude versions', () => {

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
 import { MAX_ELF_FILE_BYTES, parseElf } from '../../../src/firmware/elf.ts';
 import { parseIntelHex } from '../../../src/firmware/intel-hex.ts';
+import { refusalOf } from '../../helpers/refusal.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'firmware');
 
@@ -48,13 +49,7 @@ function craftElf(segments: Segment[], patch: (view: DataView) => void = () => u
 }
 
 function refusal(input: Uint8Array): string {
-  try {
-    parseElf(input);
-  } catch (error) {
-    assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), `not a FIRMWARE_INVALID: ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('accepted');
+  return refusalOf(() => parseElf(input), ErrorCodes.FIRMWARE_INVALID);
 }
 
 void describe('parseElf', () => {

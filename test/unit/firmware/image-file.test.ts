@@ -5,20 +5,15 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
+import { ErrorCodes } from '../../../src/errors.ts';
 import { readFirmwareFile } from '../../../src/firmware/image-file.ts';
 import { parseIntelHex } from '../../../src/firmware/intel-hex.ts';
+import { rejectionOf } from '../../helpers/refusal.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'firmware');
 
-async function refusal(path: string): Promise<string> {
-  try {
-    await readFirmwareFile(path);
-  } catch (error) {
-    assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), `not a FIRMWARE_INVALID: ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('the file was accepted');
+function refusal(path: string): Promise<string> {
+  return rejectionOf(readFirmwareFile(path), ErrorCodes.FIRMWARE_INVALID);
 }
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {

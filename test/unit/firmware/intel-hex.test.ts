@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ErrorCodes, GatewayError, isGatewayError } from '../../../src/errors.ts';
+import { ErrorCodes, GatewayError } from '../../../src/errors.ts';
 import { MAX_HEX_FILE_BYTES, parseIntelHex } from '../../../src/firmware/intel-hex.ts';
 import type { HexImage } from '../../../src/firmware/intel-hex.ts';
+import { refusalOf } from '../../helpers/refusal.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'firmware');
 /**
@@ -50,13 +51,7 @@ function bytesOf(image: HexImage): Map<number, number> {
 }
 
 function refusal(input: string | Uint8Array): string {
-  try {
-    parseIntelHex(input);
-  } catch (error) {
-    assert.ok(isGatewayError(error, ErrorCodes.FIRMWARE_INVALID), `not a FIRMWARE_INVALID: ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('the input was accepted');
+  return refusalOf(() => parseIntelHex(input), ErrorCodes.FIRMWARE_INVALID);
 }
 
 /** Random images in an Uno's 32 KiB: non-overlapping runs of 1–300 bytes. */

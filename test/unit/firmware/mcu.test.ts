@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, isGatewayError } from '../../../src/errors.ts';
-import type { ErrorCode } from '../../../src/errors.ts';
+import { ErrorCodes } from '../../../src/errors.ts';
+
 import { parseIntelHex } from '../../../src/firmware/intel-hex.ts';
 import type { HexImage } from '../../../src/firmware/intel-hex.ts';
 import {
@@ -15,6 +15,7 @@ import {
   MCUS,
   mcuBySignature,
 } from '../../../src/firmware/mcu.ts';
+import { refusalOf } from '../../helpers/refusal.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'firmware');
 const { atmega328p, atmega168, atmega2560, atmega32u4 } = MCUS;
@@ -26,16 +27,6 @@ function imageAt(address: number, length: number): HexImage {
     size: length,
     highestAddress: length === 0 ? undefined : address + length - 1,
   };
-}
-
-function refusal(run: () => void, code: ErrorCode): string {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(isGatewayError(error, code), `expected ${code}, got ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('accepted');
 }
 
 void describe('the MCU table', () => {
@@ -61,35 +52,35 @@ void describe('checkImage', () => {
 
   void it("refuses an image over the bootloader, saying by how much and the part's limit", () => {
     assert.equal(
-      refusal(() => checkImage(imageAt(0, 0x7e01), atmega328p), ErrorCodes.FIRMWARE_INVALID),
+      refusalOf(() => checkImage(imageAt(0, 0x7e01), atmega328p), ErrorCodes.FIRMWARE_INVALID),
       "the image ends at 0x7E00, 1 byte past the application area: the atmega328p's application area is 0x0000–0x7DFF (32256 bytes; the optiboot bootloader is above it)",
     );
     // Optiboot itself (0x7E00–0x7FFF) is no application image.
     assert.match(
-      refusal(() => checkImage(imageAt(0x7e00, 512), atmega328p), ErrorCodes.FIRMWARE_INVALID),
+      refusalOf(() => checkImage(imageAt(0x7e00, 512), atmega328p), ErrorCodes.FIRMWARE_INVALID),
       /^the image ends at 0x7FFF, 512 bytes past the application area/,
     );
     // A Uno image is too big for a 168 under its 2 KiB ATmegaBOOT.
     assert.match(
-      refusal(() => checkImage(imageAt(0, 0x3801), atmega168), ErrorCodes.FIRMWARE_INVALID),
+      refusalOf(() => checkImage(imageAt(0, 0x3801), atmega168), ErrorCodes.FIRMWARE_INVALID),
       /0x0000–0x37FF \(14336 bytes; the ATmegaBOOT_168 bootloader is above it\)$/,
     );
   });
 
   void it('refuses an image without data', () => {
     assert.equal(
-      refusal(() => checkImage(imageAt(0, 0), atmega328p), ErrorCodes.FIRMWARE_INVALID),
+      refusalOf(() => checkImage(imageAt(0, 0), atmega328p), ErrorCodes.FIRMWARE_INVALID),
       'the image holds no data',
     );
   });
 
   void it('refuses to plan a flash for parts whose bootloader is not STK500v1, with the reason', () => {
     assert.equal(
-      refusal(() => checkImage(imageAt(0, 100), atmega2560), ErrorCodes.FIRMWARE_UNSUPPORTED),
+      refusalOf(() => checkImage(imageAt(0, 100), atmega2560), ErrorCodes.FIRMWARE_UNSUPPORTED),
       "the atmega2560's bootloader (stk500boot_v2) speaks STK500V2; tty2mqtt flashes only STK500v1 bootloaders (optiboot) so far",
     );
     assert.match(
-      refusal(() => checkImage(imageAt(0, 100), atmega32u4), ErrorCodes.FIRMWARE_UNSUPPORTED),
+      refusalOf(() => checkImage(imageAt(0, 100), atmega32u4), ErrorCodes.FIRMWARE_UNSUPPORTED),
       /\(Caterina\) speaks AVR109/,
     );
   });
@@ -103,15 +94,15 @@ void describe('checkSignature', () => {
 
   void it('names the part the board is and the part the profile says', () => {
     assert.equal(
-      refusal(() => checkSignature([0x1e, 0x95, 0x16], atmega328p), ErrorCodes.FIRMWARE_WRONG_BOARD),
+      refusalOf(() => checkSignature([0x1e, 0x95, 0x16], atmega328p), ErrorCodes.FIRMWARE_WRONG_BOARD),
       'the board answered 1E 95 16 (atmega328pb), the profile says atmega328p (1E 95 0F)',
     );
     assert.equal(
-      refusal(() => checkSignature([0x00, 0x00, 0x00], atmega328p), ErrorCodes.FIRMWARE_WRONG_BOARD),
+      refusalOf(() => checkSignature([0x00, 0x00, 0x00], atmega328p), ErrorCodes.FIRMWARE_WRONG_BOARD),
       'the board answered 00 00 00 (an MCU tty2mqtt does not know), the profile says atmega328p (1E 95 0F)',
     );
     assert.match(
-      refusal(() => checkSignature([0x1e, 0x95], atmega328p), ErrorCodes.FIRMWARE_WRONG_BOARD),
+      refusalOf(() => checkSignature([0x1e, 0x95], atmega328p), ErrorCodes.FIRMWARE_WRONG_BOARD),
       /^the board answered 1E 95 \(an MCU tty2mqtt does not know\)/,
     );
   });

@@ -4,8 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ErrorCodes, GatewayError, isGatewayError } from '../../../src/errors.ts';
-import type { ErrorCode } from '../../../src/errors.ts';
+import { ErrorCodes, GatewayError } from '../../../src/errors.ts';
 import type { ByteLink } from '../../../src/firmware/byte-link.ts';
 import type { HexImage } from '../../../src/firmware/intel-hex.ts';
 import { MCUS } from '../../../src/firmware/mcu.ts';
@@ -14,6 +13,7 @@ import { pagesOf, programOverLink, stk500v1Programmer } from '../../../src/firmw
 import type { Stk500v1Timing } from '../../../src/firmware/stk500v1.ts';
 import { memoryLink } from '../../helpers/fake-optiboot.ts';
 import type { MemoryLinkOptions } from '../../helpers/fake-optiboot.ts';
+import { rejectionOf } from '../../helpers/refusal.ts';
 
 /** Short waits: the model answers at once, so only a missing answer ever waits. */
 const FAST: Stk500v1Timing = {
@@ -49,16 +49,6 @@ function flashWith(image: HexImage, size = 32 * 1024): Uint8Array {
   const flash = new Uint8Array(size).fill(0xff);
   for (const s of image.segments) flash.set(s.bytes, s.address);
   return flash;
-}
-
-async function refusal(promise: Promise<unknown>, code: ErrorCode): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isGatewayError(error, code), `not a ${code}: ${String(error)}`);
-    return error.message;
-  }
-  assert.fail('programming succeeded');
 }
 
 function program(options: MemoryLinkOptions, extra: Partial<ProgramRequest> = {}) {
@@ -144,7 +134,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
   void it('reports a silent board as FIRMWARE_NO_SYNC after 10 tries, and closes the port', async () => {
     const { link, promise } = program({ mode: 'silent' });
     assert.equal(
-      await refusal(promise, ErrorCodes.FIRMWARE_NO_SYNC),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_NO_SYNC),
       "the board did not answer the bootloader's sync after 10 tries (last answer: nothing): is its bootloader there, is this the right port and baud rate (115200)?",
     );
     assert.equal(link.closed, true);
@@ -153,7 +143,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
   void it('says when the board could not be reset because the port has no DTR/RTS', async () => {
     const { promise } = program({ mode: 'silent', modemLines: false });
     assert.match(
-      await refusal(promise, ErrorCodes.FIRMWARE_NO_SYNC),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_NO_SYNC),
       /\(DTR\/RTS could not be set, so the board was not reset: Inappropriate ioctl for device, cannot set\)$/,
     );
   });
@@ -161,7 +151,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
   void it('reports garbage answers to sync as FIRMWARE_NO_SYNC quoting the last one', async () => {
     const { link, promise } = program({ mode: 'garbage' });
     assert.match(
-      await refusal(promise, ErrorCodes.FIRMWARE_NO_SYNC),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_NO_SYNC),
       /after 10 tries \(last answer: [0-9A-F]{2}( [0-9A-F]{2})?\)/,
     );
     assert.deepEqual(
@@ -173,7 +163,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
   void it('refuses another MCU as FIRMWARE_WRONG_BOARD before writing anything', async () => {
     const { link, promise } = program({ mode: 'wrongSignature' });
     assert.equal(
-      await refusal(promise, ErrorCodes.FIRMWARE_WRONG_BOARD),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_WRONG_BOARD),
       'the board answered 1E 95 16 (atmega328pb), the profile says atmega328p (1E 95 0F)',
     );
     assert.equal(link.fake.pagesWritten, 0);
@@ -183,7 +173,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
     const { promise } = program({ mode: 'corruptWrite', corruptAt: 0x123 });
     const expected = (0x123 * 13 + 1) & 0xff;
     assert.equal(
-      await refusal(promise, ErrorCodes.FIRMWARE_VERIFY_FAILED),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_VERIFY_FAILED),
       `flash at 0x0123 reads 0x${(expected ^ 1).toString(16).toUpperCase()}, the image has 0x${expected.toString(16).toUpperCase()}: the board holds a broken image; flash it again`,
     );
   });
@@ -193,7 +183,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
       tamper: (command, answer) => (command === 0x64 ? Uint8Array.of(0x14, 0x11) : answer),
     });
     assert.equal(
-      await refusal(promise, ErrorCodes.FIRMWARE_FLASH_FAILED),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_FLASH_FAILED),
       'the bootloader answered PROG_PAGE (64) for 0x0000 with 14 11; expected 14 … 10',
     );
   });
@@ -203,7 +193,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
       tamper: (command, answer) => (command === 0x74 ? answer.subarray(0, 10) : answer),
     });
     assert.equal(
-      await refusal(promise, ErrorCodes.FIRMWARE_FLASH_FAILED),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_FLASH_FAILED),
       `the bootloader answered READ_PAGE (74) for 0x0000 with 14 ${Array.from({ length: 9 }, (_, i) => ((i * 13 + 1) & 0xff).toString(16).toUpperCase().padStart(2, '0')).join(' ')} within 5 ms (10 of 130 bytes); expected 14 … 10`,
     );
   });
@@ -221,7 +211,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
       },
     );
     assert.equal(
-      await refusal(promise, ErrorCodes.FIRMWARE_FLASH_FAILED),
+      await rejectionOf(promise, ErrorCodes.FIRMWARE_FLASH_FAILED),
       'programming was aborted; the board may hold part of the image: flash it again',
     );
     assert.equal(link.fake.pagesWritten, 1);
@@ -231,7 +221,7 @@ void describe('programOverLink (builtin STK500v1) with an optiboot model', () =>
   void it('turns a port that cannot be opened into FIRMWARE_FLASH_FAILED', async () => {
     const programmer = stk500v1Programmer(() => Promise.reject(new Error('No such file or directory')), FAST);
     assert.equal(
-      await refusal(programmer.program(request()), ErrorCodes.FIRMWARE_FLASH_FAILED),
+      await rejectionOf(programmer.program(request()), ErrorCodes.FIRMWARE_FLASH_FAILED),
       'cannot open /dev/memory: No such file or directory',
     );
   });
