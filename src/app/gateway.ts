@@ -245,7 +245,7 @@ export class Gateway {
         gatewayRoots: config.mqtt.username === undefined ? roots : null,
         // Nobody else may connect as the gateway's client id (who reads the broker's clients
         // must not be misled; decision 0013).
-        gatewayClientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
+        gatewayClientId: config.mqtt.client_id,
         gatewayUsername: config.mqtt.username ?? null,
         log: log.child({ service: 'embedded-broker' }),
       });
@@ -273,7 +273,7 @@ export class Gateway {
     } else {
       const link: BrokerLink = {
         url: config.mqtt.url ?? '',
-        clientId: config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`,
+        clientId: config.mqtt.client_id,
         username: config.mqtt.username,
         password: config.mqtt.password,
         protocolVersion: config.mqtt.protocol_version,

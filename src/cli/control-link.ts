@@ -28,13 +28,12 @@ export async function controlLink(
   overrides: ControlLinkOverrides,
 ): Promise<BrokerLink> {
   const { config } = loaded;
-  const gatewayClientId = config.mqtt.client_id ?? `tty2mqtt-${config.gateway.id ?? 'gateway'}`;
   // Never the daemon's own client id: the broker would disconnect the daemon (MQTT 5 §3.1.4-3).
-  const clientId = `${gatewayClientId}-cli-${overrides.pid}`;
+  const clientId = `${config.mqtt.client_id}-cli-${overrides.pid}`;
   const embedded = config.mqtt.broker === 'embedded';
   let url = overrides.url;
   if (url === undefined && embedded) {
-    const address = parseListenAddress(config.embedded_broker.listen ?? '');
+    const address = parseListenAddress(config.embedded_broker.listen);
     if (address === undefined)
       throw new GatewayError(
         ErrorCodes.USAGE,

@@ -12,6 +12,7 @@ import { ErrorCodes, GatewayError } from '../errors.ts';
 import { checkSignature } from './mcu.ts';
 import type { Mcu } from './mcu.ts';
 import type { FlashProgress } from './programmer.ts';
+import { hexValue } from './hex-text.ts';
 
 /** Longer lines are cut here; avrdude's longest (a file path in a message) is far shorter. */
 export const MAX_LINE_CHARS = 1024;
@@ -140,10 +141,6 @@ export class AvrdudeOutput {
   }
 }
 
-function hex(value: number, digits: number): string {
-  return `0x${value.toString(16).toUpperCase().padStart(digits, '0')}`;
-}
-
 /** avrdude's last `lines` problem lines, for a message. */
 function said(facts: AvrdudeFacts, lines = MAX_PROBLEM_LINES): string {
   const last = facts.problems.slice(-lines);
@@ -172,7 +169,7 @@ export function avrdudeFailure(facts: AvrdudeFacts, exit: string, mcu: Mcu, atte
     const { address, device, image } = facts.mismatch;
     return new GatewayError(
       ErrorCodes.FIRMWARE_VERIFY_FAILED,
-      `flash at ${hex(address, 4)} reads ${hex(device, 2)}, the image has ${hex(image, 2)}: the board holds a broken image; flash it again`,
+      `flash at ${hexValue(address, 4)} reads ${hexValue(device, 2)}, the image has ${hexValue(image, 2)}: the board holds a broken image; flash it again`,
     );
   }
   return new GatewayError(ErrorCodes.FIRMWARE_FLASH_FAILED, `avrdude ${exit}: ${said(facts)}`);

@@ -14,6 +14,7 @@ import { AvrdudeOutput, avrdudeFailure } from './avrdude-output.ts';
 import { formatIntelHex } from './intel-hex-write.ts';
 import type { Mcu } from './mcu.ts';
 import type { ProgramRequest, ProgramResult, Programmer } from './programmer.ts';
+import { hexBytes } from './hex-text.ts';
 
 /** 6.3 (2016) is the oldest avrdude whose `-c arduino` and messages this was checked against. */
 export const MIN_AVRDUDE_VERSION = { major: 6, minor: 3 } as const;
@@ -280,7 +281,7 @@ function result(
   return {
     bytesWritten: facts.bytesWritten,
     verified: request.verify,
-    signature: facts.signature.map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' '),
+    signature: hexBytes(facts.signature),
     programmer: name,
     ms: Date.now() - started,
   };

@@ -11,6 +11,7 @@
 // refused as TTY2MQTT_FIRMWARE_INVALID saying what, never repaired.
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import type { HexImage, HexSegment } from './intel-hex.ts';
+import { hexValue } from './hex-text.ts';
 
 /** Far above an AVR's ELF with debug information (~30 KiB without, a few MiB with). */
 export const MAX_ELF_FILE_BYTES = 8 * 1024 * 1024;
@@ -31,10 +32,6 @@ const PROGRAM_HEADER_BYTES = 32; // sizeof(Elf32_Phdr)
 
 function refuse(message: string): GatewayError {
   return new GatewayError(ErrorCodes.FIRMWARE_INVALID, message);
-}
-
-function hex(value: number): string {
-  return `0x${value.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** True when the bytes start like an ELF file (0x7F 'E' 'L' 'F'). */
@@ -106,7 +103,7 @@ export function parseElf(input: Uint8Array): HexImage {
     if (paddr >= AVR_DATA_SPACE) continue; // SRAM, EEPROM, fuses: not flash (-R .eeprom)
     if (paddr + filesz > AVR_DATA_SPACE)
       throw refuse(
-        `${name}: ${hex(paddr)}–${hex(paddr + filesz - 1)} runs from flash into the data space at ${hex(AVR_DATA_SPACE)}`,
+        `${name}: ${hexValue(paddr)}–${hexValue(paddr + filesz - 1)} runs from flash into the data space at ${hexValue(AVR_DATA_SPACE)}`,
       );
     // A copy, not a view: the image must not change with (or keep alive) the file's buffer.
     loadables.push({
@@ -130,7 +127,7 @@ function imageOf(loadables: Loadable[]): HexImage {
     const lastEnd = last === undefined ? 0 : last.address + last.bytes.length;
     if (last !== undefined && previous !== undefined && l.address < lastEnd)
       throw refuse(
-        `program header ${l.index} loads ${hex(l.address)}, which program header ${previous.index} already loads`,
+        `program header ${l.index} loads ${hexValue(l.address)}, which program header ${previous.index} already loads`,
       );
     if (last !== undefined && l.address === lastEnd) {
       const merged = new Uint8Array(last.bytes.length + l.bytes.length);

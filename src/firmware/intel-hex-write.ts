@@ -4,17 +4,14 @@
 // one end-of-file record. Used to hand avrdude exactly the image tty2mqtt checked
 // (avrdude.ts); parseIntelHex reads it back to the same image.
 import type { HexImage } from './intel-hex.ts';
+import { hexDigits } from './hex-text.ts';
 
 const BYTES_PER_RECORD = 16;
-
-function byteHex(value: number): string {
-  return value.toString(16).toUpperCase().padStart(2, '0');
-}
 
 function record(type: number, offset: number, data: ArrayLike<number>): string {
   const bytes = [data.length, (offset >> 8) & 0xff, offset & 0xff, type, ...Array.from(data)];
   const sum = bytes.reduce((a, b) => a + b, 0);
-  return `:${bytes.map(byteHex).join('')}${byteHex((0x100 - (sum & 0xff)) & 0xff)}`;
+  return `:${bytes.map((b) => hexDigits(b, 2)).join('')}${hexDigits((0x100 - (sum & 0xff)) & 0xff, 2)}`;
 }
 
 /** The image as Intel HEX text, CR LF line ends (as avr-objcopy writes it). */

@@ -5,6 +5,7 @@
 // LL data byte count, AAAA load offset, TT record type, CC the two's complement of the sum of
 // every byte before it (so all bytes of a record sum to 0 modulo 256).
 import { ErrorCodes, GatewayError } from '../errors.ts';
+import { hexValue } from './hex-text.ts';
 
 /** One run of consecutive bytes of the image. */
 export interface HexSegment {
@@ -63,10 +64,6 @@ function article(noun: string): string {
   return /^[aeiou]/.test(noun) ? 'an' : 'a';
 }
 
-function hex(value: number, digits: number): string {
-  return `0x${value.toString(16).toUpperCase().padStart(digits, '0')}`;
-}
-
 /** The bytes of one record line (without its line end), checked against LL and CC. */
 function recordBytes(text: string, line: number): Uint8Array {
   if (text.length > MAX_HEX_LINE_CHARS)
@@ -83,14 +80,14 @@ function recordBytes(text: string, line: number): Uint8Array {
   const count = bytes[0] ?? 0;
   if (bytes.length !== count + 5)
     throw refuse(
-      `line ${line}: byte count ${hex(count, 2)} says ${count} data bytes, the record holds ${bytes.length - 5}`,
+      `line ${line}: byte count ${hexValue(count, 2)} says ${count} data bytes, the record holds ${bytes.length - 5}`,
     );
   let sum = 0;
   for (let i = 0; i < bytes.length - 1; i++) sum += bytes[i] ?? 0;
   const expected = (0x100 - (sum & 0xff)) & 0xff;
   const actual = bytes[bytes.length - 1] ?? 0;
   if (actual !== expected)
-    throw refuse(`line ${line}: checksum ${hex(actual, 2)}, expected ${hex(expected, 2)}`);
+    throw refuse(`line ${line}: checksum ${hexValue(actual, 2)}, expected ${hexValue(expected, 2)}`);
   return bytes;
 }
 
@@ -143,14 +140,16 @@ export function parseIntelHex(input: string | Uint8Array): HexImage {
     const length = FIXED_LENGTH[type];
     const name = TYPE_NAME[type];
     if (length === undefined || name === undefined)
-      throw refuse(`line ${line}: record type ${hex(type, 2)} is not an Intel HEX record type (00 to 05)`);
+      throw refuse(
+        `line ${line}: record type ${hexValue(type, 2)} is not an Intel HEX record type (00 to 05)`,
+      );
     if (count !== length)
       throw refuse(
         `line ${line}: ${article(name)} ${name} record carries ${length} data bytes, not ${count}`,
       );
     if (offset !== 0 && type !== END_OF_FILE)
       throw refuse(
-        `line ${line}: ${article(name)} ${name} record has address field 0000, not ${hex(offset, 4).slice(2)}`,
+        `line ${line}: ${article(name)} ${name} record has address field 0000, not ${hexValue(offset, 4).slice(2)}`,
       );
     const word = ((data[0] ?? 0) << 8) | (data[1] ?? 0);
     if (type === END_OF_FILE) endLine = line;
@@ -193,7 +192,7 @@ function assemble(records: DataRecord[]): HexImage {
       const from = Math.max(r.address, last.address);
       const to = Math.min(r.address + r.bytes.length, runEnd) - 1;
       throw refuse(
-        `line ${later.line}: writes ${hex(from, 4)}–${hex(to, 4)}, already written by line ${earlier.line}`,
+        `line ${later.line}: writes ${hexValue(from, 4)}–${hexValue(to, 4)}, already written by line ${earlier.line}`,
       );
     }
     if (r.address !== runEnd) close();

@@ -9,6 +9,7 @@
 // `upload.maximum_size`) for the bootloader each board ships with.
 import { ErrorCodes, GatewayError } from '../errors.ts';
 import type { HexImage } from './intel-hex.ts';
+import { hexBytes, hexValue } from './hex-text.ts';
 
 /**
  * How the bootloader is spoken to. Only `stk500v1` (optiboot, ATmegaBOOT: avrdude's
@@ -103,14 +104,6 @@ export function applicationEnd(mcu: Mcu): number {
   return mcu.flashBytes - mcu.bootloaderBytes;
 }
 
-function hex(value: number): string {
-  return `0x${value.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-function signatureText(bytes: ArrayLike<number>): string {
-  return Array.from(bytes, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
-}
-
 /**
  * Refuses (throws GatewayError) an image that cannot be flashed to `mcu` through its
  * bootloader: a part whose bootloader protocol is not supported yet
@@ -125,14 +118,14 @@ export function checkImage(image: HexImage, mcu: Mcu): void {
       `the ${mcu.name}'s bootloader (${mcu.bootloader}) speaks ${mcu.protocol.toUpperCase()}; tty2mqtt flashes only STK500v1 bootloaders (optiboot) so far`,
     );
   const end = applicationEnd(mcu);
-  const limit = `the ${mcu.name}'s application area is ${hex(0)}–${hex(end - 1)} (${end} bytes; the ${mcu.bootloader} bootloader is above it)`;
+  const limit = `the ${mcu.name}'s application area is ${hexValue(0)}–${hexValue(end - 1)} (${end} bytes; the ${mcu.bootloader} bootloader is above it)`;
   if (image.highestAddress === undefined || image.size === 0)
     throw new GatewayError(ErrorCodes.FIRMWARE_INVALID, 'the image holds no data');
   if (image.highestAddress >= end) {
     const over = image.highestAddress - end + 1;
     throw new GatewayError(
       ErrorCodes.FIRMWARE_INVALID,
-      `the image ends at ${hex(image.highestAddress)}, ${over} byte${over === 1 ? '' : 's'} past the application area: ${limit}`,
+      `the image ends at ${hexValue(image.highestAddress)}, ${over} byte${over === 1 ? '' : 's'} past the application area: ${limit}`,
     );
   }
 }
@@ -153,6 +146,6 @@ export function checkSignature(bytes: ArrayLike<number>, mcu: Mcu): void {
   const known = other === undefined ? 'an MCU tty2mqtt does not know' : other.name;
   throw new GatewayError(
     ErrorCodes.FIRMWARE_WRONG_BOARD,
-    `the board answered ${signatureText(bytes)} (${known}), the profile says ${mcu.name} (${signatureText(mcu.signature)})`,
+    `the board answered ${hexBytes(bytes)} (${known}), the profile says ${mcu.name} (${hexBytes(mcu.signature)})`,
   );
 }

@@ -24,6 +24,7 @@ import {
   RESP_OK,
   SYNC_CRC_EOP,
 } from './stk500v1-commands.ts';
+import { hexBytes, hexDigits, hexValue } from './hex-text.ts';
 
 export const BUILTIN_PROGRAMMER_NAME = 'builtin stk500v1';
 
@@ -53,16 +54,8 @@ const MAX_PAGE_BYTES = 256;
 /** LOAD_ADDRESS carries 16 bits of word address: 128 KiB, more than any STK500v1 part here. */
 const MAX_WORD_ADDRESS = 0xffff;
 
-function hex2(value: number): string {
-  return value.toString(16).toUpperCase().padStart(2, '0');
-}
-
-function hexAddress(value: number): string {
-  return `0x${value.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
 function bytesText(bytes: Uint8Array): string {
-  return bytes.length === 0 ? 'nothing' : Array.from(bytes, hex2).join(' ');
+  return bytes.length === 0 ? 'nothing' : hexBytes(bytes);
 }
 
 function failed(message: string, cause?: unknown): GatewayError {
@@ -165,14 +158,14 @@ class Session {
     await this.write(Uint8Array.from([...bytes, SYNC_CRC_EOP]));
     const expected = answerBytes + 2;
     const answer = await this.read(expected, this.timing.answerTimeoutMs);
-    const name = COMMAND_NAMES[bytes[0] ?? -1] ?? hex2(bytes[0] ?? 0);
+    const name = COMMAND_NAMES[bytes[0] ?? -1] ?? hexDigits(bytes[0] ?? 0, 2);
     if (answer.length < expected || answer[0] !== RESP_INSYNC || answer[expected - 1] !== RESP_OK) {
       const got =
         answer.length < expected
           ? `${bytesText(answer)} within ${this.timing.answerTimeoutMs} ms (${answer.length} of ${expected} bytes)`
           : bytesText(answer);
       throw failed(
-        `the bootloader answered ${name} (${hex2(bytes[0] ?? 0)})${what} with ${got}; expected ${hex2(RESP_INSYNC)} … ${hex2(RESP_OK)}`,
+        `the bootloader answered ${name} (${hexDigits(bytes[0] ?? 0, 2)})${what} with ${got}; expected ${hexDigits(RESP_INSYNC, 2)} … ${hexDigits(RESP_OK, 2)}`,
       );
     }
     return answer.subarray(1, expected - 1);
@@ -228,12 +221,8 @@ class Session {
     // AVR061 "Load Address": flash is addressed in 16-bit words, low byte first.
     const word = address / 2;
     if (word > MAX_WORD_ADDRESS)
-      throw failed(`${hexAddress(address)} is beyond what STK500v1's 16-bit word address reaches`);
-    await this.command(
-      [CMND_LOAD_ADDRESS, word & 0xff, (word >> 8) & 0xff],
-      0,
-      ` for ${hexAddress(address)}`,
-    );
+      throw failed(`${hexValue(address)} is beyond what STK500v1's 16-bit word address reaches`);
+    await this.command([CMND_LOAD_ADDRESS, word & 0xff, (word >> 8) & 0xff], 0, ` for ${hexValue(address)}`);
   }
 
   async writePages(pages: Page[]): Promise<void> {
@@ -246,7 +235,7 @@ class Session {
       await this.command(
         [CMND_PROG_PAGE, (length >> 8) & 0xff, length & 0xff, MEMTYPE_FLASH, ...page.bytes],
         0,
-        ` for ${hexAddress(page.address)}`,
+        ` for ${hexValue(page.address)}`,
       );
       bytes += page.imageBytes;
       this.progress({ stage: 'writing', bytes, of });
@@ -263,13 +252,13 @@ class Session {
       const flash = await this.command(
         [CMND_READ_PAGE, (length >> 8) & 0xff, length & 0xff, MEMTYPE_FLASH],
         length,
-        ` for ${hexAddress(page.address)}`,
+        ` for ${hexValue(page.address)}`,
       );
       const at = page.bytes.findIndex((byte, i) => flash[i] !== byte);
       if (at !== -1)
         throw new GatewayError(
           ErrorCodes.FIRMWARE_VERIFY_FAILED,
-          `flash at ${hexAddress(page.address + at)} reads 0x${hex2(flash[at] ?? 0)}, the image has 0x${hex2(page.bytes[at] ?? 0)}: the board holds a broken image; flash it again`,
+          `flash at ${hexValue(page.address + at)} reads ${hexValue(flash[at] ?? 0, 2)}, the image has ${hexValue(page.bytes[at] ?? 0, 2)}: the board holds a broken image; flash it again`,
         );
       bytes += page.imageBytes;
       this.progress({ stage: 'verifying', bytes, of });

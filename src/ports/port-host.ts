@@ -57,7 +57,7 @@ export class PortHost<S extends PortSection = PortSection> implements Service {
           this.part.resumed?.();
         },
         onData: (chunk, info) => {
-          for (const observe of this.observers) observe(chunk);
+          if (this.observers.size > 0) for (const observe of this.observers) observe(chunk);
           this.part.received(chunk, info);
         },
         onClose: (_reason, kind) => {
