@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { mqtt } from './mqtt-js.ts';
-import type { IClientPublishOptions, IConnackPacket, MqttClient, Packet, Store } from 'mqtt';
+import type { IClientPublishOptions, IConnackPacket, IPublishPacket, MqttClient, Packet, Store } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
 import { createBoundLog } from '../log/bound-log.ts';
 import type { BoundLog } from '../log/bound-log.ts';
@@ -23,7 +23,9 @@ import { createBackoff } from './backoff.ts';
 import { redactUrl } from '../config/redact-url.ts';
 import { toClientOptions } from './connect-options.ts';
 import type { BrokerLink } from './connect-options.ts';
-import { decideOnFailure, publishPacketSize } from './delivery-failure.ts';
+import { decideOnFailure } from './delivery-failure.ts';
+import { PublishBatch, publishLength } from './publish-packet.ts';
+import type { PublishFields } from './publish-packet.ts';
 import './packet-numbers.ts';
 import { Qos0Window } from './qos0-window.ts';
 import { PUMP_BATCH } from './publisher.ts';
@@ -69,6 +71,15 @@ export class BrokerClient implements Publisher {
   private readonly qos0: Qos0Window;
   private readonly bounds: BoundLog;
   private pumpScheduled = false;
+  /**
+   * Whether MQTT.js has finished the connection's start (CONNACK, then its replay of the
+   * stored session: it emits 'connect' only after that). Until then nothing new is sent:
+   * it would overtake the replayed messages, or wait inside MQTT.js where
+   * reconcileInflight() cannot see it.
+   */
+  private ready = false;
+  /** QoS 1 PUBLISHes of the current pump step, written by us in one socket write (send()). */
+  private readonly batch = new PublishBatch();
   /** The socket whose 'drain' the publisher waits for (socketBackedUp()). */
   private drainAwaited: Writable | undefined;
   /** The message inside client.publish() right now (see send()). */
@@ -198,7 +209,11 @@ export class BrokerClient implements Publisher {
   ): Promise<boolean> {
     const client = this.client;
     if (client === undefined || !client.connected) return Promise.resolve(false);
-    if (publishPacketSize(topic, Buffer.from(payload), {}) > this.maxPacketSize) {
+    const fields = { topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, messageId: 1 };
+    // Correlation Data (MQTT 5 §3.3.2.3.6): identifier, two bytes of length, the bytes; and
+    // up to three more bytes of Property Length.
+    const correlationBytes = opts.correlationData === undefined ? 0 : 3 + opts.correlationData.length + 3;
+    if (publishLength(fields, this.options.link.protocolVersion) + correlationBytes > this.maxPacketSize) {
       // A broker closes the connection on a packet over its maximum: never send one.
       this.options.log.warn(
         { topic, maxPacketSize: this.maxPacketSize },
@@ -250,6 +265,7 @@ export class BrokerClient implements Publisher {
   private onConnect(connack: IConnackPacket): void {
     const { log, link } = this.options;
     this.connects += 1;
+    this.ready = true;
     this.wasConnected = true;
     this.attemptError = null;
     this.lastProgressAt = performance.now();
@@ -293,6 +309,7 @@ export class BrokerClient implements Publisher {
   }
 
   private onClose(): void {
+    this.ready = false;
     // Nothing will be acknowledged now: whatever waits in memory goes to disk at once.
     this.options.outbox.setWriteBehind?.(false);
     if (this.stopping) return;
@@ -415,13 +432,14 @@ export class BrokerClient implements Publisher {
         // A leased message may be of either kind: lease no more than both windows hold.
         const acked = this.inflightLimit - (this.inflight.size - this.qos0.messages);
         const room = Math.min(acked, this.qos0.room(), PUMP_BATCH);
-        if (!this.connected || this.socketBackedUp()) break;
+        if (!this.ready || !this.connected || this.socketBackedUp()) break;
         if (room <= 0) {
           if (this.qos0.bytes >= this.qos0.maxBytes) this.qos0Full();
           break;
         }
         const batch = this.options.outbox.lease(room);
         const sent = this.sendUntilFull(batch);
+        this.writeBatch();
         if (sent < batch.length) {
           // The QoS 0 window is full by bytes: the rest goes back to the queue, unsent and
           // in order (not an attempt), and waits there until the socket drains.
@@ -482,14 +500,22 @@ export class BrokerClient implements Publisher {
     const client = this.client;
     if (client === undefined) return;
     const { outbox, gatewayId, link } = this.options;
-    const userProperties = { id: `${gatewayId}/${message.port}/${message.portSeq}` };
-    const size =
-      this.maxPacketSize === Number.POSITIVE_INFINITY
-        ? 0
-        : publishPacketSize(message.topic, message.payload, link.protocolVersion === 5 ? userProperties : {});
-    if (size > this.maxPacketSize) {
+    const messageKey = `${gatewayId}/${message.port}/${message.portSeq}`;
+    const fields = {
+      topic: message.topic,
+      payload: message.payload,
+      qos: message.qos,
+      retain: message.retain,
+      messageId: 1,
+      userProperty: link.protocolVersion === 5 ? (['id', messageKey] as const) : undefined,
+    };
+    if (
+      this.maxPacketSize !== Number.POSITIVE_INFINITY &&
+      publishLength(fields, link.protocolVersion) > this.maxPacketSize
+    ) {
       // Sending it would get the connection closed (MQTT 5 §3.1.2.11.4): refuse it here.
-      const reason = `packet of ~${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`;
+      const size = publishLength(fields, link.protocolVersion);
+      const reason = `packet of ${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`;
       this.options.log.warn(
         { queueId: message.id, topic: message.topic, reason },
         'message moved to the dead letters',
@@ -510,9 +536,12 @@ export class BrokerClient implements Publisher {
         createdAt: message.createdAt,
         qos: message.qos,
       });
+    if (message.qos === 1 && this.writeQos1(client, message, fields)) return;
+    // What this step wrote itself leaves first: the order of the messages is kept.
+    this.writeBatch();
     const payload = message.payload;
     const opts: IClientPublishOptions = { qos: message.qos, retain: message.retain };
-    if (link.protocolVersion === 5) opts.properties = { userProperties };
+    if (link.protocolVersion === 5) opts.properties = { userProperties: { id: messageKey } };
     // MQTT.js puts a QoS 1/2 PUBLISH into the store synchronously inside publish(), whether
     // it sends it now or keeps it for the next connection: `sending` answers that put
     // without building a content key. Should it come later anyway, the content key does.
@@ -552,6 +581,46 @@ export class BrokerClient implements Publisher {
     }
   }
 
+  /**
+   * A QoS 1 message, written by us into this step's batch (publish-packet.ts) and held in the
+   * session store and in MQTT.js's table of outgoing packets exactly as client.publish()
+   * holds one: MQTT.js matches the PUBACK, frees the packet id and deletes the stored packet
+   * (after onPacket has acknowledged it to the outbox), and resends it with DUP after a
+   * reconnect. False when no packet id is free: client.publish() then keeps it queued.
+   */
+  private writeQos1(client: MqttClient, message: QueuedMessage, fields: PublishFields): boolean {
+    const messageId = client.messageIdProvider.allocate();
+    if (messageId === null) return false;
+    fields.messageId = messageId;
+    try {
+      this.batch.add(fields, this.options.link.protocolVersion);
+    } catch {
+      // Not encodable (a topic over 65,535 bytes): client.publish() refuses it as it always has.
+      client.messageIdProvider.deallocate(messageId);
+      return false;
+    }
+    const packet: IPublishPacket & { messageId: number } = {
+      cmd: 'publish',
+      topic: message.topic,
+      payload: message.payload,
+      qos: 1,
+      retain: message.retain,
+      messageId,
+      dup: false,
+    };
+    if (fields.userProperty !== undefined)
+      packet.properties = { userProperties: { id: fields.userProperty[1] } };
+    client.outgoing[messageId] = { volatile: false, cmd: 'publish', cb: completedInOnPacket };
+    this.session.holdPublish(packet, message.id);
+    return true;
+  }
+
+  /** This step's QoS 1 PUBLISHes to the socket, in one write. */
+  private writeBatch(): void {
+    const packets = this.batch.take();
+    if (packets !== undefined) (this.client?.stream as Writable | undefined)?.write(packets);
+  }
+
   private takeAwaitingPut(packet: Packet): number | null {
     const { topic, payload } = packet as { topic?: unknown; payload?: unknown };
     if (typeof topic !== 'string') return null;
@@ -579,6 +648,9 @@ export class BrokerClient implements Publisher {
     return this.session.queueIds().has(queueId);
   }
 }
+
+/** What MQTT.js calls on a PUBACK: nothing is left to do by then (onPacket ran first). */
+function completedInOnPacket(): void {}
 
 function contentKey(topic: string, payload: Buffer): string {
   return `${topic}\u0000${payload.toString('latin1')}`;

@@ -11,7 +11,7 @@
 // and the hot path pays no synchronous commit per message (two commits per
 // message were most of the CPU and ~13 KB of disk writes per message).
 import { Readable } from 'node:stream';
-import type { IStore, Packet } from 'mqtt';
+import type { IPublishPacket, IStore, Packet } from 'mqtt';
 import type { PacketStore } from '../queue/packet-store.ts';
 
 type DoneCallback = (error?: Error) => void;
@@ -62,6 +62,14 @@ export class SessionStore implements IStore {
     for (const { queueId } of this.volatile.values()) if (queueId !== null) ids.add(queueId);
     for (const { queueId } of this.durable.all()) if (queueId !== null) ids.add(queueId);
     return ids;
+  }
+
+  /**
+   * A QoS 1 PUBLISH the publisher writes itself (publish-packet.ts), held as MQTT.js would
+   * hold it: MQTT.js removes it on PUBACK and resends it after a reconnect.
+   */
+  holdPublish(packet: IPublishPacket & { messageId: number }, queueId: number): void {
+    this.volatile.set(packet.messageId, { queueId, packet });
   }
 
   put(packet: Packet, cb: DoneCallback): this {

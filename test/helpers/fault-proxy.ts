@@ -45,9 +45,12 @@ export interface FaultProxyOptions {
   target: { host: string; port: number };
   /** Listen on this port (default: any free one, kept for the proxy's whole life). */
   port?: number;
+  /** Sees every chunk forwarded client → target, with the number of its connection (1, 2, …). */
+  tapToTarget?: (connection: number, chunk: Buffer) => void;
 }
 
 interface Link {
+  number: number;
   client: Socket;
   target: Socket | null;
   blackholed: boolean;
@@ -91,6 +94,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return;
       }
       counters[count] += chunk.length;
+      if (count === 'bytesToTarget') options.tapToTarget?.(link.number, chunk);
       if (!dest.write(chunk)) {
         from.pause();
         dest.once('drain', () => {
@@ -103,7 +107,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const onConnection = (client: Socket): void => {
     counters.connections += 1;
     client.setNoDelay(true);
-    const link: Link = { client, target: null, blackholed: false };
+    const link: Link = { number: counters.connections, client, target: null, blackholed: false };
     links.add(link);
     client.on('error', () => undefined);
     client.on('close', () => destroy(link));
