@@ -13,7 +13,7 @@
 //   BENCH_CPU_PROF=<dir>      V8 CPU profiles of the Node contenders
 //   BENCH_NODE_ARGS="…"       more node flags for them (--perf-basic-prof, --trace-gc, …)
 //   BENCH_STRACE=1 | perf     strace -c (or perf record -g to /tmp/perf.data) of the first
-//                             contender process during a paced window
+//                             contender process during a measured window (paced or burst)
 //   BENCH_THREADS=1           CPU ticks per thread in a paced window
 //   BENCH_MEMORY=1            process.memoryUsage() at the start and end of a paced window
 //   BENCH_LOG=<file>          everything the contenders print

@@ -37,6 +37,7 @@ const LABELS: Record<string, string> = {
   eventLoopP99Ms: 'event-loop p99 ms',
   diskBytesPerMessage: 'disk bytes/message',
   brokerCpuUsPerLine: 'Mosquitto CPU µs/line',
+  brokerCpuPercent: 'Mosquitto CPU % of a core',
   loadStart: 'load average (1 min) at start',
   loadEnd: 'load average (1 min) at end',
 };

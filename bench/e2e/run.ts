@@ -91,7 +91,7 @@ async function measure(
     if (scenario.kind === 'idle') return await idle(scenario, running);
     const result =
       scenario.kind === 'burst'
-        ? await burst(scenario, contender, running, subscriber, devicePaths)
+        ? await burst(scenario, contender, running, subscriber, devicePaths, broker.pid)
         : await paced(scenario, contender, running, subscriber, devicePaths, broker.pid);
     closeWriter = result.close;
     return result.metrics;
@@ -109,11 +109,14 @@ async function burst(
   running: Running,
   subscriber: Subscriber,
   devicePaths: string[],
+  brokerPid: number,
 ): Promise<{ metrics: Metrics; close: () => Promise<void> }> {
   const lines = scenario.linesPerPort * scenario.ports;
   const expected = lines * contender.messagesPerLine + scenario.ports * contender.primingMessages;
   probe(running); // starts the probe's window
   const before = sample(running.pids);
+  const brokerBefore = sample([brokerPid]).cpuS;
+  const tracer = startTracer(running);
   const writer = startWriter({ mode: 'burst', paths: devicePaths, linesPerPort: scenario.linesPerPort });
   let peak = before.peakRssMb;
   await until(
@@ -122,7 +125,9 @@ async function burst(
     () => subscriber.count(),
   );
   const written = await writer;
+  tracer?.kill('SIGINT');
   const after = sample(running.pids);
+  const brokerCpuS = sample([brokerPid]).cpuS - brokerBefore;
   peak = Math.max(peak, after.peakRssMb);
   const received = Math.min(subscriber.count(), expected);
   const seconds = (subscriber.lastArrivalMs() - written.startedAtMs) / 1000;
@@ -135,6 +140,10 @@ async function burst(
       messagesPerS: received / seconds,
       lost: expected - received,
       cpuSPer100kLines: ((after.cpuS - before.cpuS) / lines) * 1e5,
+      // Who is busy while the lines flow: a contender or a broker at 100 % of a core is
+      // what bounds the rate; neither near it means they wait on each other.
+      cpuPercent: ((after.cpuS - before.cpuS) / seconds) * 100,
+      brokerCpuPercent: (brokerCpuS / seconds) * 100,
       peakRssMb: peak,
       ...(eld === null ? {} : { eventLoopP99Ms: eld }),
       diskBytesPerMessage: (after.diskWriteBytes - before.diskWriteBytes) / Math.max(1, received),
@@ -164,20 +173,7 @@ async function paced(
   const before = sample(running.pids);
   const brokerBefore = sample([brokerPid]).cpuS;
   const threadsBefore = running.pids.map((pid) => threadTicks(pid));
-  const tracer =
-    process.env['BENCH_STRACE'] === undefined
-      ? undefined
-      : process.env['BENCH_STRACE'] === 'perf'
-        ? spawn(
-            'perf',
-            ['record', '-F', '2000', '-g', '-o', '/tmp/perf.data', '-p', String(running.pids[0])],
-            {
-              stdio: ['ignore', 'inherit', 'inherit'],
-            },
-          )
-        : spawn('strace', ['-c', '-f', '-p', String(running.pids[0])], {
-            stdio: ['ignore', 'inherit', 'inherit'],
-          });
+  const tracer = startTracer(running);
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(sample(running.pids).rssMb), 1000);
   const written = await writer;
@@ -252,6 +248,18 @@ async function idle(scenario: Extract<Scenario, { kind: 'idle' }>, running: Runn
     peakRssMb: after.peakRssMb,
     cpuPercent: ((after.cpuS - before.cpuS) / (scenario.measureMs / 1000)) * 100,
   };
+}
+
+/** BENCH_STRACE: `perf` records the contender into /tmp/perf.data; anything else runs strace -c. */
+function startTracer(running: Running): ReturnType<typeof spawn> | undefined {
+  const mode = process.env['BENCH_STRACE'];
+  if (mode === undefined) return undefined;
+  const pid = String(running.pids[0]);
+  return mode === 'perf'
+    ? spawn('perf', ['record', '-F', '2000', '-g', '-o', '/tmp/perf.data', '-p', pid], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      })
+    : spawn('strace', ['-c', '-f', '-p', pid], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 function startWriter(data: Record<string, unknown>): Promise<WriterResult> {
