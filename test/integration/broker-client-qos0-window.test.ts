@@ -5,7 +5,6 @@
 // window must then wait (backpressure), not drop, and everything goes out once it resumes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { BrokerClient } from '../../src/mqtt/broker-client.ts';
 import { PUMP_BATCH } from '../../src/mqtt/publisher.ts';
@@ -13,6 +12,7 @@ import { MESSAGE_OVERHEAD_BYTES } from '../../src/queue/limits.ts';
 import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
+import { until } from '../helpers/until.ts';
 
 const KiB = 1024;
 const PAYLOAD = 64 * KiB;
@@ -20,14 +20,6 @@ const PAYLOAD = 64 * KiB;
 const COUNT = 500;
 const WINDOW_BYTES = 1024 * KiB;
 const TOPIC = 'window/test/reading';
-
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function makePublisher(url: string): { outbox: MemoryOutbox; publisher: BrokerClient } {
   const outbox = new MemoryOutbox({

@@ -18,20 +18,15 @@ import { openSqliteOutbox } from '../../src/queue/sqlite-outbox.ts';
 import type { SqliteOutbox } from '../../src/queue/sqlite-outbox.ts';
 import { startTestBroker } from '../helpers/embedded-broker.ts';
 import type { StartedBroker } from '../helpers/embedded-broker.ts';
+import { until } from '../helpers/until.ts';
+
+const WAIT_MS = 20_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-local-publisher-'));
 const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function client(
   broker: StartedBroker,
@@ -105,8 +100,8 @@ describe('LocalPublisher: the embedded broker in the process', () => {
           createdAt: Date.now(),
         },
       ]);
-    await until('every message at the subscriber', () => seen.length >= count);
-    await until('the queue empty', () => outbox.stats().depth === 0);
+    await until('every message at the subscriber', () => seen.length >= count, WAIT_MS);
+    await until('the queue empty', () => outbox.stats().depth === 0, WAIT_MS);
     clearInterval(watch);
     assert.deepEqual(
       seen,
@@ -150,8 +145,8 @@ describe('LocalPublisher: the embedded broker in the process', () => {
         createdAt: Date.now(),
       },
     ]);
-    await until('the allowed message', () => seen.includes('iot/lp/p/ok'));
-    await until('the refused one dead-lettered', () => outbox.stats().deadLetters === 1);
+    await until('the allowed message', () => seen.includes('iot/lp/p/ok'), WAIT_MS);
+    await until('the refused one dead-lettered', () => outbox.stats().deadLetters === 1, WAIT_MS);
     assert.deepEqual(seen, ['iot/lp/p/ok']);
     assert.equal(p.status().refusedByBroker, 1);
     assert.match(p.status().lastError ?? '', /elsewhere\/secret|not allowed|publish/);
@@ -166,12 +161,12 @@ describe('LocalPublisher: the embedded broker in the process', () => {
     const p = await publisher(broker, outbox);
     const got: InboundMessage[] = [];
     const remove = p.subscriptions.add('iot/lp/+/set', 0, (m) => got.push(m));
-    await until('the retained command', () => got.length === 1);
+    await until('the retained command', () => got.length === 1, WAIT_MS);
     assert.equal(got[0]?.retain, true);
     assert.equal(got[0]?.payload.toString(), 'on');
     assert.ok(p.subscriptions.covers('iot/lp/relay/set'));
     await app.publishAsync('iot/lp/relay/set', 'off', { qos: 1 });
-    await until('the live command', () => got.length === 2);
+    await until('the live command', () => got.length === 2, WAIT_MS);
     assert.deepEqual(
       { topic: got[1]?.topic, payload: got[1]?.payload.toString(), qos: got[1]?.qos, retain: got[1]?.retain },
       { topic: 'iot/lp/relay/set', payload: 'off', qos: 0, retain: false },
@@ -205,8 +200,8 @@ describe('LocalPublisher: the embedded broker in the process', () => {
     const { outbox: reopened } = await queue(path);
     assert.equal(reopened.lease(10).length, 0, 'held by the stored session: not leasable');
     await publisher(broker, reopened);
-    await until('the held message delivered', () => seen.includes('held'));
+    await until('the held message delivered', () => seen.includes('held'), WAIT_MS);
     assert.equal(reopened.packets.all().length, 0);
-    await until('the queue empty', () => reopened.stats().depth === 0);
+    await until('the queue empty', () => reopened.stats().depth === 0, WAIT_MS);
   });
 });

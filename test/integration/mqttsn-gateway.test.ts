@@ -23,6 +23,7 @@ import { publish, subscribe } from '../helpers/mqtt-sub.ts';
 import type { ReceivedMessage, Subscription } from '../helpers/mqtt-sub.ts';
 import { createPtyPair } from '../helpers/socat.ts';
 import type { PtyPair } from '../helpers/socat.ts';
+import { until } from '../helpers/until.ts';
 
 const BASE = 'iot/sn';
 
@@ -57,14 +58,6 @@ async function openDevice(
       if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     },
   };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 function on(sub: Subscription, topic: string): ReceivedMessage[] {
