@@ -5,14 +5,13 @@
 // window must then wait (backpressure), not drop, and everything goes out once it resumes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { BrokerClient } from '../../src/mqtt/broker-client.ts';
 import { PUMP_BATCH } from '../../src/mqtt/publisher.ts';
 import { MESSAGE_OVERHEAD_BYTES } from '../../src/queue/limits.ts';
-import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
+import type { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { until } from '../helpers/until.ts';
+import { makeTestPublisher } from '../helpers/test-publisher.ts';
 
 const KiB = 1024;
 const PAYLOAD = 64 * KiB;
@@ -21,29 +20,16 @@ const COUNT = 500;
 const WINDOW_BYTES = 1024 * KiB;
 const TOPIC = 'window/test/reading';
 
-function makePublisher(url: string): { outbox: MemoryOutbox; publisher: BrokerClient } {
-  const outbox = new MemoryOutbox({
-    maxMessages: 100_000,
-    maxBytes: 1024 * 1024 * KiB,
-    maxAgeMs: 86_400_000,
-    whenFull: 'drop_oldest',
-  });
-  const publisher = new BrokerClient({
-    link: {
-      url,
-      clientId: 'qos0-window-test',
-      protocolVersion: 4,
-      keepaliveMs: 120_000, // no keepalive timeout while Mosquitto is stopped
-      tls: null,
-      will: { topic: 'window/test/state', payload: 'offline', qos: 1, retain: false },
-    },
-    outbox,
-    inflight: 32,
-    gatewayId: 'test',
-    log: pino({ level: 'silent' }),
+function makePublisher(url: string): ReturnType<typeof makeTestPublisher> {
+  // The long keepalive: no timeout while Mosquitto is stopped.
+  return makeTestPublisher({
+    url,
+    clientId: 'qos0-window-test',
+    protocolVersion: 4,
+    willTopic: 'window/test/state',
     qos0WindowBytes: WINDOW_BYTES,
+    outboxBytes: 1024 * 1024 * KiB,
   });
-  return { outbox, publisher };
 }
 
 /** Until nothing moves out of the queue for a second (the socket is blocked). */

@@ -9,14 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
-import { pino } from 'pino';
-import { BrokerClient } from '../../src/mqtt/broker-client.ts';
-import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
+import type { BrokerClient } from '../../src/mqtt/broker-client.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import type { FaultProxy } from '../helpers/fault-proxy.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { until } from '../helpers/until.ts';
+import { makeTestPublisher } from '../helpers/test-publisher.ts';
 
 const TOPIC = 'qos1/test/seq';
 
@@ -48,31 +47,14 @@ class Wire {
   }
 }
 
-function makePublisher(
-  url: string,
-  protocolVersion: 4 | 5,
-): { outbox: MemoryOutbox; publisher: BrokerClient } {
-  const outbox = new MemoryOutbox({
-    maxMessages: 100_000,
-    maxBytes: 64 * 1024 * 1024,
-    maxAgeMs: 86_400_000,
-    whenFull: 'drop_oldest',
+function makePublisher(url: string, protocolVersion: 4 | 5): ReturnType<typeof makeTestPublisher> {
+  // The long keepalive: no timeout while the proxy blackholes the link.
+  return makeTestPublisher({
+    url,
+    clientId: `qos1-writes-${protocolVersion}`,
+    protocolVersion,
+    willTopic: 'qos1/test/state',
   });
-  const publisher = new BrokerClient({
-    link: {
-      url,
-      clientId: `qos1-writes-${protocolVersion}`,
-      protocolVersion,
-      keepaliveMs: 120_000, // no keepalive timeout while the proxy blackholes the link
-      tls: null,
-      will: { topic: 'qos1/test/state', payload: 'offline', qos: 1, retain: false },
-    },
-    outbox,
-    inflight: 32,
-    gatewayId: 'test',
-    log: pino({ level: 'silent' }),
-  });
-  return { outbox, publisher };
 }
 
 /** The QoS of message i: mostly 1, with QoS 0 and QoS 2 ones in between. */
