@@ -509,12 +509,11 @@ export class BrokerClient implements Publisher {
       messageId: 1,
       userProperty: link.protocolVersion === 5 ? (['id', messageKey] as const) : undefined,
     };
-    if (
-      this.maxPacketSize !== Number.POSITIVE_INFINITY &&
-      publishLength(fields, link.protocolVersion) > this.maxPacketSize
-    ) {
+    // Sized only against a known maximum (Mosquitto announces none by default).
+    const size =
+      this.maxPacketSize === Number.POSITIVE_INFINITY ? 0 : publishLength(fields, link.protocolVersion);
+    if (size > this.maxPacketSize) {
       // Sending it would get the connection closed (MQTT 5 §3.1.2.11.4): refuse it here.
-      const size = publishLength(fields, link.protocolVersion);
       const reason = `packet of ${size} bytes exceeds the broker's maximum packet size ${this.maxPacketSize}`;
       this.options.log.warn(
         { queueId: message.id, topic: message.topic, reason },

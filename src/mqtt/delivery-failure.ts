@@ -35,19 +35,3 @@ export function decideOnFailure(code: number, attemptsBefore: number): FailureDe
   if (attempts >= MAX_ATTEMPTS) return { action: 'dead_letter', reason: `${reason} (${attempts} attempts)` };
   return { action: 'retry', delayMs: 1000 * 2 ** (attempts - 1) };
 }
-
-/**
- * An upper bound of the size of a PUBLISH (MQTT 5 §3.3): fixed header (≤ 5), topic
- * (2 + bytes), packet id (2), properties (≤ 4 + each), payload. Used to dead-letter what the
- * broker's Maximum Packet Size forbids before sending it (sending it would get us cut off).
- */
-export function publishPacketSize(
-  topic: string,
-  payload: Buffer,
-  userProperties: Readonly<Record<string, string>>,
-): number {
-  let props = 0;
-  for (const [k, v] of Object.entries(userProperties))
-    props += 1 + 2 + Buffer.byteLength(k) + 2 + Buffer.byteLength(v);
-  return 5 + 2 + Buffer.byteLength(topic) + 2 + 4 + props + payload.length;
-}

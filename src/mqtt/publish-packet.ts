@@ -2,7 +2,7 @@
 // itself for the readings it sends at QoS 1: all PUBLISHes of one pump step go into one
 // buffer and leave in one socket write. Through MQTT.js each took an options object, a
 // deep copy for its store, a dozen debug calls and six small writes to the socket
-// (mqtt-packet's writeToStream); that was a fifth of the gateway's CPU per reading
+// (mqtt-packet's writeToStream); that was about a third of the gateway's CPU per reading
 // (docs/performance.md). The bytes are the same as mqtt-packet's, which a property test
 // keeps (test/unit/mqtt/publish-packet.test.ts).
 
