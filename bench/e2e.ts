@@ -12,10 +12,12 @@
 // For finding where time goes (environment):
 //   BENCH_CPU_PROF=<dir>      V8 CPU profiles of the Node contenders
 //   BENCH_NODE_ARGS="…"       more node flags for them (--perf-basic-prof, --trace-gc, …)
-//   BENCH_STRACE=1 | perf     strace -c (or perf record -g to /tmp/perf.data) of the first
+//   BENCH_STRACE=1|perf|stat  strace -c (perf record -g to /tmp/perf.data; perf stat of syscalls) of the first
 //                             contender process during a measured window (paced or burst)
 //   BENCH_THREADS=1           CPU ticks per thread in a paced window
 //   BENCH_MEMORY=1            process.memoryUsage() at the start and end of a paced window
+//   BENCH_MOSQUITTO_CONF="…"  more mosquitto.conf lines (`;` between them), e.g. max_inflight_messages 256
+//   BENCH_MOSQUITTO_LOG=all   Mosquitto logs every packet (the default is Mosquitto's own: no line per packet)
 //   BENCH_LOG=<file>          everything the contenders print
 //   BENCH_TTY2MQTT_PROTOCOL / _INFLIGHT / _WRITE_DELAY   tty2mqtt's mqtt.protocol_version,
 //                             queue.inflight and queue.write_delay (defaults: 5, 32, 100ms)
@@ -123,7 +125,13 @@ function lineupOf(scenario: Scenario): Contender[] {
 // The daemon is measured as installed: the bundle the bin runs (bin/tty2mqtt.js).
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
 const baseDir = mkdtempSync(join(os.tmpdir(), 'tty2mqtt-e2e-'));
-const broker = await startMosquitto();
+// As deployed: Mosquitto's own log default (the test helper's `all` writes a line per packet).
+// BENCH_MOSQUITTO_CONF adds lines to its configuration (`;` between them), for experiments
+// such as `max_inflight_messages 256` (the Receive Maximum it announces).
+const broker = await startMosquitto({
+  logTypes: process.env['BENCH_MOSQUITTO_LOG'] === 'all' ? 'all' : 'default',
+  config: process.env['BENCH_MOSQUITTO_CONF']?.replaceAll(';', '\n') ?? '',
+});
 const loadAtStart = os.loadavg();
 console.log(
   `tty2mqtt e2e benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +

@@ -250,16 +250,24 @@ async function idle(scenario: Extract<Scenario, { kind: 'idle' }>, running: Runn
   };
 }
 
-/** BENCH_STRACE: `perf` records the contender into /tmp/perf.data; anything else runs strace -c. */
+/**
+ * BENCH_STRACE: `perf` records the contender into /tmp/perf.data; `stat` counts its socket
+ * and tty syscalls with perf's tracepoints (no stop per syscall, so the counts are of an
+ * undisturbed run); anything else runs strace -c (which slows every syscall).
+ */
 function startTracer(running: Running): ReturnType<typeof spawn> | undefined {
   const mode = process.env['BENCH_STRACE'];
   if (mode === undefined) return undefined;
   const pid = String(running.pids[0]);
-  return mode === 'perf'
-    ? spawn('perf', ['record', '-F', '2000', '-g', '-o', '/tmp/perf.data', '-p', pid], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      })
-    : spawn('strace', ['-c', '-f', '-p', pid], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const stdio: ['ignore', 'inherit', 'inherit'] = ['ignore', 'inherit', 'inherit'];
+  if (mode === 'perf')
+    return spawn('perf', ['record', '-F', '2000', '-g', '-o', '/tmp/perf.data', '-p', pid], { stdio });
+  if (mode === 'stat') {
+    const events = ['read', 'write', 'writev', 'epoll_pwait', 'pwrite64', 'fsync', 'fdatasync'];
+    const list = events.map((name) => `syscalls:sys_enter_${name}`).join(',');
+    return spawn('perf', ['stat', '-e', list, '-p', pid], { stdio });
+  }
+  return spawn('strace', ['-c', '-f', '-p', pid], { stdio });
 }
 
 function startWriter(data: Record<string, unknown>): Promise<WriterResult> {
