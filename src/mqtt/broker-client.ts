@@ -28,6 +28,7 @@ import { PublishBatch, publishLength } from './publish-packet.ts';
 import type { PublishFields } from './publish-packet.ts';
 import './packet-numbers.ts';
 import { Qos0Window } from './qos0-window.ts';
+import { RefillHold } from './refill-hold.ts';
 import { PUMP_BATCH } from './publisher.ts';
 import type { BrokerClientProgress, BrokerClientStatus, Publisher } from './publisher.ts';
 import { SessionStore } from './session-store.ts';
@@ -80,6 +81,8 @@ export class BrokerClient implements Publisher {
   private ready = false;
   /** QoS 1 PUBLISHes of the current pump step, written by us in one socket write (send()). */
   private readonly batch = new PublishBatch();
+  /** Whether a refill of the window waits for more acknowledgements (refill-hold.ts). */
+  private readonly refillHold = new RefillHold(() => this.pump());
   /** The socket whose 'drain' the publisher waits for (socketBackedUp()). */
   private drainAwaited: Writable | undefined;
   /** The message inside client.publish() right now (see send()). */
@@ -248,6 +251,7 @@ export class BrokerClient implements Publisher {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.retryTimer);
+    this.refillHold.stop();
     this.unsubscribeOutbox?.();
     const client = this.client;
     if (client === undefined) return;
@@ -430,16 +434,19 @@ export class BrokerClient implements Publisher {
     try {
       for (;;) {
         // A leased message may be of either kind: lease no more than both windows hold.
-        const acked = this.inflightLimit - (this.inflight.size - this.qos0.messages);
+        const awaitingAck = this.inflight.size - this.qos0.messages;
+        const acked = this.inflightLimit - awaitingAck;
         const room = Math.min(acked, this.qos0.room(), PUMP_BATCH);
         if (!this.ready || !this.connected || this.socketBackedUp()) break;
         if (room <= 0) {
           if (this.qos0.bytes >= this.qos0.maxBytes) this.qos0Full();
           break;
         }
+        if (this.refillHold.holds(acked, this.inflightLimit, awaitingAck)) break;
         const batch = this.options.outbox.lease(room);
         const sent = this.sendUntilFull(batch);
         this.writeBatch();
+        if (sent > 0) this.refillHold.refilled();
         if (sent < batch.length) {
           // The QoS 0 window is full by bytes: the rest goes back to the queue, unsent and
           // in order (not an attempt), and waits there until the socket drains.
