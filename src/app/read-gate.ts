@@ -5,6 +5,14 @@
 // reading for a moment: bytes wait in the kernel's tty buffer (and, over USB, in the device),
 // the broker catches up, and reading resumes below LOW_WATER.
 //
+// What counts is every message read while the broker is connected that still waits for it,
+// including those write-behind has written to disk for waiting past its delay. Counting only
+// memory let the gate reopen as those were written: with a broker slower than HIGH_WATER over
+// the delay (~10,000 messages/s), everything read went to disk, ~2.7 KB per message measured
+// at a window of 4 (docs/performance.md). The backlog left from an outage does not count.
+// Lines read while it drains do once written: past HIGH_WATER of them reading slows to one
+// read per port every MAX_PAUSE_MS until the drain reaches them, instead of filling the disk.
+//
 // A pause never lasts more than MAX_PAUSE_MS, so a UART without flow control cannot overrun
 // the kernel's buffer (100 ms at 1 Mbaud is 12.5 KB of the tty layer's 64 KiB), and a broker
 // that stops answering only slows reading down to one read per port every 100 ms: what is
@@ -18,7 +26,7 @@ export const MAX_PAUSE_MS = 100;
 const POLL_MS = 1;
 
 export interface ReadGateOptions {
-  /** Messages held in memory waiting for the broker (Outbox.memoryBacklog). */
+  /** Messages read while connected that wait for the broker (Outbox.memoryBacklog). */
   backlog: () => number;
   connected: () => boolean;
   pause: () => void;

@@ -105,8 +105,10 @@ export interface Outbox {
   /** Called whenever new messages become leasable. Returns an unsubscribe function. */
   onAvailable(listener: () => void): () => void;
   /**
-   * Messages held in memory waiting for the broker (write-behind staging and the QoS 0
-   * ring), for read flow control (src/app/read-gate.ts). Absent: nothing is held that way.
+   * Messages read while the broker was connected that still wait for it: held in memory
+   * (write-behind staging and the QoS 0 ring), or written to disk by write-behind for having
+   * waited past its delay. For read flow control (src/app/read-gate.ts). Absent: nothing is
+   * held that way.
    */
   memoryBacklog?(): number;
   stats(): QueueStats;

@@ -118,6 +118,14 @@ export class SqliteOutbox implements SessionOutbox {
   private readonly writeBehind: WriteBehind;
   /** The messages write-behind holds in memory (the same Held objects leases hand out). */
   private readonly staged: StagedRows;
+  /** Whether the broker is connected (setWriteBehind): rows written now waited past the delay. */
+  private writeBehindActive = false;
+  /**
+   * Rows write-behind put on disk while the broker was connected, for having waited past the
+   * write delay, and not yet acknowledged. They wait for the broker as much as staged rows do;
+   * leaving them out of the backlog reopened the read gate as they were written (read-gate.ts).
+   */
+  private readonly writtenWhileConnected = new Set<number>();
   private readonly deadLetters: DeadLetterBounds;
   private readonly bounds: BoundLog;
   private storageError: string | null = null;
@@ -291,6 +299,7 @@ export class SqliteOutbox implements SessionOutbox {
     if (held === undefined) return;
     this.leased.delete(id);
     this.notBefore.delete(id);
+    this.writtenWhileConnected.delete(id);
     this.books.published += 1;
     if (held.ring) return;
     if (this.staged.has(id)) return this.staged.finish(id); // never written: nothing to delete
@@ -332,6 +341,7 @@ export class SqliteOutbox implements SessionOutbox {
     if (!ok) return this.release(id, { delayMs: 1000 }); // tried again later
     this.leased.delete(id);
     this.notBefore.delete(id);
+    this.writtenWhileConnected.delete(id);
     if (staged) this.staged.finish(id);
     else if (!held.ring) this.space.removed(held.size);
     this.books.deadLettered += 1;
@@ -345,7 +355,11 @@ export class SqliteOutbox implements SessionOutbox {
   }
 
   memoryBacklog(): number {
-    return this.staged.size + this.ring.length;
+    // Rows that left by another way (expired, dropped for room) are not tracked one by one:
+    // none can be waiting beyond what is on disk, and an empty table clears them all.
+    if (this.space.depth === 0) this.writtenWhileConnected.clear();
+    const written = Math.min(this.writtenWhileConnected.size, this.space.depth);
+    return this.staged.size + this.ring.length + written;
   }
 
   stats(): QueueStats {
@@ -412,6 +426,9 @@ export class SqliteOutbox implements SessionOutbox {
    * for the write delay. When it is not, everything staged is written now.
    */
   setWriteBehind(active: boolean): void {
+    this.writeBehindActive = active;
+    // What is written from now on is the outage's backlog, which the gate leaves alone.
+    if (!active) this.writtenWhileConnected.clear();
     this.writeBehind.setActive(active);
   }
 
@@ -428,6 +445,7 @@ export class SqliteOutbox implements SessionOutbox {
       this.maxWrittenId = Math.max(this.maxWrittenId, held.message.id);
     }
     this.space.inserted(rows.length, bytes);
+    if (this.writeBehindActive) for (const held of rows) this.writtenWhileConnected.add(held.message.id);
     return true;
   }
 
