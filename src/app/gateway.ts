@@ -292,7 +292,7 @@ export class Gateway {
       });
     }
     this.brokerClient = brokerClient;
-    const backlog = this.outbox.memoryBacklog?.bind(this.outbox);
+    const backlog = this.outbox.readBacklog?.bind(this.outbox);
     const gate =
       backlog === undefined
         ? undefined

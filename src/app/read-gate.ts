@@ -26,7 +26,7 @@ export const MAX_PAUSE_MS = 100;
 const POLL_MS = 1;
 
 export interface ReadGateOptions {
-  /** Messages read while connected that wait for the broker (Outbox.memoryBacklog). */
+  /** Messages read while connected that wait for the broker (Outbox.readBacklog). */
   backlog: () => number;
   connected: () => boolean;
   pause: () => void;

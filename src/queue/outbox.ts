@@ -110,7 +110,7 @@ export interface Outbox {
    * waited past its delay. For read flow control (src/app/read-gate.ts). Absent: nothing is
    * held that way.
    */
-  memoryBacklog?(): number;
+  readBacklog?(): number;
   stats(): QueueStats;
   close(): Promise<void>;
 }

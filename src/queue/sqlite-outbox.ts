@@ -354,7 +354,7 @@ export class SqliteOutbox implements SessionOutbox {
     return () => this.listeners.delete(listener);
   }
 
-  memoryBacklog(): number {
+  readBacklog(): number {
     // Rows that left by another way (expired, dropped for room) are not tracked one by one:
     // none can be waiting beyond what is on disk, and an empty table clears them all.
     if (this.space.depth === 0) this.writtenWhileConnected.clear();

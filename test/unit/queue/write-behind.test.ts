@@ -161,22 +161,18 @@ describe('write-behind', () => {
     // gate's high water over the delay sent everything read to disk (read-gate.ts).
     const box = await open();
     const submitted = box.submit([message('a', 1), message('a', 2), message('a', 3)]);
-    assert.equal(box.memoryBacklog(), 3, 'staged');
+    assert.equal(box.readBacklog(), 3, 'staged');
     await submitted; // resolves once written, after the delay
     assert.equal(box.stats().depth, 3);
-    assert.equal(box.memoryBacklog(), 3, 'written while connected: still waiting for the broker');
+    assert.equal(box.readBacklog(), 3, 'written while connected: still waiting for the broker');
     const [first, second] = box.lease(2);
     assert.ok(first !== undefined && second !== undefined);
     box.ack(first.id);
-    assert.equal(box.memoryBacklog(), 2, 'an acknowledgement takes one off');
+    assert.equal(box.readBacklog(), 2, 'an acknowledgement takes one off');
     box.release(second.id);
-    assert.equal(box.memoryBacklog(), 2, 'released, it still waits');
+    assert.equal(box.readBacklog(), 2, 'released, it still waits');
     box.setWriteBehind(false);
-    assert.equal(
-      box.memoryBacklog(),
-      0,
-      'the broker gone: what is on disk is the outage backlog, not counted',
-    );
+    assert.equal(box.readBacklog(), 0, 'the broker gone: what is on disk is the outage backlog, not counted');
     await box.close();
   });
 
@@ -184,12 +180,12 @@ describe('write-behind', () => {
     const box = await open(pathOf(), false);
     await box.submit([message('a', 1), message('a', 2)]);
     box.setWriteBehind(true);
-    assert.equal(box.memoryBacklog(), 0, 'the outage backlog is left to the publisher');
+    assert.equal(box.readBacklog(), 0, 'the outage backlog is left to the publisher');
     await box.submit([message('b', 1)]);
-    assert.equal(box.memoryBacklog(), 1);
+    assert.equal(box.readBacklog(), 1);
     for (const m of box.lease(10)) box.ack(m.id);
     assert.equal(box.stats().depth, 0);
-    assert.equal(box.memoryBacklog(), 0);
+    assert.equal(box.readBacklog(), 0);
     await box.close();
   });
 });
