@@ -118,11 +118,9 @@ export class SqliteOutbox implements SessionOutbox {
   private readonly writeBehind: WriteBehind;
   /** The messages write-behind holds in memory (the same Held objects leases hand out). */
   private readonly staged: StagedRows;
-  /** Whether the broker is connected (setWriteBehind): rows written now waited past the delay. */
-  private writeBehindActive = false;
   /**
-   * Rows write-behind put on disk while the broker was connected, for having waited past the
-   * write delay, and not yet acknowledged. They wait for the broker as much as staged rows do;
+   * Rows write-behind put on disk while the broker was connected (past their write delay, or
+   * early for the staging byte bound), and not yet acknowledged. They wait for the broker as much as staged rows do;
    * leaving them out of the backlog reopened the read gate as they were written (read-gate.ts).
    */
   private readonly writtenWhileConnected = new Set<number>();
@@ -426,7 +424,6 @@ export class SqliteOutbox implements SessionOutbox {
    * for the write delay. When it is not, everything staged is written now.
    */
   setWriteBehind(active: boolean): void {
-    this.writeBehindActive = active;
     // What is written from now on is the outage's backlog, which the gate leaves alone.
     if (!active) this.writtenWhileConnected.clear();
     this.writeBehind.setActive(active);
@@ -445,7 +442,7 @@ export class SqliteOutbox implements SessionOutbox {
       this.maxWrittenId = Math.max(this.maxWrittenId, held.message.id);
     }
     this.space.inserted(rows.length, bytes);
-    if (this.writeBehindActive) for (const held of rows) this.writtenWhileConnected.add(held.message.id);
+    if (this.writeBehind.isActive) for (const held of rows) this.writtenWhileConnected.add(held.message.id);
     return true;
   }
 

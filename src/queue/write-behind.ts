@@ -43,6 +43,11 @@ export class WriteBehind {
 
   constructor(private readonly options: WriteBehindOptions) {}
 
+  /** Whether the broker is connected (setActive): what is written now was staged while it was. */
+  get isActive(): boolean {
+    return this.active;
+  }
+
   /** The broker is connected (true), or not: then everything staged is written now. */
   setActive(active: boolean): void {
     this.active = active;
