@@ -113,10 +113,11 @@ const named = (c: Contender): boolean | undefined => onlyFilter?.some((f) => c.i
 const selected = contenders().filter((c) => named(c) ?? c.ownBroker === undefined);
 /** Who runs a scenario: the selection (narrowed by the scenario's own list) and their baselines. */
 function lineupOf(scenario: Scenario): Contender[] {
-  const wanted =
+  const wanted = (
     scenario.contenders === undefined
       ? selected
-      : contenders().filter((c) => scenario.contenders?.includes(c.id) === true && (named(c) ?? true));
+      : contenders().filter((c) => scenario.contenders?.includes(c.id) === true && (named(c) ?? true))
+  ).filter((c) => c.burstOnly !== true || scenario.kind === 'burst' || named(c) === true);
   // Ratios need the baselines in the same run.
   const needed = new Set(wanted.flatMap((c) => [c.id, c.baseline]));
   return contenders().filter((c) => needed.has(c.id));

@@ -3,6 +3,7 @@
 //   mosquitto_pub -l   one process per port, stdin = the tty (a line = one message);
 //   naive              bench/naive-gateway.js (serialport + ReadlineParser + MQTT.js);
 //   lean               bench/lean-gateway.js (tty.ReadStream + MQTT.js: the Node floor);
+//   lean-rm            the same floor keeping to the broker's Receive Maximum, as MQTT 5 asks;
 //   tty2mqtt           the real CLI with a generated gateway.yaml and bench/devices/.
 // Node contenders get bench/probe/event-loop.js preloaded for their event-loop delay.
 import { spawn } from 'node:child_process';
@@ -39,7 +40,9 @@ export interface Contender {
   messagesPerLine: number;
   /** Messages it publishes for the writer's opening empty line, per port. */
   primingMessages: number;
-  start(rig: RigPorts, script?: string): Promise<Running>;
+  start(rig: RigPorts): Promise<Running>;
+  /** Runs only in burst scenarios unless --only names it (its difference shows only there). */
+  burstOnly?: boolean;
   /** Set when the contender runs its own broker: the port the subscriber connects to. */
   ownBroker?: (rig: RigPorts) => number;
 }
@@ -52,6 +55,7 @@ export function contenders(): Contender[] {
     mosquittoPub(1),
     naive(1),
     lean(1),
+    leanWithinWindow(),
     tty2mqtt(1, 'normal'),
     tty2mqtt(1, 'full'),
     tty2mqttEmbedded(),
@@ -88,20 +92,26 @@ function mosquittoPub(qos: 0 | 1): Contender {
   };
 }
 
-function naive(qos: 0 | 1): Contender {
+/** A one-file Node gateway under bench/ (naive by default), with its own environment. */
+function naive(
+  qos: 0 | 1,
+  id = `naive-q${qos}`,
+  script = 'bench/naive-gateway.js',
+  env: Record<string, string> = {},
+): Contender {
   return {
-    id: `naive-q${qos}`,
+    id,
     qos,
     baseline: `naive-q${qos}`,
     messagesPerLine: 2,
     primingMessages: 0,
-    async start(rig, script = 'bench/naive-gateway.js') {
+    async start(rig) {
       const probeFile = join(rig.runDir, 'probe.json');
       const args = ['--import', PROBE, join(REPO, script)];
       args.push(`mqtt://127.0.0.1:${rig.brokerPort}`, String(qos), 'bench/naive');
       for (const port of rig.ports) args.push(`${port.name}=${port.path}`);
-      const child = spawnNode(args, probeFile);
-      await waitForOutput(child, (out) => count(out, 'opened ') >= rig.ports.length, 'naive gateway');
+      const child = spawnNode(args, probeFile, REPO, env);
+      await waitForOutput(child, (out) => count(out, 'opened ') >= rig.ports.length, id);
       await new Promise((resolve) => setTimeout(resolve, 300)); // MQTT connect: no output
       return { pids: pidsOf([child]), probeFile, stop: () => stopAll([child]) };
     },
@@ -110,8 +120,19 @@ function naive(qos: 0 | 1): Contender {
 
 /** bench/lean-gateway.js: tty.ReadStream + MQTT.js and nothing else (the Node floor). */
 function lean(qos: 0 | 1): Contender {
-  const base = naive(qos);
-  return { ...base, id: `lean-q${qos}`, start: (rig) => base.start(rig, 'bench/lean-gateway.js') };
+  return naive(qos, `lean-q${qos}`, 'bench/lean-gateway.js');
+}
+
+/**
+ * The same floor as a compliant MQTT 5 client (LEAN_FLOW=receive-maximum): no more QoS 1
+ * PUBLISHes unacknowledged than the broker's Receive Maximum, as tty2mqtt sends.
+ */
+function leanWithinWindow(): Contender {
+  // A window that never fills changes nothing: the paced scenarios would measure lean twice.
+  return {
+    ...naive(1, 'lean-rm-q1', 'bench/lean-gateway.js', { LEAN_FLOW: 'receive-maximum' }),
+    burstOnly: true,
+  };
 }
 
 function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
@@ -184,14 +205,19 @@ function gatewayYaml(rig: RigPorts, qos: 0 | 1, durability: string, embeddedPort
 }
 
 /** BENCH_CPU_PROF=<dir>: every Node contender writes a V8 CPU profile there at exit. */
-function spawnNode(args: string[], probeFile: string, cwd = REPO): ChildProcess {
+function spawnNode(
+  args: string[],
+  probeFile: string,
+  cwd = REPO,
+  env: Record<string, string> = {},
+): ChildProcess {
   const profileDir = process.env['BENCH_CPU_PROF'];
   const prof = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
   // BENCH_NODE_ARGS: more node flags for the Node contenders (e.g. --perf-basic-prof).
   prof.push(...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []));
   return spawn(process.execPath, [...prof, ...args], {
     cwd,
-    env: { ...process.env, BENCH_PROBE_FILE: probeFile },
+    env: { ...process.env, ...env, BENCH_PROBE_FILE: probeFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
