@@ -102,6 +102,8 @@ export class BrokerClient implements Publisher {
    */
   private readonly awaitingPut = new Map<string, number[]>();
   private connects = 0;
+  /** Whether the log has said once that the broker's window is below queue.inflight. */
+  private narrowWindowSaid = false;
   private published = 0;
   private refusedByBroker = 0;
   private lastError: string | null = null;
@@ -290,10 +292,27 @@ export class BrokerClient implements Publisher {
       },
       'connected to broker',
     );
+    this.sayNarrowWindow();
     this.reconcileInflight();
     this.options.outbox.setWriteBehind?.(true);
     this.options.onConnect?.();
     this.pump();
+  }
+
+  /**
+   * Once per process: the broker's Receive Maximum (MQTT 5 §3.2.2.3.3) caps the window below
+   * queue.inflight. Nothing is wrong, but a backlog then drains about one message per
+   * acknowledgement, at roughly half the rate a window of 32 allows (docs/performance.md),
+   * and the broker's setting is the only place to change it.
+   */
+  private sayNarrowWindow(): void {
+    if (this.narrowWindowSaid || this.inflightLimit >= this.options.inflight) return;
+    this.narrowWindowSaid = true;
+    this.options.log.info(
+      { brokerReceiveMaximum: this.inflightLimit, queueInflight: this.options.inflight },
+      `the broker takes ${this.inflightLimit} unacknowledged messages, fewer than queue.inflight (${this.options.inflight}): ` +
+        'backlogs drain at its pace (Mosquitto: max_inflight_messages in mosquitto.conf)',
+    );
   }
 
   /**
