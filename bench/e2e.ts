@@ -123,7 +123,7 @@ function lineupOf(scenario: Scenario): Contender[] {
   return contenders().filter((c) => needed.has(c.id));
 }
 
-// The daemon is measured as installed: the bundle the bin runs (bin/tty2mqtt.js).
+// The daemon is measured as installed: the bundle (dist/cli.js), built once here.
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
 const baseDir = mkdtempSync(join(os.tmpdir(), 'tty2mqtt-e2e-'));
 // As deployed: Mosquitto's own log default (the test helper's `all` writes a line per packet).

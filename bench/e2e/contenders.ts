@@ -174,7 +174,10 @@ function tty2mqttEmbedded(): Contender {
 
 async function startTty2mqtt(rig: RigPorts, config: string): Promise<Running> {
   const probeFile = join(rig.runDir, 'probe.json');
-  const args = ['--import', PROBE, join(REPO, 'bin/tty2mqtt.js'), 'run', '--config', config];
+  // The bundle itself, as an installed package's bin runs it. Not through this checkout's
+  // bin/tty2mqtt.js: it switches to the TypeScript sources (tsx, ~35 MB more) as soon as one
+  // is newer than the bundle, so a source saved during a run would change what is measured.
+  const args = ['--import', PROBE, join(REPO, 'dist/cli.js'), 'run', '--config', config];
   const child = spawnNode(args, probeFile, rig.runDir);
   await waitForOutput(
     child,

@@ -154,7 +154,7 @@ export class Gateway {
         profile,
         subscribe,
         base: config.gateway.base_topic,
-        gatewayId: config.gateway.id ?? 'gateway',
+        gatewayId: config.gateway.id,
         outbox: this.outbox,
         log: options.log.child({ port: port.name }),
         binding: options.binding,
@@ -188,7 +188,7 @@ export class Gateway {
       if (view?.protocol !== 'mysensors') return [];
       return buildNodeDiscovery({
         base: config.gateway.base_topic,
-        gatewayId: config.gateway.id ?? 'gateway',
+        gatewayId: config.gateway.id,
         prefix: config.homeassistant.prefix,
         version: packageVersion(),
         port: port.name,
@@ -285,7 +285,7 @@ export class Gateway {
         link,
         outbox: this.outbox,
         inflight: config.queue.inflight,
-        gatewayId: config.gateway.id ?? 'gateway',
+        gatewayId: config.gateway.id,
         log: log.child({ service: 'publisher' }),
         onConnect,
         onDelivered,
@@ -306,7 +306,7 @@ export class Gateway {
     if (gate !== undefined) this.unsubscribeGate = this.outbox.onAvailable(() => gate.check());
     this.status = new StatusReporter({
       base,
-      gatewayId: config.gateway.id ?? 'gateway',
+      gatewayId: config.gateway.id,
       sink: brokerClient,
       ports: () => this.ports.map((p) => p.view()),
       queue: () => this.outbox.stats(),
@@ -467,7 +467,7 @@ export class Gateway {
   private opsSource(): OpsSource {
     const { config, profiles } = this.options.loaded;
     return {
-      gatewayId: config.gateway.id ?? 'gateway',
+      gatewayId: config.gateway.id,
       baseTopic: config.gateway.base_topic,
       startedAt: this.startedAt,
       ports: () => this.ports.map((p) => p.view()),

@@ -55,7 +55,7 @@ export function discoveryInput(loaded: LoadedConfig, version = packageVersion())
   const { config, profiles } = loaded;
   return {
     base: config.gateway.base_topic,
-    gatewayId: config.gateway.id ?? 'gateway',
+    gatewayId: config.gateway.id,
     prefix: config.homeassistant.prefix,
     version,
     ports: config.ports.flatMap((port) => {
