@@ -134,6 +134,14 @@ export class Subscriptions {
     this.requested.set(filter, wanted);
     client.subscribe(filter, { qos: wanted }, (error, granted) => {
       if (this.requested.get(filter) === wanted) this.requested.delete(filter);
+      // Unanswered because the connection ended: the next connect subscribes again (above),
+      // and the connection's loss has its own warning. Not a failure to report twice.
+      // (MQTT.js answers pending SUBSCRIBEs as its socket closes, before it clears `connected`.)
+      if (error && (!client.connected || client.stream.destroyed))
+        return this.log.debug(
+          { filter, err: error.message },
+          'subscribe unanswered; again at the next connect',
+        );
       if (error) return this.log.warn({ filter, err: error.message }, 'subscribe failed');
       const refused = granted?.find((g) => g.qos >= 0x80);
       if (refused !== undefined)

@@ -75,6 +75,9 @@ describe('broker reconnect logging', () => {
     );
     gateway = startGateway(['run', '-c', config]);
     await gateway.waitForOutput('connected to broker', 20_000);
+    // Start-up's own warning (the missing port) must come before the stop, not among the lines
+    // checked after it: on a loaded machine it can follow the connect.
+    await gateway.waitForOutput('does not exist', 20_000);
     const port = broker.port;
     const stoppedAt = Date.now();
     await broker.stop(); // its port now refuses connections
