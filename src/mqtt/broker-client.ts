@@ -301,9 +301,9 @@ export class BrokerClient implements Publisher {
 
   /**
    * Once per process: the broker's Receive Maximum (MQTT 5 §3.2.2.3.3) caps the window below
-   * queue.inflight. Nothing is wrong, but a backlog then drains about one message per
-   * acknowledgement, at roughly half the rate a window of 32 allows (docs/performance.md),
-   * and the broker's setting is the only place to change it.
+   * queue.inflight. Nothing is wrong, but a backlog then drains one message per
+   * acknowledgement, at about two thirds of the rate a window of 32 reached in the bench
+   * (docs/performance.md), and the broker's setting is the only place to change it.
    */
   private sayNarrowWindow(): void {
     if (this.narrowWindowSaid || this.inflightLimit >= this.options.inflight) return;
