@@ -120,8 +120,9 @@ export class SqliteOutbox implements SessionOutbox {
   private readonly staged: StagedRows;
   /**
    * Rows write-behind put on disk while the broker was connected (past their write delay, or
-   * early for the staging byte bound), and not yet acknowledged. They wait for the broker as much as staged rows do;
-   * leaving them out of the backlog reopened the read gate as they were written (read-gate.ts).
+   * early for the staging byte bound), and not yet acknowledged. They wait for the broker as
+   * much as staged rows do; leaving them out of the backlog reopened the read gate as they
+   * were written (read-gate.ts).
    */
   private readonly writtenWhileConnected = new Set<number>();
   private readonly deadLetters: DeadLetterBounds;
