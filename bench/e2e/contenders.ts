@@ -59,6 +59,7 @@ export function contenders(): Contender[] {
     tty2mqtt(1, 'normal'),
     tty2mqtt(1, 'full'),
     tty2mqttEmbedded(),
+    ...otherBuild(),
   ];
 }
 
@@ -151,6 +152,28 @@ function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
 }
 
 /**
+ * BENCH_OTHER_BUILD=<checkout>: tty2mqtt-q1-other runs that checkout's bundle (built there
+ * with `npm run build`) with the same configuration as tty2mqtt-q1-normal, alternating with
+ * it in one run — a change compared with the build before it, repetition by repetition,
+ * instead of across runs whose noise is larger than the change.
+ */
+function otherBuild(): Contender[] {
+  const checkout = process.env['BENCH_OTHER_BUILD'];
+  if (checkout === undefined) return [];
+  return [
+    {
+      ...tty2mqtt(1, 'normal'),
+      id: 'tty2mqtt-q1-other',
+      start(rig) {
+        const config = join(rig.runDir, 'gateway.yaml');
+        writeFileSync(config, gatewayYaml(rig, 1, 'normal'));
+        return startTty2mqtt(rig, config, join(checkout, 'dist/cli.js'));
+      },
+    },
+  ];
+}
+
+/**
  * tty2mqtt as a standalone site runs it: `broker: embedded` (aedes in the same process), the
  * subscriber connected to that broker. Its CPU includes the broker's work; compare it with
  * tty2mqtt-q1-normal's CPU plus Mosquitto's (brokerCpuUsPerLine).
@@ -172,12 +195,16 @@ function tty2mqttEmbedded(): Contender {
   };
 }
 
-async function startTty2mqtt(rig: RigPorts, config: string): Promise<Running> {
+async function startTty2mqtt(
+  rig: RigPorts,
+  config: string,
+  cli = join(REPO, 'dist/cli.js'),
+): Promise<Running> {
   const probeFile = join(rig.runDir, 'probe.json');
   // The bundle itself, as an installed package's bin runs it. Not through this checkout's
   // bin/tty2mqtt.js: it switches to the TypeScript sources (tsx, ~35 MB more) as soon as one
   // is newer than the bundle, so a source saved during a run would change what is measured.
-  const args = ['--import', PROBE, join(REPO, 'dist/cli.js'), 'run', '--config', config];
+  const args = ['--import', PROBE, cli, 'run', '--config', config];
   const child = spawnNode(args, probeFile, rig.runDir);
   await waitForOutput(
     child,

@@ -2,7 +2,7 @@
 // Every figure comes from outside the contender (/proc, the subscriber's arrival times)
 // except the event-loop delay, which the preloaded probe reports.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -199,6 +199,7 @@ async function paced(
     });
   const eld = await readProbe(running);
   const latencies = subscriber.latencies(windowStartMs).sort((a, b) => a - b);
+  dumpLatencies(contender, subscriber.samples(windowStartMs));
   const linesInWindow = (scenario.measureMs / 1000) * scenario.ratePerPort * scenario.ports;
   const cpuS = after.cpuS - before.cpuS;
   return {
@@ -223,6 +224,21 @@ async function paced(
       lost: expectedFor - Math.min(subscriber.count(), expectedFor),
     },
   };
+}
+
+/**
+ * BENCH_LATENCIES=<dir>: every paced window's latencies, one `<written epoch ms> <latency ms>`
+ * line per message, to `<dir>/<contender>-<n>.txt` — to see when the slow ones happen (a
+ * period points at a timer, a cluster at one stall).
+ */
+function dumpLatencies(contender: Contender, samples: { writtenMs: number; latencyMs: number }[]): void {
+  const dir = process.env['BENCH_LATENCIES'];
+  if (dir === undefined) return;
+  mkdirSync(dir, { recursive: true });
+  let n = 1;
+  while (existsSync(join(dir, `${contender.id}-${n}.txt`))) n += 1;
+  const text = samples.map((s) => `${s.writtenMs.toFixed(3)} ${s.latencyMs.toFixed(3)}`).join('\n');
+  writeFileSync(join(dir, `${contender.id}-${n}.txt`), `${text}\n`);
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Subscriber {
   lastArrivalMs(): number;
   /** Latencies (ms) of messages whose line was written at or after `sinceMs`. */
   latencies(sinceMs: number): number[];
+  /** The same, with when each line was written (epoch ms), in arrival order. */
+  samples(sinceMs: number): { writtenMs: number; latencyMs: number }[];
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startSubscriber(port: number, withLatency: boolean): Promi
     count: () => count,
     lastArrivalMs: () => last,
     latencies: (sinceMs) => samples.filter((s) => s.writtenMs >= sinceMs).map((s) => s.latencyMs),
+    samples: (sinceMs) => samples.filter((s) => s.writtenMs >= sinceMs),
     async stop() {
       child.kill('SIGTERM');
       await exited;
