@@ -36,6 +36,7 @@ import { Subscriptions } from './subscriptions.ts';
 import { TlsRefusals, urlHost } from './tls-refusals.ts';
 import type { RecordedRefusal } from './tls-refusals.ts';
 import { IdleWait } from './idle-wait.ts';
+import { IdMap } from '../id-map.ts';
 
 export type { BrokerClientProgress, BrokerClientStatus };
 
@@ -94,7 +95,7 @@ export class BrokerClient implements Publisher {
    * Per message sent: attempts before this one, and when its reading arrived (for the
    * latency in /metrics). Messages resumed from a previous run's session have no entry.
    */
-  private readonly sent = new Map<number, { attempts: number; createdAt: number; qos: 1 | 2 }>();
+  private readonly sent = new IdMap<{ attempts: number; createdAt: number; qos: 1 | 2 }>();
   /**
    * Queue ids of QoS 1/2 publishes not yet put into the session store, by topic+payload.
    * MQTT.js clones a packet before storing it, so identity is lost; it stores packets in

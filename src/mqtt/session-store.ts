@@ -13,6 +13,7 @@
 import { Readable } from 'node:stream';
 import type { IPublishPacket, IStore, Packet } from 'mqtt';
 import type { PacketStore } from '../queue/packet-store.ts';
+import { IdMap } from '../id-map.ts';
 
 type DoneCallback = (error?: Error) => void;
 type PacketCallback = (error?: Error, packet?: Packet) => void;
@@ -40,7 +41,7 @@ export function decodePacket(bytes: Buffer): Packet {
 
 export class SessionStore implements IStore {
   /** QoS 1 PUBLISHes by packet id, in put order: in memory only (see above). */
-  private readonly volatile = new Map<number, { queueId: number | null; packet: Packet }>();
+  private readonly volatile = new IdMap<{ queueId: number | null; packet: Packet }>();
 
   /**
    * @param durable the queue's packet store (QoS 2 PUBLISH and PUBREL)

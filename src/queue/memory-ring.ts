@@ -11,6 +11,7 @@
 import { Fifo } from './fifo.ts';
 import { MESSAGE_OVERHEAD_BYTES } from './limits.ts';
 import type { QueuedMessage } from './outbox.ts';
+import { IdMap } from '../id-map.ts';
 
 export interface RingEntry {
   message: QueuedMessage;
@@ -28,7 +29,7 @@ export interface RingOverflow {
 export class MemoryRing {
   private readonly queue = new Fifo<RingEntry>();
   /** The live entries of `queue` by id (an entry no longer here is dead). */
-  private readonly live = new Map<number, RingEntry>();
+  private readonly live = new IdMap<RingEntry>();
   /** Entries older than the newest in `queue` when they came: sorted by id, few. */
   private late: RingEntry[] = [];
   private lastId = -Infinity;

@@ -48,6 +48,7 @@ import { STAGED_MAX_BYTES, WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
 import { asError } from '../errors.ts';
+import { IdMap } from '../id-map.ts';
 
 export interface SqliteOutboxOptions extends QueueLimits {
   path: string;
@@ -108,7 +109,7 @@ export class SqliteOutbox implements SessionOutbox {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   /** Leased messages (rows and ring), by id: in memory only, so a crash forgets them. */
-  private readonly leased = new Map<number, Held>();
+  private readonly leased = new IdMap<Held>();
   /** Released with a retry delay: not leasable before this time. */
   private readonly notBefore = new Map<number, number>();
   /** Every row with an id below this one is known not to be leasable (a lease cursor). */

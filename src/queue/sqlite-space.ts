@@ -25,7 +25,7 @@ export class SqliteSpace {
     private readonly statements: Statements,
     private readonly limits: QueueLimits,
     private readonly packets: SqlitePacketStore,
-    private readonly leased: ReadonlyMap<number, Held>,
+    private readonly leased: { has(id: number): boolean },
   ) {}
 
   get depth(): number {

@@ -14,6 +14,7 @@
 import { MESSAGE_OVERHEAD_BYTES } from './limits.ts';
 import type { SubmitResult } from './outbox.ts';
 import type { Held } from './sqlite-rows.ts';
+import { IdMap } from '../id-map.ts';
 
 /** A submitted line whose rows are staged: it resolves once each is written or finished. */
 export interface StagedLine {
@@ -29,8 +30,8 @@ interface Entry {
 }
 
 export class StagedRows {
-  /** In id order (Map keeps insertion order; ids increase). */
-  private readonly entries = new Map<number, Entry>();
+  /** In id order (IdMap keeps insertion order; ids increase). */
+  private readonly entries = new IdMap<Entry>();
   private totalBytes = 0;
 
   get size(): number {

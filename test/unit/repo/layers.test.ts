@@ -17,6 +17,7 @@ const RANK: Record<string, number> = {
   'package-root.ts': 0,
   'build-info.ts': 0,
   'require-cjs.ts': 0,
+  'id-map.ts': 0,
   log: 0,
   os: 0,
   net: 0,
