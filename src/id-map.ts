@@ -12,8 +12,10 @@
 // 1–2 (docs/performance.md, seventh round).
 //
 // Here the Map holds only slot numbers — small integers, which a stale table cannot keep
-// alive — and the values sit in an array whose slot is emptied on delete. Iteration is in
-// insertion order, with a Map's rules for changes during iteration.
+// alive — and the values sit in an array whose slot is emptied on delete. (The stale tables
+// themselves are still promoted, but they are a few hundred bytes each, not a message.)
+// Iteration is in insertion order, with a Map's rules for changes during iteration.
+
 /** Slots kept when the map empties; above this the arrays are let go. */
 const SHRINK_ABOVE = 1024;
 
