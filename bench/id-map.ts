@@ -9,10 +9,10 @@
 //
 // Evidence only on a quiet machine (the load average is printed before and after).
 import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { loadAverageText, median } from './mqttsn/stats.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({ options: { reps: { type: 'string' } } });
@@ -23,11 +23,6 @@ interface Figures {
   scavenges: number;
   promotedKb: number;
   pauseMs: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 function run(kind: string): Figures {
@@ -48,12 +43,7 @@ function run(kind: string): Figures {
   };
 }
 
-console.log(
-  `load average at start ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average at start ${loadAverageText()}`);
 const results: Record<string, Figures[]> = { map: [], idmap: [] };
 for (let rep = 0; rep < reps; rep += 1)
   for (const kind of rep % 2 === 0 ? KINDS : [...KINDS].reverse()) results[kind]?.push(run(kind));
@@ -66,9 +56,4 @@ for (const kind of KINDS)
 console.log(
   `idmap ÷ map: promoted ${(summary('idmap', 'promotedKb') / summary('map', 'promotedKb')).toFixed(2)}×, pause ${(summary('idmap', 'pauseMs') / summary('map', 'pauseMs')).toFixed(2)}×`,
 );
-console.log(
-  `load average at end ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average at end ${loadAverageText()}`);

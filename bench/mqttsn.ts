@@ -20,7 +20,7 @@ import { printFramers, runFramers } from './mqttsn/framers.ts';
 import type { FramerResult } from './mqttsn/framers.ts';
 import { runRoundTrip } from './mqttsn/roundtrip.ts';
 import type { DeviceSummary, RoundTripResult } from './mqttsn/roundtrip.ts';
-import { fmt } from './mqttsn/stats.ts';
+import { fmt, loadAverageText } from './mqttsn/stats.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -47,7 +47,7 @@ for (const [name, value] of Object.entries({ seconds, rate, rounds, reps }))
 
 console.log(
   `tty2mqtt MQTT-SN benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}` +
-    `${quick ? ', quick' : ''}; load average ${loadavg()} (the machine's other work shows in the tails)`,
+    `${quick ? ', quick' : ''}; load average ${loadAverageText()} (the machine's other work shows in the tails)`,
 );
 const loadAtStart = os.loadavg();
 
@@ -95,7 +95,7 @@ try {
     roundTrip,
   };
   writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nload average at the end ${loadavg()}; written to ${args.out}`);
+  console.log(`\nload average at the end ${loadAverageText()}; written to ${args.out}`);
 } catch (error) {
   console.error(error);
   exitCode = 1;
@@ -104,13 +104,6 @@ try {
 }
 // Serial handles and child pipes are closed by now; exit rather than wait on a stray timer.
 process.exit(exitCode);
-
-function loadavg(): string {
-  return os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-}
 
 function printRoundTrip(r: RoundTripResult): void {
   console.log(

@@ -136,7 +136,8 @@ function leanWithinWindow(): Contender {
   };
 }
 
-function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
+/** `cli`: the bundle to run (another checkout's for tty2mqtt-q1-other). */
+function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full', cli?: string): Contender {
   return {
     id: qos === 0 ? 'tty2mqtt-q0' : `tty2mqtt-q1-${durability}`,
     qos,
@@ -146,7 +147,7 @@ function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
     start(rig) {
       const config = join(rig.runDir, 'gateway.yaml');
       writeFileSync(config, gatewayYaml(rig, qos, durability));
-      return startTty2mqtt(rig, config);
+      return startTty2mqtt(rig, config, cli);
     },
   };
 }
@@ -160,17 +161,7 @@ function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full'): Contender {
 function otherBuild(): Contender[] {
   const checkout = process.env['BENCH_OTHER_BUILD'];
   if (checkout === undefined) return [];
-  return [
-    {
-      ...tty2mqtt(1, 'normal'),
-      id: 'tty2mqtt-q1-other',
-      start(rig) {
-        const config = join(rig.runDir, 'gateway.yaml');
-        writeFileSync(config, gatewayYaml(rig, 1, 'normal'));
-        return startTty2mqtt(rig, config, join(checkout, 'dist/cli.js'));
-      },
-    },
-  ];
+  return [{ ...tty2mqtt(1, 'normal', join(checkout, 'dist/cli.js')), id: 'tty2mqtt-q1-other' }];
 }
 
 /**

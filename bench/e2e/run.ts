@@ -198,8 +198,9 @@ async function paced(
       console.log(`\n    threads of ${pid} (ticks in window): ${busy.join(' ')}`);
     });
   const eld = await readProbe(running);
-  const latencies = subscriber.latencies(windowStartMs).sort((a, b) => a - b);
-  dumpLatencies(contender, subscriber.samples(windowStartMs));
+  const window = subscriber.samples(windowStartMs);
+  dumpLatencies(contender, window);
+  const latencies = window.map((s) => s.latencyMs).sort((a, b) => a - b);
   const linesInWindow = (scenario.measureMs / 1000) * scenario.ratePerPort * scenario.ports;
   const cpuS = after.cpuS - before.cpuS;
   return {

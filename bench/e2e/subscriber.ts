@@ -8,9 +8,7 @@ export interface Subscriber {
   count(): number;
   /** Arrival time (epoch ms) of the latest message. */
   lastArrivalMs(): number;
-  /** Latencies (ms) of messages whose line was written at or after `sinceMs`. */
-  latencies(sinceMs: number): number[];
-  /** The same, with when each line was written (epoch ms), in arrival order. */
+  /** Latency (ms) and write time (epoch ms) of messages whose line was written at or after `sinceMs`, in arrival order. */
   samples(sinceMs: number): { writtenMs: number; latencyMs: number }[];
   stop(): Promise<void>;
 }
@@ -50,7 +48,6 @@ export async function startSubscriber(port: number, withLatency: boolean): Promi
   return {
     count: () => count,
     lastArrivalMs: () => last,
-    latencies: (sinceMs) => samples.filter((s) => s.writtenMs >= sinceMs).map((s) => s.latencyMs),
     samples: (sinceMs) => samples.filter((s) => s.writtenMs >= sinceMs),
     async stop() {
       child.kill('SIGTERM');

@@ -1,4 +1,5 @@
-// Small number helpers shared by the MQTT-SN benchmark: medians, percentiles, formatting.
+// Small number helpers shared by the benchmarks: medians, percentiles, formatting, the load average.
+import os from 'node:os';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -14,6 +15,14 @@ export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] ?? Number.NaN;
+}
+
+/** The 1, 5 and 15 minute load averages, as a benchmark prints them at its start and end. */
+export function loadAverageText(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 
 export function fmt(value: number | undefined): string {
