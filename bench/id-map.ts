@@ -1,8 +1,9 @@
 // Why src/id-map.ts exists, measured: the same churn (bench/gc/churn.ts: a table of 20
-// in-flight messages, 2,000,000 added and deleted) through a Map and through an IdMap, each
-// under --trace-gc-nvp, alternating --reps times. Prints what every scavenge promoted to the
-// old generation and how long it paused the thread (medians over a run's scavenges, then
-// over repetitions), and the ratios IdMap ÷ Map.
+// in-flight messages, 2,000,000 added and deleted) through a Map and through an IdMap, and
+// through a Set and an IdSet of the ids alone, each under --trace-gc-nvp, alternating --reps
+// times. Prints what every scavenge promoted to the old generation and how long it paused
+// the thread (medians over a run's scavenges, then over repetitions), and the ratios
+// IdMap ÷ Map and IdSet ÷ Set.
 //
 //   npm run bench:id-map                 3 repetitions
 //   npm run bench:id-map -- --reps 5
@@ -17,7 +18,7 @@ import { loadAverageText, median } from './mqttsn/stats.ts';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({ options: { reps: { type: 'string' } } });
 const reps = Math.max(1, Number(args.reps ?? 3));
-const KINDS = ['map', 'idmap'] as const;
+const KINDS = ['map', 'idmap', 'set', 'idset'] as const;
 
 interface Figures {
   scavenges: number;
@@ -44,7 +45,7 @@ function run(kind: string): Figures {
 }
 
 console.log(`load average at start ${loadAverageText()}`);
-const results: Record<string, Figures[]> = { map: [], idmap: [] };
+const results: Record<string, Figures[]> = { map: [], idmap: [], set: [], idset: [] };
 for (let rep = 0; rep < reps; rep += 1)
   for (const kind of rep % 2 === 0 ? KINDS : [...KINDS].reverse()) results[kind]?.push(run(kind));
 const summary = (kind: string, key: keyof Figures): number =>
@@ -53,7 +54,11 @@ for (const kind of KINDS)
   console.log(
     `${kind.padEnd(6)} promoted per scavenge ${summary(kind, 'promotedKb').toFixed(1)} KB, pause ${summary(kind, 'pauseMs').toFixed(2)} ms (${summary(kind, 'scavenges')} scavenges)`,
   );
-console.log(
-  `idmap ÷ map: promoted ${(summary('idmap', 'promotedKb') / summary('map', 'promotedKb')).toFixed(2)}×, pause ${(summary('idmap', 'pauseMs') / summary('map', 'pauseMs')).toFixed(2)}×`,
-);
+for (const [ours, theirs] of [
+  ['idmap', 'map'],
+  ['idset', 'set'],
+] as const)
+  console.log(
+    `${ours} ÷ ${theirs}: promoted ${(summary(ours, 'promotedKb') / summary(theirs, 'promotedKb')).toFixed(2)}×, pause ${(summary(ours, 'pauseMs') / summary(theirs, 'pauseMs')).toFixed(2)}×`,
+  );
 console.log(`load average at end ${loadAverageText()}`);

@@ -36,7 +36,7 @@ import { Subscriptions } from './subscriptions.ts';
 import { TlsRefusals, urlHost } from './tls-refusals.ts';
 import type { RecordedRefusal } from './tls-refusals.ts';
 import { IdleWait } from './idle-wait.ts';
-import { IdMap } from '../id-map.ts';
+import { IdMap, IdSet } from '../id-map.ts';
 
 export type { BrokerClientProgress, BrokerClientStatus };
 
@@ -68,7 +68,7 @@ export class BrokerClient implements Publisher {
   private inflightLimit: number;
   private maxPacketSize = Number.POSITIVE_INFINITY;
   /** Queue ids in flight: leased and sent, or resumed from the stored session. */
-  private readonly inflight = new Set<number>();
+  private readonly inflight = new IdSet();
   /** Of those, the QoS 0 ones (waiting for the socket, not for the broker). */
   private readonly qos0: Qos0Window;
   private readonly bounds: BoundLog;
@@ -323,7 +323,7 @@ export class BrokerClient implements Publisher {
   private reconcileInflight(): void {
     const stored = this.session.queueIds();
     this.qos0.reset(); // QoS 0 writes die with the connection (their callbacks have run)
-    for (const id of [...this.inflight]) {
+    for (const id of [...this.inflight.keys()]) {
       if (stored.has(id)) continue;
       this.inflight.delete(id);
       this.sent.delete(id);

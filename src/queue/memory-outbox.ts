@@ -3,6 +3,7 @@
 // keeps). Bounded by count, bytes and age with the `when_full` policy of docs/contract.md
 // §2/§6 (limits.ts roomFor, the rule the SQLite outbox applies too); every drop is counted by
 // reason. Nothing here survives a restart — which is why sqlite-outbox.ts exists.
+import { IdMap } from '../id-map.ts';
 import { DueTimer } from './due-timer.ts';
 import { QueueBooks, roomFor, sizeOf } from './limits.ts';
 import type { Droppable, QueueLimits } from './limits.ts';
@@ -33,7 +34,7 @@ interface Entry {
 export class MemoryOutbox implements SessionOutbox {
   readonly packets = new MemoryPacketStore();
   /** Every queued message by id; a Map iterates in insertion order, which is id order. */
-  private readonly entries = new Map<number, Entry>();
+  private readonly entries = new IdMap<Entry>();
   private readonly listeners = new Set<() => void>();
   private readonly books = new QueueBooks();
   private readonly marks = new SeqMarks();

@@ -1,12 +1,14 @@
 // The in-memory PacketStore: the reference for the contract of packet-store.ts and the
-// store of the MemoryOutbox. A Map keeps first-put order even when an entry is replaced
-// (PUBLISH → PUBREL keeps its place), which is the replay order the contract asks for.
+// store of the MemoryOutbox. An IdMap (a Map's order without a Map's garbage, id-map.ts)
+// keeps first-put order even when an entry is replaced (PUBLISH → PUBREL keeps its place),
+// which is the replay order the contract asks for.
+import { IdMap } from '../id-map.ts';
 import type { PacketStore, StoredPacket } from './packet-store.ts';
 
 export class MemoryPacketStore implements PacketStore {
-  private readonly entries = new Map<number, StoredPacket>();
+  private readonly entries = new IdMap<StoredPacket>();
   /** How many stored packets reference each queue id (lease() must skip those). */
-  private readonly refs = new Map<number, number>();
+  private readonly refs = new IdMap<number>();
 
   put(entry: StoredPacket): void {
     this.unref(this.entries.get(entry.messageId));

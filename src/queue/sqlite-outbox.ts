@@ -48,7 +48,7 @@ import { STAGED_MAX_BYTES, WriteBehind } from './write-behind.ts';
 import { prepareStatements } from './sqlite-statements.ts';
 import type { Statements } from './sqlite-statements.ts';
 import { asError } from '../errors.ts';
-import { IdMap } from '../id-map.ts';
+import { IdMap, IdSet } from '../id-map.ts';
 
 export interface SqliteOutboxOptions extends QueueLimits {
   path: string;
@@ -125,7 +125,7 @@ export class SqliteOutbox implements SessionOutbox {
    * much as staged rows do; leaving them out of the backlog reopened the read gate as they
    * were written (read-gate.ts).
    */
-  private readonly writtenWhileConnected = new Set<number>();
+  private readonly writtenWhileConnected = new IdSet();
   private readonly deadLetters: DeadLetterBounds;
   private readonly bounds: BoundLog;
   private storageError: string | null = null;

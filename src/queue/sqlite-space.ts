@@ -2,6 +2,7 @@
 // the file every few seconds), the acked rows not yet deleted, the drop_oldest victims of the
 // pending batch, and which rows lease() may hand out. The limits of docs/contract.md §2 apply here:
 // max_messages and max_bytes with when_full, max_age through expiredRows().
+import { IdMap } from '../id-map.ts';
 import { roomFor } from './limits.ts';
 import type { Droppable, QueueLimits } from './limits.ts';
 import type { SqlitePacketStore } from './sqlite-packet-store.ts';
@@ -16,9 +17,9 @@ export class SqliteSpace {
   private rows = 0;
   private rowBytes = 0;
   /** Acked rows, deleted by the next commit: id → size. Already gone from depth and bytes. */
-  private readonly acked = new Map<number, number>();
+  private readonly acked = new IdMap<number>();
   /** drop_oldest victims for the pending batch: id → size. Still counted until it commits. */
-  private readonly doomed = new Map<number, number>();
+  private readonly doomed = new IdMap<number>();
   private lastExpiry = -Infinity;
 
   constructor(
