@@ -20,7 +20,7 @@
 //   BENCH_MOSQUITTO_CONF="…"  more mosquitto.conf lines (`;` between them), e.g. max_inflight_messages 256
 //   BENCH_MOSQUITTO_LOG=all   Mosquitto logs every packet (the default is Mosquitto's own: no line per packet)
 //   BENCH_LOG=<file>          everything the contenders print
-//   BENCH_OTHER_BUILD=<dir>   tty2mqtt-q1-other: another checkout's dist/cli.js, same configuration
+//   BENCH_OTHER_BUILD=<dir>   tty2mqtt-q1-other, tty2mqtt-q0-other: another checkout's dist/cli.js, same configurations
 //   BENCH_TTY2MQTT_PROTOCOL / _INFLIGHT / _WRITE_DELAY   tty2mqtt's mqtt.protocol_version,
 //                             queue.inflight and queue.write_delay (defaults: 5, 32, 100ms)
 import { execFileSync } from 'node:child_process';

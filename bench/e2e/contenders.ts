@@ -136,7 +136,7 @@ function leanWithinWindow(): Contender {
   };
 }
 
-/** `cli`: the bundle to run (another checkout's for tty2mqtt-q1-other). */
+/** `cli`: the bundle to run (another checkout's for the -other contenders). */
 function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full', cli?: string): Contender {
   return {
     id: qos === 0 ? 'tty2mqtt-q0' : `tty2mqtt-q1-${durability}`,
@@ -153,15 +153,20 @@ function tty2mqtt(qos: 0 | 1, durability: 'normal' | 'full', cli?: string): Cont
 }
 
 /**
- * BENCH_OTHER_BUILD=<checkout>: tty2mqtt-q1-other runs that checkout's bundle (built there
- * with `npm run build`) with the same configuration as tty2mqtt-q1-normal, alternating with
- * it in one run — a change compared with the build before it, repetition by repetition,
- * instead of across runs whose noise is larger than the change.
+ * BENCH_OTHER_BUILD=<checkout>: tty2mqtt-q1-other and tty2mqtt-q0-other run that checkout's
+ * bundle (built there with `npm run build`) with the same configurations as
+ * tty2mqtt-q1-normal and tty2mqtt-q0, alternating with them in one run — a change compared
+ * with the build before it, repetition by repetition, instead of across runs whose noise is
+ * larger than the change.
  */
 function otherBuild(): Contender[] {
   const checkout = process.env['BENCH_OTHER_BUILD'];
   if (checkout === undefined) return [];
-  return [{ ...tty2mqtt(1, 'normal', join(checkout, 'dist/cli.js')), id: 'tty2mqtt-q1-other' }];
+  const cli = join(checkout, 'dist/cli.js');
+  return [
+    { ...tty2mqtt(1, 'normal', cli), id: 'tty2mqtt-q1-other' },
+    { ...tty2mqtt(0, 'normal', cli), id: 'tty2mqtt-q0-other' },
+  ];
 }
 
 /**

@@ -80,8 +80,10 @@ export class BrokerClient implements Publisher {
    * reconcileInflight() cannot see it.
    */
   private ready = false;
-  /** QoS 1 PUBLISHes of the current pump step, written by us in one socket write (send()). */
+  /** QoS 0 and 1 PUBLISHes of the current pump step, written by us in one socket write (send()). */
   private readonly batch = new PublishBatch();
+  /** The QoS 0 messages in `batch`: done when the socket has taken its write (writeBatch()). */
+  private qos0InBatch: { message: QueuedMessage; cost: number }[] = [];
   /** Whether a refill of the window waits for more acknowledgements (refill-hold.ts). */
   private readonly refillHold = new RefillHold(() => this.pump());
   /** The socket whose 'drain' the publisher waits for (socketBackedUp()). */
@@ -484,10 +486,11 @@ export class BrokerClient implements Publisher {
 
   /**
    * Whether the socket's write buffer is over its high-water mark; if so the publisher waits
-   * for its 'drain' (one listener) before handing MQTT.js more. Handed over anyway, each
-   * QoS 0 PUBLISH would add a 'drain' listener of MQTT.js's own (client.js _writePacket),
-   * and removing thousands of them one by one cost a third of the CPU at saturation
-   * (docs/performance.md). The messages wait in the outbox meanwhile, where they are bounded.
+   * for its 'drain' (one listener) before writing more. Written anyway, the messages would
+   * pile up in the socket's user-space buffer (and each QoS 0 PUBLISH handed to MQTT.js adds a
+   * 'drain' listener of its own, client.js _writePacket: removing thousands of them one by
+   * one once cost a third of the CPU at saturation, docs/performance.md). The messages wait
+   * in the outbox meanwhile, where they are bounded.
    */
   private socketBackedUp(): boolean {
     const stream = this.client?.stream as Writable | undefined;
@@ -563,6 +566,7 @@ export class BrokerClient implements Publisher {
         qos: message.qos,
       });
     if (message.qos === 1 && this.writeQos1(client, message, fields)) return;
+    if (message.qos === 0 && this.writeQos0(message, fields, cost)) return;
     // What this step wrote itself leaves first: the order of the messages is kept.
     this.writeBatch();
     const payload = message.payload;
@@ -574,18 +578,7 @@ export class BrokerClient implements Publisher {
     if (message.qos > 0) this.sending = message;
     client.publish(message.topic, payload, opts, (error) => {
       if (message.qos === 0) {
-        // At most once: written to the socket is as far as it goes.
-        if (this.inflight.delete(message.id)) this.qos0.remove(cost);
-        this.lastProgressAt = performance.now();
-        if (error) outbox.release(message.id, { delayMs: 1000 });
-        else {
-          this.published += 1;
-          outbox.ack(message.id);
-          this.options.onDelivered?.(0, Date.now() - message.createdAt);
-        }
-        // Never send from inside MQTT.js's callbacks: on a keepalive timeout they run while
-        // the dying connection still says `connected`, and what is sent then is lost.
-        this.schedulePump();
+        this.qos0Written(message, cost, error);
         return;
       }
       // QoS 1/2 complete in onPacket. An error without a broker reason means the packet
@@ -641,10 +634,61 @@ export class BrokerClient implements Publisher {
     return true;
   }
 
-  /** This step's QoS 1 PUBLISHes to the socket, in one write. */
+  /**
+   * A QoS 0 message, written by us into this step's batch like a QoS 1 one (writeQos1): it
+   * needs nothing of MQTT.js, no packet id and no store, and through client.publish() it cost
+   * the same options, copies and small writes. False when it cannot be encoded (a topic over
+   * 65,535 bytes): client.publish() then refuses it as it always has.
+   */
+  private writeQos0(message: QueuedMessage, fields: PublishFields, cost: number): boolean {
+    try {
+      this.batch.add(fields, this.options.link.protocolVersion);
+    } catch {
+      return false;
+    }
+    this.qos0InBatch.push({ message, cost });
+    return true;
+  }
+
+  /**
+   * This step's PUBLISHes to the socket, in one write. Its QoS 0 messages are done when the
+   * socket has taken the write: the stream calls back once the kernel has the bytes, or
+   * with an error when the connection died first (they are then leased again).
+   */
   private writeBatch(): void {
     const packets = this.batch.take();
-    if (packets !== undefined) (this.client?.stream as Writable | undefined)?.write(packets);
+    if (packets === undefined) return;
+    const stream = this.client?.stream as Writable | undefined;
+    const qos0 = this.qos0InBatch;
+    if (qos0.length === 0) {
+      stream?.write(packets);
+      return;
+    }
+    this.qos0InBatch = [];
+    const done = (error?: Error | null): void => {
+      for (const { message, cost } of qos0) this.qos0Written(message, cost, error);
+    };
+    if (stream === undefined) done(new Error('no connection'));
+    else stream.write(packets, done);
+  }
+
+  /** A QoS 0 PUBLISH left (or failed to leave) through the socket. */
+  private qos0Written(message: QueuedMessage, cost: number, error: Error | null | undefined): void {
+    // Once only: the connection's reconciliation may have released it already.
+    if (!this.inflight.delete(message.id)) return;
+    this.qos0.remove(cost);
+    this.lastProgressAt = performance.now();
+    const { outbox } = this.options;
+    // At most once: written to the socket is as far as it goes.
+    if (error) outbox.release(message.id, { delayMs: 1000 });
+    else {
+      this.published += 1;
+      outbox.ack(message.id);
+      this.options.onDelivered?.(0, Date.now() - message.createdAt);
+    }
+    // Never send from inside a write's or MQTT.js's callbacks: on a keepalive timeout they
+    // run while the dying connection still says `connected`, and what is sent then is lost.
+    this.schedulePump();
   }
 
   private takeAwaitingPut(packet: Packet): number | null {

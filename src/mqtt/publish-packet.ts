@@ -1,6 +1,6 @@
 // The bytes of a PUBLISH packet (MQTT 5 §3.3, MQTT 3.1.1 §3.3), written by the publisher
-// itself for the readings it sends at QoS 1: all PUBLISHes of one pump step go into one
-// buffer and leave in one socket write. Through MQTT.js each took an options object, a
+// itself for the readings it sends at QoS 0 and 1: all PUBLISHes of one pump step go into
+// one buffer and leave in one socket write. Through MQTT.js each took an options object, a
 // deep copy for its store, a dozen debug calls and six small writes to the socket
 // (mqtt-packet's writeToStream); that was about a third of the gateway's CPU per reading
 // (docs/performance.md). The bytes are the same as mqtt-packet's, which a property test

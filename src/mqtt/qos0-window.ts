@@ -1,6 +1,7 @@
-// The publisher's QoS 0 send window: publishes handed to MQTT.js and not yet written to the
-// socket. MQTT 3.1.1 §4.3.1 / MQTT 5 §4.3.1: QoS 0 has no acknowledgement, so nothing from
-// the broker limits them — only the socket does, and while it is blocked (a slow or hung
+// The publisher's QoS 0 send window: PUBLISHes written to the socket's stream (by the
+// publisher itself, or by MQTT.js for one it cannot encode) that the kernel has not taken
+// yet. MQTT 3.1.1 §4.3.1 / MQTT 5 §4.3.1: QoS 0 has no acknowledgement, so nothing from the
+// broker limits them — only the socket does, and while it is blocked (a slow or hung
 // broker) they wait in Node's user-space write buffer. The window bounds that buffer by
 // messages and by bytes (payload + topic + per-message overhead, queue/limits.ts), so
 // 4096 readings of 64 KiB cannot pile up 256 MiB there.
