@@ -3,9 +3,10 @@
 // filter, at the highest QoS asked for it, dropped with its last handler. The MQTT session
 // is persistent (broker-client.ts: clean = false), so the broker keeps subscriptions and queues
 // QoS 1/2 messages while the gateway is away. What the broker has confirmed (SUBACK) is
-// remembered; on every connect whatever it lacks is subscribed — everything when the
-// session is new (CONNACK session present = 0, MQTT 3.1.1 §3.2.2.2) — and nothing is
-// subscribed twice, which would make the broker send retained messages again
+// remembered until its UNSUBACK; on every connect whatever it lacks is subscribed —
+// everything when the session is new (CONNACK session present = 0, MQTT 3.1.1 §3.2.2.2) —
+// what it holds that no handler wants any more is unsubscribed, and nothing is subscribed
+// twice, which would make the broker send retained messages again
 // ([MQTT-3.8.4-3]). MQTT.js's own `resubscribe` is therefore off for this client.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log/logger.ts';
@@ -44,6 +45,12 @@ export class Subscriptions {
   private readonly confirmed = new Map<string, QoS>();
   /** SUBSCRIBEs sent and not yet answered (not sent twice while one is on its way). */
   private readonly requested = new Map<string, QoS>();
+  /**
+   * UNSUBSCRIBEs sent and not yet answered. Their filters stay `confirmed` until the UNSUBACK:
+   * the persistent session keeps the subscription if the connection ends first, and the
+   * next connect must unsubscribe it again.
+   */
+  private readonly unsubscribing = new Set<string>();
   private client: MqttClient | undefined;
 
   constructor(private readonly log: Logger) {}
@@ -64,6 +71,7 @@ export class Subscriptions {
     client.on('connect', (connack) => {
       if (!connack.sessionPresent) this.confirmed.clear();
       this.requested.clear(); // unanswered ones died with the old connection
+      this.unsubscribing.clear();
       for (const filter of new Set([...this.byFilter.keys(), ...this.confirmed.keys()])) this.sync(filter);
     });
   }
@@ -121,13 +129,26 @@ export class Subscriptions {
     const client = this.client;
     if (client === undefined || !client.connected) return; // done on connect
     const entries = this.byFilter.get(filter);
+    // An UNSUBSCRIBE on its way is answered first; its answer syncs the filter again.
+    if (this.unsubscribing.has(filter)) return;
     const wanted = entries === undefined ? undefined : (Math.max(...[...entries].map((e) => e.qos)) as QoS);
     if (wanted === (this.requested.get(filter) ?? this.confirmed.get(filter))) return;
     if (wanted === undefined) {
-      this.confirmed.delete(filter);
       this.requested.delete(filter);
+      this.unsubscribing.add(filter);
       client.unsubscribe(filter, (error) => {
-        if (error) this.log.warn({ filter, err: error.message }, 'unsubscribe failed');
+        this.unsubscribing.delete(filter);
+        // Unanswered because the connection ended (MQTT.js answers pending UNSUBSCRIBEs as
+        // its socket closes): the session still holds it, and the next connect unsubscribes
+        // it again. The connection's loss has its own warning.
+        if (error && (!client.connected || client.stream.destroyed))
+          return this.log.debug(
+            { filter, err: error.message },
+            'unsubscribe unanswered; again at the next connect',
+          );
+        if (error) return this.log.warn({ filter, err: error.message }, 'unsubscribe failed');
+        this.confirmed.delete(filter);
+        this.sync(filter); // a handler added meanwhile subscribes it again
       });
       return;
     }
