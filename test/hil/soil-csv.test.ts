@@ -41,7 +41,12 @@ const FIELDS = Object.keys(profile.fields);
 
 /** The sketch prints its first reading 2 s after boot, then every 60 s (not overridable). */
 const FIRST_READING_MS = 2_000;
-const SLACK_MS = 8_000;
+/**
+ * Those are the simulated board's seconds: on a loaded machine simavr runs slower than real
+ * time, and once in clean-clone CI the reading after a reopen took longer than 8 s more.
+ * A wait bounds a hang; it never measures speed.
+ */
+const SLACK_MS = 28_000;
 
 interface PortCounters {
   readings: number;
