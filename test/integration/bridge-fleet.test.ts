@@ -46,6 +46,7 @@ import { createPtyPair } from '../helpers/socat.ts';
 import type { PtyPair } from '../helpers/socat.ts';
 import { createTestCa } from '../helpers/test-ca.ts';
 import type { TestCa } from '../helpers/test-ca.ts';
+import { until } from '../helpers/until.ts';
 
 const SITE_A = 'fleet/site-a';
 const SITE_B = 'fleet/site-b';
@@ -123,19 +124,6 @@ function startSite(name: string, yaml: string): GatewayProcess {
   const gateway = startGateway(['run', '-c', join(siteDir, 'gateway.yaml')]);
   cleanups.push(() => gateway.kill('SIGKILL'));
   return gateway;
-}
-
-async function until(
-  what: string,
-  done: () => boolean,
-  why: () => string,
-  timeoutMs = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${why()}`);
-    await sleep(50);
-  }
 }
 
 function count(sub: Subscription, topic: string): number {
@@ -224,7 +212,7 @@ describe('from one Pi to a fleet: two sites, one central broker', () => {
       cleanups.push(() => site.stop());
       const brokerLogs = (): string =>
         `\nsite Mosquitto log:\n${site.log().slice(-4000)}\ncentral log:\n${central.log().slice(-4000)}`;
-      await until('the bridge up', () => bridgeState(sub, '1', cutBefore) !== undefined, brokerLogs);
+      await until('the bridge up', () => bridgeState(sub, '1', cutBefore) !== undefined, WAIT_MS, brokerLogs);
       assert.match(
         central.log(),
         /as bridge-site-a \(p2, c0,/,
@@ -261,7 +249,7 @@ describe('from one Pi to a fleet: two sites, one central broker', () => {
         `${device.describe()}; proxy ${JSON.stringify(proxy.stats())}; central sub events ${JSON.stringify(sub.events)}\n` +
         `gateway:\n${gateway.stdout().slice(-3000)}${gateway.stderr()}${brokerLogs()}`;
       await sleep(LEAD_MS);
-      await until('readings at the central broker', () => count(sub, METER_A) >= 10, why);
+      await until('readings at the central broker', () => count(sub, METER_A) >= 10, WAIT_MS, why);
 
       // The cut: the bridge's connection is closed, reconnects are refused.
       const cutAt = Date.now();
@@ -269,6 +257,7 @@ describe('from one Pi to a fleet: two sites, one central broker', () => {
       await until(
         'the bridge reported down at central (its will)',
         () => bridgeState(sub, '0', cutAt) !== undefined,
+        WAIT_MS,
         why,
       );
       const deliveredAtCut = count(sub, METER_A);
@@ -294,8 +283,8 @@ describe('from one Pi to a fleet: two sites, one central broker', () => {
 
       const restoredAt = Date.now();
       await proxy.restore();
-      await until('the bridge back up', () => bridgeState(sub, '1', restoredAt) !== undefined, why);
-      await until('the command at the device', () => written.length > 0, why);
+      await until('the bridge back up', () => bridgeState(sub, '1', restoredAt) !== undefined, WAIT_MS, why);
+      await until('the command at the device', () => written.length > 0, WAIT_MS, why);
       await device.done(60_000);
       const report = await waitForDelivery(sub.messages, device.acked, {
         topic: METER_A,
@@ -305,6 +294,7 @@ describe('from one Pi to a fleet: two sites, one central broker', () => {
       await until(
         'the command result at central',
         () => count(sub, `${SITE_A}/meter/reset_energy/result`) > 0,
+        WAIT_MS,
         why,
       );
       await sleep(1_000);

@@ -15,6 +15,7 @@ import { startTestBroker } from '../helpers/embedded-broker.ts';
 import { startGateway } from '../helpers/gateway-process.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createPtyPair } from '../helpers/socat.ts';
+import { until } from '../helpers/until.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tty2mqtt-client-id-'));
 const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -69,14 +70,6 @@ function collect(client: MqttClient): { topic: string; payload: string }[] {
   return seen;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 void describe("embedded broker: the gateway's client id belongs to the gateway", () => {
   const watcher: Login = { username: 'watcher', password: 'watcher pw' };
   const observer: Login = { username: 'observer', password: 'observer pw' };
@@ -115,7 +108,7 @@ void describe("embedded broker: the gateway's client id belongs to the gateway",
     const watch = await connected(port, { clientId: 'observer-1', ...observer });
     const states = collect(watch);
     await watch.subscribeAsync('iot/cid/gateway/state', { qos: 1 });
-    await until(() => states.some((m) => m.payload === 'online'), 'gateway/state online');
+    await until('gateway/state online', () => states.some((m) => m.payload === 'online'));
 
     // The reproduction: every 200 ms, the gateway's id with a persistent session.
     const codes: (number | 'accepted')[] = [];
@@ -174,7 +167,7 @@ void describe("embedded broker, anonymous: the gateway's client id still belongs
     const watch = await connected(port, { clientId: 'anon-watch' });
     const states = collect(watch);
     await watch.subscribeAsync('iot/anon/gateway/state', { qos: 1 });
-    await until(() => states.some((m) => m.payload === 'online'), 'gateway/state online');
+    await until('gateway/state online', () => states.some((m) => m.payload === 'online'));
 
     const codes: (number | 'accepted')[] = [];
     for (let i = 0; i < 5; i++) {
@@ -212,7 +205,7 @@ void describe('embedded broker: a client id belongs to the first login that uses
     assert.ok(first.connected, 'alice was not kicked off');
     // [MQTT-3.1.4-2]: the same login may take over (a half-open connection, a restart).
     const again = await connected(port, { clientId: 'kitchen', clean: false, ...alice });
-    await until(() => !first.connected, 'the first connection to be closed');
+    await until('the first connection to be closed', () => !first.connected);
     await again.endAsync();
     // Her session (clean = false) is stored: still hers.
     assert.equal(await outcome(port, { clientId: 'kitchen', ...bob }), 2);
@@ -263,7 +256,7 @@ void describe("embedded broker: forwarding honours the receiver's read ACL", () 
     await assert.rejects(resumed.client.subscribeAsync('+/retained', { qos: 1 }), /Subscribe error/);
     await w.publishAsync('a/live', 'live secret', { qos: 1 });
     await w.publishAsync('b/live', 'live for bob', { qos: 1 });
-    await until(() => seen.some((m) => m.topic === 'b/live'), 'b/live');
+    await until('b/live', () => seen.some((m) => m.topic === 'b/live'));
     await sleep(300);
     console.log(
       `bob received: ${JSON.stringify(seen.map((m) => m.topic))}; stats: ${JSON.stringify(broker.stats())}`,

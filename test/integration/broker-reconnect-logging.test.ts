@@ -12,6 +12,7 @@ import type { GatewayProcess } from '../helpers/gateway-process.ts';
 import { duplicateKeys } from '../helpers/json-duplicate-keys.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
+import { until } from '../helpers/until.ts';
 
 interface LogLine {
   level: string;
@@ -34,14 +35,6 @@ function logLines(gateway: GatewayProcess): LogLine[] {
       assert.deepEqual(duplicateKeys(l), [], l);
       return JSON.parse(l) as LogLine;
     });
-}
-
-async function until(what: string, done: () => boolean, gateway: GatewayProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within 60 s\n${gateway.stdout()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('broker reconnect logging', () => {
@@ -87,7 +80,8 @@ describe('broker reconnect logging', () => {
     await until(
       `${FAILED_ATTEMPTS} failed attempts logged`,
       () => failedLines().length >= FAILED_ATTEMPTS,
-      gateway,
+      60_000,
+      () => gateway.stdout(),
     );
 
     const afterStop = logLines(gateway).filter((l) => l.time >= stoppedAt);

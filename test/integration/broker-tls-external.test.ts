@@ -23,6 +23,7 @@ import { createPtyPair } from '../helpers/socat.ts';
 import type { PtyPair } from '../helpers/socat.ts';
 import { createTestCa } from '../helpers/test-ca.ts';
 import type { IssuedCertificate, TestCa } from '../helpers/test-ca.ts';
+import { until } from '../helpers/until.ts';
 
 const WAIT_MS = 45_000;
 /** Levels an operator is alerted by. */
@@ -48,22 +49,6 @@ function logLines(gateway: GatewayProcess, from = 0): LogLine[] {
     }
   }
   return lines;
-}
-
-async function until(
-  what: string,
-  done: () => boolean,
-  gateway: GatewayProcess,
-  timeoutMs = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}.\nstdout:\n${gateway.stdout()}\nstderr:\n${gateway.stderr()}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /**
@@ -172,7 +157,12 @@ async function assertRefused(
   message: RegExp,
 ): Promise<void> {
   const first = (): LogLine | undefined => refusals(c.gateway, cause).find((l) => l.level === 'error');
-  await until(`the ${cause} refusal`, () => first() !== undefined, c.gateway);
+  await until(
+    `the ${cause} refusal`,
+    () => first() !== undefined,
+    WAIT_MS,
+    () => outputOf(c.gateway),
+  );
   assert.match(first()?.msg ?? '', message);
   assert.match(first()?.msg ?? '', /; not connected, retrying with backoff$/);
   await c.device?.write('temp=21.5,hum=40\n');
@@ -183,7 +173,8 @@ async function assertRefused(
   await until(
     'two more refused attempts, the reading queued',
     () => refusals(c.gateway, cause).length >= 3 && lost().some((l) => l['queued'] === 2),
-    c.gateway,
+    WAIT_MS,
+    () => outputOf(c.gateway),
   );
   const lines = refusals(c.gateway, cause);
   assert.equal(lines.filter((l) => LOUD.has(l.level)).length, 1, 'one loud line per cause');
@@ -293,7 +284,8 @@ void describe('external broker over TLS', { concurrency: true }, () => {
     await until(
       'two refused reconnects',
       () => refusals(c.gateway, 'untrusted', from).length >= 2,
-      c.gateway,
+      WAIT_MS,
+      () => outputOf(c.gateway),
     );
     const wrongCa = refusals(c.gateway, 'untrusted', from);
     assert.equal(wrongCa.filter((l) => l.level === 'error').length, 1);
@@ -309,7 +301,8 @@ void describe('external broker over TLS', { concurrency: true }, () => {
     await until(
       'a refused reconnect (expired)',
       () => refusals(c.gateway, 'expired', from).length >= 1,
-      c.gateway,
+      WAIT_MS,
+      () => outputOf(c.gateway),
     );
     assert.match(refusals(c.gateway, 'expired', from)[0]?.msg ?? '', /^broker certificate expired on /);
     assert.equal(refusals(c.gateway, 'expired', from)[0]?.level, 'error');
@@ -393,3 +386,8 @@ void describe('external broker over TLS', { concurrency: true }, () => {
     );
   });
 });
+
+/** A gateway's output, for a wait that timed out. */
+function outputOf(gateway: GatewayProcess): string {
+  return `stdout:\n${gateway.stdout()}\nstderr:\n${gateway.stderr()}`;
+}

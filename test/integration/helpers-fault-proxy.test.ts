@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import type { FaultProxy } from '../helpers/fault-proxy.ts';
+import { until } from '../helpers/until.ts';
 
 const WAIT_MS = 3000;
 
@@ -40,7 +41,7 @@ function open(port: number): Promise<Client> {
         closed,
         isClosed: () => isClosed,
         waitFor: (text) =>
-          until(() => got.includes(text), `echo of ${JSON.stringify(text)}; got ${got.length} bytes`),
+          until(`echo of ${JSON.stringify(text)}; got ${got.length} bytes`, () => got.includes(text)),
       });
     });
   });
@@ -55,14 +56,6 @@ function connectError(port: number): Promise<string | null> {
     });
     socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
-}
-
-async function until(ok: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe('fault proxy', () => {
@@ -97,14 +90,14 @@ describe('fault proxy', () => {
     // A large transfer goes through intact (backpressure, no loss).
     const big = 'x'.repeat(2 * 1024 * 1024);
     c.socket.write(big);
-    await until(() => c.received().length === 5 + big.length, 'the 2 MiB echo');
+    await until('the 2 MiB echo', () => c.received().length === 5 + big.length);
     const s = proxy.stats();
     assert.equal(s.mode, 'forward');
     assert.equal(s.bytesToTarget, 5 + big.length);
     assert.equal(s.bytesToClient, 5 + big.length);
     assert.equal(s.active, 1);
     c.socket.destroy();
-    await until(() => proxy.stats().active === 0, 'the link to close');
+    await until('the link to close', () => proxy.stats().active === 0);
   });
 
   it('cut() closes open connections and refuses new ones; restore() accepts again', async () => {
@@ -133,10 +126,10 @@ describe('fault proxy', () => {
     const chunk = Buffer.alloc(64 * 1024, 0x41);
     let flushed = 0;
     for (let i = 0; i < 128; i++) c.socket.write(chunk, () => (flushed += 1));
-    await until(() => flushed === 128, 'the writes to flush (the proxy must keep reading)', 10_000);
+    await until('the writes to flush (the proxy must keep reading)', () => flushed === 128, 10_000);
     await until(
-      () => proxy.stats().bytesDropped - droppedBefore === 128 * chunk.length,
       'bytes to be dropped',
+      () => proxy.stats().bytesDropped - droppedBefore === 128 * chunk.length,
     );
     assert.equal(proxy.stats().bytesToTarget, toTargetBefore, 'nothing reached the target');
     await sleep(200);

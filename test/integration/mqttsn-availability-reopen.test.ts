@@ -20,14 +20,7 @@ import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+import { until } from '../helpers/until.ts';
 
 describe('MQTT-SN port availability across a reopen', () => {
   let dir: string;
@@ -57,7 +50,7 @@ describe('MQTT-SN port availability across a reopen', () => {
     });
     void port.start(abort.signal);
     device = await openDeviceEnd(pty.devicePath);
-    await until(() => port.view().state === 'open', 'the port open');
+    await until('the port open', () => port.view().state === 'open');
   });
 
   after(async () => {
@@ -79,7 +72,7 @@ describe('MQTT-SN port availability across a reopen', () => {
     } as const;
     await device.write(encodePacket({ ...connect, clientId: 'node1' }));
     await device.waitFor(encodePacket({ type: 'CONNACK', returnCode: 0 }).toString('latin1'), 5000);
-    await until(() => port.view().available, 'available once a client is connected');
+    await until('available once a client is connected', () => port.view().available);
     const opensBefore = port.view().opens;
     const from = changes.length;
     const sampled: boolean[] = [];
@@ -102,7 +95,7 @@ describe('MQTT-SN port availability across a reopen', () => {
       sampled.map(() => true),
     );
     await pty.kill(); // unplugged
-    await until(() => !port.view().available, 'unavailable after the unplug', 5000);
+    await until('unavailable after the unplug', () => !port.view().available, 5000);
     assert.ok(port.view().losses >= 1);
   });
 });

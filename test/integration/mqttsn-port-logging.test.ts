@@ -20,6 +20,7 @@ import { MemoryOutbox } from '../../src/queue/memory-outbox.ts';
 import { REPO_ROOT } from '../helpers/gateway-process.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
+import { until } from '../helpers/until.ts';
 
 interface Line {
   level: string;
@@ -116,11 +117,9 @@ describe('MQTT-SN port logging', () => {
     // A minute later the next refusal closes the window: one line says how many were not logged.
     skew += 61_000;
     await device.write(refused);
-    const until = Date.now() + 5000;
-    while (!lines().some((l) => l.suppressed !== undefined && l.reason === 'unsupported_protocol')) {
-      if (Date.now() > until) throw new Error('no summary line');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until('the summary line', () =>
+      lines().some((l) => l.suppressed !== undefined && l.reason === 'unsupported_protocol'),
+    );
     const summary = lines().find((l) => l.suppressed !== undefined && l.reason === 'unsupported_protocol');
     console.log(`# summary: ${summary?.msg}`);
     assert.equal(summary?.suppressed, 2000 - warnings.length);

@@ -14,6 +14,7 @@ import { IN_FLIGHT_WINDOW_MS } from '../../src/serial/in-flight.ts';
 import { STREAM_READ_SIZE } from '../../src/serial/reader.ts';
 import { createPtyPair, openDeviceEnd } from '../helpers/socat.ts';
 import type { DeviceEnd, PtyPair } from '../helpers/socat.ts';
+import { until } from '../helpers/until.ts';
 
 let dir = '';
 const cleanups: (() => Promise<void>)[] = [];
@@ -94,14 +95,6 @@ function harness(options: Partial<ManagedPortOptions> & { path: string }): Harne
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const opens = (h: Harness): number => h.events.filter((e) => e.what === 'open').length;
 const closes = (h: Harness): string[] =>
   h.events.filter((e) => e.what.startsWith('close')).map((e) => e.what);
@@ -125,13 +118,13 @@ void test('bytes written on the device end arrive as chunks, through the polled 
   const p = await pair('a');
   const h = harness({ path: p.gatewayPath });
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   const opened = h.logs().find((l) => l.msg.includes('opened'));
   assert.equal(opened?.reader, 'fd');
   const d = await device(p);
   await d.write('t=21.5\n');
   await d.write('h=40\n');
-  await until(() => h.text() === 't=21.5\nh=40\n', 'both lines');
+  await until('both lines', () => h.text() === 't=21.5\nh=40\n');
   assert.ok(h.chunks.every((c) => c.length > 0));
   assert.equal(h.port.status().bytesRead, 12);
 });
@@ -141,7 +134,7 @@ void test('write() reaches the device end, in order', async () => {
   const h = harness({ path: p.gatewayPath });
   const d = await device(p);
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   await Promise.all(['LED 1\n', 'LED 0\n', 'PING\n'].map((c) => h.port.write(c)));
   await d.waitFor('LED 1\nLED 0\nPING\n');
 });
@@ -160,35 +153,35 @@ void test('a port that does not exist yet is reported once, then opened when it 
   );
   assert.equal(h.port.status().state === 'closed' || h.port.status().state === 'opening', true);
   const p = await pair('late');
-  await until(() => opens(h) === 1, 'open once the pty exists');
+  await until('open once the pty exists', () => opens(h) === 1);
   const d = await device(p);
   await d.write('hello\n');
-  await until(() => h.text() === 'hello\n', 'data');
+  await until('data', () => h.text() === 'hello\n');
 });
 
 void test('unplug (socat killed) is seen within a second; replug at the same path resumes the same port', async () => {
   let p = await pair('u');
   const h = harness({ path: p.gatewayPath });
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   let d = await device(p);
   await d.write('before\n');
-  await until(() => h.text() === 'before\n', 'data before the unplug');
+  await until('data before the unplug', () => h.text() === 'before\n');
   await d.close();
   const killedAt = Date.now();
   await p.kill('SIGTERM');
   // The contract: a vanished port is detected within a second.
-  await until(() => closes(h).length === 1, 'onClose after the unplug', 1000);
+  await until('onClose after the unplug', () => closes(h).length === 1, 1000);
   const closedAt = h.events.find((e) => e.what.startsWith('close'))?.at ?? Infinity;
   assert.ok(closedAt - killedAt <= 1000, `loss seen after ${closedAt - killedAt} ms`);
   assert.equal(h.port.status().losses, 1);
   assert.ok(h.logs().some((l) => l.level === 'warn' && /lost/.test(l.msg)));
   await new Promise((resolve) => setTimeout(resolve, 300)); // stays unplugged for a moment
   p = await pair('u'); // same link paths
-  await until(() => opens(h) === 2, 'reopen after the replug');
+  await until('reopen after the replug', () => opens(h) === 2);
   d = await device(p);
   await d.write('after\n');
-  await until(() => h.text() === 'before\nafter\n', 'data after the replug');
+  await until('data after the replug', () => h.text() === 'before\nafter\n');
   assert.equal(h.port.status().state, 'open');
 });
 
@@ -199,9 +192,9 @@ void test('a hang-up that shows up as a 0-byte read (EOF) is a loss, detected by
   const ptsPath = await readlink(p.gatewayPath);
   const h = harness({ path: ptsPath });
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   await p.kill('SIGKILL');
-  await until(() => closes(h).length === 1, 'onClose after the hang-up', 1000);
+  await until('onClose after the hang-up', () => closes(h).length === 1, 1000);
   // Linux hangs up the slave when the master closes: reads return 0 bytes, not an error
   // (EIO only if the read races the hang-up).
   assert.match(closes(h)[0] ?? '', /0-byte read|read error EIO/);
@@ -213,16 +206,16 @@ void test('the configured symlink moving to another device is a loss; the port f
   const first = await pair('m');
   const h = harness({ path: first.gatewayPath });
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   // A new pair at the same links while the first is still alive (its pty does not hang up).
   const second = await createPtyPair(dir, { device: 'm-dev', gateway: 'm-gw' });
   cleanups.push(() => second.kill());
-  await until(() => closes(h).length === 1, 'loss via the path check', 1000);
+  await until('loss via the path check', () => closes(h).length === 1, 1000);
   assert.match(closes(h)[0] ?? '', /now leads to/);
-  await until(() => opens(h) === 2, 'reopen on the new device');
+  await until('reopen on the new device', () => opens(h) === 2);
   const d = await device(second);
   await d.write('new\n');
-  await until(() => h.text() === 'new\n', 'data from the new device');
+  await until('data from the new device', () => h.text() === 'new\n');
 });
 
 void test('two ports: unplugging one does not disturb the other', async () => {
@@ -232,12 +225,12 @@ void test('two ports: unplugging one does not disturb the other', async () => {
   const b = harness({ path: pb.gatewayPath, name: 'b' });
   await start(a);
   await start(b);
-  await until(() => opens(a) === 1 && opens(b) === 1, 'both open');
+  await until('both open', () => opens(a) === 1 && opens(b) === 1);
   const db = await device(pb);
   await pa.kill();
-  await until(() => closes(a).length === 1, 'a lost');
+  await until('a lost', () => closes(a).length === 1);
   for (let i = 0; i < 5; i += 1) await db.write(`b${i}\n`);
-  await until(() => b.text() === 'b0\nb1\nb2\nb3\nb4\n', 'b keeps delivering');
+  await until('b keeps delivering', () => b.text() === 'b0\nb1\nb2\nb3\nb4\n');
   assert.deepEqual(closes(b), []);
   assert.equal(b.port.status().state, 'open');
 });
@@ -246,12 +239,12 @@ void test('idle timeout closes and reopens a silent port (info, not a loss)', as
   const p = await pair('idle');
   const h = harness({ path: p.gatewayPath, idleTimeoutMs: 400 });
   await start(h);
-  await until(() => opens(h) === 2, 'reopen after idling');
+  await until('reopen after idling', () => opens(h) === 2);
   assert.equal(closes(h)[0], 'close: no data for 400 ms');
   assert.equal(h.port.status().losses, 0);
   const d = await device(p);
   await d.write('awake\n');
-  await until(() => h.text().includes('awake\n'), 'data after the idle reopen');
+  await until('data after the idle reopen', () => h.text().includes('awake\n'));
 });
 
 void test('bytes arriving mid-line at the open are in flight; after an idle reopen a later line is whole', async () => {
@@ -267,7 +260,7 @@ void test('bytes arriving mid-line at the open are in flight; after an idle reop
     }
   })();
   await start(h);
-  await until(() => h.infos.length >= 3, 'bytes after the open');
+  await until('bytes after the open', () => h.infos.length >= 3);
   sending = false;
   await dribble;
   await d.write('\n');
@@ -277,13 +270,13 @@ void test('bytes arriving mid-line at the open are in flight; after an idle reop
   );
   assert.ok(h.infos.slice(1).every((i) => !i.first && !i.inFlightAtOpen));
   // Silence: the idle reopen, then a line that starts after a quiet gap.
-  await until(() => opens(h) === 2, 'the idle reopen');
+  await until('the idle reopen', () => opens(h) === 2);
   const closedAt = h.events.find((e) => e.what.startsWith('close'))?.at ?? 0;
   const reopenedAt = h.events.filter((e) => e.what === 'open')[1]?.at ?? 0;
   const seen = h.infos.length;
   await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_WINDOW_MS + 200));
   await d.write('whole\n');
-  await until(() => h.infos.length > seen, 'the line after the reopen');
+  await until('the line after the reopen', () => h.infos.length > seen);
   console.log(
     `idle reopen: closed → open in ${reopenedAt - closedAt} ms; then ${JSON.stringify(h.infos[seen])}`,
   );
@@ -297,12 +290,12 @@ void test('reset_on_open: false clears HUPCL (a reopen will not reset the board)
   assert.match(stty(p.gatewayPath), /(^|\s)hupcl(\s|$)/m);
   const keep = harness({ path: p.gatewayPath, resetOnOpen: false });
   await start(keep);
-  await until(() => opens(keep) === 1, 'open');
+  await until('open', () => opens(keep) === 1);
   assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m);
   await keep.port.stop();
   const reset = harness({ path: p.gatewayPath, resetOnOpen: true });
   await start(reset);
-  await until(() => opens(reset) === 1, 'open with reset_on_open: true');
+  await until('open with reset_on_open: true', () => opens(reset) === 1);
   assert.match(stty(p.gatewayPath), /(^|\s)hupcl(\s|$)/m);
   // A pty has no DTR line: the pulse fails, which is one warning, not a failure.
   assert.ok(reset.logs().some((l) => l.level === 'warn' && /could not pulse DTR/.test(l.msg)));
@@ -313,7 +306,7 @@ void test('the port is locked while open; a second opener waits, reporting "in u
   const p = await pair('lock');
   const first = harness({ path: p.gatewayPath });
   await start(first);
-  await until(() => opens(first) === 1, 'first open');
+  await until('first open', () => opens(first) === 1);
   assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m);
   // reset_on_open: true would set HUPCL if the second opener's termios reached the port:
   // bindings-cpp applies termios before its flock, so the lock is looked up first.
@@ -331,7 +324,7 @@ void test('the port is locked while open; a second opener waits, reporting "in u
   assert.match(inUse[0]?.msg ?? '', new RegExp(`\\(pid ${process.pid}: `), 'names the holder');
   assert.match(stty(p.gatewayPath), /(^|\s)-hupcl(\s|$)/m, "the holder's termios were left alone");
   await first.port.stop();
-  await until(() => opens(second) === 1, 'second open after the first stopped');
+  await until('second open after the first stopped', () => opens(second) === 1);
 });
 
 void test('stop() is prompt, releases every descriptor, and nothing reopens afterwards', async () => {
@@ -339,7 +332,7 @@ void test('stop() is prompt, releases every descriptor, and nothing reopens afte
   const target = await readlink(p.gatewayPath);
   const h = harness({ path: p.gatewayPath, idleTimeoutMs: 300 });
   await start(h);
-  await until(() => opens(h) >= 2, 'a couple of idle reopens');
+  await until('a couple of idle reopens', () => opens(h) >= 2);
   assert.ok((await openDescriptors(p.gatewayPath, target)) >= 1);
   const t0 = Date.now();
   await h.port.stop();
@@ -355,30 +348,30 @@ void test('pauseReading() holds the bytes in the kernel until resumeReading(), a
   const p = await pair('fc');
   const h = harness({ path: p.gatewayPath });
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   const d = await device(p);
   h.port.pauseReading();
   await d.write('t=1\n');
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(h.text(), '', 'nothing is read while paused');
   h.port.resumeReading();
-  await until(() => h.text() === 't=1\n', 'the line held while paused');
+  await until('the line held while paused', () => h.text() === 't=1\n');
   // A reader started by a reopen while paused starts paused.
   h.port.pauseReading();
   assert.equal(h.port.restart('test'), true);
-  await until(() => opens(h) === 2, 'reopen');
+  await until('reopen', () => opens(h) === 2);
   await d.write('t=2\n');
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(h.text(), 't=1\n');
   h.port.resumeReading();
-  await until(() => h.text().endsWith('t=2\n'), 'the line written while paused after the reopen');
+  await until('the line written while paused after the reopen', () => h.text().endsWith('t=2\n'));
 });
 
 void test(`a read takes at most ${STREAM_READ_SIZE} bytes: a 200 KiB burst arrives whole, in bounded chunks`, async () => {
   const p = await pair('big');
   const h = harness({ path: p.gatewayPath });
   await start(h);
-  await until(() => opens(h) === 1, 'open');
+  await until('open', () => opens(h) === 1);
   const d = await device(p);
   const line = 'temp=23.5,hum=40.2\n';
   const burst = line.repeat(Math.ceil((200 * 1024) / line.length));
@@ -387,7 +380,7 @@ void test(`a read takes at most ${STREAM_READ_SIZE} bytes: a 200 KiB burst arriv
   await new Promise((resolve) => setTimeout(resolve, 200));
   h.port.resumeReading();
   await written;
-  await until(() => h.port.status().bytesRead === burst.length, 'the whole burst', 15_000);
+  await until('the whole burst', () => h.port.status().bytesRead === burst.length, 15_000);
   assert.equal(h.text(), burst);
   const largest = Math.max(...h.chunks.map((c) => c.length));
   assert.ok(largest <= STREAM_READ_SIZE, `largest chunk ${largest} bytes`);

@@ -11,6 +11,7 @@ import {
   startDemoDevices,
   type DemoPortHandle,
 } from '../../../src/demo/binding.ts';
+import { until } from '../../helpers/until.ts';
 
 const OPEN = { baudRate: 115200, hupcl: false } as const;
 
@@ -36,14 +37,6 @@ async function readUntil(
     text += buffer.toString('utf8', 0, bytesRead);
   }
   return text;
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 void describe('demo binding', () => {
@@ -90,7 +83,7 @@ void describe('demo binding', () => {
 
       await port.write(Buffer.from('LED on\n'));
       const device = demo.devices.get('/dev/demo-climate')!;
-      await until(() => device.lastCommand === 'LED on');
+      await until('the LED command at the device', () => device.lastCommand === 'LED on');
 
       await port.close();
       port = await demo.binding.open({ path: '/dev/demo-climate', ...OPEN });

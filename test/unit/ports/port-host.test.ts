@@ -15,16 +15,9 @@ import type { LineSection } from '../../../src/ports/port-view.ts';
 import type { PortIo, ProtocolPart } from '../../../src/ports/protocol-part.ts';
 import { REPO_ROOT } from '../../helpers/gateway-process.ts';
 import { MockBinding, spyOnMock } from '../../helpers/mock-binding.ts';
+import { until } from '../../helpers/until.ts';
 
 afterEach(() => MockBinding.reset());
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A protocol part that records every call, and whether its device is present. */
 function recordingPart(events: string[]): {
@@ -83,13 +76,13 @@ void test('the host calls its part in order around open, restart and stop, and b
   t.after(() => host.stop()); // also when an assertion fails: an open port keeps the test alive
   assert.equal(host.name, 'port livingroom');
   await host.start(new AbortController().signal);
-  await until(() => events.includes('resumed'), 'the open');
+  await until('the open', () => events.includes('resumed'));
   // The part resets its framing before the gateway looks again; held commands go out after.
   assert.deepEqual(events.splice(0), ['start', 'opened', 'change', 'resumed']);
   assert.equal(recorder.io().isOpen(), true);
 
   opened[0]?.emitData('t=21.5\n');
-  await until(() => events.length > 0, 'the data');
+  await until('the data', () => events.length > 0);
   assert.deepEqual(events.splice(0), ['received t=21.5\n']);
   recorder.io().send('ACK 1\n', 'reply not written');
   await recorder.io().write('LED 1\n');
@@ -122,7 +115,7 @@ void test('the host calls its part in order around open, restart and stop, and b
 
   // restart_port: our own reopen — closed as a reopen, then opened again.
   assert.equal(host.restart(), true);
-  await until(() => host.view().opens === 2 && events.includes('resumed'), 'the reopen');
+  await until('the reopen', () => host.view().opens === 2 && events.includes('resumed'));
   assert.deepEqual(events.splice(0), ['closed reopen', 'change', 'opened', 'change', 'resumed']);
   assert.equal(host.view().available, true);
 
@@ -135,12 +128,12 @@ void test('the host calls its part in order around open, restart and stop, and b
   const seen: string[] = [];
   const stopObserving = host.observe((chunk) => seen.push(chunk.toString()));
   release();
-  await until(() => host.view().opens === 3 && events.includes('resumed'), 'the reopen after the hold');
+  await until('the reopen after the hold', () => host.view().opens === 3 && events.includes('resumed'));
   opened[2]?.emitData('# climate 2.1 booting\n');
-  await until(() => seen.length === 1, 'the observer');
+  await until('the observer', () => seen.length === 1);
   stopObserving();
   opened[2]?.emitData('t=1\n');
-  await until(() => events.includes('received t=1\n'), 'the next chunk');
+  await until('the next chunk', () => events.includes('received t=1\n'));
   assert.deepEqual(seen, ['# climate 2.1 booting\n'], 'an unsubscribed observer sees nothing more');
   assert.deepEqual(events.splice(0), [
     'closed reopen',

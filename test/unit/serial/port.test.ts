@@ -9,6 +9,7 @@ import { createLogger } from '../../../src/log/logger.ts';
 import { ManagedPort } from '../../../src/serial/port.ts';
 import type { ManagedPortOptions, PortHandlers } from '../../../src/serial/port.ts';
 import { MockBinding, spyOnMock } from '../../helpers/mock-binding.ts';
+import { until } from '../../helpers/until.ts';
 
 const running: ManagedPort[] = [];
 
@@ -81,14 +82,6 @@ function managed(
   return port;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 void test('with MockBinding: opens, delivers chunks, writes, reports status', async () => {
   MockBinding.createPort('/dev/mock0', { echo: false, record: true });
   const { binding, opened } = spyOnMock();
@@ -96,11 +89,11 @@ void test('with MockBinding: opens, delivers chunks, writes, reports status', as
   const port = managed({ binding }, r);
   assert.equal(port.status().state, 'closed');
   await port.start(new AbortController().signal);
-  await until(() => r.events.includes('open'), 'open');
+  await until('open', () => r.events.includes('open'));
   assert.equal(port.status().state, 'open');
   opened[0]?.emitData('t=21.5\n');
   opened[0]?.emitData('h=40\n');
-  await until(() => r.text() === 't=21.5\nh=40\n', 'data');
+  await until('data', () => r.text() === 't=21.5\nh=40\n');
   await port.write('PING\n');
   await port.write(Buffer.from('LED 1\n'));
   assert.equal(opened[0]?.recording.toString(), 'PING\nLED 1\n');
@@ -127,7 +120,7 @@ void test('a missing port is reported once, retried, and opened when it appears'
   assert.match(port.status().lastError ?? '', /does not exist/);
   assert.equal(r.events.length, 0);
   MockBinding.createPort('/dev/mock0');
-  await until(() => r.events.includes('open'), 'open after the port appeared');
+  await until('open after the port appeared', () => r.events.includes('open'));
   assert.equal(port.status().lastError, null);
 });
 
@@ -212,7 +205,7 @@ void test('a 0-byte read (hung-up device) is a loss: reported, then the port is 
   const r = recorder();
   const port = managed({ binding }, r);
   await port.start(new AbortController().signal);
-  await until(() => r.text() === 'a\nb\n', 'data after the reopen');
+  await until('data after the reopen', () => r.text() === 'a\nb\n');
   assert.equal(opens(), 2);
   assert.deepEqual(r.events, ['open', 'close: end of stream (0-byte read: the device hung up)', 'open']);
   assert.equal(port.status().losses, 1);
@@ -238,7 +231,7 @@ void test('a read error is a loss; a throwing handler does not break the port', 
     },
   );
   await port.start(new AbortController().signal);
-  await until(() => seen.join('') === 'xyz', 'all chunks despite the throwing handler');
+  await until('all chunks despite the throwing handler', () => seen.join('') === 'xyz');
   assert.match(r.events[1] ?? '', /^close: read error: EIO/);
   assert.equal(port.status().losses, 1);
 });
@@ -249,7 +242,7 @@ void test('writes are serialised, and fail with PORT_LOST when the port is not o
   const port = managed({ binding }, r);
   await assert.rejects(port.write('early\n'), (e: unknown) => isGatewayError(e, ErrorCodes.PORT_LOST));
   await port.start(new AbortController().signal);
-  await until(() => r.events.includes('open'), 'open');
+  await until('open', () => r.events.includes('open'));
   await Promise.all(['1\n', '2\n', '3\n', '4\n'].map((w) => port.write(w)));
   assert.deepEqual(writes, ['1\n', '2\n', '3\n', '4\n']);
   await port.stop();
@@ -262,7 +255,7 @@ void test('idle timeout closes and reopens a silent port without counting a loss
   const r = recorder();
   const port = managed({ binding, idleTimeoutMs: 300, log }, r);
   await port.start(new AbortController().signal);
-  await until(() => opens() >= 2 && port.status().state === 'open', 'reopen after idle');
+  await until('reopen after idle', () => opens() >= 2 && port.status().state === 'open');
   assert.equal(r.events[1], 'close: no data for 300 ms');
   assert.equal(port.status().losses, 0);
   assert.ok(lines().some((l) => l.level === 'info' && /no data for 300 ms; reopening/.test(l.msg)));
@@ -273,7 +266,7 @@ void test('stop() during backoff cancels the retry; stop() is prompt and final',
   const { binding, opens } = scriptedBinding(() => [bytes('')]); // every open is lost at once
   const port = managed({ binding, backoff: { initialMs: 200, maxMs: 200 } }, recorder());
   await port.start(new AbortController().signal);
-  await until(() => opens() === 1 && port.status().state === 'closed', 'the first loss');
+  await until('the first loss', () => opens() === 1 && port.status().state === 'closed');
   const t0 = Date.now();
   await port.stop();
   assert.ok(Date.now() - t0 < 1500);
@@ -292,9 +285,9 @@ void test('two ports are independent: one losing its device does not disturb the
   const portB = managed({ name: 'b', binding }, b);
   await portA.start(new AbortController().signal);
   await portB.start(new AbortController().signal);
-  await until(() => b.events.includes('open') && flaky.opens() >= 3, 'b open while a flaps');
+  await until('b open while a flaps', () => b.events.includes('open') && flaky.opens() >= 3);
   opened[0]?.emitData('still here\n');
-  await until(() => b.text() === 'still here\n', 'b data');
+  await until('b data', () => b.text() === 'still here\n');
   assert.equal(portB.status().losses, 0);
   assert.ok(portA.status().losses >= 2);
 });
@@ -305,7 +298,7 @@ void test('a write stuck on a device that goes away fails with PORT_LOST and doe
   const r = recorder();
   const port = managed({ binding }, r);
   await port.start(new AbortController().signal);
-  await until(() => r.events.includes('open'), 'open');
+  await until('open', () => r.events.includes('open'));
   const stuck = port.write('STUCK\n');
   const queued = port.write('QUEUED\n');
   await assert.rejects(
@@ -313,7 +306,7 @@ void test('a write stuck on a device that goes away fails with PORT_LOST and doe
     (e: unknown) => isGatewayError(e, ErrorCodes.PORT_LOST) && /lost during a write/.test(e.message),
   );
   await assert.rejects(queued, (e: unknown) => isGatewayError(e, ErrorCodes.PORT_LOST));
-  await until(() => port.status().state === 'open', 'reopen');
+  await until('reopen', () => port.status().state === 'open');
   await port.write('AFTER\n');
   assert.deepEqual(writes, ['AFTER\n']);
 });
@@ -333,7 +326,7 @@ void test('hold() closes the port, keeps it closed (also against restart and idl
   const r = recorder();
   const port = managed({ binding, idleTimeoutMs: 50 }, r);
   await port.start(new AbortController().signal);
-  await until(() => r.events.includes('open'), 'open');
+  await until('open', () => r.events.includes('open'));
   const release = await port.hold('flashing firmware');
   assert.equal(port.status().state, 'held');
   assert.equal(opened[0]?.isOpen, false, 'the device is closed for the programmer');
@@ -345,7 +338,7 @@ void test('hold() closes the port, keeps it closed (also against restart and idl
   assert.equal(opened.length, 1, 'nothing reopened while held');
   release();
   release(); // idempotent
-  await until(() => r.events.filter((e) => e === 'open').length === 2, 'reopen after release');
+  await until('reopen after release', () => r.events.filter((e) => e === 'open').length === 2);
   assert.equal(opened.length, 2);
   assert.equal(port.status().losses, 0, 'a hold is not a loss');
 });
