@@ -102,24 +102,20 @@ export class LinePart implements ProtocolPart<LinePortSection> {
         : new CommandRunner({ ...wiring, subscribe });
     // The runner's own counters, live: they show in gateway/health and the stop line.
     if (this.commands !== null) this.counters.commands = this.commands.counters;
-    this.mysensors =
-      line.format === 'mysensors' && profile.mysensors?.controller === true
-        ? new MySensorsPart(
-            {
-              port: port.name,
-              base: options.base,
-              spec: profile.mysensors,
-              publish: profile.publish,
-              store: options.mysensorsStore,
-              isFixedKey: (key) => this.pipeline.fields.byKey.has(key),
-              counters: this.counters,
-              wiring,
-              subscribe,
-              onDevicesChanged: options.onDevicesChanged,
-            },
-            io,
-          )
-        : null;
+    this.mysensors = MySensorsPart.forProfile(
+      profile,
+      {
+        port: port.name,
+        base: options.base,
+        store: options.mysensorsStore,
+        isFixedKey: (key) => this.pipeline.fields.byKey.has(key),
+        counters: this.counters,
+        wiring,
+        subscribe,
+        onDevicesChanged: options.onDevicesChanged,
+      },
+      io,
+    );
     this.steps = {
       pipeline: this.pipeline,
       mysensors: this.mysensors,

@@ -170,32 +170,28 @@ export function createLineTrial(options: LineTrialOptions): LineTrial {
   // Nothing was cut by an open: the first line is whole (as for a line that starts after
   // the port settled, src/serial/in-flight.ts).
   framer.keepFirstLine();
-  const mysensors =
-    line.format === 'mysensors' && profile.mysensors?.controller === true
-      ? new MySensorsPart(
-          {
-            port: port.name,
-            base: options.base,
-            spec: profile.mysensors,
-            publish: profile.publish,
-            isFixedKey: (key) => pipeline.fields.byKey.has(key),
-            counters,
-            // No subscribe: no command runner is made, so these are never used.
-            wiring: {
-              port: port.name,
-              base: options.base,
-              gatewayId: options.gatewayId,
-              profile,
-              write: (text) => io.write(text),
-              isOpen: () => io.isOpen(),
-              submit: (messages) => outbox.submit(messages),
-              log,
-              now,
-            },
-          },
-          io,
-        )
-      : null;
+  const mysensors = MySensorsPart.forProfile(
+    profile,
+    {
+      port: port.name,
+      base: options.base,
+      isFixedKey: (key) => pipeline.fields.byKey.has(key),
+      counters,
+      // No subscribe: no command runner is made, so these are never used.
+      wiring: {
+        port: port.name,
+        base: options.base,
+        gatewayId: options.gatewayId,
+        profile,
+        write: (text) => io.write(text),
+        isOpen: () => io.isOpen(),
+        submit: (messages) => outbox.submit(messages),
+        log,
+        now,
+      },
+    },
+    io,
+  );
   let checked: ValidationResult | null = null;
   const steps: AcceptSteps = { pipeline, mysensors, now, onChecked: (c) => (checked = c) };
   let lastByte: number | undefined;

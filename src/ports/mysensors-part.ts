@@ -4,6 +4,7 @@
 // requests for values — and turns a presented child's C_SET into
 // `<port>/<node>/<child>/<V_TYPE>`; generic commands go the other way
 // (device-commands/mysensors-runner.ts).
+import type { LoadedProfile } from '../config/load.ts';
 import type { MySensorsSpec } from '../config/schema.ts';
 import type { MySensorsCommandRunnerOptions } from '../device-commands/mysensors-runner.ts';
 import { MySensorsCommandRunner } from '../device-commands/mysensors-runner.ts';
@@ -41,6 +42,19 @@ export interface MySensorsPartOptions {
 }
 
 export class MySensorsPart {
+  /**
+   * The controller a profile asks for (`line.format: mysensors` and `mysensors.controller:
+   * true`), or null: one rule for the running port (line-part.ts) and `try` (line-trial.ts).
+   */
+  static forProfile(
+    profile: LoadedProfile,
+    options: Omit<MySensorsPartOptions, 'spec' | 'publish'>,
+    io: PortIo,
+  ): MySensorsPart | null {
+    if (profile.line?.format !== 'mysensors' || profile.mysensors?.controller !== true) return null;
+    return new MySensorsPart({ ...options, spec: profile.mysensors, publish: profile.publish }, io);
+  }
+
   private readonly controller: MySensorsController;
   /** Generic commands, `<port>/<node>/<child>/<V_TYPE>/set`. */
   private readonly commands: MySensorsCommandRunner | null;
