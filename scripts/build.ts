@@ -7,7 +7,17 @@
 // `charset: 'ascii'` escapes non-ASCII characters in code, but esbuild copies comments as they
 // are; the comments' characters (em dashes, °C) are written as \uXXXX text for the same reason.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +34,24 @@ const external = packages
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`])
   .concat('@serialport/*');
+
+/**
+ * The commit the sources come from, for `--version` and the build_info metric: `+changes`
+ * when src/ differs from it, "unknown" outside a git checkout of this repository (a copy, an
+ * unpacked tarball) or without git.
+ */
+function sourceCommit(): string {
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    // Not the commit of a repository the folder merely sits in.
+    if (realpathSync(git('rev-parse', '--show-toplevel')) !== realpathSync(root)) return 'unknown';
+    const head = git('rev-parse', '--short=12', 'HEAD');
+    return git('status', '--porcelain', '--', 'src') === '' ? head : `${head}+changes`;
+  } catch {
+    return 'unknown';
+  }
+}
 
 // BUILD_OUTDIR: somewhere else than dist/ (the build-output test builds into a temporary folder).
 const outdir = process.env['BUILD_OUTDIR'] ?? join(root, 'dist');
@@ -42,6 +70,7 @@ const result = await build({
   logLevel: 'warning',
   write: false,
   metafile: process.env['BUILD_METAFILE'] !== undefined,
+  define: { TTY2MQTT_BUILD_COMMIT: JSON.stringify(sourceCommit()) },
 });
 // A process may be running the previous bundle while this one is written (the deploy test
 // builds while other test files run the daemon): each file is replaced by a rename, never

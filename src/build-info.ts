@@ -9,18 +9,23 @@ export interface BuildInfo {
   /** The Node.js running it, e.g. `v20.11.1`. */
   node: string;
   /**
-   * The source commit. Neither the checkout deploy/install.sh copies nor the npm bundle is
-   * stamped with one, so it is "unknown" (a label value is never empty: Prometheus drops
-   * empty labels, and the series would lose its label set's shape).
+   * The source commit the bundle was built from (scripts/build.ts stamps it; `+changes` when
+   * src/ differed from it). "unknown" when run from the sources, or built outside a git
+   * checkout: a label value is never empty (Prometheus drops empty labels, and the series
+   * would lose its label set's shape).
    */
   commit: string;
 }
+
+/** Replaced by the build (esbuild `define`); not defined when run from the sources. */
+declare const TTY2MQTT_BUILD_COMMIT: string | undefined;
 
 let cached: BuildInfo | undefined;
 
 export function buildInfo(): BuildInfo {
   if (cached !== undefined) return cached;
   const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
-  cached = { version: pkg.version, node: process.version, commit: 'unknown' };
+  const commit = typeof TTY2MQTT_BUILD_COMMIT === 'string' ? TTY2MQTT_BUILD_COMMIT : 'unknown';
+  cached = { version: pkg.version, node: process.version, commit };
   return cached;
 }

@@ -41,6 +41,16 @@ test('zod is bundled, not imported from node_modules', () => {
   );
 });
 
+test('the bundle carries the commit it was built from (this checkout)', () => {
+  const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+  assert.match(head, /^[0-9a-f]{12}$/u);
+  const stamp = new RegExp(`"${head}(\\+changes)?"`, 'u');
+  assert.ok(
+    files.some((f) => stamp.test(f.text)),
+    `"${head}" in the bundle`,
+  );
+});
+
 test('the other packages stay external', () => {
   assert.ok(files.some((f) => /from "serialport"/u.test(f.text)));
   for (const { name, text } of files) assert.doesNotMatch(text, /^\/\/ \S*node_modules\/(?!zod\/)/mu, name);
