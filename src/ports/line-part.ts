@@ -18,8 +18,7 @@ import type { CloseKind, ChunkInfo } from '../serial/port.ts';
 import { acceptLine } from './line-accept.ts';
 import type { AcceptSteps } from './line-accept.ts';
 import { LineOutcomes } from './line-outcomes.ts';
-import { MySensorsPart } from './mysensors-part.ts';
-import type { RunnerWiring } from './mysensors-part.ts';
+import { MySensorsPart, runnerWiring } from './mysensors-part.ts';
 import { PortHost } from './port-host.ts';
 import type { PortHostOptions } from './port-host.ts';
 import { countDiscard, createLinePortCounters } from './port-counters.ts';
@@ -85,17 +84,11 @@ export class LinePart implements ProtocolPart<LinePortSection> {
       onReading: options.onReading,
     });
     // What both command runners need from the port: the same for line and MySensors commands.
-    const wiring: RunnerWiring = {
-      port: port.name,
-      base: options.base,
-      gatewayId: options.gatewayId,
-      profile,
-      write: (text) => io.write(text),
-      isOpen: () => io.isOpen(),
-      submit: (messages) => options.outbox.submit(messages),
-      log,
-      now: io.now,
-    };
+    const wiring = runnerWiring(
+      { port: port.name, base: options.base, gatewayId: options.gatewayId, profile, log },
+      options.outbox,
+      io,
+    );
     this.commands =
       subscribe === undefined || Object.keys(profile.commands).length === 0
         ? null

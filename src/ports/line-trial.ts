@@ -20,7 +20,7 @@ import { acceptLine } from './line-accept.ts';
 import type { AcceptSteps } from './line-accept.ts';
 import { LineOutcomes } from './line-outcomes.ts';
 import type { LineFate } from './line-outcomes.ts';
-import { MySensorsPart } from './mysensors-part.ts';
+import { MySensorsPart, runnerWiring } from './mysensors-part.ts';
 import { createLinePortCounters } from './port-counters.ts';
 import type { PortIo } from './protocol-part.ts';
 
@@ -178,17 +178,11 @@ export function createLineTrial(options: LineTrialOptions): LineTrial {
       isFixedKey: (key) => pipeline.fields.byKey.has(key),
       counters,
       // No subscribe: no command runner is made, so these are never used.
-      wiring: {
-        port: port.name,
-        base: options.base,
-        gatewayId: options.gatewayId,
-        profile,
-        write: (text) => io.write(text),
-        isOpen: () => io.isOpen(),
-        submit: (messages) => outbox.submit(messages),
-        log,
-        now,
-      },
+      wiring: runnerWiring(
+        { port: port.name, base: options.base, gatewayId: options.gatewayId, profile, log },
+        outbox,
+        io,
+      ),
     },
     io,
   );

@@ -24,6 +24,21 @@ import type { PortIo } from './protocol-part.ts';
 /** What both command runners need from the port (line-part.ts builds it once). */
 export type RunnerWiring = Omit<MySensorsCommandRunnerOptions, 'subscribe' | 'hasChild'>;
 
+/** The runners' wiring to a port's io and queue: one way for the running port and `try`. */
+export function runnerWiring(
+  fields: Pick<RunnerWiring, 'port' | 'base' | 'gatewayId' | 'profile' | 'log'>,
+  outbox: { submit: RunnerWiring['submit'] },
+  io: PortIo,
+): RunnerWiring {
+  return {
+    ...fields,
+    write: (text) => io.write(text),
+    isOpen: () => io.isOpen(),
+    submit: (messages) => outbox.submit(messages),
+    now: io.now,
+  };
+}
+
 export interface MySensorsPartOptions {
   port: string;
   base: string;
