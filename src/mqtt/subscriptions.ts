@@ -138,10 +138,9 @@ export class Subscriptions {
       this.unsubscribing.add(filter);
       client.unsubscribe(filter, (error) => {
         this.unsubscribing.delete(filter);
-        // Unanswered because the connection ended (MQTT.js answers pending UNSUBSCRIBEs as
-        // its socket closes): the session still holds it, and the next connect unsubscribes
-        // it again. The connection's loss has its own warning.
-        if (error && (!client.connected || client.stream.destroyed))
+        // Unanswered because the connection ended: the session still holds it, and the next
+        // connect unsubscribes it again. The connection's loss has its own warning.
+        if (error && connectionEnded(client))
           return this.log.debug(
             { filter, err: error.message },
             'unsubscribe unanswered; again at the next connect',
@@ -157,8 +156,7 @@ export class Subscriptions {
       if (this.requested.get(filter) === wanted) this.requested.delete(filter);
       // Unanswered because the connection ended: the next connect subscribes again (above),
       // and the connection's loss has its own warning. Not a failure to report twice.
-      // (MQTT.js answers pending SUBSCRIBEs as its socket closes, before it clears `connected`.)
-      if (error && (!client.connected || client.stream.destroyed))
+      if (error && connectionEnded(client))
         return this.log.debug(
           { filter, err: error.message },
           'subscribe unanswered; again at the next connect',
@@ -170,4 +168,12 @@ export class Subscriptions {
       this.confirmed.set(filter, wanted);
     });
   }
+}
+
+/**
+ * Whether a request's error came from the connection ending: MQTT.js answers pending
+ * SUBSCRIBEs and UNSUBSCRIBEs with an error as its socket closes, before it clears `connected`.
+ */
+function connectionEnded(client: MqttClient): boolean {
+  return !client.connected || client.stream.destroyed;
 }
