@@ -73,7 +73,9 @@ describe('broker reconnect logging', () => {
     // not the configuration warning `run` logs first about the same path.
     await gateway.waitForOutput('does not exist (is the device plugged in?)', 20_000);
     const port = broker.port;
-    const stoppedAt = Date.now();
+    // After every line already printed, even one of this very millisecond (the port's line can
+    // share it, and the lines after the stop are taken by time).
+    const stoppedAt = Math.max(Date.now(), ...logLines(gateway).map((l) => l.time + 1));
     await broker.stop(); // its port now refuses connections
 
     const failedLines = (): LogLine[] =>
