@@ -4,7 +4,7 @@
 // deploy/tty2mqtt.service) it reports READY=1, STATUS=, WATCHDOG=1 and STOPPING=1.
 import { performance } from 'node:perf_hooks';
 import { Gateway } from '../app/gateway.ts';
-import { portTimingWarnings } from '../config/port-warnings.ts';
+import { configurationWarnings } from '../config/warnings.ts';
 import { stdoutIsJournal } from '../log/journal.ts';
 import { createLogger, logOptions } from '../log/logger.ts';
 import { createNotifier } from '../ops/systemd-notify.ts';
@@ -21,10 +21,8 @@ export async function runCommand(context: CommandContext): Promise<number> {
   // What `check` would have said, said by the daemon too: most configurations are started
   // without running `check` first, and the journal is where a user looks. (The embedded
   // broker says its own when it starts.)
-  for (const { file, line, col, path, message } of loaded.warnings)
-    log.warn({ file, line, col, path }, `configuration: ${message}`);
-  for (const warning of portTimingWarnings(loaded.config.ports, loaded.profiles))
-    log.warn({ file: loaded.file }, `configuration: ${warning}`);
+  for (const { from, message, at } of configurationWarnings(loaded))
+    if (from !== 'embedded_broker') log.warn(at ?? { file: loaded.file }, `configuration: ${message}`);
   const gateway = await Gateway.open({ loaded, log });
   const systemd = new SystemdSupervisor({
     notifier: createNotifier({ env: context.env, log: log.child({ service: 'systemd' }) }),
