@@ -46,14 +46,13 @@ describe('run: the configuration warnings check prints are logged at start-up', 
   });
 
   it('logs each warning once at warn, the loader’s with file, line and column', async () => {
-    const b = broker as Mosquitto;
     const config = join(dir, 'gateway.yaml');
     writeFileSync(
       config,
       [
         'version: 1',
         'gateway: { id: warngw, base_topic: warn }',
-        `mqtt: { broker: external, url: "mqtt://${b.host}:${b.port}" }`,
+        `mqtt: { broker: external, url: "${(broker as Mosquitto).url}" }`,
         `queue: { path: "${join(dir, 'queue.db')}" }`,
         'devices_dir: ./devices',
         'ports:',
